@@ -1,0 +1,107 @@
+# MedicalCare auth backend: build, test, run.
+#
+#   make                 build common/libmedicalcare.a, cgi-bin/*.cgi and bin/*
+#   make SAN=1           the same, with AddressSanitizer + UBSan, into build/san/
+#   make test            unit + CGI tests, then the same suite under ASan+UBSan
+#   make db              apply sql/ migrations to the configured database
+#
+# Objects go under $(B); programs built without SAN land in cgi-bin/ and bin/,
+# where a web server and cron expect them.
+
+CC      ?= cc
+PKGS    := libpq json-c libcrypto libcurl libargon2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+ifeq ($(PKG_LIBS),)
+$(error pkg-config could not find $(PKGS): run ./setup.sh)
+endif
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+        -Wwrite-strings -Wformat=2 -Wformat-security -Wvla -Wshadow \
+        -Wpointer-arith -Wcast-qual -fno-common
+HARDEN := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
+ifeq ($(SAN),1)
+B       := build/san
+OPT     := -O1 -g -fno-omit-frame-pointer \
+           -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLD   := -fsanitize=address,undefined
+CGIDIR  := $(B)/cgi-bin
+BINDIR  := $(B)/bin
+else
+B       := build/rel
+OPT     := -O2 -g
+SANLD   :=
+CGIDIR  := cgi-bin
+BINDIR  := bin
+endif
+
+CFLAGS_ALL  = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LDFLAGS)
+LIBS_ALL    = $(PKG_LIBS) -lzxcvbn -lm
+
+LIB_SRC  := $(sort $(wildcard common/*.c))
+LIB_OBJ  := $(LIB_SRC:common/%.c=$(B)/common/%.o)
+LIB      := $(B)/libmedicalcare.a
+CGI_SRC  := $(sort $(wildcard cgi-bin/*.c))
+CGI_BIN  := $(CGI_SRC:cgi-bin/%.c=$(CGIDIR)/%.cgi)
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BINDIR)/medicalcare-%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all lib cgi tools unit test test-unit test-cgi test-san check-format format db run clean
+.DEFAULT_GOAL := all
+
+all: $(CGI_BIN) $(TOOL_BIN)
+lib: $(LIB)
+cgi: $(CGI_BIN)
+tools: $(TOOL_BIN)
+unit: $(UNIT_BIN)
+
+$(B)/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/common
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/cgi-bin/%.o: cgi-bin/%.c $(wildcard common/*.h) | $(B)/cgi-bin
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(CGIDIR)/%.cgi: $(B)/cgi-bin/%.o $(LIB) | $(CGIDIR)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
+
+$(B)/tools/%.o: tools/%.c $(wildcard common/*.h) | $(B)/tools
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BINDIR)/medicalcare-%: $(B)/tools/%.o $(LIB) | $(BINDIR)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
+
+$(B)/tests/%: tests/unit/%.c $(LIB) | $(B)/tests
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL) $(shell pkg-config --libs cmocka)
+
+$(B)/common $(B)/cgi-bin $(B)/tools $(B)/tests $(CGIDIR) $(BINDIR):
+	mkdir -p $@
+
+# The whole test suite: normal build, then again under ASan+UBSan.
+test: check-format
+	tests/run.sh
+
+test-unit: unit
+	tests/run-unit.sh $(B)/tests
+
+check-format:
+	@tests/check-format.sh
+
+format:
+	clang-format -i common/*.c common/*.h cgi-bin/*.c tools/*.c tests/unit/*.c
+
+db:
+	sql/migrate.sh
+
+run: all
+	./setup.sh --run
+
+clean:
+	rm -rf build bin $(wildcard cgi-bin/*.cgi)

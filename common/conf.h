@@ -1,0 +1,93 @@
+/*
+ * conf: the service's settings, read once per process into a read-only struct.
+ *
+ * Every setting is one row of a table in conf.c (name, type, bounds, default,
+ * target field), and env.sample lists the same names (a test checks that).
+ * A value comes from the process environment (what the web server sets) or,
+ * failing that, from the env file: MEDICALCARE_ENV_FILE, else ".env" in the
+ * parent directory of the running program's directory (the project root, for
+ * cgi-bin/x.cgi). A missing default env file is fine; a MEDICALCARE_ENV_FILE
+ * that cannot be read is an error.
+ */
+#ifndef MC_CONF_H
+#define MC_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mail_transport { MAIL_TRANSPORT_SMTP, MAIL_TRANSPORT_FILE };
+/* none: plain SMTP; starttls: upgrade required (587); tls: implicit TLS (465). */
+enum smtp_security { SMTP_SECURITY_NONE, SMTP_SECURITY_STARTTLS, SMTP_SECURITY_TLS };
+
+#define CONF_JWT_SECRET_MIN 32
+
+struct conf {
+	/* Database: DATABASE_URL wins; else INSTANCE_CONNECTION_NAME (host
+	 * /cloudsql/<name>); else the DB_* parts. All strings NULL when unset. */
+	char *database_url;
+	char *db_host;
+	char *db_port;
+	char *db_name;
+	char *db_user;
+	char *db_password;
+	char *db_sslmode;
+	char *instance_connection_name;
+	int db_connect_timeout; /* DB_CONNECT_TIMEOUT seconds, default 5 */
+
+	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
+	size_t jwt_secret_len;
+	int jwt_expire_minutes;         /* default 60 */
+	int otp_expire_minutes;         /* default 10 */
+	int reset_token_expire_minutes; /* default 15 */
+
+	uint32_t argon2_memory_kib;  /* default 19456 */
+	uint32_t argon2_iterations;  /* default 2 */
+	uint32_t argon2_parallelism; /* default 1 */
+
+	char *frontend_url; /* FRONTEND_URL, default http://localhost:3000, no trailing slash */
+	char *cors_origins; /* CORS_ORIGINS, default: frontend_url */
+
+	enum mail_transport mail_transport; /* MAIL_TRANSPORT smtp|file, default smtp */
+	char *mail_dir;                     /* MAIL_DIR, default ./mail (file transport) */
+	char *smtp_server;                  /* SMTP_SERVER, default localhost */
+	int smtp_port;                      /* SMTP_PORT, default 587 */
+	enum smtp_security
+	    smtp_security;   /* SMTP_SECURITY, default: tls for 465, starttls for 587, else none */
+	char *smtp_email;    /* SMTP_EMAIL: login user and From address */
+	char *smtp_password; /* SMTP_PASSWORD: login password (no login when unset) */
+	char *smtp_from; /* SMTP_FROM: From address, default smtp_email, else no-reply@localhost */
+	char *smtp_from_name; /* SMTP_FROM_NAME, default "MedicalCare" */
+	char *smtp_ca_file;   /* SMTP_CA_FILE: extra CA bundle for the SMTP server's certificate */
+	int smtp_timeout;     /* SMTP_TIMEOUT seconds, default 10 */
+
+	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
+	char *env_file; /* the env file path that was read, or NULL */
+
+	/* Keys derived from jwt_secret with HMAC-SHA256 under fixed labels:
+	 * otp_key hashes OTP codes, outbox_key seals queued mail. */
+	unsigned char otp_key[32];
+	unsigned char outbox_key[32];
+};
+
+/*
+ * Reads every setting. On error returns -1 and writes one clear line naming the
+ * setting into err (e.g. "JWT_SECRET_KEY must be at least 32 bytes"), which the
+ * caller logs; c is then released. Returns 0 on success; release with conf_release().
+ */
+int conf_load(struct conf *c, char *err, size_t errlen);
+
+/* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
+void conf_release(struct conf *c);
+
+/*
+ * Parses env-file text: lines "NAME=value", "export NAME=value", blank lines and
+ * "#" comments; values may be single- or double-quoted (in double quotes \" \\ \n
+ * are escapes), and an unquoted value ends at " #". Calls cb for each pair, in
+ * order; a cb returning non-zero stops the parse with that value. Returns 0,
+ * or -1 with the 1-based line number in *bad_line for a malformed line.
+ * Pure: no I/O, no environment. key and val are borrowed for the call only.
+ */
+int envfile_parse(const char *text, size_t len,
+                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line);
+
+#endif

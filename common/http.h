@@ -1,0 +1,108 @@
+/*
+ * http: the CGI side of a request (RFC 3875): reading the request from the
+ * environment and stdin, building the response, CORS, and writing it out.
+ *
+ * This module is the one place that turns an outcome into a status line and a
+ * {"detail": ...} body. Every response carries Content-Type: application/json
+ * (unless set otherwise), Cache-Control: no-store and X-Content-Type-Options: nosniff;
+ * every 401 carries WWW-Authenticate: Bearer.
+ */
+#ifndef MC_HTTP_H
+#define MC_HTTP_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "validate.h"
+
+#define HTTP_BODY_MAX (64 * 1024)  /* larger bodies get 413 unread */
+#define HTTP_HEADER_VALUE_MAX 8192 /* longer Authorization etc. are treated as absent/invalid */
+
+struct http_req {
+	/* Borrowed from the environment (or from the caller of http_serve), NULL when absent. */
+	const char *method;         /* REQUEST_METHOD */
+	const char *content_type;   /* CONTENT_TYPE */
+	const char *content_length; /* CONTENT_LENGTH, as sent */
+	const char *authorization;  /* HTTP_AUTHORIZATION */
+	const char *origin;         /* HTTP_ORIGIN */
+	const char *acr_method;     /* HTTP_ACCESS_CONTROL_REQUEST_METHOD */
+	const char *remote_addr;    /* REMOTE_ADDR */
+	const char *user_agent;     /* HTTP_USER_AGENT */
+	const char *path_info;      /* PATH_INFO */
+	/* Owned: the body read by http_req_read_body(); freed by http_req_release(). */
+	char *body;
+	size_t body_len;
+	int body_incomplete; /* set when stdin ended before CONTENT_LENGTH bytes */
+};
+
+/* Fills the borrowed fields from getenv(); body empty. */
+void http_req_from_env(struct http_req *r);
+/*
+ * Reads exactly CONTENT_LENGTH bytes (0 when absent) from in into r->body.
+ * 0 on success; -1 if the stream ended early or failed (a 400; body_incomplete
+ * is set); the caller has already refused a length over HTTP_BODY_MAX.
+ */
+int http_req_read_body(struct http_req *r, FILE *in);
+/* Frees the body. */
+void http_req_release(struct http_req *r);
+
+/* Parsed CONTENT_LENGTH: -1 absent or malformed, else the value (clamped to LLONG_MAX). */
+long long http_req_content_length(const struct http_req *r);
+/* 1 if CONTENT_TYPE is application/json, any case, parameters allowed. */
+int http_req_is_json(const struct http_req *r);
+/*
+ * The bearer token of the Authorization header: 1 and *token borrowed from
+ * r->authorization when the scheme is "Bearer" (any case) followed by a
+ * non-empty token; 0 when the header is absent or has another scheme.
+ */
+int http_req_bearer(const struct http_req *r, const char **token);
+
+struct http_resp {
+	int status;         /* 0 until set */
+	struct buf headers; /* extra "Name: value\r\n" lines */
+	char *body;         /* owned, may be NULL */
+	size_t body_len;
+};
+
+void http_resp_init(struct http_resp *resp);
+void http_resp_release(struct http_resp *resp);
+
+/* Adds a header; values with CR, LF or NUL are refused (-1). 0 on success. */
+int http_resp_header(struct http_resp *resp, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets status and the body to obj serialized compactly (json-c PLAIN, no slash escapes). Does not take obj. */
+void http_resp_json(struct http_resp *resp, int status, json_object *obj);
+/* {"detail": msg}. */
+void http_resp_detail(struct http_resp *resp, int status, const char *msg);
+/* 422 {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}, ...]}. */
+void http_resp_422(struct http_resp *resp, const struct ferrs *errs);
+/* 429 {"detail": msg} with Retry-After: seconds (at least 1). */
+void http_resp_429(struct http_resp *resp, const char *msg, long retry_after);
+/* 401 {"detail": msg} with WWW-Authenticate: Bearer. */
+void http_resp_401(struct http_resp *resp, const char *msg);
+/* 503 {"detail": "Service temporarily unavailable"}. */
+void http_resp_unavailable(struct http_resp *resp);
+/* 500 {"detail": "Internal server error"}; the caller has logged why. */
+void http_resp_internal(struct http_resp *resp);
+/* For a db_rc from db.h: DB_UNAVAILABLE -> 503, anything else -> 500. */
+void http_resp_db_error(struct http_resp *resp, int db_rc);
+/* Sets a non-JSON body (the docs page): status, content type, bytes copied. */
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body,
+                   size_t len);
+
+/*
+ * CORS (CONTRACT.md): when origin is in the comma-separated allowed list,
+ * adds Access-Control-Allow-Origin: <origin> and Vary: Origin; otherwise adds
+ * no Access-Control-* header. Returns 1 if the origin is allowed.
+ */
+int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
+
+/* Writes "Status: ...", the headers, a blank line and the body, CGI style. 0, or -1 on a write error. */
+int http_resp_write(const struct http_resp *resp, FILE *out);
+
+/* Reason phrase for a status ("Unprocessable Entity"). */
+const char *http_reason(int status);
+
+#endif

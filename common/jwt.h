@@ -1,0 +1,55 @@
+/*
+ * jwt: access tokens, JWS compact serialization with HS256 only (RFC 7515, 7519).
+ *
+ * The header is {"alg":"HS256","typ":"JWT"}; the claims sub (user id as a
+ * string), email, iat, exp. Verification pins the algorithm: any "alg" other
+ * than "HS256" (none, RS256, HS512, ...) fails before the MAC is looked at, and
+ * the MAC is compared in constant time. Tokens signed by a standard library
+ * with the same key and these claims verify; "typ" may be absent; unknown
+ * claims are ignored.
+ */
+#ifndef MC_JWT_H
+#define MC_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define JWT_MAX_LEN 4096 /* longer tokens are rejected unparsed */
+#define JWT_LEEWAY 60    /* seconds of clock skew allowed for iat and exp */
+
+struct jwt_claims {
+	int64_t sub;     /* user id: the "sub" string, a decimal integer > 0 */
+	char email[255]; /* "email" claim, "" when absent */
+	int64_t iat;     /* issued at, seconds since the epoch */
+	int64_t exp;     /* expiry, seconds since the epoch */
+};
+
+enum jwt_err {
+	JWT_OK = 0,
+	JWT_MALFORMED, /* not three base64url parts, bad JSON, wrong claim types */
+	JWT_BAD_ALG,   /* alg is not HS256 */
+	JWT_BAD_SIGNATURE,
+	JWT_EXPIRED,       /* exp + leeway <= now */
+	JWT_NOT_YET_VALID, /* iat (or nbf) later than now + leeway */
+	JWT_INTERNAL,      /* out of memory, crypto failure */
+};
+
+/* A short lower-case description for the error log (never the token itself). */
+const char *jwt_strerror(enum jwt_err e);
+
+/*
+ * Signs the claims with key. On success returns JWT_OK and *out holds the token;
+ * the caller frees it. Requires keylen >= 32.
+ */
+enum jwt_err jwt_sign(const struct jwt_claims *c, const unsigned char *key, size_t keylen,
+                      char **out);
+
+/*
+ * Verifies token (NUL-terminated) against key at time now and fills *c.
+ * Requires sub, iat and exp; email optional. JWT_OK only when every check passed.
+ */
+enum jwt_err jwt_verify(const char *token, const unsigned char *key, size_t keylen, time_t now,
+                        struct jwt_claims *c);
+
+#endif

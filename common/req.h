@@ -1,0 +1,76 @@
+/*
+ * req: request bodies, from JSON text to typed, validated structs.
+ *
+ * req_json_parse() is the 400 gate (not JSON, not an object, too deep, invalid
+ * UTF-8); each *_req_parse() is the 422 gate: it reads the known fields (unknown
+ * ones are ignored; the last of duplicate keys wins, as in Python), checks each
+ * with validate.h and fills the struct with owned, normalized copies. All are
+ * pure, so they are table-tested in tests/unit/test_req.c.
+ *
+ * Field errors, in the struct's field order: absent or JSON null -> "Field
+ * required"/"missing"; not a JSON string -> "Input should be a valid
+ * string"/"string_type"; a string with a NUL byte -> "Value error, must not
+ * contain NUL bytes"/"value_error"; then the field's own rule.
+ */
+#ifndef MC_REQ_H
+#define MC_REQ_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "validate.h"
+
+#define REQ_JSON_MAX_DEPTH 32
+
+/* 0 and *out (an object; caller json_object_put()s it), or -1: not valid JSON or not an object. */
+int req_json_parse(const char *text, size_t len, json_object **out);
+
+/*
+ * Every parser returns 0 when the struct is filled, -1 when errs has entries
+ * (the struct then holds nothing), -2 when out of memory. Release with the
+ * matching *_release(), which wipes passwords and codes; safe on a zeroed struct.
+ */
+struct signup_req {
+	char *full_name; /* trimmed */
+	char *email;     /* normalized */
+	char *password;
+};
+int signup_req_parse(json_object *body, struct signup_req *r, struct ferrs *errs);
+void signup_req_release(struct signup_req *r);
+
+struct verify_req {
+	char *email;
+	char *otp; /* as sent, trimmed; any string of at most 64 bytes */
+};
+int verify_req_parse(json_object *body, struct verify_req *r, struct ferrs *errs);
+void verify_req_release(struct verify_req *r);
+
+/* resend-otp and forgot-password: {"email"}. */
+struct email_req {
+	char *email;
+};
+int email_req_parse(json_object *body, struct email_req *r, struct ferrs *errs);
+void email_req_release(struct email_req *r);
+
+struct login_req {
+	char *email;
+	char *password; /* not checked for strength: valid_login_password() */
+};
+int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs);
+void login_req_release(struct login_req *r);
+
+/*
+ * {"token", "new_password", "confirm_password"}: token any non-empty string of
+ * at most 512 bytes; new_password checked by valid_new_password() without user
+ * words (the handler checks again with them once the token names the user);
+ * confirm_password must be a string, and when both are otherwise valid and
+ * differ: "Value error, Passwords do not match"/"value_error" on confirm_password.
+ */
+struct reset_req {
+	char *token;
+	char *new_password;
+};
+int reset_req_parse(json_object *body, struct reset_req *r, struct ferrs *errs);
+void reset_req_release(struct reset_req *r);
+
+#endif

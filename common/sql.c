@@ -1,0 +1,182 @@
+#include "sql.h"
+
+#include <stddef.h>
+
+/*
+ * Parameters are text; each is cast where used. Digests travel as lower-case
+ * hex and are stored as bytea. Intervals are whole seconds or minutes.
+ */
+static const struct sql_def sql_defs[ST__COUNT] = {
+    [ST_PING] = {"ping", "SELECT 1", 0, PGRES_TUPLES_OK},
+
+    /* Serializes every email-keyed transaction (signup, verify, resend,
+	 * login, forgot) for one address until commit or rollback. */
+    [ST_LOCK_EMAIL] = {"lock_email",
+                       "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7011))", 1,
+                       PGRES_TUPLES_OK},
+
+    /* -> id, full_name, password_hash, is_verified ('t'/'f'), token_min_iat */
+    [ST_USER_BY_EMAIL] = {"user_by_email",
+                          "SELECT id, full_name, password_hash, is_verified, token_min_iat"
+                          " FROM users WHERE lower(email) = lower($1::text)",
+                          1, PGRES_TUPLES_OK},
+    /* -> id, full_name, email, is_verified, token_min_iat */
+    [ST_USER_BY_ID] = {"user_by_id",
+                       "SELECT id, full_name, email, is_verified, token_min_iat"
+                       " FROM users WHERE id = $1::bigint",
+                       1, PGRES_TUPLES_OK},
+    /* $1 email, $2 full_name, $3 password_hash -> id */
+    [ST_USER_INSERT] = {"user_insert",
+                        "INSERT INTO users (email, full_name, password_hash)"
+                        " VALUES ($1::text, $2::text, $3::text) RETURNING id",
+                        3, PGRES_TUPLES_OK},
+    /* An unverified account signed up again: $1 id, $2 full_name, $3 password_hash. */
+    [ST_USER_UPDATE_SIGNUP] =
+        {"user_update_signup",
+         "UPDATE users SET full_name = $2::text, password_hash = $3::text, updated_at = now()"
+         " WHERE id = $1::bigint AND NOT is_verified",
+         3, PGRES_COMMAND_OK},
+    [ST_USER_SET_VERIFIED] =
+        {"user_set_verified",
+         "UPDATE users SET is_verified = true, updated_at = now() WHERE id = $1::bigint", 1,
+         PGRES_COMMAND_OK},
+    /* A reset: $1 id, $2 password_hash. Tokens issued up to this second die;
+	 * the address is proven, so the account counts as verified. -> token_min_iat */
+    [ST_USER_SET_PASSWORD] =
+        {"user_set_password",
+         "UPDATE users SET password_hash = $2::text, is_verified = true,"
+         " token_min_iat = GREATEST(token_min_iat, floor(extract(epoch FROM clock_timestamp()))::bigint + 1),"
+         " updated_at = now() WHERE id = $1::bigint RETURNING token_min_iat",
+         2, PGRES_TUPLES_OK},
+
+    /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code. */
+    [ST_OTP_UPSERT] =
+        {"otp_upsert",
+         "INSERT INTO otp_codes (user_id, code_hash, expires_at, attempts)"
+         " VALUES ($1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int), 0)"
+         " ON CONFLICT (user_id) DO UPDATE SET code_hash = EXCLUDED.code_hash,"
+         " expires_at = EXCLUDED.expires_at, attempts = 0, created_at = now()",
+         3, PGRES_COMMAND_OK},
+    /* -> code digest hex, live ('t' when not expired), attempts */
+    [ST_OTP_GET] = {"otp_get",
+                    "SELECT encode(code_hash, 'hex'), expires_at > now(), attempts"
+                    " FROM otp_codes WHERE user_id = $1::bigint FOR UPDATE",
+                    1, PGRES_TUPLES_OK},
+    [ST_OTP_FAIL] = {"otp_fail",
+                     "UPDATE otp_codes SET attempts = attempts + 1 WHERE user_id = $1::bigint", 1,
+                     PGRES_COMMAND_OK},
+    [ST_OTP_DELETE] = {"otp_delete", "DELETE FROM otp_codes WHERE user_id = $1::bigint", 1,
+                       PGRES_COMMAND_OK},
+
+    /* Mails of kind $1 to $2 queued in the last $3 seconds (short window) and
+	 * $4 seconds (long window), and seconds until each window frees a slot.
+	 * -> short_count, long_count, short_wait, long_wait */
+    [ST_MAIL_COUNTS] =
+        {"mail_counts",
+         "SELECT count(*) FILTER (WHERE created_at > now() - make_interval(secs => $3::int)),"
+         " count(*),"
+         " coalesce(ceil(extract(epoch FROM max(created_at) + make_interval(secs => $3::int) - now())), 0)::int,"
+         " coalesce(ceil(extract(epoch FROM min(created_at) + make_interval(secs => $4::int) - now())), 0)::int"
+         " FROM mail_outbox WHERE kind = $1::text AND recipient = $2::text"
+         " AND created_at > now() - make_interval(secs => $4::int)",
+         4, PGRES_TUPLES_OK},
+
+    /* -> seconds left of the lock on $1, a row only while locked */
+    [ST_LOGIN_LOCKED] =
+        {"login_locked",
+         "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM login_failures"
+         " WHERE email = $1::text AND locked_until > now()",
+         1, PGRES_TUPLES_OK},
+    /* A failed login for $1: counts failures within a window of $2 seconds and
+	 * locks for $4 seconds at the $3rd. -> failures, locked ('t'/'f') */
+    [ST_LOGIN_FAIL] =
+        {"login_fail",
+         "INSERT INTO login_failures AS f (email, failures, window_start, locked_until)"
+         " VALUES ($1::text, 1, now(), CASE WHEN $3::int <= 1 THEN now() + make_interval(secs => $4::int) END)"
+         " ON CONFLICT (email) DO UPDATE SET"
+         " failures = CASE WHEN f.window_start <= now() - make_interval(secs => $2::int)"
+         "   OR f.locked_until <= now() THEN 1 ELSE f.failures + 1 END,"
+         " window_start = CASE WHEN f.window_start <= now() - make_interval(secs => $2::int)"
+         "   OR f.locked_until <= now() THEN now() ELSE f.window_start END,"
+         " locked_until = CASE WHEN f.window_start > now() - make_interval(secs => $2::int)"
+         "   AND (f.locked_until IS NULL OR f.locked_until > now()) AND f.failures + 1 >= $3::int"
+         "   THEN now() + make_interval(secs => $4::int) END"
+         " RETURNING failures, locked_until IS NOT NULL",
+         4, PGRES_TUPLES_OK},
+    [ST_LOGIN_CLEAR] = {"login_clear", "DELETE FROM login_failures WHERE email = $1::text", 1,
+                        PGRES_COMMAND_OK},
+
+    /* $1 user_id, $2 sha256 hex, $3 minutes valid */
+    [ST_RESET_INSERT] =
+        {"reset_insert",
+         "INSERT INTO reset_tokens (user_id, token_hash, expires_at)"
+         " VALUES ($1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int))",
+         3, PGRES_COMMAND_OK},
+    /* A live token by digest, locking it and its user.
+	 * -> token id, user_id, email, full_name */
+    [ST_RESET_FIND] =
+        {"reset_find",
+         "SELECT t.id, u.id, u.email, u.full_name FROM reset_tokens t JOIN users u ON u.id = t.user_id"
+         " WHERE t.token_hash = decode($1::text, 'hex') AND t.used_at IS NULL AND t.expires_at > now()"
+         " FOR UPDATE OF t, u",
+         1, PGRES_TUPLES_OK},
+    /* Spends every outstanding token of user $1 (the one just used among them). */
+    [ST_RESET_KILL_ALL] =
+        {"reset_kill_all",
+         "UPDATE reset_tokens SET used_at = now() WHERE user_id = $1::bigint AND used_at IS NULL",
+         1, PGRES_COMMAND_OK},
+
+    /* $1 kind, $2 recipient, $3 user_id or NULL, $4 sealed message hex,
+	 * $5 minutes until the content is useless or NULL. -> id */
+    [ST_OUTBOX_INSERT] = {"outbox_insert",
+                          "INSERT INTO mail_outbox (kind, recipient, user_id, message, expires_at)"
+                          " VALUES ($1::text, $2::text, $3::bigint, decode($4::text, 'hex'),"
+                          " now() + make_interval(mins => $5::int)) RETURNING id",
+                          5, PGRES_TUPLES_OK},
+    /* Leases row $1 for $2 seconds if it is pending, due and not leased.
+	 * -> id, recipient, sealed message hex, expired ('t'/'f'), attempts */
+    [ST_OUTBOX_CLAIM_ID] =
+        {"outbox_claim_id",
+         "UPDATE mail_outbox SET locked_until = now() + make_interval(secs => $2::int),"
+         " attempts = attempts + 1 WHERE id = $1::bigint AND status = 'pending'"
+         " AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())"
+         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts",
+         2, PGRES_TUPLES_OK},
+    /* Leases up to $1 due rows for $2 seconds, oldest first; columns as above. */
+    [ST_OUTBOX_CLAIM_DUE] =
+        {"outbox_claim_due",
+         "UPDATE mail_outbox SET locked_until = now() + make_interval(secs => $2::int),"
+         " attempts = attempts + 1 WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending'"
+         " AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())"
+         " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts",
+         2, PGRES_TUPLES_OK},
+    /* Delivered: the content is wiped. */
+    [ST_OUTBOX_SENT] = {"outbox_sent",
+                        "UPDATE mail_outbox SET status = 'sent', sent_at = now(), message = NULL,"
+                        " locked_until = NULL, last_error = NULL WHERE id = $1::bigint",
+                        1, PGRES_COMMAND_OK},
+    /* A temporary failure: $1 id, retry in $2 seconds, $3 error text (no secrets). */
+    [ST_OUTBOX_RETRY] =
+        {"outbox_retry",
+         "UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => $2::int),"
+         " locked_until = NULL, last_error = $3::text WHERE id = $1::bigint",
+         3, PGRES_COMMAND_OK},
+    /* A permanent failure (or too many tries): $1 id, $2 error text. */
+    [ST_OUTBOX_FAILED] =
+        {"outbox_failed",
+         "UPDATE mail_outbox SET status = 'failed', message = NULL, locked_until = NULL,"
+         " last_error = $2::text WHERE id = $1::bigint",
+         2, PGRES_COMMAND_OK},
+    /* The code or link inside expired before delivery: wiped, never sent. */
+    [ST_OUTBOX_EXPIRED] =
+        {"outbox_expired",
+         "UPDATE mail_outbox SET status = 'expired', message = NULL, locked_until = NULL"
+         " WHERE id = $1::bigint",
+         1, PGRES_COMMAND_OK},
+};
+
+const struct sql_def *sql_def(enum sql_stmt s)
+{
+	return &sql_defs[s];
+}

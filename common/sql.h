@@ -1,0 +1,51 @@
+/*
+ * sql: every SQL statement the service runs, as one enum and one table of
+ * text (sql.c), run only through db_exec() with typed $n parameters.
+ * The schema they expect is sql/NNN_*.sql.
+ */
+#ifndef MC_SQL_H
+#define MC_SQL_H
+
+#include <libpq-fe.h>
+
+enum sql_stmt {
+	ST_PING,
+	ST_LOCK_EMAIL,
+	ST_USER_BY_EMAIL,
+	ST_USER_BY_ID,
+	ST_USER_INSERT,
+	ST_USER_UPDATE_SIGNUP,
+	ST_USER_SET_VERIFIED,
+	ST_USER_SET_PASSWORD,
+	ST_OTP_UPSERT,
+	ST_OTP_GET,
+	ST_OTP_FAIL,
+	ST_OTP_DELETE,
+	ST_MAIL_COUNTS,
+	ST_LOGIN_LOCKED,
+	ST_LOGIN_FAIL,
+	ST_LOGIN_CLEAR,
+	ST_RESET_INSERT,
+	ST_RESET_FIND,
+	ST_RESET_KILL_ALL,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_CLAIM_ID,
+	ST_OUTBOX_CLAIM_DUE,
+	ST_OUTBOX_SENT,
+	ST_OUTBOX_RETRY,
+	ST_OUTBOX_FAILED,
+	ST_OUTBOX_EXPIRED,
+	ST__COUNT
+};
+
+struct sql_def {
+	const char *name; /* for the log: "user_by_email" */
+	const char *text;
+	int nparams;
+	ExecStatusType expect; /* PGRES_TUPLES_OK or PGRES_COMMAND_OK */
+};
+
+/* The definition of s; s must be below ST__COUNT. Borrowed, static. */
+const struct sql_def *sql_def(enum sql_stmt s);
+
+#endif
