@@ -1,0 +1,41 @@
+/*
+ * POST /auth/forgot-password {email}
+ * 200 {"message": "Password reset link sent to your email"} for a known, an
+ * unknown and an unverified address alike; 422; 503, 500.
+ */
+#include "app.h"
+#include "respond.h"
+
+static void forgot_handle(struct ctx *ctx)
+{
+	struct email_req r = {0};
+	struct ferrs errs = {0};
+	struct acct_out o = {0};
+	enum acct_rc rc;
+	PGconn *db;
+	int prc;
+
+	prc = email_req_parse(ctx->body, &r, &errs);
+	if (prc != 0) {
+		respond_parse_failure(ctx->resp, prc, &errs);
+		goto out;
+	}
+	db = app_db(ctx);
+	if (db == NULL)
+		goto out;
+	rc = account_forgot_password(db, ctx->conf, &r, &o);
+	if (rc == ACCT_OK)
+		respond_message(ctx->resp, 200, "Password reset link sent to your email");
+	else
+		respond_failure(ctx->resp, rc, &o);
+out:
+	acct_out_release(&o);
+	email_req_release(&r);
+}
+
+static const struct endpoint forgot_endpoint = {"forgot-password", "POST", forgot_handle};
+
+int main(void)
+{
+	return app_main(&forgot_endpoint);
+}

@@ -1,0 +1,45 @@
+/*
+ * GET /user/profile (and /auth/user/profile), Authorization: Bearer <jwt>
+ * 200 {"id", "full_name", "email", "is_verified"}; 401 Not authenticated (no
+ * bearer credentials); 401 Invalid or expired token (bad, tampered, expired,
+ * revoked, or the user is gone); 503, 500.
+ */
+#include "app.h"
+#include "respond.h"
+
+static void profile_handle(struct ctx *ctx)
+{
+	struct acct_out o = {0};
+	const char *token = NULL;
+	int64_t user_id = 0;
+	int64_t iat = 0;
+	enum acct_rc rc;
+	PGconn *db;
+
+	if (!http_req_bearer(ctx->req, &token)) {
+		http_resp_401(ctx->resp, "Not authenticated");
+		goto out;
+	}
+	rc = account_check_token(ctx->conf, token, ctx->now, &user_id, &iat);
+	if (rc != ACCT_OK) {
+		respond_failure(ctx->resp, rc, &o);
+		goto out;
+	}
+	db = app_db(ctx);
+	if (db == NULL)
+		goto out;
+	rc = account_profile(db, user_id, iat, &o);
+	if (rc == ACCT_OK)
+		respond_profile(ctx->resp, &o);
+	else
+		respond_failure(ctx->resp, rc, &o);
+out:
+	acct_out_release(&o);
+}
+
+static const struct endpoint profile_endpoint = {"profile", "GET", profile_handle};
+
+int main(void)
+{
+	return app_main(&profile_endpoint);
+}

@@ -1,0 +1,652 @@
+#include "account.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jwt.h"
+#include "limit.h"
+#include "log.h"
+#include "mail.h"
+#include "pw.h"
+#include "token.h"
+
+#define OTP_MAX_ATTEMPTS 5
+#define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
+#define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
+
+/* A row of ST_USER_BY_EMAIL; strings owned, freed by user_release(). */
+struct user {
+	int64_t id;
+	char *full_name;
+	char *password_hash;
+	int verified;
+	int64_t token_min_iat;
+};
+
+static void user_release(struct user *u)
+{
+	free(u->full_name);
+	if (u->password_hash != NULL) {
+		OPENSSL_cleanse(u->password_hash, strlen(u->password_hash));
+		free(u->password_hash);
+	}
+	memset(u, 0, sizeof(*u));
+}
+
+void acct_out_release(struct acct_out *o)
+{
+	if (o->access_token != NULL) {
+		OPENSSL_cleanse(o->access_token, strlen(o->access_token));
+		free(o->access_token);
+	}
+	free(o->full_name);
+	free(o->email);
+	memset(o, 0, sizeof(*o));
+}
+
+static enum acct_rc acct_fault(int db_rc)
+{
+	return db_rc == DB_UNAVAILABLE ? ACCT_UNAVAILABLE : ACCT_ERROR;
+}
+
+static const struct pw_cost *acct_cost(const struct conf *c, struct pw_cost *cost)
+{
+	cost->memory_kib = c->argon2_memory_kib;
+	cost->iterations = c->argon2_iterations;
+	cost->parallelism = c->argon2_parallelism;
+	return cost;
+}
+
+/* Begins a transaction and takes email's advisory lock. DB_OK or a db_rc. */
+static int acct_begin_locked(PGconn *db, const char *email)
+{
+	const char *params[1] = {email};
+	int rc = db_begin(db);
+
+	if (rc != DB_OK)
+		return rc;
+	rc = db_exec(db, ST_LOCK_EMAIL, params, 1, NULL);
+	if (rc != DB_OK)
+		db_rollback(db);
+	return rc;
+}
+
+/* <0 a db_rc, 0 not found, 1 found (u filled; user_release() it). */
+static int user_by_email(PGconn *db, const char *email, struct user *u)
+{
+	const char *params[1] = {email};
+	PGresult *res = NULL;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	rc = db_exec(db, ST_USER_BY_EMAIL, params, 1, &res);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	u->full_name = strdup(PQgetvalue(res, 0, 1));
+	u->password_hash = strdup(PQgetvalue(res, 0, 2));
+	u->verified = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	u->token_min_iat = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	PQclear(res);
+	if (u->full_name == NULL || u->password_hash == NULL) {
+		user_release(u);
+		log_error("out of memory");
+		return DB_ERROR;
+	}
+	return 1;
+}
+
+/* Signs an access token for a user. 0 and *out (caller frees), or -1 (logged). */
+static int acct_issue_token(const struct conf *c, int64_t id, const char *email,
+                            int64_t token_min_iat, time_t now, char **out)
+{
+	struct jwt_claims cl;
+	enum jwt_err e;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.sub = id;
+	snprintf(cl.email, sizeof(cl.email), "%s", email);
+	/* A token must never predate the account's revocation point, even
+	 * when it is issued in the same second as a password reset. */
+	cl.iat = (int64_t)now > token_min_iat ? (int64_t)now : token_min_iat;
+	cl.exp = cl.iat + (int64_t)c->jwt_expire_minutes * 60;
+	e = jwt_sign(&cl, c->jwt_secret, c->jwt_secret_len, out);
+	if (e != JWT_OK) {
+		log_error("could not sign access token: %s", jwt_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes a new OTP for user id (replacing any earlier one) and queues its mail,
+ * inside the open transaction. DB_OK and *mail_id, or a db_rc.
+ */
+static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+                        const char *full_name, int64_t *mail_id)
+{
+	char code[TOKEN_OTP_LEN + 1];
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	char id_s[24];
+	char mins[16];
+	const char *params[3];
+	struct mail_vars v;
+	int rc = DB_ERROR;
+
+	if (token_otp_new(code) != 0 || token_otp_digest(c->otp_key, id, code, digest) != 0)
+		goto out;
+	token_hex(digest, hex);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, id);
+	snprintf(mins, sizeof(mins), "%d", c->otp_expire_minutes);
+	params[0] = id_s;
+	params[1] = hex;
+	params[2] = mins;
+	rc = db_exec(db, ST_OTP_UPSERT, params, 3, NULL);
+	if (rc != DB_OK)
+		goto out;
+	memset(&v, 0, sizeof(v));
+	v.to = email;
+	v.full_name = full_name;
+	v.code = code;
+	v.expire_minutes = c->otp_expire_minutes;
+	rc = mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
+out:
+	OPENSSL_cleanse(code, sizeof(code));
+	return rc;
+}
+
+enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signup_req *r,
+                            struct acct_out *o)
+{
+	struct pw_cost cost;
+	struct user u;
+	char *hash = NULL;
+	char id_s[24];
+	int64_t id = 0;
+	int64_t mail_id = 0;
+	PGresult *res = NULL;
+	enum acct_rc ret = ACCT_ERROR;
+	int found;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	/* The slow hash is made before any lock is held. */
+	if (pw_hash(r->password, strlen(r->password), acct_cost(c, &cost), &hash) != 0)
+		goto out;
+	rc = acct_begin_locked(db, r->email);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	found = user_by_email(db, r->email, &u);
+	if (found < 0) {
+		ret = acct_fault(found);
+		goto out;
+	}
+	if (found && u.verified) {
+		ret = ACCT_EMAIL_TAKEN;
+		goto out;
+	}
+	rc = limit_mail(db, "otp", r->email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_HOUR_MAX,
+	                &o->retry_after);
+	if (rc != 0) {
+		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
+		o->limit_detail = DETAIL_OTP_LIMIT;
+		goto out;
+	}
+	if (found) {
+		const char *params[3] = {id_s, r->full_name, hash};
+
+		id = u.id;
+		snprintf(id_s, sizeof(id_s), "%" PRId64, id);
+		rc = db_exec(db, ST_USER_UPDATE_SIGNUP, params, 3, NULL);
+	} else {
+		const char *params[3] = {r->email, r->full_name, hash};
+
+		rc = db_exec(db, ST_USER_INSERT, params, 3, &res);
+		if (rc == DB_OK)
+			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	rc = acct_new_otp(db, c, id, r->email, r->full_name, &mail_id);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	log_info("signup: account %" PRId64 " %s, verification code sent", id,
+	         found ? "signed up again" : "created");
+	mail_outbox_deliver_id(db, c, mail_id);
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	PQclear(res);
+	user_release(&u);
+	free(hash);
+	return ret;
+}
+
+enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct verify_req *r,
+                                time_t now, struct acct_out *o)
+{
+	struct user u;
+	char id_s[24];
+	const char *params[1] = {id_s};
+	PGresult *res = NULL;
+	unsigned char want[TOKEN_DIGEST_LEN];
+	unsigned char got[TOKEN_DIGEST_LEN];
+	char want_hex[2 * TOKEN_DIGEST_LEN + 1];
+	enum acct_rc ret = ACCT_ERROR;
+	int found;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = acct_begin_locked(db, r->email);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	found = user_by_email(db, r->email, &u);
+	if (found <= 0) {
+		ret = found < 0 ? acct_fault(found) : ACCT_BAD_OTP;
+		goto out;
+	}
+	if (u.verified) {
+		ret = ACCT_ALREADY_VERIFIED;
+		goto out;
+	}
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u.id);
+	rc = db_exec(db, ST_OTP_GET, params, 1, &res);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0 ||
+	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS) {
+		ret = ACCT_BAD_OTP;
+		goto out;
+	}
+	snprintf(want_hex, sizeof(want_hex), "%s", PQgetvalue(res, 0, 0));
+	for (size_t i = 0; i < TOKEN_DIGEST_LEN; i++) {
+		unsigned int byte = 0;
+
+		if (sscanf(want_hex + 2 * i, "%2x", &byte) != 1)
+			goto out;
+		want[i] = (unsigned char)byte;
+	}
+	if (token_otp_digest(c->otp_key, u.id, r->otp, got) != 0)
+		goto out;
+	if (!token_digest_equal(want, got)) {
+		rc = db_exec(db, ST_OTP_FAIL, params, 1, NULL);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		ret = rc == DB_OK ? ACCT_BAD_OTP : acct_fault(rc);
+		goto out;
+	}
+	rc = db_exec(db, ST_USER_SET_VERIFIED, params, 1, NULL);
+	if (rc == DB_OK)
+		rc = db_exec(db, ST_OTP_DELETE, params, 1, NULL);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	log_info("verify-otp: account %" PRId64 " verified", u.id);
+	if (acct_issue_token(c, u.id, r->email, u.token_min_iat, now, &o->access_token) != 0)
+		goto out;
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	PQclear(res);
+	user_release(&u);
+	return ret;
+}
+
+enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct email_req *r,
+                                struct acct_out *o)
+{
+	struct user u;
+	int64_t mail_id = 0;
+	enum acct_rc ret = ACCT_ERROR;
+	int found;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = acct_begin_locked(db, r->email);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	found = user_by_email(db, r->email, &u);
+	if (found < 0) {
+		ret = acct_fault(found);
+		goto out;
+	}
+	if (found == 0 || u.verified) {
+		ret = ACCT_OK; /* nothing to send, and nothing said about it */
+		goto out;
+	}
+	rc = limit_mail(db, "otp", r->email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_HOUR_MAX,
+	                &o->retry_after);
+	if (rc != 0) {
+		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
+		o->limit_detail = DETAIL_OTP_LIMIT;
+		goto out;
+	}
+	rc = acct_new_otp(db, c, u.id, r->email, u.full_name, &mail_id);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	log_info("resend-otp: account %" PRId64 ", new verification code sent", u.id);
+	mail_outbox_deliver_id(db, c, mail_id);
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	user_release(&u);
+	return ret;
+}
+
+enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_req *r, time_t now,
+                           struct acct_out *o)
+{
+	struct pw_cost cost;
+	struct user u;
+	enum acct_rc ret = ACCT_ERROR;
+	int found;
+	int match = 0;
+	int locked = 0;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = acct_begin_locked(db, r->email);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	rc = limit_login_locked(db, r->email, &o->retry_after);
+	if (rc != 0) {
+		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
+		o->limit_detail = DETAIL_LOGIN_LIMIT;
+		goto out;
+	}
+	found = user_by_email(db, r->email, &u);
+	if (found < 0) {
+		ret = acct_fault(found);
+		goto out;
+	}
+	if (found) {
+		match = pw_verify(u.password_hash, r->password, strlen(r->password));
+		if (match < 0)
+			goto out;
+	} else {
+		/* The same work as a verify, so timing does not tell. */
+		pw_burn(r->password, strlen(r->password), acct_cost(c, &cost));
+	}
+	if (!match) {
+		rc = limit_login_failed(db, r->email, &locked);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		if (rc != DB_OK) {
+			ret = acct_fault(rc);
+			goto out;
+		}
+		if (locked)
+			log_warn("login: too many failures, address locked for %d s",
+			         LIMIT_LOGIN_LOCK);
+		ret = ACCT_BAD_LOGIN;
+		goto out;
+	}
+	rc = limit_login_clear(db, r->email);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	if (!u.verified) {
+		ret = ACCT_NOT_VERIFIED;
+		goto out;
+	}
+	if (acct_issue_token(c, u.id, r->email, u.token_min_iat, now, &o->access_token) != 0)
+		goto out;
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	user_release(&u);
+	return ret;
+}
+
+enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct email_req *r,
+                                     struct acct_out *o)
+{
+	struct user u;
+	char token[TOKEN_RESET_LEN + 1];
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	char id_s[24];
+	char mins[16];
+	char link[1024];
+	struct mail_vars v;
+	int64_t mail_id = 0;
+	enum acct_rc ret = ACCT_ERROR;
+	int found;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	memset(token, 0, sizeof(token));
+	memset(link, 0, sizeof(link));
+	rc = acct_begin_locked(db, r->email);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	found = user_by_email(db, r->email, &u);
+	if (found <= 0) {
+		ret = found < 0 ? acct_fault(found) : ACCT_OK;
+		goto out;
+	}
+	rc = limit_mail(db, "reset", r->email, LIMIT_RESET_MAIL_GAP, 0, &o->retry_after);
+	if (rc != 0) {
+		/* Within the cooldown: the same answer, and no mail. */
+		ret = rc == 1 ? ACCT_OK : acct_fault(rc);
+		o->retry_after = 0;
+		goto out;
+	}
+	if (token_reset_new(token) != 0)
+		goto out;
+	token_sha256(token, strlen(token), digest);
+	token_hex(digest, hex);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u.id);
+	snprintf(mins, sizeof(mins), "%d", c->reset_token_expire_minutes);
+	if ((size_t)snprintf(link, sizeof(link), "%s/reset-password?token=%s", c->frontend_url,
+	                     token) >= sizeof(link)) {
+		log_error("FRONTEND_URL is too long for a reset link");
+		goto out;
+	}
+	{
+		const char *params[3] = {id_s, hex, mins};
+
+		rc = db_exec(db, ST_RESET_INSERT, params, 3, NULL);
+	}
+	if (rc == DB_OK) {
+		memset(&v, 0, sizeof(v));
+		v.to = r->email;
+		v.full_name = u.full_name;
+		v.link = link;
+		v.expire_minutes = c->reset_token_expire_minutes;
+		rc = mail_enqueue(db, c, MAIL_RESET, u.id, &v, &mail_id);
+	}
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	log_info("forgot-password: account %" PRId64 ", reset link sent", u.id);
+	mail_outbox_deliver_id(db, c, mail_id);
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(link, sizeof(link));
+	user_release(&u);
+	return ret;
+}
+
+enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct reset_req *r,
+                                    struct acct_out *o)
+{
+	struct pw_cost cost;
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	const char *find[1] = {hex};
+	PGresult *res = NULL;
+	char *hash = NULL;
+	char *email = NULL;
+	char *full_name = NULL;
+	char id_s[24];
+	const char *by_id[1] = {id_s};
+	struct mail_vars v;
+	int64_t mail_id = 0;
+	enum acct_rc ret = ACCT_ERROR;
+	int rc;
+
+	token_sha256(r->token, strlen(r->token), digest);
+	token_hex(digest, hex);
+	rc = db_begin(db);
+	if (rc == DB_OK)
+		rc = db_exec(db, ST_RESET_FIND, find, 1, &res);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		ret = ACCT_BAD_RESET_TOKEN;
+		goto out;
+	}
+	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, 1));
+	email = strdup(PQgetvalue(res, 0, 2));
+	full_name = strdup(PQgetvalue(res, 0, 3));
+	if (email == NULL || full_name == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	/* Now that the account is known, its own words count against the password. */
+	if (valid_new_password(&o->errs, "new_password", r->new_password, strlen(r->new_password),
+	                       email, full_name) != 0) {
+		ret = ACCT_WEAK_PASSWORD;
+		goto out;
+	}
+	if (pw_hash(r->new_password, strlen(r->new_password), acct_cost(c, &cost), &hash) != 0)
+		goto out;
+	{
+		const char *params[2] = {id_s, hash};
+
+		rc = db_exec(db, ST_USER_SET_PASSWORD, params, 2, NULL);
+	}
+	if (rc == DB_OK)
+		rc = db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL);
+	if (rc == DB_OK)
+		rc = db_exec(db, ST_OTP_DELETE, by_id, 1, NULL);
+	if (rc == DB_OK)
+		rc = limit_login_clear(db, email);
+	if (rc == DB_OK) {
+		memset(&v, 0, sizeof(v));
+		v.to = email;
+		v.full_name = full_name;
+		rc = mail_enqueue(db, c, MAIL_PASSWORD_CHANGED, strtoll(id_s, NULL, 10), &v,
+		                  &mail_id);
+	}
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK) {
+		ret = acct_fault(rc);
+		goto out;
+	}
+	log_info("reset-password: account %s, password changed", id_s);
+	mail_outbox_deliver_id(db, c, mail_id);
+	ret = ACCT_OK;
+out:
+	db_rollback(db);
+	PQclear(res);
+	free(hash);
+	free(email);
+	free(full_name);
+	return ret;
+}
+
+enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
+                                 int64_t *user_id, int64_t *iat)
+{
+	struct jwt_claims cl;
+	enum jwt_err e;
+
+	e = jwt_verify(token, c->jwt_secret, c->jwt_secret_len, now, &cl);
+	if (e != JWT_OK) {
+		log_info("access token rejected: %s", jwt_strerror(e));
+		return e == JWT_INTERNAL ? ACCT_ERROR : ACCT_BAD_TOKEN;
+	}
+	*user_id = cl.sub;
+	*iat = cl.iat;
+	return ACCT_OK;
+}
+
+enum acct_rc account_profile(PGconn *db, int64_t user_id, int64_t iat, struct acct_out *o)
+{
+	char id_s[24];
+	const char *params[1] = {id_s};
+	PGresult *res = NULL;
+	enum acct_rc ret = ACCT_ERROR;
+	int rc;
+
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	rc = db_exec(db, ST_USER_BY_ID, params, 1, &res);
+	if (rc != DB_OK)
+		return acct_fault(rc);
+	if (PQntuples(res) == 0) {
+		log_info("access token rejected: account %" PRId64 " is gone", user_id);
+		ret = ACCT_BAD_TOKEN;
+		goto out;
+	}
+	if (iat < strtoll(PQgetvalue(res, 0, 4), NULL, 10)) {
+		log_info("access token rejected: revoked by a password reset");
+		ret = ACCT_BAD_TOKEN;
+		goto out;
+	}
+	o->id = user_id;
+	o->full_name = strdup(PQgetvalue(res, 0, 1));
+	o->email = strdup(PQgetvalue(res, 0, 2));
+	o->is_verified = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	if (o->full_name == NULL || o->email == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	ret = ACCT_OK;
+out:
+	PQclear(res);
+	return ret;
+}
+
+enum acct_rc account_ping(PGconn *db)
+{
+	int rc = db_exec(db, ST_PING, NULL, 0, NULL);
+
+	return rc == DB_OK ? ACCT_OK : ACCT_UNAVAILABLE;
+}

@@ -1,0 +1,88 @@
+/*
+ * account: the service's transactions, one function per endpoint, each one
+ * transaction on the request's connection. They return an enum acct_rc; the
+ * program in cgi-bin/ turns it into a response with http.h.
+ *
+ * Every email-keyed transaction first takes the address's advisory lock, so
+ * two requests for one address run one after the other (two simultaneous
+ * signups make one account). Mail is queued in the transaction and delivered
+ * after the commit (mail.h); a failed delivery stays queued and never fails
+ * the request.
+ */
+#ifndef MC_ACCOUNT_H
+#define MC_ACCOUNT_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "req.h"
+#include "validate.h"
+
+enum acct_rc {
+	ACCT_OK = 0,
+	ACCT_EMAIL_TAKEN,      /* signup: a verified account has the address (409) */
+	ACCT_LIMITED,          /* a mail cap or login lock (429, retry_after) */
+	ACCT_BAD_OTP,          /* verify-otp: wrong, expired, spent, dead, unknown email (400) */
+	ACCT_ALREADY_VERIFIED, /* verify-otp (400) */
+	ACCT_BAD_LOGIN,        /* login: unknown email or wrong password (401) */
+	ACCT_NOT_VERIFIED,     /* login: right password, unverified (403) */
+	ACCT_BAD_RESET_TOKEN,  /* reset-password: unknown, expired or used token (400) */
+	ACCT_WEAK_PASSWORD,    /* reset-password: fails with the user's words (422, errs) */
+	ACCT_BAD_TOKEN,   /* profile: invalid, expired or revoked token, or no such user (401) */
+	ACCT_UNAVAILABLE, /* database unreachable (503) */
+	ACCT_ERROR,       /* anything else (500, logged) */
+};
+
+struct acct_out {
+	long retry_after;   /* ACCT_LIMITED */
+	char *access_token; /* verify, login: the JWT; freed by acct_out_release() */
+	struct ferrs errs;  /* ACCT_WEAK_PASSWORD */
+	/* profile */
+	int64_t id;
+	char *full_name;
+	char *email;
+	int is_verified;
+};
+
+void acct_out_release(struct acct_out *o);
+
+/* POST /auth/signup: ACCT_OK, ACCT_EMAIL_TAKEN, ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. */
+enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signup_req *r,
+                            struct acct_out *o);
+
+/* POST /auth/verify-otp: ACCT_OK (o->access_token), ACCT_BAD_OTP, ACCT_ALREADY_VERIFIED, faults. */
+enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct verify_req *r,
+                                time_t now, struct acct_out *o);
+
+/* POST /auth/resend-otp: ACCT_OK (also for unknown and verified: nothing sent), ACCT_LIMITED, faults. */
+enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct email_req *r,
+                                struct acct_out *o);
+
+/* POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN, ACCT_NOT_VERIFIED, ACCT_LIMITED, faults. */
+enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_req *r, time_t now,
+                           struct acct_out *o);
+
+/* POST /auth/forgot-password: ACCT_OK whatever the address (mail only to accounts), faults. */
+enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct email_req *r,
+                                     struct acct_out *o);
+
+/* POST /auth/reset-password: ACCT_OK, ACCT_BAD_RESET_TOKEN, ACCT_WEAK_PASSWORD, faults. */
+enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct reset_req *r,
+                                    struct acct_out *o);
+
+/*
+ * Checks an access token (signature, algorithm, expiry) without the database.
+ * ACCT_OK with *user_id and *iat, or ACCT_BAD_TOKEN (the reason is logged).
+ */
+enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
+                                 int64_t *user_id, int64_t *iat);
+
+/* GET /user/profile for a checked token: ACCT_OK (id, full_name, email, is_verified), ACCT_BAD_TOKEN, faults. */
+enum acct_rc account_profile(PGconn *db, int64_t user_id, int64_t iat, struct acct_out *o);
+
+/* GET /health: ACCT_OK or ACCT_UNAVAILABLE. */
+enum acct_rc account_ping(PGconn *db);
+
+#endif

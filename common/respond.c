@@ -1,0 +1,106 @@
+#include "respond.h"
+
+#include "log.h"
+
+void respond_message(struct http_resp *resp, int status, const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || json_object_object_add(o, "message", json_object_new_string(msg)) != 0) {
+		json_object_put(o);
+		log_error("out of memory");
+		http_resp_internal(resp);
+		return;
+	}
+	http_resp_json(resp, status, o);
+	json_object_put(o);
+}
+
+void respond_token(struct http_resp *resp, const char *token)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL ||
+	    json_object_object_add(o, "access_token", json_object_new_string(token)) != 0 ||
+	    json_object_object_add(o, "token_type", json_object_new_string("bearer")) != 0) {
+		json_object_put(o);
+		log_error("out of memory");
+		http_resp_internal(resp);
+		return;
+	}
+	http_resp_json(resp, 200, o);
+	json_object_put(o);
+}
+
+void respond_profile(struct http_resp *resp, const struct acct_out *p)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || json_object_object_add(o, "id", json_object_new_int64(p->id)) != 0 ||
+	    json_object_object_add(o, "full_name", json_object_new_string(p->full_name)) != 0 ||
+	    json_object_object_add(o, "email", json_object_new_string(p->email)) != 0 ||
+	    json_object_object_add(o, "is_verified", json_object_new_boolean(p->is_verified)) !=
+	        0) {
+		json_object_put(o);
+		log_error("out of memory");
+		http_resp_internal(resp);
+		return;
+	}
+	http_resp_json(resp, 200, o);
+	json_object_put(o);
+}
+
+void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o)
+{
+	switch (rc) {
+	case ACCT_EMAIL_TAKEN:
+		http_resp_detail(resp, 409, "Email already registered");
+		break;
+	case ACCT_LIMITED:
+		http_resp_429(resp, o->limit_detail != NULL ? o->limit_detail : "Too many requests",
+		              o->retry_after);
+		break;
+	case ACCT_BAD_OTP:
+		http_resp_detail(resp, 400, "Invalid or expired OTP");
+		break;
+	case ACCT_ALREADY_VERIFIED:
+		http_resp_detail(resp, 400, "Email already verified");
+		break;
+	case ACCT_BAD_LOGIN:
+		http_resp_401(resp, "Invalid email or password");
+		break;
+	case ACCT_NOT_VERIFIED:
+		http_resp_detail(resp, 403, "Email not verified");
+		break;
+	case ACCT_BAD_RESET_TOKEN:
+		http_resp_detail(resp, 400, "Invalid or expired reset token");
+		break;
+	case ACCT_WEAK_PASSWORD:
+		http_resp_422(resp, &o->errs);
+		break;
+	case ACCT_BAD_TOKEN:
+		http_resp_401(resp, "Invalid or expired token");
+		break;
+	case ACCT_UNAVAILABLE:
+		http_resp_unavailable(resp);
+		break;
+	case ACCT_OK:
+		log_error("respond_failure called for a success");
+		http_resp_internal(resp);
+		break;
+	case ACCT_ERROR:
+	default:
+		http_resp_internal(resp);
+		break;
+	}
+}
+
+void respond_parse_failure(struct http_resp *resp, int parse_rc, const struct ferrs *errs)
+{
+	if (parse_rc == -1) {
+		http_resp_422(resp, errs);
+	} else {
+		log_error("out of memory while parsing the request");
+		http_resp_internal(resp);
+	}
+}

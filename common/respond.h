@@ -1,0 +1,29 @@
+/*
+ * respond: the bodies of CONTRACT.md, and the one mapping from an account
+ * outcome (account.h) to a status and {"detail": ...}.
+ */
+#ifndef MC_RESPOND_H
+#define MC_RESPOND_H
+
+#include "account.h"
+#include "http.h"
+
+/* {"message": msg} with status. */
+void respond_message(struct http_resp *resp, int status, const char *msg);
+/* 200 {"access_token": token, "token_type": "bearer"}. */
+void respond_token(struct http_resp *resp, const char *token);
+/* 200 {"id": n, "full_name": ..., "email": ..., "is_verified": bool}. */
+void respond_profile(struct http_resp *resp, const struct acct_out *o);
+
+/*
+ * Any outcome but ACCT_OK: 409 Email already registered, 429 (o->limit_detail,
+ * Retry-After), 400 Invalid or expired OTP / Email already verified / Invalid
+ * or expired reset token, 401 Invalid email or password / Invalid or expired
+ * token, 403 Email not verified, 422 (o->errs), 503, 500.
+ */
+void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o);
+
+/* The 422 or 500 for a *_req_parse() result that is not 0. */
+void respond_parse_failure(struct http_resp *resp, int parse_rc, const struct ferrs *errs);
+
+#endif
