@@ -5,7 +5,7 @@
 #   make test            unit + CGI tests, then the same suite under ASan+UBSan
 #   make db              apply sql/ migrations to the configured database
 #
-# Objects go under $(B); programs built without SAN land in cgi-bin/ and bin/,
+# Objects go under $(B)/obj; programs built without SAN land in cgi-bin/ and bin/,
 # where a web server and cron expect them.
 
 CC      ?= cc
@@ -42,7 +42,7 @@ LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lzxcvbn -lm
 
 LIB_SRC  := $(sort $(wildcard common/*.c))
-LIB_OBJ  := $(LIB_SRC:common/%.c=$(B)/common/%.o)
+LIB_OBJ  := $(LIB_SRC:common/%.c=$(B)/obj/common/%.o)
 LIB      := $(B)/libmedicalcare.a
 CGI_SRC  := $(sort $(wildcard cgi-bin/*.c))
 CGI_BIN  := $(CGI_SRC:cgi-bin/%.c=$(CGIDIR)/%.cgi)
@@ -60,28 +60,28 @@ cgi: $(CGI_BIN)
 tools: $(TOOL_BIN)
 unit: $(UNIT_BIN)
 
-$(B)/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/common
+$(B)/obj/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/obj/common
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/cgi-bin/%.o: cgi-bin/%.c $(wildcard common/*.h) | $(B)/cgi-bin
+$(B)/obj/cgi-bin/%.o: cgi-bin/%.c $(wildcard common/*.h) | $(B)/obj/cgi-bin
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(CGIDIR)/%.cgi: $(B)/cgi-bin/%.o $(LIB) | $(CGIDIR)
+$(CGIDIR)/%.cgi: $(B)/obj/cgi-bin/%.o $(LIB) | $(CGIDIR)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
 
-$(B)/tools/%.o: tools/%.c $(wildcard common/*.h) | $(B)/tools
+$(B)/obj/tools/%.o: tools/%.c $(wildcard common/*.h) | $(B)/obj/tools
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BINDIR)/medicalcare-%: $(B)/tools/%.o $(LIB) | $(BINDIR)
+$(BINDIR)/medicalcare-%: $(B)/obj/tools/%.o $(LIB) | $(BINDIR)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
 
 $(B)/tests/%: tests/unit/%.c $(LIB) | $(B)/tests
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL) $(shell pkg-config --libs cmocka)
 
-$(B)/common $(B)/cgi-bin $(B)/tools $(B)/tests $(CGIDIR) $(BINDIR):
+$(B)/obj/common $(B)/obj/cgi-bin $(B)/obj/tools $(B)/tests $(CGIDIR) $(BINDIR):
 	mkdir -p $@
 
 # The whole test suite: normal build, then again under ASan+UBSan.

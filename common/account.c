@@ -227,7 +227,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signu
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("signup: account %" PRId64 " %s, verification code sent", id,
+	log_info("account %" PRId64 " %s, verification code sent", id,
 	         found ? "signed up again" : "created");
 	mail_outbox_deliver_id(db, c, mail_id);
 	ret = ACCT_OK;
@@ -305,7 +305,7 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("verify-otp: account %" PRId64 " verified", u.id);
+	log_info("account %" PRId64 " verified", u.id);
 	if (acct_issue_token(c, u.id, r->email, u.token_min_iat, now, &o->access_token) != 0)
 		goto out;
 	ret = ACCT_OK;
@@ -354,7 +354,7 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct e
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("resend-otp: account %" PRId64 ", new verification code sent", u.id);
+	log_info("account %" PRId64 ", new verification code sent", u.id);
 	mail_outbox_deliver_id(db, c, mail_id);
 	ret = ACCT_OK;
 out:
@@ -408,7 +408,7 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 			goto out;
 		}
 		if (locked)
-			log_warn("login: too many failures, address locked for %d s",
+			log_warn("too many failures, address locked for %d s",
 			         LIMIT_LOGIN_LOCK);
 		ret = ACCT_BAD_LOGIN;
 		goto out;
@@ -499,7 +499,7 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("forgot-password: account %" PRId64 ", reset link sent", u.id);
+	log_info("account %" PRId64 ", reset link sent", u.id);
 	mail_outbox_deliver_id(db, c, mail_id);
 	ret = ACCT_OK;
 out:
@@ -580,7 +580,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("reset-password: account %s, password changed", id_s);
+	log_info("account %s, password changed", id_s);
 	mail_outbox_deliver_id(db, c, mail_id);
 	ret = ACCT_OK;
 out:

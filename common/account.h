@@ -36,9 +36,10 @@ enum acct_rc {
 };
 
 struct acct_out {
-	long retry_after;   /* ACCT_LIMITED */
-	char *access_token; /* verify, login: the JWT; freed by acct_out_release() */
-	struct ferrs errs;  /* ACCT_WEAK_PASSWORD */
+	long retry_after;         /* ACCT_LIMITED: seconds */
+	const char *limit_detail; /* ACCT_LIMITED: the 429 message (static) */
+	char *access_token;       /* verify, login: the JWT; freed by acct_out_release() */
+	struct ferrs errs;        /* ACCT_WEAK_PASSWORD */
 	/* profile */
 	int64_t id;
 	char *full_name;

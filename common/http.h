@@ -36,15 +36,23 @@ struct http_req {
 	int body_incomplete; /* set when stdin ended before CONTENT_LENGTH bytes */
 };
 
-/* Fills the borrowed fields from getenv(); body empty. */
+/*
+ * Fills the borrowed fields from getenv(); body empty. A value longer than
+ * HTTP_HEADER_VALUE_MAX is taken as absent (NULL), except Authorization, which
+ * is kept so that an over-long bearer token is refused as a token (see
+ * http_req_bearer()).
+ */
 void http_req_from_env(struct http_req *r);
 /*
- * Reads exactly CONTENT_LENGTH bytes (0 when absent) from in into r->body.
- * 0 on success; -1 if the stream ended early or failed (a 400; body_incomplete
- * is set); the caller has already refused a length over HTTP_BODY_MAX.
+ * Reads exactly CONTENT_LENGTH bytes (0 when absent or malformed) from in into
+ * r->body, NUL-terminated (not counted in body_len), replacing any earlier body.
+ * 0 on success; -1 if the stream ended early or failed, or the length is over
+ * HTTP_BODY_MAX (nothing is read then): body_incomplete is set, body is NULL,
+ * and the request is a 400. The caller has normally refused a length over
+ * HTTP_BODY_MAX already (413).
  */
 int http_req_read_body(struct http_req *r, FILE *in);
-/* Frees the body. */
+/* Frees the body and empties it; the borrowed fields stay. */
 void http_req_release(struct http_req *r);
 
 /* Parsed CONTENT_LENGTH: -1 absent or malformed, else the value (clamped to LLONG_MAX). */
@@ -53,22 +61,37 @@ long long http_req_content_length(const struct http_req *r);
 int http_req_is_json(const struct http_req *r);
 /*
  * The bearer token of the Authorization header: 1 and *token borrowed from
- * r->authorization when the scheme is "Bearer" (any case) followed by a
- * non-empty token; 0 when the header is absent or has another scheme.
+ * r->authorization when the header is "Bearer" (any case), one or more spaces,
+ * and a non-empty token without spaces or control characters; 0 otherwise
+ * (absent, another scheme, no token, a space inside or after it: "Not
+ * authenticated"). An over-long header still gives 1: jwt_verify() refuses a
+ * token over JWT_MAX_LEN, so it answers "Invalid or expired token".
  */
 int http_req_bearer(const struct http_req *r, const char **token);
 
+/*
+ * A response. Setting it again (http_resp_json() etc.) replaces the status and
+ * the body; extra headers accumulate. http_resp_write() adds WWW-Authenticate:
+ * Bearer to every 401 and Retry-After (at least 1) to every 429 by itself, so a
+ * response that changes its mind never carries a stale one.
+ */
 struct http_resp {
 	int status;         /* 0 until set */
 	struct buf headers; /* extra "Name: value\r\n" lines */
 	char *body;         /* owned, may be NULL */
 	size_t body_len;
+	char *content_type; /* owned; NULL means application/json (set by http_resp_raw()) */
+	long retry_after;   /* seconds for a 429's Retry-After; 0 until http_resp_429() */
 };
 
 void http_resp_init(struct http_resp *resp);
 void http_resp_release(struct http_resp *resp);
 
-/* Adds a header; values with CR, LF or NUL are refused (-1). 0 on success. */
+/*
+ * Adds a header; a name that is not an RFC 9110 token, or a value with CR, LF,
+ * NUL or another control character (HTAB aside), is refused (-1) and nothing is
+ * added. -1 also when out of memory or past the headers' maximum. 0 on success.
+ */
 int http_resp_header(struct http_resp *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -95,11 +118,19 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
 /*
  * CORS (CONTRACT.md): when origin is in the comma-separated allowed list,
  * adds Access-Control-Allow-Origin: <origin> and Vary: Origin; otherwise adds
- * no Access-Control-* header. Returns 1 if the origin is allowed.
+ * no Access-Control-* header. Returns 1 if the origin is allowed. Entries are
+ * trimmed and compared exactly (case-sensitive, whole string); "*" is not a
+ * wildcard and never matches; an origin with a space or control byte never does.
  */
 int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
 
-/* Writes "Status: ...", the headers, a blank line and the body, CGI style. 0, or -1 on a write error. */
+/*
+ * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
+ * Content-Length, WWW-Authenticate (401) or Retry-After (429), the extra
+ * headers, a blank line and the body, CGI style. A 204 has no Content-Type,
+ * Content-Length or body; an unset status is written as a 500. 0, or -1 on a
+ * write error.
+ */
 int http_resp_write(const struct http_resp *resp, FILE *out);
 
 /* Reason phrase for a status ("Unprocessable Entity"). */
