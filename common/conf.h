@@ -80,11 +80,20 @@ int conf_load(struct conf *c, char *err, size_t errlen);
 void conf_release(struct conf *c);
 
 /*
+ * The name of the i-th setting of the table (static), or NULL past its end:
+ * for checking that env.sample names exactly these settings.
+ */
+const char *conf_setting_name(size_t i);
+
+/*
  * Parses env-file text: lines "NAME=value", "export NAME=value", blank lines and
  * "#" comments; values may be single- or double-quoted (in double quotes \" \\ \n
  * are escapes), and an unquoted value ends at " #". Calls cb for each pair, in
  * order; a cb returning non-zero stops the parse with that value. Returns 0,
- * or -1 with the 1-based line number in *bad_line for a malformed line.
+ * or -1 with the 1-based line number in *bad_line for a malformed line (a key
+ * not matching [A-Za-z_][A-Za-z0-9_]*, no '=', an unterminated quote or text
+ * after the closing one, a NUL byte); *bad_line is 0 when out of memory.
+ * Lines may end in LF or CRLF; the last needs no line end.
  * Pure: no I/O, no environment. key and val are borrowed for the call only.
  */
 int envfile_parse(const char *text, size_t len,

@@ -38,16 +38,23 @@ int ferrs_has(const struct ferrs *errs, const char *field);
 /*
  * Email: trims ASCII white space, lower-cases, then checks: at most 254 chars,
  * exactly one '@', non-empty local part, a domain with a dot (not at either
- * end, no empty label), no spaces or control characters. On success *out is
+ * end, no empty label), no spaces or control characters. Beyond the contract,
+ * only printable ASCII is taken and none of the RFC 5322 specials
+ * ( ) < > [ ] : ; , " \ (what mail headers, SMTP without SMTPUTF8 and the
+ * users table's email = lower(email) check can all hold). On success *out is
  * the normalized address (caller frees) and 0 is returned; otherwise an entry
  * for field is added and -1 returned (-2 on out of memory, nothing added).
+ * Messages read "value is not a valid email address: <reason>", type
+ * "value_error", as pydantic's EmailStr.
  */
 int valid_email(struct ferrs *errs, const char *field, const char *in, size_t len, char **out);
 
 /*
  * Full name: trimmed (Unicode white space at the ends, at least ASCII), then
- * 1 to 100 characters (code points, the input being valid UTF-8), no control
- * characters (C0, DEL, C1). *out as for valid_email.
+ * 1 to 100 characters (code points), no control characters (C0, DEL, C1).
+ * Input that is not valid UTF-8 gets "Input should be a valid string, unable
+ * to parse raw data as a unicode string"/"string_unicode". *out as for
+ * valid_email.
  */
 int valid_full_name(struct ferrs *errs, const char *field, const char *in, size_t len, char **out);
 
@@ -56,7 +63,9 @@ int valid_full_name(struct ferrs *errs, const char *field, const char *in, size_
  * upper-case, one lower-case letter and one digit (ASCII classes, or Unicode
  * letters' case where known), no NUL, and zxcvbn entropy >= 20 bits with the
  * email, its local part and each word of full_name as user dictionary words
- * (either may be NULL when unknown). 0 if acceptable, else -1 with one entry.
+ * (either may be NULL when unknown). 0 if acceptable, else -1 with one entry
+ * for the first rule broken, checked in this order: valid UTF-8 (as for
+ * valid_full_name), length, NUL, upper case, lower case, digit, zxcvbn.
  */
 int valid_new_password(struct ferrs *errs, const char *field, const char *pw, size_t len,
                        const char *email, const char *full_name);
@@ -66,5 +75,11 @@ int valid_login_password(struct ferrs *errs, const char *field, const char *pw, 
 
 /* Number of code points in valid UTF-8 s of len bytes. */
 size_t utf8_chars(const char *s, size_t len);
+
+/*
+ * 1 if s[0..len) is valid UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), else 0. NUL bytes are valid.
+ */
+int utf8_valid(const char *s, size_t len);
 
 #endif

@@ -1,0 +1,752 @@
+/*
+ * conf: every setting is one row of conf_table (after redis's config.c): its
+ * name, type, bounds, default and the struct conf field it fills. conf_load()
+ * resolves each name (environment, then env file, then default), checks it
+ * against its row, then applies the rules that tie settings together.
+ */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ENVFILE_MAX (64 * 1024)
+#define ENVFILE_VAR "MEDICALCARE_ENV_FILE"
+#define OTP_KEY_LABEL "medicalcare otp key v1"
+#define OUTBOX_KEY_LABEL "medicalcare outbox key v1"
+
+enum conf_type {
+	CONF_STRING, /* char *, copied */
+	CONF_SECRET, /* char *, copied, wiped on release */
+	CONF_KEY,    /* unsigned char * and a size_t length, wiped on release */
+	CONF_INT,    /* int or uint32_t, strictly parsed and bounds checked */
+	CONF_ENUM,   /* an enum: the index of the value in choices */
+};
+
+/* Read from the process environment only (the env file cannot name itself). */
+#define CONF_ENV_ONLY 0x1u
+/* No default: unset is an error. */
+#define CONF_REQUIRED 0x2u
+
+struct conf_setting {
+	const char *name;
+	enum conf_type type;
+	unsigned flags;
+	size_t off;     /* of the target field in struct conf */
+	size_t len_off; /* CONF_KEY: of its length field */
+	long min;       /* CONF_INT: bounds; CONF_KEY: least length in bytes */
+	long max;
+	const char *def;            /* CONF_STRING, CONF_SECRET: default, NULL for none */
+	int def_int;                /* CONF_INT, CONF_ENUM: default (an enum's -1: computed) */
+	const char *const *choices; /* CONF_ENUM: NULL-terminated names */
+};
+
+/* Integers and enums are written as an int: every one is 4 bytes and never negative. */
+_Static_assert(sizeof(uint32_t) == sizeof(int), "uint32_t fields are written as int");
+_Static_assert(sizeof(enum mail_transport) == sizeof(int), "enum fields are written as int");
+_Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are written as int");
+
+static const char *const transport_names[] = {"smtp", "file", NULL};
+static const char *const security_names[] = {"none", "starttls", "tls", NULL};
+
+#define F(field) .off = offsetof(struct conf, field)
+#define STR(n, field, d)                                           \
+	{                                                          \
+		.name = n, .type = CONF_STRING, F(field), .def = d \
+	}
+#define SECRET(n, field)                                 \
+	{                                                \
+		.name = n, .type = CONF_SECRET, F(field) \
+	}
+#define INT(n, field, lo, hi, d)                                                          \
+	{                                                                                 \
+		.name = n, .type = CONF_INT, F(field), .min = lo, .max = hi, .def_int = d \
+	}
+
+static const struct conf_setting conf_table[] = {
+    /* Database */
+    STR("DATABASE_URL", database_url, NULL),
+    STR("DB_HOST", db_host, NULL),
+    STR("DB_PORT", db_port, NULL),
+    STR("DB_NAME", db_name, NULL),
+    STR("DB_USER", db_user, NULL),
+    SECRET("DB_PASSWORD", db_password),
+    STR("DB_SSLMODE", db_sslmode, NULL),
+    STR("INSTANCE_CONNECTION_NAME", instance_connection_name, NULL),
+    INT("DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 60, 5),
+    /* Tokens */
+    {.name = "JWT_SECRET_KEY",
+     .type = CONF_KEY,
+     .flags = CONF_REQUIRED,
+     F(jwt_secret),
+     .len_off = offsetof(struct conf, jwt_secret_len),
+     .min = CONF_JWT_SECRET_MIN},
+    INT("JWT_EXPIRE_MINUTES", jwt_expire_minutes, 1, 1440, 60),
+    INT("OTP_EXPIRE_MINUTES", otp_expire_minutes, 1, 60, 10),
+    INT("RESET_TOKEN_EXPIRE_MINUTES", reset_token_expire_minutes, 1, 1440, 15),
+    /* Passwords */
+    INT("ARGON2_MEMORY_KIB", argon2_memory_kib, 8, 4194304, 19456),
+    INT("ARGON2_ITERATIONS", argon2_iterations, 1, 100, 2),
+    INT("ARGON2_PARALLELISM", argon2_parallelism, 1, 64, 1),
+    /* Frontend and CORS (checked and completed by conf_finish()) */
+    STR("FRONTEND_URL", frontend_url, "http://localhost:3000"),
+    STR("CORS_ORIGINS", cors_origins, NULL),
+    /* Mail */
+    {.name = "MAIL_TRANSPORT",
+     .type = CONF_ENUM,
+     F(mail_transport),
+     .def_int = MAIL_TRANSPORT_SMTP,
+     .choices = transport_names},
+    STR("MAIL_DIR", mail_dir, "./mail"),
+    STR("SMTP_SERVER", smtp_server, "localhost"),
+    INT("SMTP_PORT", smtp_port, 1, 65535, 587),
+    {.name = "SMTP_SECURITY",
+     .type = CONF_ENUM,
+     F(smtp_security),
+     .def_int = -1,
+     .choices = security_names},
+    STR("SMTP_EMAIL", smtp_email, NULL),
+    SECRET("SMTP_PASSWORD", smtp_password),
+    STR("SMTP_FROM", smtp_from, NULL),
+    STR("SMTP_FROM_NAME", smtp_from_name, "MedicalCare"),
+    STR("SMTP_CA_FILE", smtp_ca_file, NULL),
+    INT("SMTP_TIMEOUT", smtp_timeout, 1, 300, 10),
+    STR("APP_NAME", app_name, "MedicalCare"),
+    /* The env file itself: env_file is set to the file actually read. */
+    {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
+};
+
+#undef F
+#undef STR
+#undef SECRET
+#undef INT
+
+#define CONF_N (sizeof(conf_table) / sizeof(conf_table[0]))
+
+const char *conf_setting_name(size_t i)
+{
+	return i < CONF_N ? conf_table[i].name : NULL;
+}
+
+static void *conf_field(struct conf *c, size_t off)
+{
+	return (char *)c + off;
+}
+
+/* Index of name in conf_table, or -1. */
+static int conf_index(const char *name)
+{
+	for (size_t i = 0; i < CONF_N; i++)
+		if (strcmp(conf_table[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void free_secret_str(char *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+void conf_release(struct conf *c)
+{
+	for (size_t i = 0; i < CONF_N; i++) {
+		const struct conf_setting *s = &conf_table[i];
+
+		if (s->type == CONF_STRING || s->type == CONF_SECRET) {
+			char **p = conf_field(c, s->off);
+
+			if (s->type == CONF_SECRET)
+				free_secret_str(*p);
+			else
+				free(*p);
+			*p = NULL;
+		} else if (s->type == CONF_KEY) {
+			unsigned char **p = conf_field(c, s->off);
+			size_t *len = conf_field(c, s->len_off);
+
+			if (*p != NULL)
+				OPENSSL_cleanse(*p, *len);
+			free(*p);
+			*p = NULL;
+			*len = 0;
+		}
+	}
+	OPENSSL_cleanse(c->otp_key, sizeof(c->otp_key));
+	OPENSSL_cleanse(c->outbox_key, sizeof(c->outbox_key));
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- env file text ---- */
+
+static int is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static int is_name_start(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+static int is_name_char(char ch)
+{
+	return is_name_start(ch) || (ch >= '0' && ch <= '9');
+}
+
+/*
+ * Parses one line l[0..n) (no line end). Returns 0 for a blank or comment
+ * line, 1 with *key and *val NUL-terminated in out (room for n + 2 bytes),
+ * -1 if malformed.
+ */
+static int envfile_line(const char *l, size_t n, char *out, const char **key, const char **val)
+{
+	size_t i = 0, o = 0;
+	size_t kstart, klen;
+
+	if (memchr(l, '\0', n) != NULL)
+		return -1;
+	while (i < n && is_blank(l[i]))
+		i++;
+	if (i == n || l[i] == '#')
+		return 0;
+	if (n - i > 6 && memcmp(l + i, "export", 6) == 0 && is_blank(l[i + 6])) {
+		i += 6;
+		while (i < n && is_blank(l[i]))
+			i++;
+	}
+	if (i == n || !is_name_start(l[i]))
+		return -1;
+	kstart = i;
+	while (i < n && is_name_char(l[i]))
+		i++;
+	klen = i - kstart;
+	while (i < n && is_blank(l[i]))
+		i++;
+	if (i == n || l[i] != '=')
+		return -1;
+	i++;
+	memcpy(out, l + kstart, klen);
+	out[klen] = '\0';
+	*key = out;
+	o = klen + 1;
+	*val = out + o;
+
+	{
+		size_t j = i;
+
+		while (j < n && is_blank(l[j]))
+			j++;
+		if (j < n && (l[j] == '"' || l[j] == '\'')) {
+			char q = l[j++];
+
+			while (j < n && l[j] != q) {
+				if (q == '"' && l[j] == '\\' && j + 1 < n &&
+				    (l[j + 1] == '"' || l[j + 1] == '\\' || l[j + 1] == 'n')) {
+					out[o++] = l[j + 1] == 'n' ? '\n' : l[j + 1];
+					j += 2;
+				} else {
+					out[o++] = l[j++];
+				}
+			}
+			if (j == n)
+				return -1; /* unterminated quote */
+			j++;
+			while (j < n && is_blank(l[j]))
+				j++;
+			if (j < n && l[j] != '#')
+				return -1; /* text after the closing quote */
+		} else {
+			size_t end = n;
+
+			/* An unquoted value ends at " #"; a '#' right after '=' is kept. */
+			for (size_t k = i + 1; k < n; k++) {
+				if (l[k] == '#' && is_blank(l[k - 1])) {
+					end = k;
+					break;
+				}
+			}
+			while (end > j && is_blank(l[end - 1]))
+				end--;
+			if (end > j) {
+				memcpy(out + o, l + j, end - j);
+				o += end - j;
+			}
+		}
+	}
+	out[o] = '\0';
+	return 1;
+}
+
+int envfile_parse(const char *text, size_t len,
+                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line)
+{
+	char *out = NULL;
+	size_t pos = 0;
+	int line = 0;
+	int ret = 0;
+
+	*bad_line = 0;
+	if (len == 0)
+		return 0;
+	/* Any line's key and value fit in len + 2 bytes. */
+	out = malloc(len + 2);
+	if (out == NULL)
+		return -1;
+	while (pos < len) {
+		const char *l = text + pos;
+		const char *nl = memchr(l, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - l) : len - pos;
+		const char *key, *val;
+		int r;
+
+		pos += n + (nl != NULL);
+		line++;
+		if (n > 0 && l[n - 1] == '\r')
+			n--;
+		r = envfile_line(l, n, out, &key, &val);
+		if (r < 0) {
+			*bad_line = line;
+			ret = -1;
+			break;
+		}
+		if (r > 0) {
+			ret = cb(arg, key, val);
+			OPENSSL_cleanse(out, n + 2);
+			if (ret != 0)
+				break;
+		}
+	}
+	OPENSSL_cleanse(out, len + 2);
+	free(out);
+	return ret;
+}
+
+/* ---- reading the env file ---- */
+
+struct file_vals {
+	char *v[CONF_N]; /* owned; the last value the file gave each setting */
+};
+
+static void file_vals_release(struct file_vals *fv)
+{
+	for (size_t i = 0; i < CONF_N; i++) {
+		free_secret_str(fv->v[i]);
+		fv->v[i] = NULL;
+	}
+}
+
+static int file_vals_cb(void *arg, const char *key, const char *val)
+{
+	struct file_vals *fv = arg;
+	int i = conf_index(key);
+	char *copy;
+
+	if (i < 0 || (conf_table[i].flags & CONF_ENV_ONLY))
+		return 0; /* not ours: other tools may share the file */
+	copy = strdup(val);
+	if (copy == NULL)
+		return -2;
+	free_secret_str(fv->v[i]);
+	fv->v[i] = copy;
+	return 0;
+}
+
+/* Writes the default env file path, "<dir of the program's dir>/.env", into out. 0 or -1. */
+static int default_env_path(char *out, size_t outlen)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	int w;
+
+	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
+		return -1;
+	exe[n] = '\0';
+	for (int k = 0; k < 2; k++) {
+		slash = strrchr(exe, '/');
+		if (slash == NULL)
+			return -1;
+		slash[slash == exe ? 1 : 0] = '\0';
+	}
+	w = snprintf(out, outlen, "%s%s.env", exe, strcmp(exe, "/") == 0 ? "" : "/");
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+/*
+ * Reads path (at most ENVFILE_MAX bytes) and parses it into fv. Returns 0, 1
+ * if the file does not exist and missing_ok, or -1 with a message in err.
+ */
+static int read_env_file(const char *path, int missing_ok, const char *what, struct file_vals *fv,
+                         char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1;
+	int bad_line = 0;
+	int ret = -1;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) {
+			ret = 1;
+			goto out;
+		}
+		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > ENVFILE_MAX) {
+		snprintf(err, errlen, "%s %s is larger than %d bytes", what, path, ENVFILE_MAX);
+		goto out;
+	}
+	text = malloc(ENVFILE_MAX);
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory reading %s %s", what, path);
+		goto out;
+	}
+	while (len < ENVFILE_MAX) {
+		ssize_t n = read(fd, text + len, ENVFILE_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "could not read %s %s: %s", what, path,
+			         strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	r = envfile_parse(text, len, file_vals_cb, fv, &bad_line);
+	if (r != 0) {
+		if (bad_line > 0)
+			snprintf(err, errlen, "syntax error in %s %s at line %d", what, path,
+			         bad_line);
+		else
+			snprintf(err, errlen, "out of memory reading %s %s", what, path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (text != NULL) {
+		OPENSSL_cleanse(text, ENVFILE_MAX);
+		free(text);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* ---- values ---- */
+
+/* 1 if s holds a control character (C0 or DEL). */
+static int has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Strict decimal: the whole string, no sign other than '-', no blanks. */
+static int parse_long(const char *s, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void set_int(struct conf *c, const struct conf_setting *s, int v)
+{
+	memcpy(conf_field(c, s->off), &v, sizeof(v));
+}
+
+/* Applies val (NULL: unset) to the field of row s. 0, or -1 with err. */
+static int conf_apply(struct conf *c, const struct conf_setting *s, const char *val, char *err,
+                      size_t errlen)
+{
+	if (val == NULL && (s->flags & CONF_REQUIRED)) {
+		snprintf(err, errlen, "%s is not set", s->name);
+		return -1;
+	}
+	switch (s->type) {
+	case CONF_STRING:
+	case CONF_SECRET: {
+		char **p = conf_field(c, s->off);
+
+		if (val == NULL)
+			val = s->def;
+		if (val == NULL)
+			return 0;
+		if (s->type == CONF_STRING && has_control(val)) {
+			snprintf(err, errlen, "%s must not contain control characters", s->name);
+			return -1;
+		}
+		*p = strdup(val);
+		if (*p == NULL)
+			goto oom;
+		return 0;
+	}
+	case CONF_KEY: {
+		unsigned char **p = conf_field(c, s->off);
+		size_t *len = conf_field(c, s->len_off);
+		size_t n;
+
+		if (val == NULL)
+			return 0;
+		n = strlen(val);
+		if (n < (size_t)s->min) {
+			snprintf(err, errlen, "%s must be at least %ld bytes", s->name, s->min);
+			return -1;
+		}
+		*p = malloc(n);
+		if (*p == NULL)
+			goto oom;
+		memcpy(*p, val, n);
+		*len = n;
+		return 0;
+	}
+	case CONF_INT: {
+		long v = s->def_int;
+
+		if (val != NULL && (parse_long(val, &v) != 0 || v < s->min || v > s->max)) {
+			snprintf(err, errlen, "%s must be an integer between %ld and %ld", s->name,
+			         s->min, s->max);
+			return -1;
+		}
+		set_int(c, s, (int)v);
+		return 0;
+	}
+	case CONF_ENUM: {
+		int v = s->def_int;
+
+		if (val != NULL) {
+			v = -1;
+			for (int k = 0; s->choices[k] != NULL; k++)
+				if (strcmp(val, s->choices[k]) == 0)
+					v = k;
+			if (v < 0) {
+				size_t o;
+
+				o = (size_t)snprintf(err, errlen, "%s must be one of:", s->name);
+				for (int k = 0; s->choices[k] != NULL && o < errlen; k++)
+					o += (size_t)snprintf(err + o, errlen - o, "%s %s",
+					                      k > 0 ? "," : "", s->choices[k]);
+				return -1;
+			}
+		}
+		if (v >= 0)
+			set_int(c, s, v);
+		return 0;
+	}
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory reading %s", s->name);
+	return -1;
+}
+
+/* 1 if url starts with http:// or https:// and has something after it. */
+static int is_http_url(const char *url)
+{
+	size_t n = strlen(url);
+
+	if (strncmp(url, "http://", 7) == 0)
+		return n > 7;
+	if (strncmp(url, "https://", 8) == 0)
+		return n > 8;
+	return 0;
+}
+
+static void strip_trailing_slashes(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = '\0';
+}
+
+/*
+ * Rewrites CORS_ORIGINS as "a,b,c": each entry trimmed of blanks and trailing
+ * slashes, empty entries dropped. An empty list means FRONTEND_URL.
+ */
+static int conf_cors(struct conf *c, char *err, size_t errlen)
+{
+	char *list = c->cors_origins;
+	char *out = NULL;
+	size_t o = 0;
+
+	if (list == NULL)
+		goto use_frontend;
+	out = malloc(strlen(list) + 1);
+	if (out == NULL)
+		goto oom;
+	for (char *p = list; *p != '\0';) {
+		char *comma = strchr(p, ',');
+		char *end = comma != NULL ? comma : p + strlen(p);
+		char *next = comma != NULL ? comma + 1 : end;
+
+		while (p < end && is_blank(*p))
+			p++;
+		while (end > p && (is_blank(end[-1]) || end[-1] == '/'))
+			end--;
+		if (end > p) {
+			char save = *end;
+
+			*end = '\0';
+			if (!is_http_url(p) || strpbrk(p, " \t") != NULL) {
+				snprintf(
+				    err, errlen,
+				    "CORS_ORIGINS must be a comma-separated list of http:// or https:// origins");
+				free(out);
+				return -1;
+			}
+			*end = save;
+			if (o > 0)
+				out[o++] = ',';
+			memcpy(out + o, p, (size_t)(end - p));
+			o += (size_t)(end - p);
+		}
+		p = next;
+	}
+	out[o] = '\0';
+	if (o == 0) {
+		free(out);
+		free(list);
+		c->cors_origins = NULL;
+		goto use_frontend;
+	}
+	free(list);
+	c->cors_origins = out;
+	return 0;
+use_frontend:
+	c->cors_origins = strdup(c->frontend_url);
+	if (c->cors_origins != NULL)
+		return 0;
+oom:
+	snprintf(err, errlen, "out of memory reading CORS_ORIGINS");
+	return -1;
+}
+
+/* The rules that tie settings together, and the derived keys. 0, or -1 with err. */
+static int conf_finish(struct conf *c, int security_set, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+
+	strip_trailing_slashes(c->frontend_url);
+	if (!is_http_url(c->frontend_url) || strchr(c->frontend_url, ' ') != NULL) {
+		snprintf(err, errlen, "FRONTEND_URL must start with http:// or https://");
+		return -1;
+	}
+	if (conf_cors(c, err, errlen) != 0)
+		return -1;
+	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
+		snprintf(err, errlen,
+		         "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");
+		return -1;
+	}
+	if (!security_set)
+		c->smtp_security = c->smtp_port == 465   ? SMTP_SECURITY_TLS
+		                   : c->smtp_port == 587 ? SMTP_SECURITY_STARTTLS
+		                                         : SMTP_SECURITY_NONE;
+	if (c->smtp_from == NULL) {
+		c->smtp_from = strdup(c->smtp_email != NULL ? c->smtp_email : "no-reply@localhost");
+		if (c->smtp_from == NULL) {
+			snprintf(err, errlen, "out of memory reading SMTP_FROM");
+			return -1;
+		}
+	}
+	if (HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
+	         (const unsigned char *)OTP_KEY_LABEL, strlen(OTP_KEY_LABEL), c->otp_key,
+	         &n) == NULL ||
+	    n != sizeof(c->otp_key) ||
+	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
+	         (const unsigned char *)OUTBOX_KEY_LABEL, strlen(OUTBOX_KEY_LABEL), c->outbox_key,
+	         &n) == NULL ||
+	    n != sizeof(c->outbox_key)) {
+		snprintf(err, errlen, "could not derive keys from JWT_SECRET_KEY");
+		return -1;
+	}
+	return 0;
+}
+
+int conf_load(struct conf *c, char *err, size_t errlen)
+{
+	struct file_vals fv = {0};
+	char defpath[4200];
+	const char *path = getenv(ENVFILE_VAR);
+	int security_set = 0;
+	int ret = -1;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if (errlen > 0)
+		err[0] = '\0';
+	if (path != NULL && *path != '\0') {
+		r = read_env_file(path, 0, ENVFILE_VAR, &fv, err, errlen);
+	} else if (default_env_path(defpath, sizeof(defpath)) == 0) {
+		path = defpath;
+		r = read_env_file(path, 1, "env file", &fv, err, errlen);
+	} else {
+		r = 1;
+	}
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		c->env_file = strdup(path);
+		if (c->env_file == NULL) {
+			snprintf(err, errlen, "out of memory reading %s", ENVFILE_VAR);
+			goto out;
+		}
+	}
+
+	for (size_t i = 0; i < CONF_N; i++) {
+		const struct conf_setting *s = &conf_table[i];
+		const char *val;
+
+		if (s->flags & CONF_ENV_ONLY)
+			continue;
+		/* An empty value counts as unset. */
+		val = getenv(s->name);
+		if (val == NULL || *val == '\0')
+			val = fv.v[i];
+		if (val != NULL && *val == '\0')
+			val = NULL;
+		if (strcmp(s->name, "SMTP_SECURITY") == 0)
+			security_set = val != NULL;
+		if (conf_apply(c, s, val, err, errlen) != 0)
+			goto out;
+	}
+	if (conf_finish(c, security_set, err, errlen) != 0)
+		goto out;
+	ret = 0;
+out:
+	file_vals_release(&fv);
+	if (ret != 0)
+		conf_release(c);
+	return ret;
+}
