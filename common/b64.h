@@ -2,6 +2,8 @@
  * b64: base64 (RFC 4648 section 4) and base64url without padding (section 5,
  * as JWS uses it). Encoders write a NUL-terminated string; decoders reject any
  * byte outside the alphabet, bad padding and non-canonical trailing bits.
+ * Decoders never write past outlen; after a -1 the contents of out are
+ * unspecified (the caller must not use them).
  */
 #ifndef MC_B64_H
 #define MC_B64_H

@@ -41,9 +41,16 @@ static int buf_grow(struct buf *b, size_t need)
 		cap *= 2;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
-	p = realloc(b->data, cap);
+	/* Not realloc(): the old block is wiped before it is freed, so a
+	 * buffer that held a code or a link leaves no copy behind. */
+	p = malloc(cap);
 	if (p == NULL)
 		return -1;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;

@@ -361,8 +361,11 @@ static int file_vals_cb(void *arg, const char *key, const char *val)
 	return 0;
 }
 
-/* Writes the default env file path, "<dir of the program's dir>/.env", into out. 0 or -1. */
-static int default_env_path(char *out, size_t outlen)
+/*
+ * Writes the project root, the parent of the running program's directory
+ * ("/srv/mc" for /srv/mc/cgi-bin/login.cgi), into out. 0 or -1.
+ */
+static int project_root(char *out, size_t outlen)
 {
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -378,8 +381,47 @@ static int default_env_path(char *out, size_t outlen)
 			return -1;
 		slash[slash == exe ? 1 : 0] = '\0';
 	}
-	w = snprintf(out, outlen, "%s%s.env", exe, strcmp(exe, "/") == 0 ? "" : "/");
+	w = snprintf(out, outlen, "%s", exe);
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+/* Writes the default env file path, "<project root>/.env", into out. 0 or -1. */
+static int default_env_path(char *out, size_t outlen)
+{
+	char root[4096];
+	int w;
+
+	if (project_root(root, sizeof(root)) != 0)
+		return -1;
+	w = snprintf(out, outlen, "%s%s.env", root, strcmp(root, "/") == 0 ? "" : "/");
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+/*
+ * A relative MAIL_DIR is taken from the project root, not from the working
+ * directory (a web server runs a CGI program in cgi-bin/). 0 or -1.
+ */
+static int conf_mail_dir(struct conf *c, char *err, size_t errlen)
+{
+	char root[4096];
+	const char *rel = c->mail_dir;
+	char *abs;
+	size_t len;
+
+	if (c->mail_dir[0] == '/' || project_root(root, sizeof(root)) != 0)
+		return 0;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	len = strlen(root) + 1 + strlen(rel) + 1;
+	abs = malloc(len);
+	if (abs == NULL) {
+		snprintf(err, errlen, "out of memory reading MAIL_DIR");
+		return -1;
+	}
+	snprintf(abs, len, "%s/%s", root, rel);
+	free(c->mail_dir);
+	c->mail_dir = abs;
+	return 0;
 }
 
 /*
@@ -662,7 +704,7 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 		snprintf(err, errlen, "FRONTEND_URL must start with http:// or https://");
 		return -1;
 	}
-	if (conf_cors(c, err, errlen) != 0)
+	if (conf_cors(c, err, errlen) != 0 || conf_mail_dir(c, err, errlen) != 0)
 		return -1;
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,

@@ -54,6 +54,10 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
  * Composes an RFC 5322 message (From, To, Subject, Date, Message-ID,
  * MIME-Version, multipart/alternative text + HTML, both quoted-printable or
  * base64, CRLF line ends). 0 and *out (caller frees) with *len, or -1.
+ * Both parts are base64 (76-character lines) of the bodies with CRLF line
+ * ends, so a test reads them with a MIME parser (Python's email module), not
+ * grep. -1 also when to is not printable ASCII (no space, '<' or '>', and an
+ * '@' inside it), when the From address is invalid, or past MAIL_MAX_BYTES.
  */
 int mail_compose(const struct conf *c, const char *to, const char *subject, const char *text,
                  const char *html, time_t now, char **out, size_t *len);
@@ -68,6 +72,19 @@ enum mail_send_rc { MAIL_SENT = 0, MAIL_TEMPFAIL = 1, MAIL_PERMFAIL = 2 };
  */
 enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, const char *msg,
                                       size_t len, char *err, size_t errlen);
+
+/*
+ * The From address: SMTP_FROM, else SMTP_EMAIL, else "no-reply@localhost".
+ * Borrowed from c (or static).
+ */
+const char *mail_from_address(const struct conf *c);
+
+/*
+ * Frees what the SMTP transport set up once per process (curl_global_init,
+ * done lazily by the first SMTP send). Call at most once, at exit, when no
+ * other thread uses libcurl; harmless when nothing was set up.
+ */
+void mail_global_cleanup(void);
 
 /* AES-256-GCM with a random 12-byte nonce: out = nonce || ciphertext || tag. 0 and *out (caller frees), or -1. */
 int mail_seal(const unsigned char key[32], const void *in, size_t len, unsigned char **out,

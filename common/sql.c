@@ -134,13 +134,13 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           " now() + make_interval(mins => $5::int)) RETURNING id",
                           5, PGRES_TUPLES_OK},
     /* Leases row $1 for $2 seconds if it is pending, due and not leased.
-	 * -> id, recipient, sealed message hex, expired ('t'/'f'), attempts */
+	 * -> id, recipient, sealed message hex, expired ('t'/'f'), attempts, kind */
     [ST_OUTBOX_CLAIM_ID] =
         {"outbox_claim_id",
          "UPDATE mail_outbox SET locked_until = now() + make_interval(secs => $2::int),"
          " attempts = attempts + 1 WHERE id = $1::bigint AND status = 'pending'"
          " AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())"
-         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts",
+         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts, kind",
          2, PGRES_TUPLES_OK},
     /* Leases up to $1 due rows for $2 seconds, oldest first; columns as above. */
     [ST_OUTBOX_CLAIM_DUE] =
@@ -149,7 +149,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " attempts = attempts + 1 WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending'"
          " AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())"
          " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts",
+         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts, kind",
          2, PGRES_TUPLES_OK},
     /* Delivered: the content is wiped. */
     [ST_OUTBOX_SENT] = {"outbox_sent",

@@ -24,6 +24,15 @@ int token_random(void *buf, size_t len);
 /* Writes a 6-digit code and a NUL into out[7]. 0, or -1. */
 int token_otp_new(char out[TOKEN_OTP_LEN + 1]);
 
+/*
+ * The mapping token_otp_new() applies to each 32-bit draw: draws at or above
+ * TOKEN_OTP_LIMIT (4294 * 10^6) are rejected (-1), so that the others reduce
+ * uniformly mod 10^6; an accepted draw v gives "%06u" of v % 1000000 and 0.
+ * Exposed for tests of the boundary.
+ */
+#define TOKEN_OTP_LIMIT 4294000000u
+int token_otp_from_u32(uint32_t v, char out[TOKEN_OTP_LEN + 1]);
+
 /* Writes a fresh reset token (43 base64url chars and a NUL) into out[44]. 0, or -1. */
 int token_reset_new(char out[TOKEN_RESET_LEN + 1]);
 
