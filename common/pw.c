@@ -6,6 +6,7 @@
 #include "log.h"
 #include "token.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,20 @@ out:
 	return ret;
 }
 
+/* 1 if the m, t and p of an argon2id PHC string are within the settings' bounds. */
+static int pw_cost_in_bounds(const char *phc)
+{
+	unsigned long m = 0;
+	unsigned long t = 0;
+	unsigned long p = 0;
+	const char *params = strstr(phc, "$m=");
+
+	if (params == NULL || sscanf(params, "$m=%lu,t=%lu,p=%lu$", &m, &t, &p) != 3)
+		return 0;
+	return m >= 8 && m <= PW_MAX_MEMORY_KIB && t >= 1 && t <= PW_MAX_ITERATIONS && p >= 1 &&
+	       p <= PW_MAX_PARALLELISM;
+}
+
 int pw_verify(const char *phc, const char *pw, size_t pwlen)
 {
 	int rc;
@@ -64,6 +79,12 @@ int pw_verify(const char *phc, const char *pw, size_t pwlen)
 	/* Only our own scheme: bcrypt, argon2i, argon2d and plain text never match. */
 	if (strncmp(phc, PW_PREFIX, strlen(PW_PREFIX)) != 0) {
 		log_warn("stored password hash is not argon2id");
+		return 0;
+	}
+	/* The cost is read from the stored string: refuse one that would make a
+	 * single login allocate or compute far more than any setting allows. */
+	if (!pw_cost_in_bounds(phc)) {
+		log_warn("malformed argon2id hash: no cost, or a cost out of bounds");
 		return 0;
 	}
 	rc = argon2id_verify(phc, pw, pwlen);

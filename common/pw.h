@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most a stored hash may ask of pw_verify() (the settings' upper bounds). */
+#define PW_MAX_MEMORY_KIB 4194304
+#define PW_MAX_ITERATIONS 100
+#define PW_MAX_PARALLELISM 64
+
 struct pw_cost {
 	uint32_t memory_kib;
 	uint32_t iterations;

@@ -236,6 +236,22 @@ static void pw_burn_does_the_work_and_returns(void **state)
 	pw_burn("StrongPass123", 13, NULL);
 }
 
+static void pw_verify_refuses_a_stored_cost_beyond_the_bounds(void **state)
+{
+	/* Same salt and hash as a valid string, but a tampered cost: refused
+	 * before libargon2 would try to allocate 64 GiB. */
+	static const char *const bad[] = {
+	    "$argon2id$v=19$m=67108864,t=2,p=1$c2FsdHNhbHRzYWx0MTIzNA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    "$argon2id$v=19$m=1024,t=1000,p=1$c2FsdHNhbHRzYWx0MTIzNA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    "$argon2id$v=19$m=1024,t=2,p=65$c2FsdHNhbHRzYWx0MTIzNA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    "$argon2id$v=19$t=2,m=1024,p=1$c2FsdHNhbHRzYWx0MTIzNA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(pw_verify(bad[i], "StrongPass123", 13), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(pw_verify_logs_a_warning_for_a_malformed_hash),
 	    cmocka_unit_test(pw_bad_arguments_fail_cleanly),
 	    cmocka_unit_test(pw_burn_does_the_work_and_returns),
+	    cmocka_unit_test(pw_verify_refuses_a_stored_cost_beyond_the_bounds),
 	};
 
 	return cmocka_run_group_tests_name("pw", tests, NULL, NULL);
