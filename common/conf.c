@@ -6,6 +6,8 @@
  */
 #include "conf.h"
 
+#include <libpq-fe.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -706,6 +708,19 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 	}
 	if (conf_cors(c, err, errlen) != 0 || conf_mail_dir(c, err, errlen) != 0)
 		return -1;
+	if (c->database_url != NULL) {
+		/* libpq's message may quote the URL, password and all: not logged. */
+		char *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
+
+		PQfreemem(perr);
+		if (opts == NULL) {
+			snprintf(err, errlen,
+			         "DATABASE_URL is not a valid PostgreSQL connection URL");
+			return -1;
+		}
+		PQconninfoFree(opts);
+	}
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,
 		         "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");

@@ -406,6 +406,21 @@ static void conf_load_rejects_unknown_enum_values(void **state)
 	load_fails("security", "SMTP_SECURITY must be one of: none, starttls, tls");
 }
 
+static void conf_load_rejects_a_malformed_database_url_without_quoting_it(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	setenv("JWT_SECRET_KEY", KEY32, 1);
+	setenv("DATABASE_URL", "postgresql://user:s3cret%zz@db/x", 1);
+	load_fails("bad percent escape", "DATABASE_URL is not a valid PostgreSQL connection URL");
+	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432/x?sslmode=require", 1);
+	load_ok(&c);
+	assert_string_equal(c.database_url, "postgresql://user:s3cret@db:5432/x?sslmode=require");
+	conf_release(&c);
+	unsetenv("DATABASE_URL");
+}
+
 static void conf_load_requires_a_jwt_key_of_32_bytes(void **state)
 {
 	struct conf c;
@@ -720,6 +735,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(conf_load_checks_argon2_memory_against_parallelism,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_rejects_unknown_enum_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        conf_load_rejects_a_malformed_database_url_without_quoting_it, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_requires_a_jwt_key_of_32_bytes, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_fails_on_unreadable_explicit_env_file, setup,
