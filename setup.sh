@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine to build, test and run the MedicalCare backend.
+# Safe to run again: every step checks first and changes only what is missing.
+#
+#   1. installs the Debian packages (as root, or through sudo)
+#   2. starts the local PostgreSQL cluster if it is down
+#   3. creates the role "medicalcare" (password "medicalcare") and the
+#      database "medicalcare" owned by it, if missing
+#   4. writes .env from env.sample, with a new random JWT_SECRET_KEY and the
+#      local DATABASE_URL, if there is no .env (an existing .env is never
+#      touched); mode 0600
+#   5. builds (make) and applies the schema (sql/migrate.sh)
+#
+# Usage: ./setup.sh [--run] [--help]
+#   --run   accepted for `make run`; serving through Apache is not part of
+#           setup.sh yet, so it only says so after the setup
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$root"
+
+want_run=0
+for arg in "$@"; do
+	case $arg in
+	--run) want_run=1 ;;
+	-h | --help)
+		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+		exit 0
+		;;
+	*) echo "setup: ignoring unknown argument: $arg" >&2 ;;
+	esac
+done
+
+say() { printf 'setup: %s\n' "$*"; }
+die() {
+	printf 'setup: error: %s\n' "$*" >&2
+	exit 1
+}
+
+if [[ $(id -u) -eq 0 ]]; then
+	as_root() { "$@"; }
+else
+	command -v sudo >/dev/null 2>&1 || die "not root and no sudo: run ./setup.sh as root"
+	as_root() { sudo -- "$@"; }
+fi
+
+# ---------------------------------------------------------------------------
+# 1. Packages
+
+packages=(
+	build-essential pkg-config make git ca-certificates
+	libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+	libcmocka-dev
+	postgresql postgresql-client
+	python3 python3-aiosmtpd python3-jwt python3-bcrypt
+	bats jq curl openssl clang-format argon2
+	coreutils util-linux procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) != ii* ]]; then
+		missing+=("$p")
+	fi
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+	say "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
+	installed="installed ${#missing[@]} packages"
+else
+	installed="all packages present"
+fi
+say "$installed"
+
+# ---------------------------------------------------------------------------
+# 2. The local PostgreSQL cluster (Debian's postgresql-common; no systemd needed)
+
+pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
+[[ -n $pg_version && -x /usr/lib/postgresql/$pg_version/bin/postgres ]] ||
+	die "no PostgreSQL server under /usr/lib/postgresql"
+cluster_line=$(pg_lsclusters -h 2>/dev/null | awk -v v="$pg_version" '$1 == v' | head -n 1 || true)
+if [[ -z $cluster_line ]]; then
+	say "creating PostgreSQL cluster $pg_version/main"
+	as_root pg_createcluster --locale C.UTF-8 "$pg_version" main >/dev/null
+	cluster_line=$(pg_lsclusters -h | awk -v v="$pg_version" '$1 == v' | head -n 1)
+fi
+read -r _ pg_cluster pg_port pg_status _ <<<"$cluster_line"
+if [[ $pg_status != online* ]]; then
+	say "starting PostgreSQL $pg_version/$pg_cluster on port $pg_port"
+	as_root pg_ctlcluster "$pg_version" "$pg_cluster" start
+fi
+pg_ready() { (cd / && as_root runuser -u postgres -- pg_isready -q -p "$pg_port"); }
+for _ in $(seq 1 30); do
+	pg_ready && break
+	sleep 1
+done
+pg_ready ||
+	die "PostgreSQL $pg_version/$pg_cluster does not accept connections on port $pg_port"
+
+# ---------------------------------------------------------------------------
+# 3. Role and database
+
+pg_super() {
+	(cd / && as_root runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$pg_port" "$@")
+}
+db_notes=()
+if [[ $(pg_super -c "SELECT 1 FROM pg_roles WHERE rolname = 'medicalcare'") != 1 ]]; then
+	pg_super -c "CREATE ROLE medicalcare LOGIN PASSWORD 'medicalcare'"
+	db_notes+=("created role medicalcare")
+fi
+if [[ $(pg_super -c "SELECT 1 FROM pg_database WHERE datname = 'medicalcare'") != 1 ]]; then
+	pg_super -c "CREATE DATABASE medicalcare OWNER medicalcare ENCODING 'UTF8' TEMPLATE template0"
+	db_notes+=("created database medicalcare")
+fi
+if [[ ${#db_notes[@]} -eq 0 ]]; then
+	db_note="role and database medicalcare exist"
+else
+	db_note=$(IFS=,; printf '%s' "${db_notes[*]}" | sed 's/,/, /g')
+fi
+say "$db_note"
+
+# ---------------------------------------------------------------------------
+# 4. .env
+
+database_url="postgresql://medicalcare:medicalcare@localhost:$pg_port/medicalcare"
+if [[ -e .env ]]; then
+	env_note=".env exists, left as it is"
+else
+	secret=$(openssl rand -base64 48 | tr -d '\n')
+	[[ ${#secret} -ge 64 ]] || die "could not generate JWT_SECRET_KEY"
+	tmp=$(umask 077 && mktemp .env.XXXXXX)
+	if [[ -f env.sample ]]; then
+		# Copies env.sample, with JWT_SECRET_KEY and DATABASE_URL set
+		# (added if the sample lacks them).
+		awk -v secret="$secret" -v url="$database_url" '
+			/^[[:space:]]*(export[[:space:]]+)?JWT_SECRET_KEY[[:space:]]*=/ {
+				if (!js) print "JWT_SECRET_KEY=" secret; js = 1; next }
+			/^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=/ {
+				if (!du) print "DATABASE_URL=" url; du = 1; next }
+			{ print }
+			END {
+				if (!js) print "JWT_SECRET_KEY=" secret
+				if (!du) print "DATABASE_URL=" url
+			}' env.sample >"$tmp"
+		env_note="wrote .env from env.sample with a new JWT_SECRET_KEY"
+	else
+		printf '# Written by setup.sh (there was no env.sample).\nDATABASE_URL=%s\nJWT_SECRET_KEY=%s\n' \
+		    "$database_url" "$secret" >"$tmp"
+		env_note="wrote a minimal .env (no env.sample found) with a new JWT_SECRET_KEY"
+	fi
+	chmod 600 "$tmp"
+	mv -n -- "$tmp" .env
+	rm -f -- "$tmp"
+	unset secret
+fi
+chmod 600 .env
+say "$env_note"
+
+# ---------------------------------------------------------------------------
+# 5. Build and schema
+
+say "building"
+make -j"$(nproc)"
+say "applying the schema"
+sql/migrate.sh
+
+cat <<EOF
+
+setup: done
+  packages:   $installed
+  postgresql: $pg_version/$pg_cluster on port $pg_port; $db_note
+  .env:       $env_note
+  built:      cgi-bin/*.cgi, bin/*
+  next:       make test
+EOF
+if [[ $want_run -eq 1 ]]; then
+	echo "setup: --run: serving through Apache is not set up by setup.sh yet"
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# GET /health (cgi-bin/health.cgi): database reachability, no secrets.
+
+load helpers
+
+@test "health with the database up gives 200 and status ok" {
+	cgi GET health.cgi
+	assert_status 200
+	assert_body '{"status":"ok","database":"ok"}'
+	assert_header Content-Type application/json
+	assert_header Cache-Control no-store
+	assert_header X-Content-Type-Options nosniff
+}
+
+@test "health answers POST with 405 and an Allow header listing GET" {
+	cgi POST health.cgi '{}'
+	assert_status 405
+	assert_header_token Allow GET
+	assert_header Content-Type application/json
+}
+
+@test "health with the database unreachable gives 503 and database unreachable" {
+	local port
+	port=$(free_port)
+	cgi GET health.cgi DATABASE_URL="postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
+	    DB_CONNECT_TIMEOUT=2
+	assert_status 503
+	assert_body '{"status":"unavailable","database":"unreachable"}'
+	assert_header Content-Type application/json
+	assert_header Cache-Control no-store
+}
+
+@test "health with the database server stopped gives 503, and 200 once it is back" {
+	pg_down
+	cgi GET health.cgi DB_CONNECT_TIMEOUT=2
+	pg_up
+	assert_status 503
+	assert_body '{"status":"unavailable","database":"unreachable"}'
+	cgi GET health.cgi
+	assert_status 200
+}

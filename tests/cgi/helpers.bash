@@ -1,0 +1,691 @@
+# Helpers for the CGI tests (bats). Every tests/cgi/*.bats starts with
+#
+#   load helpers
+#
+# which also defines these defaults (a file may define its own after the
+# load; then call mc_setup_file / mc_teardown_file / reset_state from them):
+#
+#   setup_file()    { mc_setup_file; }
+#   teardown_file() { mc_teardown_file; }
+#   setup()         { reset_state; }
+#
+# Environment. tests/run.sh starts one PostgreSQL and one SMTP sink for the
+# whole suite and exports MC_TEST_HARNESS=1, DATABASE_URL, MC_SMTP_PORT,
+# MC_MAIL_SINK, CGI_DIR and BIN_DIR. A .bats file run alone
+# (`bats tests/cgi/health.bats`) gets its own private PostgreSQL and sink from
+# mc_setup_file, stopped again by mc_teardown_file. (A DATABASE_URL in your
+# shell is ignored unless MC_TEST_HARNESS=1: reset_state empties every table.)
+# CGI_DIR defaults to cgi-bin and BIN_DIR to bin (relative to the repository).
+#
+# The programs read $BATS_FILE_TMPDIR/test.env (MEDICALCARE_ENV_FILE); a
+# variable passed to cgi wins over it. The JWT key in it is $MC_TEST_JWT_KEY.
+#
+# Every helper prints its diagnostics on stderr and returns non-zero on
+# failure, which fails the test (bats runs tests with set -e).
+
+MC_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# shellcheck source=tests/lib/pg.sh
+source "$MC_ROOT/tests/lib/pg.sh"
+
+case ${CGI_DIR:=cgi-bin} in /*) ;; *) CGI_DIR=$MC_ROOT/$CGI_DIR ;; esac
+case ${BIN_DIR:=bin} in /*) ;; *) BIN_DIR=$MC_ROOT/$BIN_DIR ;; esac
+export CGI_DIR BIN_DIR
+
+# A fixed 48-byte key, so tests can make their own tokens (make_jwt).
+export MC_TEST_JWT_KEY=mc-test-jwt-secret-0123456789-abcdefghijklmnopqr
+# Seconds one CGI run may take before it counts as hung.
+: "${MC_CGI_TIMEOUT:=30}"
+# Seconds mail_wait waits.
+: "${MC_MAIL_WAIT:=5}"
+
+setup_file() { mc_setup_file; }
+teardown_file() { mc_teardown_file; }
+setup() { reset_state; }
+
+# ---------------------------------------------------------------------------
+# Setup and state
+
+# Starts PostgreSQL and the SMTP sink unless tests/run.sh did, then writes the
+# test env file and exports MEDICALCARE_ENV_FILE.
+mc_setup_file() {
+	if [[ ${MC_TEST_HARNESS:-} != 1 ]]; then
+		unset DATABASE_URL MC_SMTP_PORT MC_MAIL_SINK
+		pg_start || return 1
+		export MC_TEST_OWN_PG=1
+		if ! sink_start; then
+			pg_stop
+			return 1
+		fi
+		export MC_TEST_OWN_SINK=1
+	fi
+	if [[ -z ${DATABASE_URL:-} || -z ${MC_SMTP_PORT:-} || -z ${MC_MAIL_SINK:-} ]]; then
+		echo "mc_setup_file: need DATABASE_URL, MC_SMTP_PORT and MC_MAIL_SINK" >&2
+		return 1
+	fi
+	export MEDICALCARE_ENV_FILE=$BATS_FILE_TMPDIR/test.env
+	cat >"$MEDICALCARE_ENV_FILE" <<-EOF
+		# Written by tests/cgi/helpers.bash for one .bats file.
+		JWT_SECRET_KEY=$MC_TEST_JWT_KEY
+		FRONTEND_URL=http://localhost:3000
+		CORS_ORIGINS=http://localhost:3000,http://app.example.test
+		MAIL_TRANSPORT=smtp
+		SMTP_SERVER=127.0.0.1
+		SMTP_PORT=$MC_SMTP_PORT
+		SMTP_SECURITY=none
+		SMTP_FROM=no-reply@medicalcare.test
+		DATABASE_URL=$DATABASE_URL
+	EOF
+}
+
+mc_teardown_file() {
+	if [[ ${MC_TEST_OWN_SINK:-} == 1 ]]; then
+		sink_stop
+		unset MC_TEST_OWN_SINK
+	fi
+	if [[ ${MC_TEST_OWN_PG:-} == 1 ]]; then
+		pg_stop
+		unset MC_TEST_OWN_PG
+	fi
+	return 0
+}
+
+# Empties every table but schema_migrations and restarts every sequence (so
+# ids count from 1 again), then the mail sink (messages and any .reply);
+# brings the database back up if a test left it down. (DELETE, retried in
+# foreign-key order, is faster here than TRUNCATE.)
+read -r -d '' _mc_reset_sql <<'EOF' || true
+DO $$
+DECLARE
+	pending text[];
+	remaining text[];
+	t text;
+	progress boolean;
+BEGIN
+	SELECT array_agg(format('%I.%I', schemaname, tablename)) INTO pending
+	  FROM pg_tables
+	 WHERE schemaname = current_schema() AND tablename <> 'schema_migrations';
+	WHILE cardinality(pending) > 0 LOOP
+		remaining := '{}';
+		progress := false;
+		FOREACH t IN ARRAY pending LOOP
+			BEGIN
+				EXECUTE 'DELETE FROM ' || t;
+				progress := true;
+			EXCEPTION WHEN foreign_key_violation THEN
+				remaining := remaining || t;
+			END;
+		END LOOP;
+		IF NOT progress THEN
+			RAISE EXCEPTION 'reset_state: cannot empty %', remaining;
+		END IF;
+		pending := remaining;
+	END LOOP;
+	FOR t IN SELECT format('%I.%I', sequence_schema, sequence_name)
+	           FROM information_schema.sequences
+	          WHERE sequence_schema = current_schema() LOOP
+		EXECUTE 'ALTER SEQUENCE ' || t || ' RESTART';
+	END LOOP;
+END $$;
+EOF
+
+reset_state() {
+	if ! sql "$_mc_reset_sql" >/dev/null 2>&1; then
+		if [[ -n ${MC_PG_DIR:-} ]] && ! pg_is_up; then
+			pg_up || return 1
+		fi
+		sql "$_mc_reset_sql" >/dev/null || return 1
+	fi
+	if [[ -n ${MC_MAIL_SINK:-} && -d $MC_MAIL_SINK ]]; then
+		rm -f -- "$MC_MAIL_SINK"/*.eml "$MC_MAIL_SINK"/*.json "$MC_MAIL_SINK/.reply"
+	fi
+	return 0
+}
+
+# test_env_file [-VAR] [VAR=value]... prints the path of a new env file: the
+# test env file with VAR removed (-VAR) or set (VAR=value). Use it for settings
+# that must be absent, since a variable given to cgi can only add or override:
+#   cgi GET health.cgi MEDICALCARE_ENV_FILE="$(test_env_file -JWT_SECRET_KEY)"
+test_env_file() {
+	local f arg name
+	f=$(mktemp "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/variant.XXXXXX.env") || return 1
+	cp -- "$MEDICALCARE_ENV_FILE" "$f" || return 1
+	for arg in "$@"; do
+		if [[ $arg == -* ]]; then
+			name=${arg#-}
+		else
+			name=${arg%%=*}
+		fi
+		grep -v -E "^(export[[:space:]]+)?$name=" "$f" >"$f.new" || true
+		mv -- "$f.new" "$f"
+		if [[ $arg != -* ]]; then
+			printf '%s\n' "$arg" >>"$f"
+		fi
+	done
+	printf '%s\n' "$f"
+}
+
+# ---------------------------------------------------------------------------
+# Running a CGI program
+
+# cgi METHOD PROGRAM [BODY] [VAR=value | -VAR]...
+#   Runs $CGI_DIR/PROGRAM as a web server would: under `env -i` with PATH,
+#   MEDICALCARE_ENV_FILE, ASAN_/UBSAN_/LSAN_OPTIONS (when set),
+#   GATEWAY_INTERFACE=CGI/1.1, SERVER_PROTOCOL=HTTP/1.1, SERVER_NAME=localhost,
+#   SERVER_PORT=80, REQUEST_METHOD=METHOD, SCRIPT_NAME and REQUEST_URI
+#   /cgi-bin/PROGRAM, QUERY_STRING empty, REMOTE_ADDR=127.0.0.1.
+#   BODY: the third argument unless it looks like VAR=value or -VAR (upper-case
+#   name). A non-empty BODY goes to stdin with CONTENT_TYPE=application/json and
+#   CONTENT_LENGTH=<bytes>; an empty or absent BODY means empty stdin and no
+#   CONTENT_* variables. Then VAR=value sets or overrides a variable (VAR= sets
+#   it to the empty string) and -VAR removes one, e.g.
+#     cgi POST login.cgi '{"email":"a@b.test"}' CONTENT_TYPE=text/plain
+#     cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" HTTP_ORIGIN=http://localhost:3000
+#     cgi POST signup.cgi '{}' CONTENT_LENGTH=999999
+#     cgi POST signup.cgi '' CONTENT_TYPE=application/json CONTENT_LENGTH=0
+#     cgi POST signup.cgi '{}' -CONTENT_LENGTH
+#   Sets: cgi_status (from Status:, 200 when absent), cgi_headers (the header
+#   block, LF line ends), cgi_body (the body, exact, trailing newlines kept; up
+#   to a NUL byte: cgi_body_file has all the bytes), cgi_stderr (without its
+#   final newlines, as $(cat) gives it), cgi_rc, and the
+#   files cgi_out_file (all stdout), cgi_body_file, cgi_stderr_file.
+#   Fails the test when the program exits non-zero, dies by a signal, runs over
+#   MC_CGI_TIMEOUT seconds, prints no header/body separator, or writes a
+#   sanitizer report on stderr.
+cgi() {
+	# Without bats's DEBUG trap in the functions it calls: 4 times faster.
+	local -
+	set +T
+	_cgi_str "$@"
+}
+
+_cgi_str() {
+	local method=$1 program=$2 body_set=0 body=""
+	shift 2
+	if [[ $# -gt 0 && ! $1 =~ ^[A-Z_][A-Z0-9_]*= && ! $1 =~ ^-[A-Z_][A-Z0-9_]*$ ]]; then
+		if [[ -n $1 ]]; then
+			body=$1 body_set=1
+		fi
+		shift
+	fi
+	_cgi_files
+	if [[ $body_set -eq 1 ]]; then
+		printf '%s' "$body" >"$_cgi_in"
+		local LC_ALL=C
+		_cgi_run "$method" "$program" "$_cgi_in" "${#body}" "$@"
+	else
+		_cgi_run "$method" "$program" "" "" "$@"
+	fi
+}
+
+# cgi_file METHOD PROGRAM FILE [VAR=value | -VAR]...
+#   As cgi, with the body read from FILE (any bytes, NUL included);
+#   CONTENT_TYPE=application/json and CONTENT_LENGTH=<size of FILE>.
+cgi_file() {
+	local -
+	set +T
+	_cgi_file "$@"
+}
+
+_cgi_file() {
+	local method=$1 program=$2 file=$3 size
+	shift 3
+	if [[ ! -r $file ]]; then
+		echo "cgi_file: cannot read $file" >&2
+		return 1
+	fi
+	size=$(stat -c %s -- "$file") || return 1
+	_cgi_files
+	_cgi_run "$method" "$program" "$file" "$size" "$@"
+}
+
+# Names the files of the next run (no subshells: cgi is called often).
+_cgi_seq=0
+_cgi_files() {
+	local dir=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}
+	_cgi_seq=$((_cgi_seq + 1))
+	_cgi_in=$dir/cgi.$_cgi_seq.in
+	cgi_out_file=$dir/cgi.$_cgi_seq.out
+	cgi_stderr_file=$dir/cgi.$_cgi_seq.err
+	cgi_body_file=$dir/cgi.$_cgi_seq.body
+}
+
+# Finds header NAME (case-insensitive) in cgi_headers: _cgi_hval holds the
+# values, one a line; returns 1 when there is none.
+_cgi_hget() {
+	local want=${1,,} line name found=1
+	_cgi_hval=""
+	while IFS= read -r line; do
+		[[ $line == *:* ]] || continue
+		name=${line%%:*}
+		if [[ ${name,,} == "$want" ]]; then
+			line=${line#*:}
+			line=${line#"${line%%[![:space:]]*}"}
+			line=${line%"${line##*[![:space:]]}"}
+			_cgi_hval+=${_cgi_hval:+$'\n'}$line
+			found=0
+		fi
+	done <<<"$cgi_headers"
+	return $found
+}
+
+_cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
+	local method=$1 program=$2 body_file=$3 length=$4
+	shift 4
+	local exe=$CGI_DIR/$program arg name
+	local -A ev=()
+	local -a envargs=()
+	if [[ ! -x $exe ]]; then
+		echo "cgi: $exe does not exist or is not executable (not built?)" >&2
+		return 1
+	fi
+	ev[PATH]=/usr/local/bin:/usr/bin:/bin
+	ev[GATEWAY_INTERFACE]=CGI/1.1
+	ev[SERVER_PROTOCOL]=HTTP/1.1
+	ev[SERVER_NAME]=localhost
+	ev[SERVER_PORT]=80
+	ev[REQUEST_METHOD]=$method
+	ev[SCRIPT_NAME]=/cgi-bin/$program
+	ev[REQUEST_URI]=/cgi-bin/$program
+	ev[QUERY_STRING]=
+	ev[REMOTE_ADDR]=127.0.0.1
+	for name in MEDICALCARE_ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		if [[ -n ${!name+set} ]]; then
+			ev[$name]=${!name}
+		fi
+	done
+	if [[ -n $body_file ]]; then
+		ev[CONTENT_TYPE]=application/json
+		ev[CONTENT_LENGTH]=$length
+	fi
+	for arg in "$@"; do
+		if [[ $arg =~ ^-([A-Za-z_][A-Za-z0-9_]*)$ ]]; then
+			unset "ev[${BASH_REMATCH[1]}]"
+		elif [[ $arg =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+			ev[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+		else
+			echo "cgi: bad argument '$arg' (want VAR=value or -VAR)" >&2
+			return 1
+		fi
+	done
+	for name in "${!ev[@]}"; do
+		envargs+=("$name=${ev[$name]}")
+	done
+
+	cgi_rc=0
+	timeout -k 5 "$MC_CGI_TIMEOUT" env -i "${envargs[@]}" "$exe" \
+	    <"${body_file:-/dev/null}" >"$cgi_out_file" 2>"$cgi_stderr_file" 3>&- || cgi_rc=$?
+	cgi_stderr="" cgi_headers="" cgi_body="" cgi_status=""
+	IFS= read -r -d '' cgi_stderr <"$cgi_stderr_file" || true
+	# As $(cat file) would: without the final newlines.
+	while [[ $cgi_stderr == *$'\n' ]]; do
+		cgi_stderr=${cgi_stderr%$'\n'}
+	done
+
+	local all="" hdr sep a b
+	IFS= read -r -d '' all <"$cgi_out_file" || true
+	# The header block ends at the first empty line (CRLF or LF); offsets in bytes.
+	local LC_ALL=C
+	a=${all%%$'\r\n\r\n'*}
+	b=${all%%$'\n\n'*}
+	if [[ ${#a} -lt ${#all} && (${#b} -ge ${#all} || ${#a} -lt ${#b}) ]]; then
+		hdr=$a sep=4
+	elif [[ ${#b} -lt ${#all} ]]; then
+		hdr=$b sep=2
+	else
+		hdr=$all sep=0
+	fi
+	cgi_headers=${hdr//$'\r'/}
+	if [[ $sep -gt 0 ]]; then
+		cgi_body=${all:$((${#hdr} + sep))}
+		tail -c +$((${#hdr} + sep + 1)) -- "$cgi_out_file" >"$cgi_body_file"
+	else
+		: >"$cgi_body_file"
+	fi
+	if _cgi_hget Status; then
+		cgi_status=${_cgi_hval%%[[:space:]]*}
+	else
+		cgi_status=200
+	fi
+
+	local why=""
+	if [[ $cgi_rc -eq 124 ]]; then
+		why="$program did not finish within $MC_CGI_TIMEOUT s"
+	elif [[ $cgi_rc -gt 128 ]]; then
+		why="$program died by signal $((cgi_rc - 128))"
+	elif [[ $cgi_rc -ne 0 ]]; then
+		why="$program exited with status $cgi_rc"
+	fi
+	case $cgi_stderr in
+	*"ERROR: AddressSanitizer"* | *"ERROR: LeakSanitizer"* | *"runtime error:"* | *"SUMMARY: UndefinedBehaviorSanitizer"*)
+		why="${why:+$why; }sanitizer report on stderr"
+		;;
+	esac
+	if [[ -z $why && $sep -eq 0 ]]; then
+		why="$program printed no empty line after its headers"
+	fi
+	if [[ -n $why ]]; then
+		echo "cgi: $method $program: $why" >&2
+		cgi_dump
+		return 1
+	fi
+	return 0
+}
+
+# cgi_header NAME prints the value of each header NAME (case-insensitive) of
+# the last response, one a line; fails when there is none.
+cgi_header() {
+	_cgi_hget "$1" || return 1
+	printf '%s\n' "$_cgi_hval"
+}
+
+# cgi_dump prints the last response (status, headers, body, stderr) on stderr.
+cgi_dump() {
+	{
+		printf -- '--- status: %s (exit %s)\n' "${cgi_status:-?}" "${cgi_rc:-?}"
+		printf -- '--- headers:\n%s\n' "${cgi_headers:-}"
+		printf -- '--- body:\n%s\n' "${cgi_body:-}"
+		printf -- '--- stderr:\n%s\n---\n' "${cgi_stderr:-}"
+	} >&2
+}
+
+# json_get JQ_PATH prints `jq -r JQ_PATH` of the last body.
+json_get() {
+	jq -r "$1" <<<"$cgi_body"
+}
+
+# ---------------------------------------------------------------------------
+# Assertions on the last response
+
+_fail() {
+	echo "$*" >&2
+	cgi_dump
+	return 1
+}
+
+# assert_status N
+assert_status() {
+	if [[ ${cgi_status:-} != "$1" ]]; then
+		_fail "expected status $1, got ${cgi_status:-none}"
+		return 1
+	fi
+}
+
+# assert_body JSON        the body is JSON equal to JSON (keys in any order,
+#                         whitespace ignored: compared as `jq -S -c .`)
+# assert_body --raw TEXT  the body is exactly TEXT, byte for byte
+assert_body() {
+	local want got
+	if [[ $1 == --raw ]]; then
+		assert_body_raw "$2"
+		return
+	fi
+	if ! want=$(jq -S -c . <<<"$1" 2>&1); then
+		_fail "assert_body: the expected value is not JSON: $1"
+		return 1
+	fi
+	if ! got=$(jq -S -c . <<<"$cgi_body" 2>/dev/null) || [[ -z $got ]]; then
+		_fail "expected body $want, got a body that is not JSON"
+		return 1
+	fi
+	if [[ $got != "$want" ]]; then
+		_fail "expected body $want"$'\n'"     got body $got"
+		return 1
+	fi
+}
+
+assert_body_raw() {
+	if [[ $cgi_body != "$1" ]]; then
+		_fail "expected exactly the body: $1"
+		return 1
+	fi
+}
+
+# assert_json JQ_PATH VALUE   `jq -r JQ_PATH` of the body is VALUE (a string
+#                             or a number written as text; null prints null)
+assert_json() {
+	local got
+	if ! got=$(jq -r "$1" <<<"$cgi_body" 2>/dev/null); then
+		_fail "assert_json: body is not JSON or $1 is not a valid jq path"
+		return 1
+	fi
+	if [[ $got != "$2" ]]; then
+		_fail "expected $1 == $2, got $got"
+		return 1
+	fi
+}
+
+# assert_jq JQ_EXPR   the jq expression is true of the body, e.g.
+#                     assert_jq '.id | type == "number"'
+assert_jq() {
+	local got
+	got=$(jq -e "$1" <<<"$cgi_body" 2>&1) || {
+		_fail "expected the body to satisfy: $1 (jq: $got)"
+		return 1
+	}
+}
+
+# assert_header NAME VALUE    header NAME is present with exactly VALUE
+assert_header() {
+	local got
+	if ! got=$(cgi_header "$1"); then
+		_fail "expected header $1: $2, got none"
+		return 1
+	fi
+	if ! grep -qxF -- "$2" <<<"$got"; then
+		_fail "expected header $1: $2, got: $got"
+		return 1
+	fi
+}
+
+# assert_header_contains NAME TEXT    header NAME contains TEXT
+assert_header_contains() {
+	local got
+	if ! got=$(cgi_header "$1"); then
+		_fail "expected header $1 containing $2, got none"
+		return 1
+	fi
+	if [[ $got != *"$2"* ]]; then
+		_fail "expected header $1 containing $2, got: $got"
+		return 1
+	fi
+}
+
+# assert_header_token NAME TOKEN    header NAME, a comma-separated list, has
+#                                   TOKEN (case-insensitive), e.g. Allow GET
+assert_header_token() {
+	local got t
+	if ! got=$(cgi_header "$1"); then
+		_fail "expected header $1 with $2, got none"
+		return 1
+	fi
+	local IFS=,
+	for t in $got; do
+		t=${t#"${t%%[![:space:]]*}"}
+		t=${t%"${t##*[![:space:]]}"}
+		if [[ ${t,,} == "${2,,}" ]]; then
+			return 0
+		fi
+	done
+	_fail "expected header $1 to list $2, got: $got"
+	return 1
+}
+
+# refute_header NAME    no header NAME
+refute_header() {
+	local got
+	if got=$(cgi_header "$1"); then
+		_fail "expected no header $1, got: $got"
+		return 1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Database
+
+# sql "SQL" [NAME=value]...   runs SQL against DATABASE_URL (psql -XAtq, so
+# fields are separated by |, one row a line) and prints the result. NAME=value
+# pairs become psql variables, to be used quoted: :'NAME' (literal), :"NAME".
+#   sql "SELECT is_verified FROM users WHERE email = :'e'" e=ann@example.test
+sql() {
+	local q=$1 arg
+	local -a vars=()
+	shift
+	for arg in "$@"; do
+		vars+=(-v "$arg")
+	done
+	psql -X -A -t -q -v ON_ERROR_STOP=1 "${vars[@]}" -d "$DATABASE_URL" <<<"$q"
+}
+
+# ---------------------------------------------------------------------------
+# Mail (the sink: $MC_MAIL_SINK/<seq>.eml raw message + <seq>.json envelope)
+
+# mail_files [ADDRESS] prints the .eml paths, oldest first, of every message
+# (to ADDRESS, case-insensitive, when given).
+mail_files() {
+	local addr=${1:-} f
+	[[ -n ${MC_MAIL_SINK:-} && -d $MC_MAIL_SINK ]] || return 0
+	for f in "$MC_MAIL_SINK"/[0-9]*.eml; do
+		[[ -f $f ]] || continue
+		if [[ -z $addr ]] || jq -e --arg a "$addr" \
+		    'any(.rcpt_tos[]; ascii_downcase == ($a | ascii_downcase))' "${f%.eml}.json" >/dev/null 2>&1; then
+			printf '%s\n' "$f"
+		fi
+	done
+	return 0
+}
+
+# mail_count [ADDRESS] prints how many messages (to ADDRESS) the sink holds.
+mail_count() {
+	local n
+	n=$(mail_files "${1:-}" | wc -l)
+	printf '%d\n' "$n"
+}
+
+# mail_last ADDRESS prints the path of the newest .eml to ADDRESS; fails when none.
+mail_last() {
+	local f
+	f=$(mail_files "$1" | tail -n 1)
+	if [[ -z $f ]]; then
+		echo "mail_last: no mail to $1 (sink: $(mail_count) messages)" >&2
+		return 1
+	fi
+	printf '%s\n' "$f"
+}
+
+# mail_wait ADDRESS [N] waits up to MC_MAIL_WAIT (5) seconds until at least N
+# (default 1) messages to ADDRESS are there; fails otherwise.
+mail_wait() {
+	local addr=$1 want=${2:-1} i n=0
+	for ((i = 0; i <= MC_MAIL_WAIT * 10; i++)); do
+		n=$(mail_count "$addr")
+		if [[ $n -ge $want ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "mail_wait: $n of $want messages to $addr after $MC_MAIL_WAIT s" >&2
+	return 1
+}
+
+# Decodes a message with Python's email package: text (the text part, base64
+# or quoted-printable undone), otp, token, or header NAME.
+_mail_py() {
+	"$MC_PYTHON" - "$@" <<-'EOF'
+		import re, sys, urllib.parse
+		from email import policy
+		from email.parser import BytesParser
+		mode, path = sys.argv[1], sys.argv[2]
+		with open(path, "rb") as f:
+		    msg = BytesParser(policy=policy.default).parse(f)
+		if mode == "header":
+		    v = msg.get(sys.argv[3])
+		    if v is None:
+		        sys.exit(1)
+		    print(str(v))
+		    sys.exit(0)
+		part = msg.get_body(preferencelist=("plain", "html"))
+		text = part.get_content() if part is not None else ""
+		if mode == "text":
+		    sys.stdout.write(text)
+		elif mode == "otp":
+		    m = re.search(r"(?<!\d)\d{6}(?!\d)", text)
+		    if not m:
+		        sys.exit(1)
+		    print(m.group(0))
+		elif mode == "token":
+		    m = re.search(r"[?&]token=([^\s&\"'<>]+)", text)
+		    if not m:
+		        sys.exit(1)
+		    print(urllib.parse.unquote(m.group(1)))
+	EOF
+}
+
+# mail_text ADDRESS prints the decoded text part of the newest mail to ADDRESS.
+mail_text() {
+	local f
+	f=$(mail_last "$1") || return 1
+	_mail_py text "$f"
+}
+
+# mail_header ADDRESS NAME prints header NAME (decoded) of the newest mail to ADDRESS.
+mail_header() {
+	local f
+	f=$(mail_last "$1") || return 1
+	_mail_py header "$f" "$2" || {
+		echo "mail_header: no $2 header in $f" >&2
+		return 1
+	}
+}
+
+# mail_otp ADDRESS prints the first standalone 6-digit number in the text of
+# the newest mail to ADDRESS.
+mail_otp() {
+	local f
+	f=$(mail_last "$1") || return 1
+	_mail_py otp "$f" || {
+		echo "mail_otp: no 6-digit code in $f:" >&2
+		_mail_py text "$f" >&2
+		return 1
+	}
+}
+
+# mail_reset_token ADDRESS prints the token= value of the reset link in the
+# newest mail to ADDRESS (percent-decoded).
+mail_reset_token() {
+	local f
+	f=$(mail_last "$1") || return 1
+	_mail_py token "$f" || {
+		echo "mail_reset_token: no token= link in $f:" >&2
+		_mail_py text "$f" >&2
+		return 1
+	}
+}
+
+# mail_reject_with 'CODE TEXT' makes the sink answer DATA with that reply
+# (e.g. '451 4.3.0 try later'); mail_accept undoes it. reset_state undoes it too.
+mail_reject_with() {
+	printf '%s\n' "$1" >"$MC_MAIL_SINK/.reply"
+}
+
+mail_accept() {
+	rm -f -- "$MC_MAIL_SINK/.reply"
+}
+
+# ---------------------------------------------------------------------------
+# Tokens
+
+# make_jwt CLAIMS_JSON [KEY] [ALG] prints a JWT made by PyJWT: HS256 with
+# $MC_TEST_JWT_KEY by default; ALG none makes an unsigned token.
+#   tok=$(make_jwt "{\"sub\":\"1\",\"email\":\"a@b.test\",\"iat\":$(date +%s),\"exp\":$(($(date +%s) + 600))}")
+make_jwt() {
+	"$MC_PYTHON" -c '
+import json, sys
+import jwt
+claims, key, alg = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+if alg.lower() == "none":
+    key, alg = None, "none"
+tok = jwt.encode(claims, key, algorithm=alg)
+print(tok if isinstance(tok, str) else tok.decode())
+' "$1" "${2:-$MC_TEST_JWT_KEY}" "${3:-HS256}"
+}

@@ -1,0 +1,571 @@
+#!/usr/bin/env bats
+# POST /auth/login (cgi-bin/login.cgi): tokens, 401/403, lockout, validation,
+# and no secret in the error log.
+
+load helpers
+
+# ---------------------------------------------------------------------------
+# Local helpers
+
+# Argon2id PHC strings made once per file by the argon2 CLI at a low cost (the
+# cost is read from the string, so verifying them is fast).
+setup_file() {
+	mc_setup_file
+	HASH_STRONG=$(printf '%s' StrongPass123 | argon2 mc-login-salt-01 -id -t 2 -m 10 -p 1 -e)
+	HASH_WEAK=$(printf '%s' password | argon2 mc-login-salt-02 -id -t 2 -m 10 -p 1 -e)
+	HASH_EIGHT=$(printf '%s' Abcdef12 | argon2 mc-login-salt-03 -id -t 2 -m 10 -p 1 -e)
+	# Every stored hash and its digest part, one a line: never to be logged.
+	HASH_SECRETS=$(printf '%s\n' "$HASH_STRONG" "${HASH_STRONG##*\$}" "$HASH_WEAK" \
+	    "${HASH_WEAK##*\$}" "$HASH_EIGHT" "${HASH_EIGHT##*\$}")
+	export HASH_STRONG HASH_WEAK HASH_EIGHT HASH_SECRETS
+}
+
+BAD_LOGIN='{"detail":"Invalid email or password"}'
+NOT_VERIFIED='{"detail":"Email not verified"}'
+UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
+JWT_RE='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
+
+# add_user EMAIL FULL_NAME HASH VERIFIED(true|false): inserts a users row,
+# prints its id.
+add_user() {
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
+	     VALUES (:'e', :'n', :'h', :'v'::boolean) RETURNING id" \
+	    e="$1" n="$2" h="$3" v="$4"
+}
+
+# refute_logged STRING...: none of the strings appears in the last stderr.
+refute_logged() {
+	local s
+	for s in "$@"; do
+		[[ -n $s ]] || continue
+		if [[ $cgi_stderr == *"$s"* ]]; then
+			_fail "a secret appears in the error log: ${s:0:40}..."
+			return 1
+		fi
+	done
+}
+
+# json_str TEXT prints TEXT as a JSON string (quotes and backslashes escaped;
+# the tests pass no control characters).
+json_str() {
+	local t=${1//\\/\\\\}
+	t=${t//\"/\\\"}
+	printf '"%s"' "$t"
+}
+
+# login EMAIL PASSWORD [VAR=value | -VAR]...: POSTs {"email","password"} and
+# checks that neither the password (when distinctive: 10 bytes or more), a
+# stored hash, nor an issued token reached the error log. (Plain bash, no
+# external program: the lockout tests call it often.)
+login() {
+	local email=$1 pw=$2 body
+	local -a secrets=()
+	shift 2
+	body="{\"email\":$(json_str "$email"),\"password\":$(json_str "$pw")}"
+	cgi POST login.cgi "$body" "$@"
+	mapfile -t secrets <<<"$HASH_SECRETS"
+	if [[ ${#pw} -ge 10 ]]; then
+		secrets+=("$pw")
+	fi
+	if [[ $cgi_body =~ \"access_token\":\"([^\"]+)\" ]]; then
+		secrets+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[1]##*.}")
+	fi
+	refute_logged "${secrets[@]}"
+}
+
+# jwt_decode TOKEN: verifies TOKEN with PyJWT (HS256 only, the test key) and
+# prints {"header":...,"claims":...} as compact sorted JSON; fails if PyJWT
+# refuses it.
+jwt_decode() {
+	"$MC_PYTHON" -c '
+import json, sys
+import jwt
+tok, key = sys.argv[1], sys.argv[2]
+header = jwt.get_unverified_header(tok)
+claims = jwt.decode(tok, key, algorithms=["HS256"],
+                    options={"require": ["sub", "iat", "exp"]})
+print(json.dumps({"header": header, "claims": claims}, sort_keys=True,
+                 separators=(",", ":")))
+' "$1" "$MC_TEST_JWT_KEY"
+}
+
+# failures EMAIL: prints the failures count of EMAIL's login_failures row ("" if none).
+failures() {
+	sql "SELECT failures FROM login_failures WHERE email = :'e'" e="$1"
+}
+
+# fail_n EMAIL N: N logins with a wrong password, each answered 401.
+fail_n() {
+	local i
+	for ((i = 1; i <= $2; i++)); do
+		login "$1" WrongPass999
+		assert_status 401
+		assert_body --raw "$BAD_LOGIN"
+	done
+}
+
+# assert_429 : a lockout answer: 429, Retry-After an integer in 1..900, a
+# {"detail": "<text>"} body, no token.
+assert_429() {
+	local ra
+	assert_status 429
+	ra=$(cgi_header Retry-After) || {
+		_fail "429 without Retry-After"
+		return 1
+	}
+	if [[ ! $ra =~ ^[0-9]+$ ]] || ((ra < 1 || ra > 900)); then
+		_fail "Retry-After is not an integer in 1..900: $ra"
+		return 1
+	fi
+	assert_jq 'keys == ["detail"] and (.detail | type == "string" and length > 0)'
+	assert_header Content-Type application/json
+}
+
+# failures_row EMAIL: EMAIL's login_failures row as
+# "failures|locked_until epoch|window_start epoch", to compare before and after.
+failures_row() {
+	sql "SELECT failures || '|' || coalesce(extract(epoch FROM locked_until)::text, '-')
+	       || '|' || extract(epoch FROM window_start)::text
+	     FROM login_failures WHERE email = :'e'" e="$1"
+}
+
+# lock_now EMAIL: the state 5 recent failures leave (the lock itself is
+# tested through login.cgi; this saves five slow logins elsewhere).
+lock_now() {
+	sql "INSERT INTO login_failures (email, failures, window_start, locked_until)
+	     VALUES (:'e', 5, now(), now() + interval '900 seconds')
+	     ON CONFLICT (email) DO UPDATE SET failures = 5, window_start = now(),
+	        locked_until = now() + interval '900 seconds'" e="$1"
+}
+
+db_down_url() {
+	printf 'postgresql://mc_test:wrong@127.0.0.1:%s/medicalcare_test' "$(free_port)"
+}
+
+# ---------------------------------------------------------------------------
+# Success
+
+@test "login with the right password gives 200 and exactly access_token and token_type bearer" {
+	add_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test StrongPass123
+	assert_status 200
+	local tok
+	tok=$(json_get .access_token)
+	[[ $tok =~ $JWT_RE ]] || _fail "access_token is not a compact JWS: $tok"
+	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
+	assert_header Content-Type application/json
+	assert_header Cache-Control no-store
+	assert_header X-Content-Type-Options nosniff
+	refute_header WWW-Authenticate
+}
+
+@test "the login token verifies with PyJWT: HS256 header, sub is the id as a string, email, exp = iat + 3600" {
+	add_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
+	local id before after dec
+	id=$(add_user ann@example.test "Ann Example" "$HASH_STRONG" true)
+	[[ $id == 2 ]]
+	before=$(date +%s)
+	login ann@example.test StrongPass123
+	after=$(date +%s)
+	assert_status 200
+	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
+	jq -e '.header == {"alg":"HS256","typ":"JWT"}' <<<"$dec" >/dev/null ||
+	    _fail "header is not {alg: HS256, typ: JWT}: $dec"
+	jq -e '.claims.sub == "2" and .claims.email == "ann@example.test"' <<<"$dec" >/dev/null ||
+	    _fail "sub/email wrong: $dec"
+	jq -e '(.claims.iat | type == "number") and .claims.exp - .claims.iat == 3600' <<<"$dec" >/dev/null ||
+	    _fail "exp - iat is not 3600: $dec"
+	jq -e --argjson b "$before" --argjson a "$after" '.claims.iat >= $b - 1 and .claims.iat <= $a + 1' \
+	    <<<"$dec" >/dev/null || _fail "iat is not the time of the request ($before..$after): $dec"
+}
+
+@test "login tokens last JWT_EXPIRE_MINUTES when it is set" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test StrongPass123 JWT_EXPIRE_MINUTES=5
+	assert_status 200
+	local dec
+	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
+	jq -e '.claims.exp - .claims.iat == 300' <<<"$dec" >/dev/null || _fail "exp - iat is not 300: $dec"
+}
+
+@test "login normalizes the email: upper case and surrounding spaces still log in, token email lower case" {
+	local id dec
+	id=$(add_user ann@example.test "Ann Example" "$HASH_STRONG" true)
+	login '  ANN@Example.TEST  ' StrongPass123
+	assert_status 200
+	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
+	jq -e --arg id "$id" '.claims.sub == $id and .claims.email == "ann@example.test"' <<<"$dec" \
+	    >/dev/null || _fail "claims are not the normalized account's: $dec"
+}
+
+@test "login does not apply the strength rules: an old weak password stored as a hash logs in" {
+	add_user old@example.test "Old Timer" "$HASH_WEAK" true >/dev/null
+	login old@example.test password
+	assert_status 200
+	[[ $(json_get .token_type) == bearer ]]
+	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
+	refute_logged "$HASH_WEAK"
+}
+
+@test "login with an 8-character password works" {
+	add_user eight@example.test "Eight Chars" "$HASH_EIGHT" true >/dev/null
+	login eight@example.test Abcdef12
+	assert_status 200
+	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
+}
+
+@test "login accepts a password of exactly 1024 bytes for checking (401 when wrong, not 422)" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test "$(printf 'a%.0s' {1..1024})"
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	[[ $(failures ann@example.test) == 1 ]]
+}
+
+@test "login with a 1-character wrong password is checked and gets 401, not 422" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test x
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+}
+
+# ---------------------------------------------------------------------------
+# 401 / 403
+
+@test "login with a wrong password gives 401 Invalid email or password with WWW-Authenticate Bearer and counts a failure" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test WrongPass999
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	assert_header WWW-Authenticate Bearer
+	assert_header Content-Type application/json
+	assert_header Cache-Control no-store
+	[[ $(failures ann@example.test) == 1 ]] || _fail "failures row: '$(failures ann@example.test)'"
+}
+
+@test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test WrongPass999
+	assert_status 401
+	cp -- "$cgi_out_file" "$BATS_TEST_TMPDIR/wrong-password.out"
+	login ghost@example.test WrongPass999
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	assert_header WWW-Authenticate Bearer
+	cmp -s -- "$BATS_TEST_TMPDIR/wrong-password.out" "$cgi_out_file" ||
+	    _fail "unknown-email response differs from wrong-password response: $(diff "$BATS_TEST_TMPDIR/wrong-password.out" "$cgi_out_file")"
+	[[ $(failures ghost@example.test) == 1 ]] || _fail "no failures row for the unknown email"
+	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
+}
+
+@test "login of an unverified account with the right password gives 403 Email not verified and no token" {
+	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	login new@example.test StrongPass123
+	assert_status 403
+	assert_body --raw "$NOT_VERIFIED"
+	[[ $(sql "SELECT is_verified FROM users WHERE email = 'new@example.test'") == f ]]
+}
+
+@test "login of an unverified account with a wrong password gives 401, not 403" {
+	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	login new@example.test WrongPass999
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	assert_header WWW-Authenticate Bearer
+	[[ $(failures new@example.test) == 1 ]]
+}
+
+@test "a verified account made through signup and verify-otp logs in" {
+	local body otp
+	body='{"full_name":"Sam Signup","email":"sam@example.test","password":"StrongPass123"}'
+	cgi POST signup.cgi "$body"
+	assert_status 201
+	mail_wait sam@example.test
+	otp=$(mail_otp sam@example.test)
+	cgi POST verify-otp.cgi "{\"email\":\"sam@example.test\",\"otp\":\"$otp\"}"
+	assert_status 200
+	login SAM@example.test StrongPass123
+	assert_status 200
+	jwt_decode "$(json_get .access_token)" | jq -e '.claims.email == "sam@example.test"' >/dev/null ||
+	    _fail "token claims wrong"
+	refute_logged "$otp"
+}
+
+# ---------------------------------------------------------------------------
+# Lockout
+
+@test "4 failures then the right password gives 200 and resets the failure count" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 4
+	[[ $(failures ann@example.test) == 4 ]] || _fail "failures: '$(failures ann@example.test)'"
+	login ann@example.test StrongPass123
+	assert_status 200
+	[[ $(sql "SELECT count(*) FROM login_failures WHERE email = 'ann@example.test'") == 0 ]] ||
+	    _fail "the failures row is still there after a success"
+}
+
+@test "the 5th failure still gives 401, then even the right password gets 429 with Retry-After" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 5
+	[[ $(sql "SELECT failures = 5 AND locked_until > now() + interval '840 seconds'
+	            AND locked_until <= now() + interval '900 seconds'
+	          FROM login_failures WHERE email = 'ann@example.test'") == t ]] ||
+	    _fail "no 15-minute lock after 5 failures: $(failures_row ann@example.test)"
+	local row
+	row=$(failures_row ann@example.test)
+	login ann@example.test StrongPass123
+	assert_429
+	refute_header WWW-Authenticate
+	# The attempt during the lock neither extends it nor clears it.
+	[[ $(failures_row ann@example.test) == "$row" ]] ||
+	    _fail "the lock row changed: $row -> $(failures_row ann@example.test)"
+	login ann@example.test WrongPass999
+	assert_429
+	[[ $(failures_row ann@example.test) == "$row" ]]
+}
+
+@test "the lock also applies to an unknown email and its 429 body is identical to a known email's" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	lock_now ann@example.test
+	login ann@example.test StrongPass123
+	assert_429
+	local known_body=$cgi_body known_headers
+	known_headers=$(grep -v -i '^retry-after:' <<<"$cgi_headers")
+
+	fail_n ghost@example.test 5
+	[[ $(failures ghost@example.test) == 5 ]]
+	login ghost@example.test StrongPass123
+	assert_429
+	[[ $cgi_body == "$known_body" ]] || _fail "429 bodies differ: known=$known_body"
+	[[ $(grep -v -i '^retry-after:' <<<"$cgi_headers") == "$known_headers" ]] ||
+	    _fail "429 headers differ: known=$known_headers"
+	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
+}
+
+@test "failures are counted per normalized email, whatever case and spaces were typed" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ' ANN@example.test' 1
+	fail_n 'Ann@Example.Test ' 1
+	[[ $(sql "SELECT email || '|' || failures FROM login_failures") == 'ann@example.test|2' ]] ||
+	    _fail "rows: $(sql "SELECT * FROM login_failures")"
+}
+
+@test "after the lock ends the right password works again and the failures are gone" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 5
+	login ann@example.test StrongPass123
+	assert_429
+	sql "UPDATE login_failures SET locked_until = now() - interval '1 second',
+	            window_start = window_start - interval '16 minutes'"
+	login ann@example.test StrongPass123
+	assert_status 200
+	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "after the lock ends one more failure starts a new count and does not lock again" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	lock_now ann@example.test
+	sql "UPDATE login_failures SET locked_until = now() - interval '1 second',
+	            window_start = window_start - interval '16 minutes'"
+	fail_n ann@example.test 1
+	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL OR locked_until <= now())
+	          FROM login_failures WHERE email = 'ann@example.test'") == '1|true' ]] ||
+	    _fail "row after the lock: $(failures_row ann@example.test)"
+	login ann@example.test StrongPass123
+	assert_status 200
+}
+
+@test "failures older than 15 minutes do not count towards the lock" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 4
+	sql "UPDATE login_failures SET window_start = window_start - interval '16 minutes'"
+	fail_n ann@example.test 1
+	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL)
+	          FROM login_failures WHERE email = 'ann@example.test'") == '1|true' ]] ||
+	    _fail "old failures still counted: $(failures_row ann@example.test)"
+	login ann@example.test StrongPass123
+	assert_status 200
+}
+
+# ---------------------------------------------------------------------------
+# Validation and request basics
+
+@test "login with a 1025-byte password gives 422 on password and counts nothing" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test "$(printf 'a%.0s' {1..1025})"
+	assert_status 422
+	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at most 1024 characters","type":"string_too_long"}]}'
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login with an empty password gives 422 on password and counts nothing" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test ''
+	assert_status 422
+	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at least 1 character","type":"string_too_short"}]}'
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login with an invalid email gives 422 on email and counts nothing" {
+	login not-an-email StrongPass123
+	assert_status 422
+	assert_jq '.detail | length == 1'
+	assert_jq '.detail[0] | keys == ["loc","msg","type"]'
+	assert_jq '.detail[0].loc == ["body","email"] and .detail[0].type == "value_error"'
+	assert_jq '.detail[0].msg | startswith("value is not a valid email address")'
+	login 'ann smith@example.test' StrongPass123
+	assert_status 422
+	assert_jq '.detail | length == 1 and .[0].loc == ["body","email"]'
+	login 'ann@localhost' StrongPass123
+	assert_status 422
+	assert_jq '.detail | length == 1 and .[0].loc == ["body","email"]'
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login with missing fields gives 422 Field required for email and password" {
+	cgi POST login.cgi '{}'
+	assert_status 422
+	assert_body '{"detail":[{"loc":["body","email"],"msg":"Field required","type":"missing"},{"loc":["body","password"],"msg":"Field required","type":"missing"}]}'
+}
+
+@test "login with a password that is not a string gives 422 string_type" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	cgi POST login.cgi '{"email":"ann@example.test","password":123456789}'
+	assert_status 422
+	assert_body '{"detail":[{"loc":["body","password"],"msg":"Input should be a valid string","type":"string_type"}]}'
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login ignores unknown fields" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123","remember_me":true}'
+	assert_status 200
+}
+
+@test "login with a body that is not JSON or not an object gives 400 Invalid JSON body" {
+	local b
+	for b in 'not json' '["ann@example.test","StrongPass123"]' '"x"' '{"email":"a@b.test",'; do
+		cgi POST login.cgi "$b"
+		assert_status 400
+		assert_body --raw '{"detail":"Invalid JSON body"}'
+	done
+	cgi POST login.cgi '' CONTENT_TYPE=application/json CONTENT_LENGTH=0
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login with a Content-Type other than application/json gives 415; charset parameter is fine" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	local body='{"email":"ann@example.test","password":"StrongPass123"}'
+	cgi POST login.cgi "$body" CONTENT_TYPE=text/plain
+	assert_status 415
+	assert_jq 'keys == ["detail"] and (.detail | type == "string")'
+	cgi POST login.cgi "$body" CONTENT_TYPE=application/x-www-form-urlencoded
+	assert_status 415
+	cgi POST login.cgi "$body" -CONTENT_TYPE
+	assert_status 415
+	cgi POST login.cgi "$body" 'CONTENT_TYPE=application/json; charset=utf-8'
+	assert_status 200
+}
+
+@test "login with a body over 64 KiB gives 413 and counts nothing" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	cgi POST login.cgi '{"email":"ann@example.test","password":"x"}' CONTENT_LENGTH=70000
+	assert_status 413
+	assert_jq 'keys == ["detail"] and (.detail | type == "string")'
+	local f=$BATS_TEST_TMPDIR/big.json
+	jq -nc --arg p "$(head -c 70000 /dev/zero | tr '\0' a)" '{email:"ann@example.test",password:$p}' >"$f"
+	cgi_file POST login.cgi "$f"
+	assert_status 413
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "login answers GET with 405 Method Not Allowed and an Allow header listing POST" {
+	cgi GET login.cgi
+	assert_status 405
+	assert_body --raw '{"detail":"Method Not Allowed"}'
+	assert_header_token Allow POST
+	assert_header Cache-Control no-store
+}
+
+@test "login checks in order 405, 413, 415, 400, 422" {
+	cgi GET login.cgi 'not json' CONTENT_LENGTH=70000 CONTENT_TYPE=text/plain
+	assert_status 405
+	cgi POST login.cgi 'not json' CONTENT_LENGTH=70000 CONTENT_TYPE=text/plain
+	assert_status 413
+	cgi POST login.cgi 'not json' CONTENT_TYPE=text/plain
+	assert_status 415
+	cgi POST login.cgi '[1]'
+	assert_status 400
+	cgi POST login.cgi '{"email":"bad","password":""}'
+	assert_status 422
+	assert_jq '[.detail[].loc[1]] == ["email","password"]'
+}
+
+@test "login with the database unreachable gives 503 Service temporarily unavailable" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	assert_status 503
+	assert_body --raw "$UNAVAILABLE"
+	assert_header Cache-Control no-store
+	[[ $cgi_stderr != *wrong@* ]] || _fail "the database password reached the log"
+}
+
+@test "login with the database server stopped gives 503, and works once it is back" {
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	pg_down
+	login ann@example.test StrongPass123 DB_CONNECT_TIMEOUT=2
+	pg_up
+	assert_status 503
+	assert_body --raw "$UNAVAILABLE"
+	login ann@example.test StrongPass123
+	assert_status 200
+}
+
+# ---------------------------------------------------------------------------
+# Secrets
+
+@test "login never writes the password, the stored hash or the token to the error log" {
+	local all=$BATS_TEST_TMPDIR/stderr.all tok
+	: >"$all"
+	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	login ann@example.test StrongPass123
+	assert_status 200
+	tok=$(json_get .access_token)
+	cat -- "$cgi_stderr_file" >>"$all"
+	login new@example.test StrongPass123
+	assert_status 403
+	cat -- "$cgi_stderr_file" >>"$all"
+	login ghost@example.test StrongPass123
+	assert_status 401
+	cat -- "$cgi_stderr_file" >>"$all"
+	login ann@example.test WrongPass999
+	assert_status 401
+	cat -- "$cgi_stderr_file" >>"$all"
+	lock_now ann@example.test
+	login ann@example.test StrongPass123
+	assert_429
+	cat -- "$cgi_stderr_file" >>"$all"
+	login ann@example.test "StrongPass123$(printf 'b%.0s' {1..1020})"
+	assert_status 422
+	cat -- "$cgi_stderr_file" >>"$all"
+	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	assert_status 503
+	cat -- "$cgi_stderr_file" >>"$all"
+	login ann@example.test StrongPass123 JWT_SECRET_KEY=tiny-key-Zq9
+	assert_status 500
+	cat -- "$cgi_stderr_file" >>"$all"
+	local s
+	for s in StrongPass123 WrongPass999 "$HASH_STRONG" "${HASH_STRONG##*\$}" "$tok" "${tok##*.}" \
+	    "$MC_TEST_JWT_KEY" tiny-key-Zq9; do
+		if grep -qF -- "$s" "$all"; then
+			echo "secret in the error log: ${s:0:40}" >&2
+			cat -- "$all" >&2
+			return 1
+		fi
+	done
+}

@@ -1,0 +1,346 @@
+#!/usr/bin/env bats
+# Mail through the outbox (CONTRACT.md "Data"): queued in the transaction,
+# sent right after the commit; what failed stays queued, sealed, and
+# bin/medicalcare-outbox (cron) resends it with backoff, never twice once
+# delivered; permanent failures and expired content are dropped and wiped.
+
+load helpers
+
+SUMMARY_RE='^sent [0-9]+, retried [0-9]+, failed [0-9]+, expired [0-9]+$'
+
+# add_user EMAIL NAME PASSWORD [t|f]: inserts an account directly (an Argon2id
+# hash from the argon2 CLI at the service's default cost), verified unless f;
+# prints its id.
+add_user() {
+	local email=$1 name=$2 pw=$3 verified=${4:-t} hash
+	hash=$(printf '%s' "$pw" | argon2 "$(openssl rand -hex 8)" -id -t 2 -k 19456 -p 1 -e) || return 1
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
+	     VALUES (:'e', :'n', :'h', :'v') RETURNING id" e="$email" n="$name" h="$hash" v="$verified"
+}
+
+# signup EMAIL [VAR=value]...: signs EMAIL up with StrongPass123; expects 201.
+signup() {
+	local email=$1
+	shift
+	cgi POST signup.cgi "{\"full_name\":\"Bob Jones\",\"email\":\"$email\",\"password\":\"StrongPass123\"}" "$@" ||
+	    return 1
+	assert_status 201
+}
+
+# smtp_down: prints SMTP_PORT=<a port nobody listens on>, for a cgi call.
+smtp_down() {
+	printf 'SMTP_PORT=%s\n' "$(free_port)"
+}
+
+# run_outbox [ARG]... [VAR=value]...: runs $BIN_DIR/medicalcare-outbox as cron
+# would (env -i, PATH, MEDICALCARE_ENV_FILE and the sanitizer options; a
+# VAR=value adds or overrides). Sets outbox_out, outbox_err, outbox_rc. Fails
+# on a timeout, a signal or a sanitizer report, not on a non-zero exit.
+run_outbox() {
+	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
+	local -a args=()
+	local name arg out err
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		if [[ -n ${!name+set} ]]; then
+			envargs+=("$name=${!name}")
+		fi
+	done
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+			envargs+=("$arg")
+		else
+			args+=("$arg")
+		fi
+	done
+	out=$(mktemp "$BATS_TEST_TMPDIR/outbox.XXXXXX.out")
+	err=${out%.out}.err
+	outbox_rc=0
+	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
+	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
+	outbox_out=$(cat -- "$out")
+	outbox_err=$(cat -- "$err")
+	if [[ $outbox_rc -eq 124 || $outbox_rc -gt 128 ]] ||
+	    grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' -- "$err"; then
+		printf 'medicalcare-outbox: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+		return 1
+	fi
+}
+
+# assert_outbox_ok SUMMARY: the last run exited 0 and printed exactly SUMMARY.
+assert_outbox_ok() {
+	if [[ $outbox_rc -ne 0 || $outbox_out != "$1" ]]; then
+		printf 'expected exit 0 and "%s"; got exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$1" "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+		return 1
+	fi
+}
+
+# row ID COLUMNS: prints the given columns (SQL expressions) of outbox row ID.
+row() {
+	sql "SELECT $2 FROM mail_outbox WHERE id = $1"
+}
+
+# make_due: every pending row is due now.
+make_due() {
+	sql "UPDATE mail_outbox SET next_attempt_at = now() WHERE status = 'pending'"
+}
+
+@test "a mail is sent right after the commit and its outbox row is marked sent and wiped" {
+	signup bob@example.test
+	mail_wait bob@example.test
+	[[ $(mail_count) == 1 ]]
+	[[ $(row 1 "kind, recipient, user_id, status, attempts") == "otp|bob@example.test|1|sent|1" ]]
+	[[ $(row 1 "message IS NULL, sent_at IS NOT NULL, last_error IS NULL") == "t|t|t" ]]
+}
+
+@test "with the SMTP server down signup still gives 201 and its mail waits in the outbox" {
+	signup bob@example.test "$(smtp_down)"
+	assert_body --raw '{"message":"OTP sent to your email for verification"}'
+	[[ $(sql "SELECT id, email, is_verified FROM users") == "1|bob@example.test|f" ]]
+	[[ $(sql "SELECT count(*) FROM otp_codes WHERE user_id = 1") == 1 ]]
+	[[ $(row 1 "kind, recipient, status, attempts") == "otp|bob@example.test|pending|1" ]]
+	[[ $(row 1 "message IS NOT NULL, next_attempt_at > now(), sent_at IS NULL") == "t|t|t" ]]
+	[[ -n $(row 1 "last_error") ]]
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "the cron program sends nothing before the mail's next_attempt_at" {
+	signup bob@example.test "$(smtp_down)"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+	[[ $(row 1 "status, attempts, message IS NOT NULL") == "pending|1|t" ]]
+}
+
+@test "the cron program delivers a due mail once, marks it sent and wipes it, and never sends it again" {
+	signup bob@example.test "$(smtp_down)"
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 1 && $(mail_count bob@example.test) == 1 ]]
+	[[ $(row 1 "status, attempts, message IS NULL, sent_at IS NOT NULL") == "sent|2|t|t" ]]
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	# Even when the row looks due again, a sent mail is not resent.
+	sql "UPDATE mail_outbox SET next_attempt_at = now() - interval '1 hour'"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 1 ]]
+}
+
+@test "the OTP in a mail the cron program delivered late verifies the account" {
+	local otp
+	signup bob@example.test "$(smtp_down)"
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	otp=$(mail_otp bob@example.test)
+	cgi POST verify-otp.cgi "{\"email\":\"bob@example.test\",\"otp\":\"$otp\"}"
+	assert_status 200
+	assert_json .token_type bearer
+	[[ $(sql "SELECT is_verified FROM users") == t ]]
+}
+
+@test "with the SMTP server down forgot-password still gives 200 and the cron program later delivers a working link" {
+	local token
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$(smtp_down)"
+	assert_status 200
+	assert_body --raw '{"message":"Password reset link sent to your email"}'
+	[[ $(row 1 "kind, status, attempts, message IS NOT NULL, next_attempt_at > now()") == "reset|pending|1|t|t" ]]
+	[[ $(mail_count) == 0 ]]
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count ann@example.test) == 1 ]]
+	[[ $(row 1 "status, message IS NULL") == "sent|t" ]]
+	token=$(mail_reset_token ann@example.test)
+	cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}"
+	assert_status 200
+}
+
+@test "with the SMTP server down a reset still succeeds and the password-changed mail waits in the outbox" {
+	local token
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	token=$(openssl rand 32 | basenc --base64url | tr -d '=')
+	sql "INSERT INTO reset_tokens (user_id, token_hash, expires_at)
+	     VALUES (1, sha256(convert_to(:'t', 'UTF8')), now() + interval '15 minutes')" t="$token"
+	cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}" \
+	    "$(smtp_down)"
+	assert_status 200
+	assert_body --raw '{"message":"Password reset successfully. Please log in again."}'
+	[[ $(row 1 "kind, status, attempts, message IS NOT NULL") == "password_changed|pending|1|t" ]]
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	[[ $(mail_count ann@example.test) == 1 ]]
+}
+
+@test "a permanent SMTP failure (550) marks the mail failed and wiped, and the cron program never retries it" {
+	mail_reject_with "550 5.1.1 no such user"
+	signup bob@example.test
+	[[ $(row 1 "status, attempts, message IS NULL, sent_at IS NULL") == "failed|1|t|t" ]]
+	[[ $(row 1 "last_error") == *550* ]]
+	mail_accept
+	sql "UPDATE mail_outbox SET next_attempt_at = now() - interval '1 hour'"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+	[[ $(row 1 "status, attempts") == "failed|1" ]]
+}
+
+@test "a temporary SMTP failure (451) keeps the mail pending with a growing backoff until it goes through" {
+	mail_reject_with "451 4.3.0 try later"
+	signup bob@example.test
+	[[ $(row 1 "status, attempts, message IS NOT NULL") == "pending|1|t" ]]
+	[[ $(row 1 "next_attempt_at > now() + interval '30 seconds'") == t ]]
+	[[ $(row 1 "last_error") == *451* ]]
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 0, retried 1, failed 0, expired 0"
+	[[ $(row 1 "status, attempts, message IS NOT NULL") == "pending|2|t" ]]
+	# The second wait is longer than the first one.
+	[[ $(row 1 "next_attempt_at > now() + interval '90 seconds'") == t ]]
+	[[ $(mail_count) == 0 ]]
+	mail_accept
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	[[ $(row 1 "status, attempts, message IS NULL") == "sent|3|t" ]]
+	[[ $(mail_count bob@example.test) == 1 ]]
+}
+
+@test "a mail that fails temporarily on its 10th attempt is given up as failed and wiped" {
+	signup bob@example.test "$(smtp_down)"
+	sql "UPDATE mail_outbox SET attempts = 9, next_attempt_at = now()"
+	mail_reject_with "451 4.3.0 try later"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 1, expired 0"
+	[[ $(row 1 "status, attempts, message IS NULL") == "failed|10|t" ]]
+	mail_accept
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "a queued mail whose content expired is marked expired and wiped by the cron program, never sent" {
+	signup bob@example.test "$(smtp_down)"
+	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second', next_attempt_at = now()"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
+	[[ $(row 1 "status, message IS NULL, sent_at IS NULL") == "expired|t|t" ]]
+	[[ $(mail_count) == 0 ]]
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "the cron program's summary counts each outcome of one run" {
+	signup bob@example.test "$(smtp_down)"
+	signup carl@example.test "$(smtp_down)"
+	signup dora@example.test "$(smtp_down)"
+	# bob's content has expired; carl and dora are due; the server refuses for now.
+	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second' WHERE recipient = 'bob@example.test'"
+	make_due
+	mail_reject_with "451 4.3.0 try later"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 2, failed 0, expired 1"
+	mail_accept
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 2, retried 0, failed 0, expired 0"
+	[[ $(wc -l <<<"$outbox_out") == 1 && $outbox_out =~ $SUMMARY_RE ]]
+	[[ $(mail_count) == 2 && $(mail_count bob@example.test) == 0 ]]
+}
+
+@test "two cron runs at once deliver each due mail exactly once" {
+	local a b f sent=0
+	signup bob@example.test "$(smtp_down)"
+	signup carl@example.test "$(smtp_down)"
+	signup dora@example.test "$(smtp_down)"
+	make_due
+	run_outbox &
+	a=$!
+	run_outbox &
+	b=$!
+	wait "$a"
+	wait "$b"
+	# Each run printed its own summary; together they sent three.
+	for f in "$BATS_TEST_TMPDIR"/outbox.*.out; do
+		[[ $(cat -- "$f") =~ ^sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
+		sent=$((sent + BASH_REMATCH[1]))
+	done
+	[[ $sent == 3 ]]
+	[[ $(mail_count) == 3 ]]
+	[[ $(mail_count bob@example.test) == 1 && $(mail_count carl@example.test) == 1 && $(mail_count dora@example.test) == 1 ]]
+	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE status = 'sent' AND message IS NULL") == 3 ]]
+}
+
+@test "a mail leased by a sender that died is delivered once the lease runs out" {
+	signup bob@example.test "$(smtp_down)"
+	sql "UPDATE mail_outbox SET next_attempt_at = now(), locked_until = now() + interval '60 seconds'"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+	sql "UPDATE mail_outbox SET locked_until = now() - interval '1 second'"
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	[[ $(mail_count bob@example.test) == 1 ]]
+}
+
+@test "a queued OTP mail is sealed: the code and the message text are not readable in the database" {
+	local esc hex otp otphex
+	signup bob@example.test "$(smtp_down)"
+	esc=$(row 1 "encode(message, 'escape')")
+	hex=$(row 1 "encode(message, 'hex')")
+	[[ ${#hex} -gt 200 ]]
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	otp=$(mail_otp bob@example.test)
+	otphex=$(printf '%s' "$otp" | od -An -tx1 | tr -d ' \n')
+	[[ $esc != *"$otp"* ]]
+	[[ $hex != *"$otphex"* ]]
+	[[ $esc != *MIME-Version* && $esc != *bob@example.test* && $esc != *verification* ]]
+	[[ $hex != *"$(printf '%s' 'bob@example.test' | od -An -tx1 | tr -d ' \n')"* ]]
+}
+
+@test "a queued reset mail is sealed: the reset token is not readable in the database" {
+	local esc hex token
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$(smtp_down)"
+	assert_status 200
+	esc=$(row 1 "encode(message, 'escape')")
+	hex=$(row 1 "encode(message, 'hex')")
+	make_due
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	token=$(mail_reset_token ann@example.test)
+	[[ ${#token} -ge 43 ]]
+	[[ $esc != *"$token"* && $esc != *reset-password* ]]
+	[[ $hex != *"$(printf '%s' "$token" | od -An -tx1 | tr -d ' \n')"* ]]
+	# Nor base64 of the link line as the message body would carry it.
+	[[ $esc != *"$(printf 'http://localhost:3000/reset-password?token=%s' "$token" | base64 -w0 | cut -c1-40)"* ]]
+}
+
+@test "with the database down the cron program exits 1 and logs one line" {
+	pg_down
+	run_outbox DB_CONNECT_TIMEOUT=2
+	pg_up
+	[[ $outbox_rc == 1 ]] || {
+		printf 'exit %s\n%s\n%s\n' "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+		false
+	}
+	[[ $(wc -l <<<"$outbox_err") == 1 && -n $outbox_err ]] || {
+		printf 'expected one line on stderr, got:\n%s\n' "$outbox_err" >&2
+		false
+	}
+	[[ $outbox_err == *database* ]]
+	[[ $outbox_err != *"$MC_PG_PASSWORD"* ]]
+}

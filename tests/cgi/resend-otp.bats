@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# POST /auth/resend-otp (cgi-bin/resend-otp.cgi): CONTRACT.md "signup" (the
+# mail cooldown shared with resend-otp, a new OTP killing the old one) and
+# the resend-otp row of the endpoint table, and the general rules.
+
+load helpers
+
+# ---------------------------------------------------------------------------
+# Local helpers
+
+OK_BODY='{"message":"If the account exists and is not verified, a new OTP has been sent"}'
+LIMIT_BODY='{"detail":"Too many verification emails requested. Please try again later."}'
+BAD_OTP_BODY='{"detail":"Invalid or expired OTP"}'
+EMAIL_PREFIX='value is not a valid email address: '
+
+# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings.
+jobj() {
+	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
+	    --args "$@"
+}
+
+# signed_up EMAIL [NAME]: a signup that must succeed and mail a code; sets
+# code (the mailed OTP) and uid (the account id).
+signed_up() {
+	local email=$1 name=${2:-Ada Lovelace} before
+	before=$(mail_count "$email")
+	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password StrongPass123)"
+	assert_status 201
+	mail_wait "$email" $((before + 1))
+	code=$(mail_otp "$email")
+	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
+}
+
+# verify EMAIL OTP [VAR=value]...
+verify() {
+	local email=$1 otp=$2
+	shift 2
+	cgi POST verify-otp.cgi "$(jobj email "$email" otp "$otp")" "$@"
+}
+
+# age_mail EMAIL [SECONDS]: moves the address's outbox rows SECONDS (61) into the past.
+age_mail() {
+	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
+	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
+}
+
+# ferr FIELD MSG TYPE prints one FastAPI error entry; err422 ENTRY... the body.
+ferr() {
+	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
+}
+err422() {
+	local IFS=,
+	printf '{"detail":[%s]}' "$*"
+}
+
+# hdr NAME prints the values of header NAME (case-insensitive), one a line.
+hdr() {
+	local line name v want=${1,,}
+	while IFS= read -r line; do
+		[[ $line == *:* ]] || continue
+		name=${line%%:*}
+		[[ ${name,,} == "$want" ]] || continue
+		v=${line#*:}
+		v=${v#"${v%%[![:space:]]*}"}
+		v=${v%"${v##*[![:space:]]}"}
+		printf '%s\n' "$v"
+	done <<<"$cgi_headers"
+}
+
+# assert_hdr NAME VALUE: exactly one header NAME, with exactly VALUE.
+assert_hdr() {
+	local got
+	got=$(hdr "$1")
+	if [[ $got != "$2" ]]; then
+		_fail "expected one header $1: $2, got: ${got:-none}"
+		return 1
+	fi
+}
+
+assert_std_headers() {
+	assert_hdr Content-Type application/json
+	assert_hdr Cache-Control no-store
+	assert_hdr X-Content-Type-Options nosniff
+}
+
+# resend EMAIL [VAR=value]...
+resend() {
+	local email=$1
+	shift
+	cgi POST resend-otp.cgi "$(jobj email "$email")" "$@"
+}
+
+# assert_retry_after LO HI: one Retry-After header, an integer in [LO, HI].
+assert_retry_after() {
+	local v
+	v=$(hdr Retry-After)
+	[[ -n $v ]] || {
+		_fail "expected a Retry-After header"
+		return 1
+	}
+	if [[ ! $v =~ ^[0-9]+$ ]] || ((v < $1 || v > $2)); then
+		_fail "expected Retry-After an integer in [$1, $2], got '$v'"
+		return 1
+	fi
+}
+
+# counts prints "users|otp_codes|mail_outbox|mails in the sink".
+counts() {
+	printf '%s|%s\n' "$(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
+	                                 (SELECT count(*) FROM mail_outbox)")" "$(mail_count)"
+}
+
+# otp_state prints every column of the code rows.
+otp_state() {
+	sql "SELECT user_id, encode(code_hash, 'hex'), expires_at, attempts, created_at FROM otp_codes ORDER BY user_id"
+}
+
+# insert_verified EMAIL NAME: a verified account made directly in the database.
+insert_verified() {
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
+	     VALUES (:'e', :'n', '\$argon2id\$v=19\$m=19456,t=2,p=1\$c2FsdHNhbHRzYWx0\$aGFzaGhhc2hoYXNoaGFzaA', true)" \
+	    e="$1" n="$2" >/dev/null
+}
+
+# db_down: the arguments for cgi that point it at a database nobody listens on.
+db_down() {
+	local port
+	port=$(free_port)
+	printf '%s\n' "DATABASE_URL=postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
+	    DB_CONNECT_TIMEOUT=2
+}
+
+# ---------------------------------------------------------------------------
+# Answers
+
+@test "resend-otp for an unknown email answers the exact 200 and sends nothing" {
+	resend nobody@example.com
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	assert_std_headers
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "resend-otp for a verified email answers the same 200 and sends nothing" {
+	insert_verified ada@example.com "Ada Lovelace"
+	resend ada@example.com
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	[ "$(counts)" = "1|0|0|0" ]
+	[ "$(sql "SELECT is_verified FROM users")" = t ]
+}
+
+@test "resend-otp for an account verified a moment ago answers 200 within the cooldown, not 429" {
+	signed_up ada@example.com
+	verify ada@example.com "$code"
+	assert_status 200
+	resend ada@example.com
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	refute_header Retry-After
+	[ "$(counts)" = "1|0|1|1" ]
+}
+
+@test "resend-otp for an unverified email after the cooldown mails a new code that works; the old one does not" {
+	local old before
+	signed_up ada@example.com
+	old=$code
+	before=$(otp_state)
+	age_mail ada@example.com 61
+	resend ada@example.com
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	assert_std_headers
+	mail_wait ada@example.com 2
+	[ "$(mail_count)" = 2 ]
+	code=$(mail_otp ada@example.com)
+	[[ $code =~ ^[0-9]{6}$ ]]
+	[ "$(otp_state)" != "$before" ]
+	[ "$(sql "SELECT count(*), min(attempts), min(length(code_hash)) FROM otp_codes")" = "1|0|32" ]
+	[ "$(sql "SELECT count(*) FROM mail_outbox WHERE kind = 'otp' AND status = 'sent' AND message IS NULL
+	            AND recipient = 'ada@example.com' AND user_id = :'u'" u="$uid")" = 2 ]
+	[[ $cgi_stderr != *"$code"* ]]
+	if [[ $old != "$code" ]]; then # equal by chance once in 10^6
+		verify ada@example.com "$old"
+		assert_status 400
+		assert_body --raw "$BAD_OTP_BODY"
+	fi
+	verify ada@example.com "$code"
+	assert_status 200
+}
+
+@test "resend-otp's new code is valid OTP_EXPIRE_MINUTES, and unknown fields are ignored" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	cgi POST resend-otp.cgi '{"email":"ada@example.com","full_name":"X","otp":"000000","unknown":[1]}' \
+	    OTP_EXPIRE_MINUTES=7
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	[ "$(sql "SELECT expires_at - created_at FROM otp_codes")" = 00:07:00 ]
+}
+
+@test "resend-otp normalizes the email: the mail goes to the lower-cased, trimmed address" {
+	local f
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	resend "  ADA@Example.COM "
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	mail_wait ada@example.com 2
+	f=$(mail_last ada@example.com)
+	[ "$(jq -c .rcpt_tos "${f%.eml}.json")" = '["ada@example.com"]' ]
+	[ "$(sql "SELECT count(*) FROM mail_outbox WHERE recipient = 'ada@example.com'")" = 2 ]
+}
+
+# ---------------------------------------------------------------------------
+# The mail cooldown, shared with signup
+
+@test "resend-otp within 60 s of signup gets 429 with Retry-After, no mail, and the code unchanged" {
+	local before
+	signed_up ada@example.com
+	before=$(otp_state)
+	resend ada@example.com
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	assert_retry_after 1 60
+	assert_std_headers
+	[ "$(otp_state)" = "$before" ]
+	[ "$(counts)" = "1|1|1|1" ]
+	verify ada@example.com "$code"
+	assert_status 200
+}
+
+@test "resend-otp within 60 s of another resend gets 429" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	resend ada@example.com
+	assert_status 200
+	mail_wait ada@example.com 2
+	resend ada@example.com
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	assert_retry_after 1 60
+	[ "$(counts)" = "1|1|2|2" ]
+}
+
+@test "the 5-per-hour OTP mail cap counts signup and resend mails together" {
+	local i want before
+	signed_up ada@example.com
+	for i in 2 3 4 5; do
+		age_mail ada@example.com 61
+		resend ada@example.com
+		assert_status 200
+		mail_wait ada@example.com "$i"
+	done
+	age_mail ada@example.com 61
+	before=$(otp_state)
+	# A sixth mail within the hour: refused, until the oldest leaves the hour.
+	resend ada@example.com
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	want=$(sql "SELECT ceil(extract(epoch FROM min(created_at) + interval '1 hour' - now()))::int FROM mail_outbox")
+	((want > 3000))
+	assert_retry_after $((want - 2)) $((want + 1))
+	[ "$(otp_state)" = "$before" ]
+	[ "$(counts)" = "1|1|5|5" ]
+	# signup counts the same mails.
+	cgi POST signup.cgi "$(jobj full_name "Ada King" email ada@example.com password NewStrongPass123)"
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	assert_retry_after $((want - 2)) $((want + 1))
+	[ "$(sql "SELECT full_name FROM users")" = "Ada Lovelace" ]
+	[ "$(counts)" = "1|1|5|5" ]
+	# Once the oldest mail is more than an hour old, one more fits.
+	sql "UPDATE mail_outbox SET created_at = created_at - interval '1 hour'
+	      WHERE id = (SELECT min(id) FROM mail_outbox)" >/dev/null
+	resend ada@example.com
+	assert_status 200
+	mail_wait ada@example.com 6
+}
+
+@test "resend-otp of an unknown email answers 200, not 429, whatever the outbox holds" {
+	sql "INSERT INTO mail_outbox (kind, recipient, status)
+	     SELECT 'otp', 'ghost@example.com', 'sent' FROM generate_series(1, 5)" >/dev/null
+	resend ghost@example.com
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	refute_header Retry-After
+	[ "$(counts)" = "0|0|5|0" ]
+}
+
+# ---------------------------------------------------------------------------
+# 422 and the general rules
+
+@test "resend-otp with an invalid email gets 422 and sends nothing" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	cgi POST resend-otp.cgi '{"email":"ada@example"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email "${EMAIL_PREFIX}The part after the @-sign is not valid. It should have a period." value_error)")"
+	assert_std_headers
+	cgi POST resend-otp.cgi '{"email":"ada@@example.com"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email "${EMAIL_PREFIX}An email address must have exactly one @-sign." value_error)")"
+	[ "$(counts)" = "1|1|1|1" ]
+}
+
+@test "resend-otp without an email or with a non-string email gets 422" {
+	cgi POST resend-otp.cgi '{}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email 'Field required' missing)")"
+	cgi POST resend-otp.cgi '{"email":42}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email 'Input should be a valid string' string_type)")"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "resend-otp answers GET with 405 and an Allow header listing POST" {
+	cgi GET resend-otp.cgi
+	assert_status 405
+	assert_body --raw '{"detail":"Method Not Allowed"}'
+	assert_header_token Allow POST
+}
+
+@test "resend-otp with a bad content type gets 415, with bad JSON 400, with a huge length 413" {
+	cgi POST resend-otp.cgi '{"email":"ada@example.com"}' CONTENT_TYPE=text/plain
+	assert_status 415
+	assert_body --raw '{"detail":"Unsupported media type: use application/json"}'
+	cgi POST resend-otp.cgi '{"email":'
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+	cgi POST resend-otp.cgi CONTENT_TYPE=application/json CONTENT_LENGTH=70000
+	assert_status 413
+	assert_body --raw '{"detail":"Request body too large"}'
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "resend-otp with the database unreachable gets 503 and leaks nothing" {
+	cgi POST resend-otp.cgi '{"email":"ada@example.com"}' $(db_down)
+	assert_status 503
+	assert_body --raw '{"detail":"Service temporarily unavailable"}'
+	assert_std_headers
+}

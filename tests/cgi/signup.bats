@@ -1,0 +1,854 @@
+#!/usr/bin/env bats
+# POST /auth/signup (cgi-bin/signup.cgi): CONTRACT.md "signup", the input
+# rules, the general rules (405, 413, 415, 400, 422 and their order, 503),
+# the mail cooldown and the Data rules (Argon2id, one transaction, outbox).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# ---------------------------------------------------------------------------
+# Local helpers
+
+OK_BODY='{"message":"OTP sent to your email for verification"}'
+LIMIT_BODY='{"detail":"Too many verification emails requested. Please try again later."}'
+BAD_OTP_BODY='{"detail":"Invalid or expired OTP"}'
+EMAIL_PREFIX='value is not a valid email address: '
+
+teardown() {
+	# Two tests add a trigger (each acting on one address only); never leave
+	# them behind.
+	if [[ -n ${drop_trigger:-} ]]; then
+		sql "DROP TRIGGER IF EXISTS mc_test_fail_otp ON otp_codes;
+		     DROP FUNCTION IF EXISTS mc_test_fail_otp();
+		     DROP TRIGGER IF EXISTS mc_test_slow_insert ON users;
+		     DROP FUNCTION IF EXISTS mc_test_slow_insert();" >/dev/null 2>&1 || true
+	fi
+}
+
+# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings.
+jobj() {
+	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
+	    --args "$@"
+}
+
+# signup NAME EMAIL PASSWORD [VAR=value]...
+signup() {
+	local name=$1 email=$2 pw=$3
+	shift 3
+	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password "$pw")" "$@"
+}
+
+# signed_up EMAIL [NAME] [PASSWORD]: a signup that must succeed and mail a
+# code; sets code (the mailed OTP) and uid (the account id).
+signed_up() {
+	local email=$1 name=${2:-Ada Lovelace} pw=${3:-StrongPass123} before
+	before=$(mail_count "$email")
+	signup "$name" "$email" "$pw"
+	assert_status 201
+	mail_wait "$email" $((before + 1))
+	code=$(mail_otp "$email")
+	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
+}
+
+# verify EMAIL OTP
+verify() {
+	cgi POST verify-otp.cgi "$(jobj email "$1" otp "$2")"
+}
+
+# age_mail EMAIL [SECONDS]: moves the address's outbox rows SECONDS (61) into the past.
+age_mail() {
+	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
+	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
+}
+
+# ferr FIELD MSG TYPE prints one FastAPI error entry; err422 ENTRY... the body.
+ferr() {
+	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
+}
+err422() {
+	local IFS=,
+	printf '{"detail":[%s]}' "$*"
+}
+
+# hdr NAME prints the values of header NAME (case-insensitive), one a line,
+# in pure bash (helpers.bash's cgi_header forks twice per header line).
+hdr() {
+	local line name v want=${1,,}
+	while IFS= read -r line; do
+		[[ $line == *:* ]] || continue
+		name=${line%%:*}
+		[[ ${name,,} == "$want" ]] || continue
+		v=${line#*:}
+		v=${v#"${v%%[![:space:]]*}"}
+		v=${v%"${v##*[![:space:]]}"}
+		printf '%s\n' "$v"
+	done <<<"$cgi_headers"
+}
+
+# assert_hdr NAME VALUE: exactly one header NAME, with exactly VALUE.
+assert_hdr() {
+	local got
+	got=$(hdr "$1")
+	if [[ $got != "$2" ]]; then
+		_fail "expected one header $1: $2, got: ${got:-none}"
+		return 1
+	fi
+}
+
+assert_std_headers() {
+	assert_hdr Content-Type application/json
+	assert_hdr Cache-Control no-store
+	assert_hdr X-Content-Type-Options nosniff
+}
+
+# assert_retry_after LO HI: one Retry-After header, an integer in [LO, HI].
+assert_retry_after() {
+	local v
+	v=$(hdr Retry-After)
+	[[ -n $v ]] || {
+		_fail "expected a Retry-After header"
+		return 1
+	}
+	if [[ ! $v =~ ^[0-9]+$ ]] || ((v < $1 || v > $2)); then
+		_fail "expected Retry-After an integer in [$1, $2], got '$v'"
+		return 1
+	fi
+}
+
+# counts prints "users|otp_codes|mail_outbox|mails in the sink".
+counts() {
+	printf '%s|%s\n' "$(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
+	                                 (SELECT count(*) FROM mail_outbox)")" "$(mail_count)"
+}
+
+# account_state EMAIL prints the account and its OTP row, every column that a
+# signup may change.
+account_state() {
+	sql "SELECT u.id, u.email, u.full_name, u.password_hash, u.is_verified, u.updated_at,
+	            encode(o.code_hash, 'hex'), o.expires_at, o.attempts, o.created_at
+	       FROM users u LEFT JOIN otp_codes o ON o.user_id = u.id
+	      WHERE u.email = :'e'" e="$1"
+}
+
+# argon2_matches HASH PASSWORD: libargon2's own verify says the PHC string
+# HASH is PASSWORD's.
+argon2_matches() {
+	"$MC_PYTHON" - "$1" "$2" <<-'EOF'
+		import ctypes, sys
+		lib = ctypes.CDLL("libargon2.so.1")
+		h, p = sys.argv[1].encode(), sys.argv[2].encode()
+		sys.exit(0 if lib.argon2id_verify(h, p, ctypes.c_size_t(len(p))) == 0 else 1)
+	EOF
+}
+
+# insert_verified EMAIL NAME: a verified account made directly in the database.
+insert_verified() {
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
+	     VALUES (:'e', :'n', '\$argon2id\$v=19\$m=19456,t=2,p=1\$c2FsdHNhbHRzYWx0\$aGFzaGhhc2hoYXNoaGFzaA', true)" \
+	    e="$1" n="$2" >/dev/null
+}
+
+# db_down: the arguments for cgi that point it at a database nobody listens on.
+db_down() {
+	local port
+	port=$(free_port)
+	printf '%s\n' "DATABASE_URL=postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
+	    DB_CONNECT_TIMEOUT=2
+}
+
+# run_with_open_stdin PROGRAM VAR=value...: runs the program as cgi does, but
+# with a stdin that never ends (a FIFO this shell keeps open), so a program
+# that tries to read the body hangs and is killed after 10 s. Sets held_rc,
+# held_status and held_body.
+run_with_open_stdin() {
+	local prog=$1 fifo=$BATS_TEST_TMPDIR/stdin.fifo out=$BATS_TEST_TMPDIR/held.out fd name
+	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin MEDICALCARE_ENV_FILE="$MEDICALCARE_ENV_FILE"
+	    GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 SERVER_NAME=localhost SERVER_PORT=80
+	    SCRIPT_NAME=/cgi-bin/$prog REQUEST_URI=/cgi-bin/$prog QUERY_STRING= REMOTE_ADDR=127.0.0.1)
+	shift
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		if [[ -n ${!name+set} ]]; then
+			envargs+=("$name=${!name}")
+		fi
+	done
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	held_rc=0
+	timeout -k 2 10 env -i "${envargs[@]}" "$@" "$CGI_DIR/$prog" <&"$fd" >"$out" \
+	    2>"$BATS_TEST_TMPDIR/held.err" 3>&- || held_rc=$?
+	exec {fd}<&-
+	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' \
+	    "$BATS_TEST_TMPDIR/held.err"; then
+		cat "$BATS_TEST_TMPDIR/held.err" >&2
+		held_rc=sanitizer
+	fi
+	held_status=$(sed -n '1s/^Status: \([0-9]*\).*/\1/p' "$out" | tr -d '\r')
+	held_body=$(sed '1,/^\r\{0,1\}$/d' "$out")
+}
+
+VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongPass123"}'
+
+# ---------------------------------------------------------------------------
+# Success
+
+@test "signup of a new email answers 201 with the exact OTP message" {
+	signup "Ada Lovelace" ada@example.com StrongPass123
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	assert_std_headers
+}
+
+@test "signup stores the account with the email trimmed and lower-cased and the name trimmed, unverified" {
+	cgi POST signup.cgi '{"full_name":" \t Ada Lovelace \n","email":"  Ada@Example.COM ","password":"StrongPass123"}'
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
+	[ "$(sql "SELECT email, full_name, is_verified FROM users")" = "ada@example.com|Ada Lovelace|f" ]
+}
+
+@test "signup stores the password only as an Argon2id PHC string with m=19456,t=2,p=1" {
+	local hash
+	signup "Ada Lovelace" ada@example.com StrongPass123
+	assert_status 201
+	hash=$(sql "SELECT password_hash FROM users WHERE email = 'ada@example.com'")
+	[[ $hash =~ ^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{16,}\$[A-Za-z0-9+/]{32,}$ ]]
+	[[ $hash != *StrongPass123* ]]
+	argon2_matches "$hash" StrongPass123
+	run ! argon2_matches "$hash" StrongPass124
+	# The password is nowhere else in the database nor in the log.
+	[ "$(sql "SELECT count(*) FROM users WHERE row(users.*)::text LIKE '%StrongPass123%'")" = 0 ]
+	[[ $cgi_stderr != *StrongPass123* ]]
+}
+
+@test "signup hashes with the cost given by ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM" {
+	local hash
+	signup "Ada Lovelace" ada@example.com StrongPass123 \
+	    ARGON2_MEMORY_KIB=4096 ARGON2_ITERATIONS=3 ARGON2_PARALLELISM=2
+	assert_status 201
+	hash=$(sql "SELECT password_hash FROM users WHERE email = 'ada@example.com'")
+	[[ $hash == '$argon2id$v=19$m=4096,t=3,p=2$'* ]]
+	argon2_matches "$hash" StrongPass123
+}
+
+@test "two signups with the same password get different salts" {
+	signup "Ada Lovelace" ada@example.com StrongPass123
+	assert_status 201
+	signup "Bob Babbage" bob@example.com StrongPass123
+	assert_status 201
+	[ "$(sql "SELECT count(DISTINCT password_hash) FROM users")" = 2 ]
+}
+
+@test "signup stores the OTP only as a 32-byte keyed hash, valid OTP_EXPIRE_MINUTES (default 10)" {
+	signed_up ada@example.com
+	[[ $code =~ ^[0-9]{6}$ ]]
+	[ "$(sql "SELECT count(*) FROM otp_codes WHERE user_id = :'u'" u="$uid")" = 1 ]
+	[ "$(sql "SELECT length(code_hash), attempts, expires_at - created_at FROM otp_codes")" = "32|0|00:10:00" ]
+	# Neither the code, nor its plain SHA-256, nor SHA-256 of "<id>:<code>".
+	[ "$(sql "SELECT code_hash = convert_to(:'c', 'UTF8')
+	               OR code_hash = sha256(convert_to(:'c', 'UTF8'))
+	               OR code_hash = sha256(convert_to(:'u' || ':' || :'c', 'UTF8'))
+	               OR position(convert_to(:'c', 'UTF8') IN code_hash) > 0
+	               OR encode(code_hash, 'hex') LIKE '%' || :'c' || '%'
+	          FROM otp_codes" c="$code" u="$uid")" = f ]
+	# The code is not logged.
+	[[ $cgi_stderr != *"$code"* ]]
+}
+
+@test "signup honours OTP_EXPIRE_MINUTES for the code's lifetime" {
+	signup "Ada Lovelace" ada@example.com StrongPass123 OTP_EXPIRE_MINUTES=3
+	assert_status 201
+	[ "$(sql "SELECT expires_at - created_at FROM otp_codes")" = 00:03:00 ]
+}
+
+@test "signup mails exactly one message with a 6-digit code to the normalized address" {
+	local f
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":" Ada@Example.COM ","password":"StrongPass123"}'
+	assert_status 201
+	mail_wait ada@example.com
+	[ "$(mail_count)" = 1 ]
+	[ "$(mail_count ada@example.com)" = 1 ]
+	f=$(mail_last ada@example.com)
+	[ "$(jq -c .rcpt_tos "${f%.eml}.json")" = '["ada@example.com"]' ]
+	[[ $(mail_header ada@example.com To) == *ada@example.com* ]]
+	[[ $(mail_otp ada@example.com) =~ ^[0-9]{6}$ ]]
+}
+
+@test "signup's outbox row is kind otp, sent, and its message wiped" {
+	signed_up ada@example.com
+	[ "$(sql "SELECT count(*) FROM mail_outbox")" = 1 ]
+	[ "$(sql "SELECT kind, recipient, user_id = :'u', status, message IS NULL, sent_at IS NOT NULL
+	            FROM mail_outbox" u="$uid")" = "otp|ada@example.com|t|sent|t|t" ]
+}
+
+@test "the OTP is 6 digits and differs between signups of different addresses, with no cooldown between them" {
+	local a b c
+	signed_up ada@example.com
+	a=$code
+	signed_up bob@example.com "Bob Babbage"
+	b=$code
+	signed_up cy@example.com "Cy Young"
+	c=$code
+	[[ $a =~ ^[0-9]{6}$ && $b =~ ^[0-9]{6}$ && $c =~ ^[0-9]{6}$ ]]
+	# Equal codes by chance: one in 10^6 per pair.
+	[[ $a != "$b" || $b != "$c" ]]
+	[ "$(sql "SELECT count(DISTINCT code_hash) FROM otp_codes")" = 3 ]
+}
+
+@test "signup ignores unknown fields, is_verified included" {
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongPass123","is_verified":true,"id":99,"role":"admin","extra":{"a":[1,2]}}'
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	[ "$(sql "SELECT id, is_verified FROM users")" = "1|f" ]
+}
+
+@test "signup accepts application/json with a charset parameter" {
+	cgi POST signup.cgi "$VALID" "CONTENT_TYPE=application/json; charset=utf-8"
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
+}
+
+@test "signup accepts a full name of 100 non-ASCII characters (characters, not bytes)" {
+	local name
+	name=$(printf 'é%.0s' {1..100})
+	signup "$name" ada@example.com StrongPass123
+	assert_status 201
+	[ "$(sql "SELECT char_length(full_name), full_name = :'n' FROM users" n="$name")" = "100|t" ]
+}
+
+@test "signup accepts an email of exactly 254 characters" {
+	local email
+	email=ada@$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).$(printf 'c%.0s' {1..60}).$(printf 'd%.0s' {1..63}).com
+	[ "${#email}" = 254 ]
+	signup "Ada Lovelace" "$email" StrongPass123
+	assert_status 201
+	[ "$(sql "SELECT length(email) FROM users")" = 254 ]
+}
+
+@test "signup accepts a 128-character password" {
+	local pw
+	pw=Aa1$(head -c 200 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 125)
+	[ "${#pw}" = 128 ]
+	signup "Ada Lovelace" ada@example.com "$pw"
+	assert_status 201
+	argon2_matches "$(sql "SELECT password_hash FROM users")" "$pw"
+}
+
+# ---------------------------------------------------------------------------
+# Existing accounts
+
+@test "signup of a verified email gets 409 Email already registered and changes nothing" {
+	local before
+	insert_verified ada@example.com "Ada Lovelace"
+	before=$(account_state ada@example.com)
+	signup "Someone Else" ada@example.com NewStrongPass123
+	assert_status 409
+	assert_body --raw '{"detail":"Email already registered"}'
+	assert_std_headers
+	[ "$(account_state ada@example.com)" = "$before" ]
+	[ "$(counts)" = "1|0|0|0" ]
+}
+
+@test "email uniqueness is case-insensitive: ADA@EXAMPLE.COM is ada@example.com" {
+	local id
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"Ada@Example.com","password":"StrongPass123"}'
+	assert_status 201
+	id=$(sql "SELECT id FROM users WHERE email = 'ada@example.com'")
+	[ -n "$id" ]
+	age_mail ada@example.com
+	cgi POST signup.cgi '{"full_name":"Ada King","email":"ada@EXAMPLE.com","password":"StrongPass123"}'
+	assert_status 201
+	[ "$(sql "SELECT id, email, full_name FROM users")" = "$id|ada@example.com|Ada King" ]
+	sql "UPDATE users SET is_verified = true" >/dev/null
+	cgi POST signup.cgi '{"full_name":"Ada Again","email":"ADA@example.COM","password":"StrongPass123"}'
+	assert_status 409
+	assert_body --raw '{"detail":"Email already registered"}'
+	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
+}
+
+@test "re-signup of an unverified email after the cooldown replaces name and password, kills the old code, mails a new one" {
+	local id old_code old_hash new_hash
+	signed_up ada@example.com "Ada Lovelace" StrongPass123
+	id=$uid old_code=$code
+	old_hash=$(sql "SELECT password_hash FROM users")
+	age_mail ada@example.com 61
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	mail_wait ada@example.com 2
+	[ "$(mail_count)" = 2 ]
+	code=$(mail_otp ada@example.com)
+	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
+	[ "$(sql "SELECT id, full_name, is_verified FROM users")" = "$id|Ada King|f" ]
+	new_hash=$(sql "SELECT password_hash FROM users")
+	[ "$new_hash" != "$old_hash" ]
+	argon2_matches "$new_hash" NewStrongPass123
+	run ! argon2_matches "$new_hash" StrongPass123
+	[ "$(sql "SELECT count(*), min(attempts) FROM otp_codes")" = "1|0" ]
+	[ "$(sql "SELECT count(*) FROM mail_outbox WHERE status = 'sent' AND message IS NULL")" = 2 ]
+	if [[ $old_code != "$code" ]]; then # equal by chance once in 10^6
+		verify ada@example.com "$old_code"
+		assert_status 400
+		assert_body --raw "$BAD_OTP_BODY"
+	fi
+	verify ada@example.com "$code"
+	assert_status 200
+}
+
+@test "re-signup of an unverified email within 60 s gets 429 with Retry-After and changes nothing" {
+	local before
+	signed_up ada@example.com "Ada Lovelace" StrongPass123
+	before=$(account_state ada@example.com)
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	assert_retry_after 1 60
+	assert_std_headers
+	[ "$(account_state ada@example.com)" = "$before" ]
+	[ "$(counts)" = "1|1|1|1" ]
+	# The code from the first signup still works.
+	verify ada@example.com "$code"
+	assert_status 200
+}
+
+@test "re-signup 50 s after the last OTP mail is still refused, with a Retry-After of at most 10" {
+	signed_up ada@example.com
+	age_mail ada@example.com 50
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	assert_retry_after 1 10
+	[ "$(counts)" = "1|1|1|1" ]
+}
+
+@test "a sixth OTP mail within an hour gets 429 with a Retry-After until the oldest leaves the hour" {
+	local before ra want
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	sql "INSERT INTO mail_outbox (kind, recipient, user_id, status, created_at)
+	     SELECT 'otp', 'ada@example.com', :'u', 'sent', now() - make_interval(mins => m)
+	       FROM unnest(ARRAY[50, 40, 30, 20]) AS m" u="$uid" >/dev/null
+	before=$(account_state ada@example.com)
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 429
+	assert_body --raw "$LIMIT_BODY"
+	ra=$(hdr Retry-After)
+	want=$(sql "SELECT ceil(extract(epoch FROM min(created_at) + interval '1 hour' - now()))::int
+	              FROM mail_outbox")
+	assert_retry_after $((want - 2)) $((want + 1))
+	((ra > 60))
+	[ "$(account_state ada@example.com)" = "$before" ]
+	[ "$(counts)" = "1|1|5|1" ]
+}
+
+@test "the hourly cap counts only the last hour: 4 recent OTP mails and an older one allow a fifth" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	sql "INSERT INTO mail_outbox (kind, recipient, user_id, status, created_at)
+	     SELECT 'otp', 'ada@example.com', :'u', 'sent', now() - make_interval(mins => m)
+	       FROM unnest(ARRAY[61, 40, 30, 20]) AS m" u="$uid" >/dev/null
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	mail_wait ada@example.com 2
+	[ "$(sql "SELECT full_name FROM users")" = "Ada King" ]
+}
+
+@test "password-reset mails do not count against the OTP mail cooldown" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	sql "INSERT INTO mail_outbox (kind, recipient, user_id, status)
+	     VALUES ('reset', 'ada@example.com', :'u', 'sent')" u="$uid" >/dev/null
+	signup "Ada King" ada@example.com NewStrongPass123
+	assert_status 201
+}
+
+@test "two signups of one email at the same moment make one account: one 201, one 429, one mail" {
+	local d=$BATS_TEST_TMPDIR pa pb side
+	# Inserting race@example.com takes a second, so the two transactions
+	# overlap whatever the scheduling: without a per-address lock the second
+	# would miss the first's uncommitted row and then hit the unique index.
+	drop_trigger=1
+	sql "CREATE FUNCTION mc_test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	     BEGIN
+	         IF NEW.email = 'race@example.com' THEN
+	             PERFORM pg_sleep(1);
+	         END IF;
+	         RETURN NEW;
+	     END \$\$;
+	     CREATE TRIGGER mc_test_slow_insert BEFORE INSERT ON users
+	         FOR EACH ROW EXECUTE FUNCTION mc_test_slow_insert();" >/dev/null
+	mkdir "$d/a" "$d/b"
+	for side in a b; do
+		(
+			BATS_TEST_TMPDIR=$d/$side
+			while [[ ! -e $d/go ]]; do sleep 0.01; done
+			signup "Ada $side" race@example.com StrongPass123
+			printf '%s\n' "$cgi_status" >"$d/$side/status"
+		) &
+		if [[ $side == a ]]; then pa=$!; else pb=$!; fi
+	done
+	touch "$d/go"
+	wait "$pa"
+	wait "$pb"
+	[ "$(sort "$d/a/status" "$d/b/status" | tr '\n' ' ')" = "201 429 " ]
+	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
+	[ "$(sql "SELECT count(*) FROM otp_codes")" = 1 ]
+	[ "$(sql "SELECT count(*) FROM mail_outbox")" = 1 ]
+	mail_wait race@example.com
+	[ "$(mail_count)" = 1 ]
+}
+
+@test "a signup that fails halfway leaves no account, no code and no mail, and answers 500 without details" {
+	drop_trigger=1
+	sql "CREATE FUNCTION mc_test_fail_otp() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	     BEGIN
+	         IF (SELECT email FROM users WHERE id = NEW.user_id) = 'halfway@example.com' THEN
+	             RAISE EXCEPTION 'mc_test: injected failure';
+	         END IF;
+	         RETURN NEW;
+	     END \$\$;
+	     CREATE TRIGGER mc_test_fail_otp BEFORE INSERT ON otp_codes
+	         FOR EACH ROW EXECUTE FUNCTION mc_test_fail_otp();" >/dev/null
+	signup "Half Way" halfway@example.com StrongPass123
+	assert_status 500
+	assert_body --raw '{"detail":"Internal server error"}'
+	assert_std_headers
+	[[ ${cgi_stderr,,} == *error* ]] # the failure is in the error log
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup while the mail server refuses still answers 201 and keeps the mail in the outbox" {
+	mail_reject_with '451 4.3.0 try again later'
+	signup "Ada Lovelace" ada@example.com StrongPass123
+	assert_status 201
+	assert_body --raw "$OK_BODY"
+	[ "$(mail_count)" = 0 ]
+	[ "$(sql "SELECT kind, status, message IS NOT NULL FROM mail_outbox")" = "otp|pending|t" ]
+	# Delivered later by the outbox worker, with a code that works.
+	mail_accept
+	sql "UPDATE mail_outbox SET next_attempt_at = now(), locked_until = NULL" >/dev/null
+	"$BIN_DIR/medicalcare-outbox" 3>&-
+	mail_wait ada@example.com
+	[ "$(sql "SELECT status, message IS NULL FROM mail_outbox")" = "sent|t" ]
+	verify ada@example.com "$(mail_otp ada@example.com)"
+	assert_status 200
+}
+
+# ---------------------------------------------------------------------------
+# 422: field validation
+
+@test "signup without full_name, email or password gets 422 Field required for that field" {
+	cgi POST signup.cgi '{"email":"ada@example.com","password":"StrongPass123"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr full_name 'Field required' missing)")"
+	assert_std_headers
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","password":"StrongPass123"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email 'Field required' missing)")"
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.com"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr password 'Field required' missing)")"
+	cgi POST signup.cgi '{}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr full_name 'Field required' missing)" \
+	    "$(ferr email 'Field required' missing)" "$(ferr password 'Field required' missing)")"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a number for email gets 422 string_type" {
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":42,"password":"StrongPass123"}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email 'Input should be a valid string' string_type)")"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with non-string full_name and password gets 422 string_type for each" {
+	cgi POST signup.cgi '{"full_name":["Ada"],"email":"ada@example.com","password":true}'
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr full_name 'Input should be a valid string' string_type)" \
+	    "$(ferr password 'Input should be a valid string' string_type)")"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+# expect_422 BODY FIELD MSG TYPE: BODY gets exactly one 422 entry.
+expect_422() {
+	cgi POST signup.cgi "$1"
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr "$2" "$3" "$4")")"
+}
+
+@test "signup with an invalid email (no @, two @, no local part, no dot in the domain, a space, a control character, 255 characters) gets 422" {
+	local long
+	long=ada@$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).$(printf 'c%.0s' {1..60}).$(printf 'd%.0s' {1..64}).com
+	[ "${#long}" = 255 ]
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada.example.com password StrongPass123)" \
+	    email "${EMAIL_PREFIX}An email address must have an @-sign." value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@lovelace@example.com password StrongPass123)" \
+	    email "${EMAIL_PREFIX}An email address must have exactly one @-sign." value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email @example.com password StrongPass123)" \
+	    email "${EMAIL_PREFIX}There must be something before the @-sign." value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@localhost password StrongPass123)" \
+	    email "${EMAIL_PREFIX}The part after the @-sign is not valid. It should have a period." value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email "ada lovelace@example.com" password StrongPass123)" \
+	    email "${EMAIL_PREFIX}The email address contains invalid characters." value_error
+	expect_422 '{"full_name":"Ada Lovelace","email":"ada\u0001@example.com","password":"StrongPass123"}' \
+	    email "${EMAIL_PREFIX}The email address contains invalid characters." value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email "$long" password StrongPass123)" \
+	    email "${EMAIL_PREFIX}The email address is too long." value_error
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a full name empty after trimming, of 101 characters, or with a control character gets 422" {
+	local control='Value error, Full name must not contain control characters'
+	expect_422 '{"full_name":" \t \n ","email":"ada@example.com","password":"StrongPass123"}' \
+	    full_name 'String should have at least 1 character' string_too_short
+	expect_422 '{"full_name":"","email":"ada@example.com","password":"StrongPass123"}' \
+	    full_name 'String should have at least 1 character' string_too_short
+	expect_422 "$(jobj full_name "$(printf 'a%.0s' {1..101})" email ada@example.com password StrongPass123)" \
+	    full_name 'String should have at most 100 characters' string_too_long
+	expect_422 '{"full_name":"Ada\u0007Lovelace","email":"ada@example.com","password":"StrongPass123"}' \
+	    full_name "$control" value_error
+	expect_422 '{"full_name":"Ada\nLovelace","email":"ada@example.com","password":"StrongPass123"}' \
+	    full_name "$control" value_error
+	expect_422 '{"full_name":"Ada\u007fLovelace","email":"ada@example.com","password":"StrongPass123"}' \
+	    full_name "$control" value_error
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a password too short, too long, or without an upper-case letter, a lower-case letter or a digit gets 422" {
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password Xk9mQ2z)" \
+	    password 'String should have at least 8 characters' string_too_short
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password "Aa1$(printf 'x%.0s' {1..126})")" \
+	    password 'String should have at most 128 characters' string_too_long
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password strongpass123)" \
+	    password 'Value error, Password must contain at least one uppercase letter' value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password STRONGPASS123)" \
+	    password 'Value error, Password must contain at least one lowercase letter' value_error
+	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password StrongPassword)" \
+	    password 'Value error, Password must contain at least one digit' value_error
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a password holding a NUL byte gets 422" {
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.com","password":"Strong\u0000Pass123"}'
+	assert_status 422
+	assert_jq '.detail | length == 1'
+	assert_json '.detail[0].loc | join("/")' body/password
+	assert_json '.detail[0].type' value_error
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a guessable password (Password123, Welcome2024, Qwerty123) gets 422 too easy to guess" {
+	local pw want
+	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
+	for pw in Password123 Welcome2024 Qwerty123; do
+		signup "Ada Lovelace" ada@example.com "$pw"
+		assert_status 422
+		assert_body --raw "$want"
+	done
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "a password built on a word of the user's own name is rejected (zxcvbn user dictionary)" {
+	local want
+	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
+	# Strong enough for someone else ...
+	signup "Ada Lovelace" ada@example.com Xyloquandary7
+	assert_status 201
+	# ... but not for Xyloquandary Smith.
+	signup "Xyloquandary Smith" xs@example.com Xyloquandary7
+	assert_status 422
+	assert_body --raw "$want"
+	[ "$(sql "SELECT count(*) FROM users WHERE email = 'xs@example.com'")" = 0 ]
+}
+
+@test "a password built on the user's email local part is rejected (zxcvbn user dictionary)" {
+	local want
+	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
+	signup "Ada Lovelace" ada@example.com Zorbatrix42
+	assert_status 201
+	signup "Ada Lovelace" Zorbatrix@Example.com Zorbatrix42
+	assert_status 422
+	assert_body --raw "$want"
+	[ "$(sql "SELECT count(*) FROM users WHERE email = 'zorbatrix@example.com'")" = 0 ]
+}
+
+@test "signup with several failing fields lists them all in field order" {
+	cgi POST signup.cgi '{"password":"short","email":"not-an-email","full_name":"   "}'
+	assert_status 422
+	assert_body --raw "$(err422 \
+	    "$(ferr full_name 'String should have at least 1 character' string_too_short)" \
+	    "$(ferr email "${EMAIL_PREFIX}An email address must have an @-sign." value_error)" \
+	    "$(ferr password 'String should have at least 8 characters' string_too_short)")"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+# ---------------------------------------------------------------------------
+# 400, 413, 415, 405 and their order
+
+@test "signup with a body that is not a JSON object (not JSON, an array, a string, a number, empty, truncated) gets 400 Invalid JSON body" {
+	local body
+	for body in 'full_name=Ada&email=ada@example.com' "[$VALID]" '"ada@example.com"' 42 null \
+	    "${VALID%\}}" "{'email': 'ada@example.com'}" "$VALID $VALID"; do
+		cgi POST signup.cgi "$body"
+		assert_status 400
+		assert_body --raw '{"detail":"Invalid JSON body"}'
+	done
+	assert_std_headers
+	cgi POST signup.cgi '' CONTENT_TYPE=application/json CONTENT_LENGTH=0
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+	cgi POST signup.cgi '' CONTENT_TYPE=application/json
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with a body shorter than CONTENT_LENGTH gets 400 and creates nothing" {
+	cgi POST signup.cgi "$VALID" CONTENT_LENGTH=$((${#VALID} + 10))
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with Content-Type text/plain, none, or application/jsonp gets 415" {
+	local want='{"detail":"Unsupported media type: use application/json"}'
+	cgi POST signup.cgi "$VALID" CONTENT_TYPE=text/plain
+	assert_status 415
+	assert_body --raw "$want"
+	assert_std_headers
+	cgi POST signup.cgi "$VALID" -CONTENT_TYPE
+	assert_status 415
+	assert_body --raw "$want"
+	cgi POST signup.cgi "$VALID" CONTENT_TYPE=application/jsonp
+	assert_status 415
+	assert_body --raw "$want"
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with CONTENT_LENGTH 70000 gets 413" {
+	cgi POST signup.cgi CONTENT_TYPE=application/json CONTENT_LENGTH=70000
+	assert_status 413
+	assert_body --raw '{"detail":"Request body too large"}'
+	assert_std_headers
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup answers 413 without waiting for the body" {
+	run_with_open_stdin signup.cgi REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=70000
+	[ "$held_rc" = 0 ] || {
+		echo "exit status $held_rc (124: it waited for the body)" >&2
+		return 1
+	}
+	[ "$held_status" = 413 ]
+	[ "$held_body" = '{"detail":"Request body too large"}' ]
+}
+
+@test "signup accepts a body of exactly 64 KiB (padding with white space)" {
+	local f=$BATS_TEST_TMPDIR/big.json
+	{
+		printf '%s' "$VALID"
+		head -c $((65536 - ${#VALID})) /dev/zero | tr '\0' ' '
+	} >"$f"
+	[ "$(wc -c <"$f")" = 65536 ]
+	cgi_file POST signup.cgi "$f"
+	assert_status 201
+	cgi POST signup.cgi CONTENT_TYPE=application/json CONTENT_LENGTH=65537
+	assert_status 413
+}
+
+@test "signup answers GET with 405 and an Allow header listing POST" {
+	cgi GET signup.cgi
+	assert_status 405
+	assert_body --raw '{"detail":"Method Not Allowed"}'
+	assert_header_token Allow POST
+	assert_std_headers
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "405 comes before 413: GET with a huge CONTENT_LENGTH" {
+	cgi GET signup.cgi CONTENT_TYPE=text/plain CONTENT_LENGTH=99999999
+	assert_status 405
+	assert_header_token Allow POST
+}
+
+@test "413 comes before 415: a 70000-byte length with text/plain" {
+	cgi POST signup.cgi CONTENT_TYPE=text/plain CONTENT_LENGTH=70000
+	assert_status 413
+	assert_body --raw '{"detail":"Request body too large"}'
+}
+
+@test "415 comes before 400: bad content type and bad JSON" {
+	cgi POST signup.cgi '{"full_name": ' CONTENT_TYPE=text/plain
+	assert_status 415
+}
+
+@test "400 comes before 422: truncated JSON with invalid fields" {
+	cgi POST signup.cgi '{"email": 5, "password": "x"'
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid JSON body"}'
+}
+
+@test "422 comes before 409: a verified email with a weak password" {
+	insert_verified ada@example.com "Ada Lovelace"
+	signup "Ada Lovelace" ada@example.com Password123
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")"
+}
+
+@test "422 comes before 429: a re-signup within the cooldown with a weak password" {
+	signed_up ada@example.com
+	signup "Ada Lovelace" ada@example.com Password123
+	assert_status 422
+}
+
+@test "422 comes before 503: an invalid body with the database down" {
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"nope","password":"StrongPass123"}' $(db_down)
+	assert_status 422
+	assert_body --raw "$(err422 "$(ferr email "${EMAIL_PREFIX}An email address must have an @-sign." value_error)")"
+}
+
+# ---------------------------------------------------------------------------
+# Database down, CORS
+
+@test "signup with the database unreachable gets 503 and leaks nothing" {
+	cgi POST signup.cgi "$VALID" $(db_down)
+	assert_status 503
+	assert_body --raw '{"detail":"Service temporarily unavailable"}'
+	assert_std_headers
+	[[ $cgi_body != *[Ss][Qq][Ll]* && $cgi_body != *connect* && $cgi_body != *127.0.0.1* ]]
+	[ "$(counts)" = "0|0|0|0" ]
+}
+
+@test "signup with the database server stopped gets 503, and works again once it is back" {
+	pg_down
+	cgi POST signup.cgi "$VALID" DB_CONNECT_TIMEOUT=2
+	pg_up
+	assert_status 503
+	assert_body --raw '{"detail":"Service temporarily unavailable"}'
+	[ "$(counts)" = "0|0|0|0" ]
+	cgi POST signup.cgi "$VALID"
+	assert_status 201
+}
+
+@test "signup from an allowed origin carries Access-Control-Allow-Origin and Vary, another origin none" {
+	cgi POST signup.cgi '{}' HTTP_ORIGIN=http://app.example.test
+	assert_status 422
+	assert_hdr Access-Control-Allow-Origin http://app.example.test
+	assert_header_token Vary Origin
+	cgi POST signup.cgi '{}' HTTP_ORIGIN=http://evil.example.test
+	assert_status 422
+	refute_header Access-Control-Allow-Origin
+	refute_header Access-Control-Allow-Methods
+}
+
+@test "a CORS preflight for signup from an allowed origin gets 204 with the POST method and the headers" {
+	cgi OPTIONS signup.cgi HTTP_ORIGIN=http://localhost:3000 HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
+	assert_status 204
+	assert_hdr Access-Control-Allow-Origin http://localhost:3000
+	assert_header_token Access-Control-Allow-Methods POST
+	assert_header Access-Control-Allow-Headers "Authorization, Content-Type"
+	assert_header Access-Control-Max-Age 600
+	[ "$(counts)" = "0|0|0|0" ]
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The whole test suite, in phases:
+#   1. release build (make -j2 all unit)
+#   2. unit tests of the release build (tests/run-unit.sh build/rel/tests)
+#   3. CGI tests (bats tests/cgi) against a private PostgreSQL and an SMTP sink
+#   4. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
+#      tests again, under ASan + LeakSanitizer + UBSan
+# then one line "N passed, N failed" (every test of every phase; a build that
+# fails counts as one failed test, a build that works as none) and exit
+# status 1 if anything failed.
+#
+# Starts and stops its own servers (also on failure and Ctrl-C); works from
+# any directory. Logs of a failed run stay in tests/tmp/run.XXXXXX (two hours).
+#
+# Environment:
+#   RUN_SAN=0     skip phase 4 (quick local runs; the default runs it)
+#   CGI_TESTS     the bats files to run (default: tests/cgi)
+#   BATS_FILTER   passed to bats --filter (a regex on test names)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 2
+# shellcheck source=tests/lib/pg.sh
+source tests/lib/pg.sh
+
+run_san=${RUN_SAN:-1}
+jobs=${MAKE_JOBS:-2}
+started=$(date +%s)
+
+mkdir -p tests/tmp
+# Logs of failed runs are kept for two hours.
+find tests/tmp -mindepth 1 -maxdepth 1 -name 'run.*' -type d -mmin +120 -exec rm -rf -- {} + 2>/dev/null
+run_dir=$(mktemp -d "$root/tests/tmp/run.XXXXXX") || exit 2
+export MC_KEEP_LOGS_DIR=$run_dir
+
+total_pass=0 total_fail=0 total_skip=0
+summary=()
+
+# Runs a command in a process group of its own and waits for it in a way a
+# signal interrupts, so the traps below act at once and can stop it all.
+# With LOG: its output also goes to LOG (as with tee). Returns its status.
+child=""
+fg_run() { # LOG|- command...
+	local log=$1 rc=0
+	shift
+	if [[ $log == - ]]; then
+		setsid "$@" </dev/null &
+	else
+		setsid bash -c '"${@:2}" 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' fg_run "$log" "$@" </dev/null &
+	fi
+	child=$!
+	wait "$child" || rc=$?
+	child=""
+	return "$rc"
+}
+
+cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	if [[ -n $child ]]; then
+		kill -TERM -- -"$child" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			kill -0 -- -"$child" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- -"$child" 2>/dev/null
+	fi
+	sink_stop
+	pg_stop
+	if [[ $total_fail -eq 0 && $rc -eq 0 ]]; then
+		rm -rf -- "$run_dir"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT
+trap 'echo "terminated" >&2; exit 143' TERM
+
+phase() {
+	printf '\n==== %s ====\n' "$*"
+}
+
+# note NAME PASSED FAILED SKIPPED: one line of the summary, with the seconds
+# since the previous note.
+last_note=$started
+note() {
+	local now
+	now=$(date +%s)
+	total_pass=$((total_pass + $2)) total_fail=$((total_fail + $3)) total_skip=$((total_skip + $4))
+	summary+=("$(printf '%-16s %4d passed, %d failed, %d skipped  (%d s)' "$1" "$2" "$3" "$4" $((now - last_note)))")
+	last_note=$now
+}
+
+build() { # NAME make-args...
+	local name=$1 log=$run_dir/$1.log
+	shift
+	if fg_run - make -j"$jobs" -k "$@" all unit >"$log" 2>&1; then
+		echo "build ok"
+		note "$name" 0 0 0
+		return 0
+	fi
+	echo "BUILD FAILED: make $* all unit; the errors:"
+	grep -E -B3 -A3 ': (fatal )?error:|undefined reference|multiple definition|\*\*\* ' "$log" |
+	    grep -v -E '^(cc|gcc|clang) ' | head -n 60
+	note "$name" 0 1 0
+	return 1
+}
+
+unit() { # NAME DIR [VAR=value...]
+	local name=$1 dir=$2 log=$run_dir/$1.log line p f s
+	shift 2
+	fg_run "$log" env "$@" tests/run-unit.sh "$dir"
+	line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1)
+	if [[ $line =~ ^unit:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+	else
+		echo "tests/run-unit.sh printed no summary"
+		p=0 f=1 s=0
+	fi
+	note "$name" "$p" "$f" "$s"
+}
+
+servers_up=0
+servers() {
+	[[ $servers_up -eq 1 ]] && return 0
+	echo "starting a private PostgreSQL and the SMTP sink"
+	if ! pg_start; then
+		echo "could not start PostgreSQL"
+		return 1
+	fi
+	if ! sink_start "$run_dir/mail"; then
+		echo "could not start the SMTP sink"
+		return 1
+	fi
+	echo "postgres on 127.0.0.1:$MC_PG_PORT, smtp sink on 127.0.0.1:$MC_SMTP_PORT"
+	export MC_TEST_HARNESS=1
+	servers_up=1
+}
+
+cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
+	local name=$1 cgi_dir=$2 bin_dir=$3 log=$run_dir/$1.log rc=0 p f s n
+	local -a files filter=()
+	shift 3
+	read -r -a files <<<"${CGI_TESTS:-tests/cgi}"
+	if [[ -n ${BATS_FILTER:-} ]]; then
+		filter=(--filter "$BATS_FILTER")
+	fi
+	if ! compgen -G 'tests/cgi/*.bats' >/dev/null; then
+		echo "no tests/cgi/*.bats"
+		note "$name" 0 0 0
+		return 0
+	fi
+	if ! servers; then
+		note "$name" 0 1 0
+		return 1
+	fi
+	fg_run "$log" env CGI_DIR="$root/$cgi_dir" BIN_DIR="$root/$bin_dir" "$@" \
+	    bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
+	read -r p f s n < <(awk '
+		/^ok / { if ($0 ~ / # skip/) s++; else p++; next }
+		/^not ok / { f++; next }
+		END { printf "%d %d %d %d\n", p, f, s, p + f + s }' "$log")
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		echo "bats exited with status $rc and no failed test"
+		f=1
+	fi
+	note "$name" "$p" "$f" "$s"
+}
+
+phase "1/4 release build"
+build build-release
+
+phase "2/4 unit tests (release)"
+unit unit-release build/rel/tests
+
+phase "3/4 CGI tests (release)"
+cgi_tests cgi-release cgi-bin bin
+
+if [[ $run_san != 0 ]]; then
+	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+	# Known leaks of system libraries, if any, are listed there (one
+	# "leak:<function or library>" a line).
+	if [[ -f tests/lsan.supp ]]; then
+		san_env+=(LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0)
+	fi
+	phase "4/4 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
+	build build-san SAN=1
+	unit unit-san build/san/tests "${san_env[@]}"
+	cgi_tests cgi-san build/san/cgi-bin build/san/bin "${san_env[@]}"
+else
+	phase "4/4 sanitizer phase skipped (RUN_SAN=0)"
+fi
+
+phase "summary ($(($(date +%s) - started)) s)"
+printf '%s\n' "${summary[@]}"
+echo "skipped: $total_skip"
+if [[ $total_fail -ne 0 ]]; then
+	echo "logs: ${run_dir#"$root"/}"
+fi
+echo "$total_pass passed, $total_fail failed"
+[[ $total_fail -eq 0 ]]
