@@ -182,7 +182,7 @@ if [[ $run_san != 0 ]]; then
 	# Known leaks of system libraries, if any, are listed there (one
 	# "leak:<function or library>" a line).
 	if [[ -f tests/lsan.supp ]]; then
-		san_env+=(LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0)
+		san_env+=("LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0")
 	fi
 	phase "4/4 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
 	build build-san SAN=1
