@@ -408,8 +408,7 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 			goto out;
 		}
 		if (locked)
-			log_warn("too many failures, address locked for %d s",
-			         LIMIT_LOGIN_LOCK);
+			log_warn("too many failures, address locked for %d s", LIMIT_LOGIN_LOCK);
 		ret = ACCT_BAD_LOGIN;
 		goto out;
 	}
