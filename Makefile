@@ -12,8 +12,12 @@ CC      ?= cc
 PKGS    := libpq json-c libcrypto libcurl libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# make run and make configs build nothing themselves (run calls ./setup.sh,
+# which installs the libraries and builds), so they work on a fresh machine.
 ifeq ($(PKG_LIBS),)
+ifneq ($(filter-out run configs,$(or $(MAKECMDGOALS),all)),)
 $(error pkg-config could not find $(PKGS): run ./setup.sh)
+endif
 endif
 
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -100,8 +104,21 @@ format:
 db:
 	sql/migrate.sh
 
-run: all
+# Serve the API on http://localhost:8000 with Apache until Ctrl-C, after
+# ./setup.sh (idempotent, quick when all is there). PORT=8001 for another port.
+run:
 	./setup.sh --run
+
+# The web server configurations as apache/render.sh makes them from
+# apache/*.in and apache/routes.txt with this project's paths, into
+# build/configs/ to read (for a deployment, run apache/render.sh with the
+# server's own options: see apache/render.sh --help).
+.PHONY: configs
+configs:
+	apache/render.sh vhost --out build/configs/vhost.conf
+	apache/render.sh htaccess --out build/configs/htaccess
+	apache/render.sh lighttpd --out build/configs/lighttpd.conf
+	apache/render.sh local --out build/configs/local.conf
 
 clean:
 	rm -rf build bin $(wildcard cgi-bin/*.cgi)

@@ -7,13 +7,16 @@
 #   3. creates the role "medicalcare" (password "medicalcare") and the
 #      database "medicalcare" owned by it, if missing
 #   4. writes .env from env.sample, with a new random JWT_SECRET_KEY and the
-#      local DATABASE_URL, if there is no .env (an existing .env is never
-#      touched); mode 0600
+#      local DATABASE_URL, if there is no .env (an existing .env keeps its
+#      content); mode 0640, group www-data when run as root (Apache's
+#      programs run as www-data and read it), else 0600
 #   5. builds (make) and applies the schema (sql/migrate.sh)
+#   6. installs Swagger UI for the /docs page (npm ci in docs/, from
+#      docs/package-lock.json, install scripts off) if missing or outdated
 #
 # Usage: ./setup.sh [--run] [--help]
-#   --run   accepted for `make run`; serving through Apache is not part of
-#           setup.sh yet, so it only says so after the setup
+#   --run   then serve the API (apache/run.sh: Apache on localhost:8000, in
+#           the foreground; what `make run` does)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,7 +58,15 @@ packages=(
 	python3 python3-aiosmtpd python3-jwt python3-bcrypt
 	bats jq curl openssl clang-format argon2
 	coreutils util-linux procps
+	apache2-bin acl
+	lighttpd
+	chromium fonts-liberation
 )
+# npm (for Swagger UI): Debian's nodejs + npm, unless a node with npm is
+# already installed (NodeSource's nodejs bundles npm and conflicts with it).
+if ! command -v npm >/dev/null 2>&1; then
+	packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -74,6 +85,17 @@ else
 	installed="all packages present"
 fi
 say "$installed"
+
+# lighttpd: the tests start their own on free ports; the package enables and
+# starts a server of its own on port 80, switched off right after installing.
+if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
+	as_root systemctl disable lighttpd >/dev/null 2>&1 || as_root update-rc.d lighttpd disable >/dev/null 2>&1 || true
+	if [[ -d /run/systemd/system ]]; then
+		as_root systemctl stop lighttpd >/dev/null 2>&1 || true
+	else
+		as_root service lighttpd stop >/dev/null 2>&1 || true
+	fi
+fi
 
 # ---------------------------------------------------------------------------
 # 2. The local PostgreSQL cluster (Debian's postgresql-common; no systemd needed)
@@ -156,8 +178,17 @@ else
 	rm -f -- "$tmp"
 	unset secret
 fi
-chmod 600 .env
-say "$env_note"
+# The web server's programs run as www-data under root's Apache (make run):
+# they read .env through its group. Otherwise only the owner reads it.
+if [[ $(id -u) -eq 0 ]] && getent group www-data >/dev/null 2>&1; then
+	chown root:www-data .env
+	chmod 640 .env
+	env_mode="0640 root:www-data"
+else
+	chmod 600 .env
+	env_mode=0600
+fi
+say "$env_note (mode $env_mode)"
 
 # ---------------------------------------------------------------------------
 # 5. Build and schema
@@ -167,15 +198,60 @@ make -j"$(nproc)"
 say "applying the schema"
 sql/migrate.sh
 
+# ---------------------------------------------------------------------------
+# 6. Swagger UI for /docs (docs/package.json, docs/package-lock.json)
+
+# The version the lock file pins, and the one installed (empty when none).
+docs_want=$(sed -n '/"node_modules\/swagger-ui-dist"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' \
+    docs/package-lock.json | head -n 1)
+docs_have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+    docs/node_modules/swagger-ui-dist/package.json 2>/dev/null | head -n 1 || true)
+if [[ -n $docs_want && $docs_have == "$docs_want" ]]; then
+	docs_note="swagger-ui-dist $docs_have present"
+else
+	say "installing swagger-ui-dist ${docs_want:-?} into docs/node_modules (npm ci)"
+	# --ignore-scripts: the package's dependency @scarf/scarf would report
+	# the install to its vendor from a postinstall script.
+	(cd docs && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+		die "npm ci in docs/ failed (is the npm registry reachable?)"
+	[[ -f docs/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]] ||
+		die "npm ci did not install docs/node_modules/swagger-ui-dist"
+	docs_note="installed swagger-ui-dist $docs_want"
+fi
+say "$docs_note"
+
+# ---------------------------------------------------------------------------
+# 7. playwright-core for the browser test (tests/browser/package-lock.json).
+# It drives Debian's /usr/bin/chromium: no browser is downloaded (never
+# `npx playwright install`).
+bt_want=$(sed -n '/"node_modules\/playwright-core"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' \
+    tests/browser/package-lock.json | head -n 1)
+bt_have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+    tests/browser/node_modules/playwright-core/package.json 2>/dev/null | head -n 1 || true)
+if [[ -n $bt_want && $bt_have == "$bt_want" ]]; then
+	browser_note="playwright-core $bt_have present"
+else
+	say "installing playwright-core ${bt_want:-?} into tests/browser/node_modules (npm ci)"
+	(cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+		die "npm ci in tests/browser/ failed (is the npm registry reachable?)"
+	[[ -f tests/browser/node_modules/playwright-core/package.json ]] ||
+		die "npm ci did not install tests/browser/node_modules/playwright-core"
+	browser_note="installed playwright-core $bt_want"
+fi
+say "$browser_note"
+
 cat <<EOF
 
 setup: done
   packages:   $installed
   postgresql: $pg_version/$pg_cluster on port $pg_port; $db_note
-  .env:       $env_note
+  .env:       $env_note (mode $env_mode)
   built:      cgi-bin/*.cgi, bin/*
-  next:       make test
+  docs:       $docs_note
+  browser:    $browser_note
+  next:       make run (serves http://localhost:8000), make test
 EOF
 if [[ $want_run -eq 1 ]]; then
-	echo "setup: --run: serving through Apache is not set up by setup.sh yet"
+	echo
+	exec apache/run.sh
 fi

@@ -387,6 +387,17 @@ static int project_root(char *out, size_t outlen)
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 
+int conf_project_path(const char *rel, char *out, size_t outlen)
+{
+	char root[4096];
+	int w;
+
+	if (rel == NULL || rel[0] == '/' || project_root(root, sizeof(root)) != 0)
+		return -1;
+	w = snprintf(out, outlen, "%s%s%s", root, strcmp(root, "/") == 0 ? "" : "/", rel);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
 /* Writes the default env file path, "<project root>/.env", into out. 0 or -1. */
 static int default_env_path(char *out, size_t outlen)
 {

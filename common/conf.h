@@ -86,6 +86,14 @@ void conf_release(struct conf *c);
 const char *conf_setting_name(size_t i);
 
 /*
+ * Writes "<project root>/<rel>" into out (e.g. "docs/openapi.json"): the
+ * project root is the parent of the running program's directory, as for the
+ * default env file. rel must be relative. Returns 0, or -1 when the root is
+ * unknown, rel is absolute or out is too small.
+ */
+int conf_project_path(const char *rel, char *out, size_t outlen);
+
+/*
  * Parses env-file text: lines "NAME=value", "export NAME=value", blank lines and
  * "#" comments; values may be single- or double-quoted (in double quotes \" \\ \n
  * are escapes), and an unquoted value ends at " #". Calls cb for each pair, in

@@ -3,7 +3,9 @@
 #   1. release build (make -j2 all unit)
 #   2. unit tests of the release build (tests/run-unit.sh build/rel/tests)
 #   3. CGI tests (bats tests/cgi) against a private PostgreSQL and an SMTP sink
-#   4. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
+#   4. HTTP tests (bats tests/http): the release programs behind a private
+#      Apache (tests/lib/apache.sh) on a free port, same PostgreSQL and sink
+#   5. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
 #      tests again, under ASan + LeakSanitizer + UBSan
 # then one line "N passed, N failed" (every test of every phase; a build that
 # fails counts as one failed test, a build that works as none) and exit
@@ -13,8 +15,9 @@
 # any directory. Logs of a failed run stay in tests/tmp/run.XXXXXX (two hours).
 #
 # Environment:
-#   RUN_SAN=0     skip phase 4 (quick local runs; the default runs it)
+#   RUN_SAN=0     skip phase 5 (quick local runs; the default runs it)
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
+#   HTTP_TESTS    the bats files of phase 4 (default: tests/http)
 #   BATS_FILTER   passed to bats --filter (a regex on test names)
 set -uo pipefail
 
@@ -22,6 +25,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
 # shellcheck source=tests/lib/pg.sh
 source tests/lib/pg.sh
+# shellcheck source=tests/lib/apache.sh
+source tests/lib/apache.sh
 
 run_san=${RUN_SAN:-1}
 jobs=${MAKE_JOBS:-2}
@@ -65,6 +70,7 @@ cleanup() {
 		done
 		kill -KILL -- -"$child" 2>/dev/null
 	fi
+	apache_stop
 	sink_stop
 	pg_stop
 	if [[ $total_fail -eq 0 && $rc -eq 0 ]]; then
@@ -138,7 +144,7 @@ servers() {
 }
 
 cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
-	local name=$1 cgi_dir=$2 bin_dir=$3 log=$run_dir/$1.log rc=0 p f s n
+	local name=$1 cgi_dir=$2 bin_dir=$3 log=$run_dir/$1.log rc=0 p f s
 	local -a files filter=()
 	shift 3
 	read -r -a files <<<"${CGI_TESTS:-tests/cgi}"
@@ -156,7 +162,7 @@ cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 	fi
 	fg_run "$log" env CGI_DIR="$root/$cgi_dir" BIN_DIR="$root/$bin_dir" "$@" \
 	    bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
-	read -r p f s n < <(awk '
+	read -r p f s _ < <(awk '
 		/^ok / { if ($0 ~ / # skip/) s++; else p++; next }
 		/^not ok / { f++; next }
 		END { printf "%d %d %d %d\n", p, f, s, p + f + s }' "$log")
@@ -167,14 +173,56 @@ cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 	note "$name" "$p" "$f" "$s"
 }
 
-phase "1/4 release build"
+# The release programs behind a private Apache, with the same PostgreSQL
+# and SMTP sink; tests/http/helpers.bash fills the env file it reads.
+http_tests() { # NAME
+	local name=$1 log=$run_dir/$1.log rc=0 p f s
+	local -a files filter=()
+	read -r -a files <<<"${HTTP_TESTS:-tests/http}"
+	if [[ -n ${BATS_FILTER:-} ]]; then
+		filter=(--filter "$BATS_FILTER")
+	fi
+	if ! compgen -G 'tests/http/*.bats' >/dev/null; then
+		echo "no tests/http/*.bats"
+		note "$name" 0 0 0
+		return 0
+	fi
+	if ! servers; then
+		note "$name" 0 1 0
+		return 1
+	fi
+	# shellcheck disable=SC2119  # no arguments: a free port
+	if ! apache_start; then
+		echo "could not start Apache"
+		note "$name" 0 1 0
+		return 1
+	fi
+	echo "apache on $MC_HTTP_URL"
+	fg_run "$log" env CGI_DIR="$root/cgi-bin" BIN_DIR="$root/bin" \
+	    bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
+	apache_stop
+	read -r p f s < <(awk '
+		/^ok / { if ($0 ~ / # skip/) s++; else p++; next }
+		/^not ok / { f++; next }
+		END { printf "%d %d %d\n", p, f, s }' "$log")
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		echo "bats exited with status $rc and no failed test"
+		f=1
+	fi
+	note "$name" "$p" "$f" "$s"
+}
+
+phase "1/5 release build"
 build build-release
 
-phase "2/4 unit tests (release)"
+phase "2/5 unit tests (release)"
 unit unit-release build/rel/tests
 
-phase "3/4 CGI tests (release)"
+phase "3/5 CGI tests (release)"
 cgi_tests cgi-release cgi-bin bin
+
+phase "4/5 HTTP tests (release, Apache)"
+http_tests http-release
 
 if [[ $run_san != 0 ]]; then
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
@@ -184,12 +232,12 @@ if [[ $run_san != 0 ]]; then
 	if [[ -f tests/lsan.supp ]]; then
 		san_env+=("LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0")
 	fi
-	phase "4/4 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
+	phase "5/5 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
 	build build-san SAN=1
 	unit unit-san build/san/tests "${san_env[@]}"
 	cgi_tests cgi-san build/san/cgi-bin build/san/bin "${san_env[@]}"
 else
-	phase "4/4 sanitizer phase skipped (RUN_SAN=0)"
+	phase "5/5 sanitizer phase skipped (RUN_SAN=0)"
 fi
 
 phase "summary ($(($(date +%s) - started)) s)"

@@ -1,0 +1,576 @@
+#!/usr/bin/env bash
+# Renders the web server configurations from their templates (apache/*.in)
+# and the one URL map (apache/routes.txt). The only command that makes them.
+#
+# Usage: apache/render.sh TARGET [options]
+#
+# Targets:
+#   vhost           apache/vhost.conf.in: a <VirtualHost> for an Apache VPS
+#                   (sites-available/medicalcare.conf)
+#   htaccess        apache/htaccess.in: the .htaccess of a shared host's web
+#                   root, which is the project root (see the template)
+#   local           apache/local.conf.in: a complete httpd.conf for `make run`
+#                   and the tests (apache2 -f FILE), serving the routes
+#   local-htaccess  the same server standing in for a shared host: --root is
+#                   its web root, read with AllowOverride All (tests the
+#                   .htaccess); start it on a copy holding the rendered .htaccess
+#   lighttpd        apache/lighttpd.conf.in
+#   routes          the checked URL map, one "KIND PATH TARGET" a line
+#   setting NAME    prints setting NAME as the programs see it: from the
+#                   environment, else from the env file (see --env-file);
+#                   exit status 1 when it is unset or empty
+#
+# Options:
+#   --port N          the port to listen on. Default: $PORT, else 80 for
+#                     vhost and 8000 for the others
+#   --root DIR        the project root (absolute). Default: the repository
+#                     this script is in
+#   --server-name N   Default: $SERVER_NAME, else localhost
+#   --env-file FILE   the env file the programs read (MEDICALCARE_ENV_FILE,
+#                     set with SetEnv). Default: $MEDICALCARE_ENV_FILE, else
+#                     ROOT/.env
+#   --run-dir DIR     local: pid file, logs and CGI socket. Default: ROOT/build/run
+#   --user U          local: the user the server's children run as when it
+#   --group G         is started by root. Default: www-data
+#   --modules-dir D   local: Apache's modules. Default: /usr/lib/apache2/modules
+#   --pass-env        also hand every setting that is set in this
+#                     environment to the programs (PassEnv), for hosts that
+#                     configure through the environment (Cloud Run)
+#   --out FILE        write FILE (atomically, mode 0644) instead of stdout
+#
+# Placeholders in templates: @ROOT@ @PORT@ @SERVER_NAME@ @ENV_FILE@ @RUN_DIR@
+# @USER@ @GROUP@ @MODULES_DIR@ @TARGET@; on a line of its own, @ROUTES@ (the
+# routing of the target's kind) and, in local.conf.in, @SITE@ (the routing,
+# or the shared-host stand-in for local-htaccess). A placeholder left over is
+# an error. Paths may hold letters, digits and . _ - / + , = ~ @ only.
+# shellcheck disable=SC1003,SC2016  # backslashes and $1 are literal config text here
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+prog=apache/render.sh
+
+die() {
+	printf '%s: %s\n' "$prog" "$*" >&2
+	exit 2
+}
+
+usage() {
+	sed -n '2,/^set -euo/{/^set -euo/d;/^# shellcheck/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# ---------------------------------------------------------------------------
+# Arguments
+
+[[ $# -ge 1 ]] || {
+	usage >&2
+	exit 2
+}
+target=$1
+shift
+setting_name=""
+case $target in
+vhost | htaccess | local | local-htaccess | lighttpd | routes) ;;
+setting)
+	[[ $# -ge 1 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "setting needs a NAME"
+	setting_name=$1
+	shift
+	;;
+-h | --help)
+	usage
+	exit 0
+	;;
+*) die "unknown target '$target' (vhost, htaccess, local, local-htaccess, lighttpd, routes, setting)" ;;
+esac
+
+port="" root="" server_name="" env_file="" run_dir="" out=""
+run_user=www-data run_group=www-data modules_dir=/usr/lib/apache2/modules pass_env=0
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--port | --root | --server-name | --env-file | --run-dir | --user | --group | --modules-dir | --out)
+		[[ $# -ge 2 ]] || die "$1 needs a value"
+		case $1 in
+		--port) port=$2 ;;
+		--root) root=$2 ;;
+		--server-name) server_name=$2 ;;
+		--env-file) env_file=$2 ;;
+		--run-dir) run_dir=$2 ;;
+		--user) run_user=$2 ;;
+		--group) run_group=$2 ;;
+		--modules-dir) modules_dir=$2 ;;
+		--out) out=$2 ;;
+		esac
+		shift 2
+		;;
+	--pass-env)
+		pass_env=1
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+done
+
+# Makes a path absolute (from the current directory) without resolving links.
+absolute() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$PWD" "${1#./}" ;;
+	esac
+}
+
+safe_path() { # NAME VALUE
+	[[ $2 =~ ^/[A-Za-z0-9._/+,=~@-]*$ && $2 != *..* ]] ||
+		die "$1 '$2' is not an absolute path of letters, digits and . _ - / + , = ~ @"
+}
+
+[[ -n $root ]] || root=$(dirname "$here")
+root=$(absolute "$root")
+root=${root%/}
+[[ -n $root ]] || root=/
+safe_path --root "$root"
+
+[[ -n $env_file ]] || env_file=${MEDICALCARE_ENV_FILE:-}
+[[ -n $env_file ]] || env_file=$root/.env
+env_file=$(absolute "$env_file")
+
+# ---------------------------------------------------------------------------
+# setting NAME: environment, else the env file (as common/conf.c reads it)
+
+# Prints the last value the env file gives NAME (quotes and escapes undone,
+# an unquoted value cut at " #"); 1 when it gives none.
+env_file_value() { # FILE NAME
+	local file=$1 name=$2 line val found=1 result="" q i c
+	[[ -r $file ]] || return 1
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%$'\r'}
+		[[ $line =~ ^[[:blank:]]*(export[[:blank:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:blank:]]*=[[:blank:]]*(.*)$ ]] ||
+			continue
+		[[ ${BASH_REMATCH[2]} == "$name" ]] || continue
+		val=${BASH_REMATCH[3]}
+		if [[ $val == \"* || $val == \'* ]]; then
+			q=${val:0:1}
+			result=""
+			for ((i = 1; i < ${#val}; i++)); do
+				c=${val:i:1}
+				if [[ $c == "$q" ]]; then
+					break
+				fi
+				if [[ $q == '"' && $c == '\' && $((i + 1)) -lt ${#val} ]]; then
+					case ${val:i+1:1} in
+					'"' | '\')
+						c=${val:i+1:1}
+						i=$((i + 1))
+						;;
+					n)
+						c=$'\n'
+						i=$((i + 1))
+						;;
+					esac
+				fi
+				result+=$c
+			done
+		else
+			result=${val%%[[:blank:]]#*}
+			result=${result%"${result##*[![:blank:]]}"}
+		fi
+		found=0
+	done <"$file"
+	[[ $found -eq 0 ]] && printf '%s\n' "$result"
+	return "$found"
+}
+
+if [[ $target == setting ]]; then
+	value=${!setting_name:-}
+	if [[ -z $value ]]; then
+		value=$(env_file_value "$env_file" "$setting_name") || value=""
+	fi
+	[[ -n $value ]] || exit 1
+	printf '%s\n' "$value"
+	exit 0
+fi
+
+# ---------------------------------------------------------------------------
+# The other values
+
+if [[ -z $port ]]; then
+	if [[ -n ${PORT:-} ]]; then
+		port=$PORT
+	elif [[ $target == vhost ]]; then
+		port=80
+	else
+		port=8000
+	fi
+fi
+[[ $port =~ ^[1-9][0-9]{0,4}$ && $port -le 65535 ]] || die "port '$port' is not 1 to 65535"
+
+[[ -n $server_name ]] || server_name=${SERVER_NAME:-localhost}
+[[ $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+	die "server name '$server_name' is not a host name"
+
+safe_path --env-file "$env_file"
+[[ -n $run_dir ]] || run_dir=$root/build/run
+run_dir=$(absolute "$run_dir")
+safe_path --run-dir "$run_dir"
+modules_dir=$(absolute "$modules_dir")
+safe_path --modules-dir "$modules_dir"
+[[ $run_user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "user '$run_user' is not a user name"
+[[ $run_group =~ ^[a-z_][a-z0-9_-]*$ ]] || die "group '$run_group' is not a group name"
+
+# ---------------------------------------------------------------------------
+# The URL map
+
+routes_file=$here/routes.txt
+[[ -r $routes_file ]] || die "cannot read $routes_file"
+kinds=() paths=() targets=()
+lineno=0
+declare -A seen=()
+while IFS= read -r line || [[ -n $line ]]; do
+	lineno=$((lineno + 1))
+	line=${line%%#*}
+	read -r -a f <<<"$line" || true
+	[[ ${#f[@]} -eq 0 ]] && continue
+	[[ ${#f[@]} -eq 3 ]] || die "routes.txt:$lineno: want KIND PATH TARGET"
+	[[ ${f[0]} =~ ^(cgi|page|asset)$ ]] || die "routes.txt:$lineno: unknown kind '${f[0]}'"
+	[[ ${f[1]} =~ ^/[A-Za-z0-9._/-]*$ && ${f[1]} != *..* && ${f[1]} != */ ]] ||
+		die "routes.txt:$lineno: bad path '${f[1]}'"
+	[[ ${f[2]} =~ ^[A-Za-z0-9._][A-Za-z0-9._/-]*$ && ${f[2]} != *..* ]] ||
+		die "routes.txt:$lineno: bad target '${f[2]}'"
+	if [[ ${f[0]} == cgi ]]; then
+		[[ ${f[2]} =~ ^[A-Za-z0-9_-]+\.cgi$ ]] ||
+			die "routes.txt:$lineno: a cgi target is a program name in cgi-bin/ (x.cgi)"
+	fi
+	[[ -z ${seen[${f[1]}]:-} ]] || die "routes.txt:$lineno: ${f[1]} is mapped twice"
+	seen[${f[1]}]=1
+	kinds+=("${f[0]}") paths+=("${f[1]}") targets+=("${f[2]}")
+done <"$routes_file"
+[[ ${#paths[@]} -gt 0 ]] || die "routes.txt maps nothing"
+
+if [[ $target == routes ]]; then
+	for i in "${!paths[@]}"; do
+		printf '%s %s %s\n' "${kinds[i]}" "${paths[i]}" "${targets[i]}"
+	done
+	exit 0
+fi
+
+# Escapes a path for a regular expression.
+re() {
+	local s=$1
+	s=${s//./\\.}
+	s=${s//+/\\+}
+	printf '%s' "$s"
+}
+
+# The file that a target names, relative to the root.
+target_file() { # KIND TARGET
+	if [[ $1 == cgi ]]; then
+		printf 'cgi-bin/%s' "$2"
+	else
+		printf '%s' "$2"
+	fi
+}
+
+# The distinct directories of the targets (relative to the root), in the
+# order of the map, and the files served from each, as a regex alternation.
+dirs=()
+declare -A dir_files=() dir_kind=()
+for i in "${!paths[@]}"; do
+	file=$(target_file "${kinds[i]}" "${targets[i]}")
+	d=${file%/*}
+	[[ $d == "$file" ]] && d=.
+	b=${file##*/}
+	if [[ -z ${dir_files[$d]+set} ]]; then
+		dirs+=("$d")
+		dir_files[$d]=""
+		dir_kind[$d]=${kinds[i]}
+	fi
+	if [[ ${dir_kind[$d]} == cgi && ${kinds[i]} != cgi || ${dir_kind[$d]} != cgi && ${kinds[i]} == cgi ]]; then
+		die "routes.txt: $d holds both programs and static files"
+	fi
+	case "|${dir_files[$d]}|" in
+	*"|$(re "$b")|"*) ;;
+	*) dir_files[$d]+=${dir_files[$d]:+|}$(re "$b") ;;
+	esac
+done
+
+# The settings the programs read (names in env.sample), for --pass-env.
+pass_env_line() {
+	local names=() n
+	[[ $pass_env -eq 1 ]] || return 0
+	while IFS= read -r n; do
+		[[ $n == MEDICALCARE_ENV_FILE ]] && continue
+		[[ -n ${!n:-} ]] && names+=("$n")
+	done < <(sed -n -E 's/^#? ?([A-Z][A-Z0-9_]*)=.*/\1/p' "$(dirname "$here")/env.sample" | sort -u)
+	if [[ ${#names[@]} -gt 0 ]]; then
+		printf '%s\n' "# Settings taken from the server's environment (render.sh --pass-env);"
+		printf '%s\n' "# they win over the env file."
+		printf 'PassEnv %s\n' "${names[*]}"
+	fi
+}
+
+# Headers of the static files (the docs page and what it loads). Not CORS:
+# only the programs add CORS headers.
+static_headers() {
+	cat <<-'EOF'
+		<IfModule mod_headers.c>
+		    Header always set X-Content-Type-Options "nosniff"
+		    Header always set Referrer-Policy "no-referrer"
+		    Header always set Content-Security-Policy "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+		    Header always set Cache-Control "no-cache"
+		</IfModule>
+	EOF
+}
+
+indent() {
+	sed 's/^\(.\)/    \1/'
+}
+
+# Routing in server or virtual-host context (vhost, local).
+routes_server() {
+	local i d
+	echo "# ---- Generated by apache/render.sh from apache/routes.txt ----"
+	echo "RewriteEngine On"
+	echo "# Programs: every method goes to the program, which answers OPTIONS"
+	echo "# (CORS preflight), 405 and the CORS headers itself."
+	for i in "${!paths[@]}"; do
+		[[ ${kinds[i]} == cgi ]] || continue
+		printf 'RewriteRule "^%s/?$" "@ROOT@/cgi-bin/%s" [END]\n' "$(re "${paths[i]}")" "${targets[i]}"
+	done
+	echo "# Static pages (PATH/ redirects to PATH) and the files they load."
+	for i in "${!paths[@]}"; do
+		case ${kinds[i]} in
+		page)
+			printf 'RewriteRule "^%s/$" "%s" [R=301,END]\n' "$(re "${paths[i]}")" "${paths[i]}"
+			printf 'RewriteRule "^%s$" "@ROOT@/%s" [END]\n' "$(re "${paths[i]}")" "${targets[i]}"
+			;;
+		asset)
+			printf 'RewriteRule "^%s$" "@ROOT@/%s" [END]\n' "$(re "${paths[i]}")" "${targets[i]}"
+			;;
+		esac
+	done
+	echo "# Anything else: 404. Nothing else of the project is served."
+	echo 'RewriteRule "^" "-" [R=404]'
+	echo
+	echo '<Directory "@ROOT@">'
+	echo '    Require all denied'
+	echo '    Options None'
+	echo '    AllowOverride None'
+	echo '</Directory>'
+	for d in "${dirs[@]}"; do
+		echo
+		if [[ $d == . ]]; then
+			echo '<Directory "@ROOT@">'
+		else
+			printf '<Directory "@ROOT@/%s">\n' "$d"
+		fi
+		if [[ ${dir_kind[$d]} == cgi ]]; then
+			echo '    Options +ExecCGI'
+			echo '    # Apache hands Authorization to CGI programs only when told (2.4.13+).'
+			echo '    CGIPassAuth On'
+			echo '    SetEnv MEDICALCARE_ENV_FILE "@ENV_FILE@"'
+			pass_env_line | indent
+			printf '    <FilesMatch "^(%s)$">\n' "${dir_files[$d]}"
+			echo '        SetHandler cgi-script'
+			echo '        Require all granted'
+			echo '    </FilesMatch>'
+		else
+			printf '    <FilesMatch "^(%s)$">\n' "${dir_files[$d]}"
+			echo '        Require all granted'
+			static_headers | indent | indent
+			echo '    </FilesMatch>'
+		fi
+		echo '</Directory>'
+	done
+	echo "# ---- End of the generated routing ----"
+}
+
+# Routing in a .htaccess of the web root (= the project root). Per-directory
+# rewriting runs after access control, so access is refused by file name
+# (dot files, sources, data) and the rules end in a 404 for anything else.
+routes_htaccess() {
+	local i d cgi_files="" static_files="" route_names="" b
+	for d in "${dirs[@]}"; do
+		if [[ ${dir_kind[$d]} == cgi ]]; then
+			cgi_files+=${cgi_files:+|}${dir_files[$d]}
+		else
+			static_files+=${static_files:+|}${dir_files[$d]}
+		fi
+	done
+	for i in "${!paths[@]}"; do
+		b=$(re "${paths[i]##*/}")
+		case "|$route_names|" in
+		*"|$b|"*) ;;
+		*) route_names+=${route_names:+|}$b ;;
+		esac
+	done
+	echo "# ---- Generated by apache/render.sh from apache/routes.txt ----"
+	echo "Options -Indexes +ExecCGI"
+	echo "# /docs is a folder here too: no slash redirect, no index (the rules"
+	echo "# below map /docs; AllowNoSlash lets them see it)."
+	echo "<IfModule mod_dir.c>"
+	echo "    DirectorySlash Off"
+	echo "    DirectoryIndex disabled"
+	echo "</IfModule>"
+	echo
+	echo "# Authorization reaches the programs: CGIPassAuth (Apache 2.4.13+), and"
+	echo "# for older servers or hosts that forbid it, the same through SetEnvIf."
+	echo "<IfModule mod_version.c>"
+	echo "    <IfVersion >= 2.4.13>"
+	echo "        CGIPassAuth On"
+	echo "    </IfVersion>"
+	echo "</IfModule>"
+	echo "<IfModule mod_setenvif.c>"
+	echo '    SetEnvIf Authorization "(.+)" HTTP_AUTHORIZATION=$1'
+	echo "</IfModule>"
+	echo
+	echo "# The programs' settings."
+	echo 'SetEnv MEDICALCARE_ENV_FILE "@ENV_FILE@"'
+	pass_env_line
+	echo
+	echo "# Never served: dot files (.env, .git, this file), sources, scripts, data"
+	echo "# (access is checked before the rewriting below, on the file a URL would"
+	echo "# name, so the last part of each route is let through)."
+	printf '<FilesMatch "^(?!(%s)$)(\\.|.*\\.(c|h|o|a|in|sh|bash|bats|py|sql|md|txt|json|lock|conf|log|eml|pem|key|bak|orig|swp)$|.*~$|(Makefile|Dockerfile)$)">\n' "$route_names"
+	echo "    Require all denied"
+	echo "</FilesMatch>"
+	echo "# The programs (only these run)."
+	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
+	echo "    SetHandler cgi-script"
+	echo "</FilesMatch>"
+	if [[ -n $static_files ]]; then
+		echo "# The docs page and what it loads."
+		printf '<FilesMatch "^(%s)$">\n' "$static_files"
+		static_headers | indent
+		echo "</FilesMatch>"
+	fi
+	echo
+	echo "RewriteEngine On"
+	echo "RewriteOptions AllowNoSlash"
+	echo "# When this folder is reached through an Alias or a ~user URL, set the"
+	echo "# URL path it has, e.g.  RewriteBase /~me/"
+	echo "# RewriteBase /"
+	echo "# Programs: every method goes to the program, which answers OPTIONS"
+	echo "# (CORS preflight), 405 and the CORS headers itself."
+	for i in "${!paths[@]}"; do
+		[[ ${kinds[i]} == cgi ]] || continue
+		printf 'RewriteRule "^%s/?$" "cgi-bin/%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+	done
+	echo "# Static pages (PATH/ redirects to PATH) and the files they load."
+	for i in "${!paths[@]}"; do
+		case ${kinds[i]} in
+		page)
+			echo 'RewriteCond "%{REQUEST_URI}" "^(.+)/$"'
+			printf 'RewriteRule "^%s/$" "%%1" [R=301,END]\n' "$(re "${paths[i]#/}")"
+			printf 'RewriteRule "^%s$" "%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+			;;
+		asset)
+			printf 'RewriteRule "^%s$" "%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+			;;
+		esac
+	done
+	echo "# Anything else: 404."
+	echo 'RewriteRule "^" "-" [R=404]'
+	echo "# ---- End of the generated routing ----"
+}
+
+# lighttpd (1.4.60+): a rewrite of each route to its file under the root,
+# served by mod_cgi (programs) or mod_staticfile; anything else is 404.
+routes_lighttpd() {
+	local i
+	echo "# ---- Generated by apache/render.sh from apache/routes.txt ----"
+	echo "# Each route is rewritten to an internal URL under /__mc/, which"
+	echo "# alias.url maps to the project root; a request for /__mc/ itself is 404."
+	echo 'url.rewrite-once = ('
+	for i in "${!paths[@]}"; do
+		case ${kinds[i]} in
+		cgi) printf '    "^%s/?(\\?.*)?$" => "/__mc/cgi-bin/%s$1",\n' "$(re "${paths[i]}")" "${targets[i]}" ;;
+		page | asset) printf '    "^%s(\\?.*)?$" => "/__mc/%s$1",\n' "$(re "${paths[i]}")" "${targets[i]}" ;;
+		esac
+	done
+	echo '    "^" => "/__mc/404"'
+	echo ')'
+	echo 'alias.url = ( "/__mc/" => "@ROOT@/" )'
+	echo 'setenv.add-environment = ( "MEDICALCARE_ENV_FILE" => "@ENV_FILE@" )'
+	echo '$HTTP["url"] =~ "^/__mc/cgi-bin/" {'
+	echo '    cgi.assign = ( ".cgi" => "" )'
+	echo '}'
+	echo "# ---- End of the generated routing ----"
+}
+
+# A shared host's configuration, for testing the .htaccess locally.
+site_shared_host() {
+	echo "# A stand-in for a shared host: the web root is @ROOT@, whose"
+	echo "# .htaccess (apache/render.sh htaccess) does the routing."
+	echo 'DocumentRoot "@ROOT@"'
+	echo '<Directory "@ROOT@">'
+	echo '    Options FollowSymLinks'
+	echo '    AllowOverride All'
+	echo '    Require all granted'
+	echo '</Directory>'
+	echo '<FilesMatch "^\.ht">'
+	echo '    Require all denied'
+	echo '</FilesMatch>'
+}
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+case $target in
+vhost) template=$here/vhost.conf.in ;;
+htaccess) template=$here/htaccess.in ;;
+local | local-htaccess) template=$here/local.conf.in ;;
+lighttpd) template=$here/lighttpd.conf.in ;;
+esac
+[[ -r $template ]] || die "cannot read $template"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mc-render.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+case $target in
+vhost | local) routes_server >"$work/routes" ;;
+htaccess) routes_htaccess >"$work/routes" ;;
+lighttpd) routes_lighttpd >"$work/routes" ;;
+local-htaccess) : >"$work/routes" ;;
+esac
+if [[ $target == local-htaccess ]]; then
+	site_shared_host >"$work/site"
+else
+	cp -- "$work/routes" "$work/site"
+fi
+
+# Blocks first (kept at the placeholder's indentation), then the values.
+awk -v routes="$work/routes" -v site="$work/site" '
+	function block(file, pad,   l) {
+		while ((getline l < file) > 0)
+			print (l == "" ? "" : pad l)
+		close(file)
+	}
+	/^[[:blank:]]*@ROUTES@[[:blank:]]*$/ { match($0, /^[[:blank:]]*/); block(routes, substr($0, 1, RLENGTH)); next }
+	/^[[:blank:]]*@SITE@[[:blank:]]*$/ { match($0, /^[[:blank:]]*/); block(site, substr($0, 1, RLENGTH)); next }
+	{ print }
+' "$template" |
+	awk -v ROOT="$root" -v PORT="$port" -v SERVER_NAME="$server_name" -v ENV_FILE="$env_file" \
+	    -v RUN_DIR="$run_dir" -v USER="$run_user" -v GROUP="$run_group" -v MODULES_DIR="$modules_dir" \
+	    -v TARGET="$target" '
+	{
+		gsub(/@ROOT@/, ROOT); gsub(/@PORT@/, PORT); gsub(/@SERVER_NAME@/, SERVER_NAME)
+		gsub(/@ENV_FILE@/, ENV_FILE); gsub(/@RUN_DIR@/, RUN_DIR); gsub(/@USER@/, USER)
+		gsub(/@GROUP@/, GROUP); gsub(/@MODULES_DIR@/, MODULES_DIR); gsub(/@TARGET@/, TARGET)
+		print
+	}' >"$work/out"
+
+if left=$(grep -n -o -E '@[A-Z_]+@' "$work/out" | head -n 3) && [[ -n $left ]]; then
+	die "placeholders left in $(basename "$template"): $(tr '\n' ' ' <<<"$left")"
+fi
+
+if [[ -z $out ]]; then
+	cat -- "$work/out"
+else
+	out=$(absolute "$out")
+	mkdir -p -- "$(dirname "$out")"
+	tmp=$(mktemp "$(dirname "$out")/.render.XXXXXX")
+	cat -- "$work/out" >"$tmp"
+	chmod 0644 "$tmp"
+	mv -f -- "$tmp" "$out"
+fi

@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# The browser test: Debian's chromium, headless, driven by playwright-core
+# (tests/browser/browser-test.mjs; setup.sh installs chromium and runs npm ci
+# in tests/browser). A small page (tests/browser/page/) served from another
+# origin (http://127.0.0.1:<free port>) runs the frontend's fetch calls
+# against the API behind Apache: from an origin in CORS_ORIGINS it signs up,
+# verifies with the OTP from the captured mail, logs in and shows the profile;
+# from an origin not in CORS_ORIGINS every call fails in the browser. /docs
+# lists the endpoints. Each run of the script takes a minute at most
+# (MC_BROWSER_TOTAL_MS), each of its steps a few seconds (MC_BROWSER_STEP_MS).
+
+# shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
+load helpers
+
+# browser MODE ARG...: runs the browser script; on failure prints its output
+# and fails. Closes fd 3 so that a chromium left behind cannot hang bats.
+browser() {
+	local out rc=0
+	if [[ ! -x ${MC_CHROMIUM:-/usr/bin/chromium} ]]; then
+		echo "browser: no ${MC_CHROMIUM:-/usr/bin/chromium} (setup.sh: apt-get install chromium)" >&2
+		return 1
+	fi
+	if [[ ! -f $MC_ROOT/tests/browser/node_modules/playwright-core/package.json ]]; then
+		echo "browser: no playwright-core in tests/browser/node_modules (setup.sh: npm ci in tests/browser)" >&2
+		return 1
+	fi
+	out=$(timeout -k 5 90 node "$MC_ROOT/tests/browser/browser-test.mjs" "$@" 2>&1 3>&-) || rc=$?
+	if [[ $rc -ne 0 ]]; then
+		printf '%s\n' "$out" >&2
+		[[ $rc -eq 124 ]] && echo "browser: killed after 90 s" >&2
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+# two_free_ports: sets port_a and port_b to two different free ports.
+two_free_ports() {
+	port_a=$(free_port) || return 1
+	port_b=$(free_port) || return 1
+	while [[ $port_b == "$port_a" ]]; do
+		port_b=$(free_port) || return 1
+	done
+}
+
+# The access log lines Apache wrote since access_mark.
+access_mark() {
+	access_from=$(stat -c %s -- "$MC_APACHE_DIR/access.log" 2>/dev/null || echo 0)
+}
+access_since() {
+	tail -c +$((access_from + 1)) -- "$MC_APACHE_DIR/access.log" 2>/dev/null
+}
+
+@test "browser_page_from_an_allowed_origin_signs_up_verifies_logs_in_and_shows_the_profile" {
+	two_free_ports
+	# The page's origin, exactly as the browser sends it; port_b is unused.
+	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
+	access_mark
+
+	browser allowed --api "$MC_HTTP_URL" --port "$port_a" \
+	    --name 'Ada Lovelace' --email Ada@Example.test --password StrongPass123
+
+	# The account the browser made is verified, and the calls were real
+	# cross-origin ones: the browser sent preflights and got 204.
+	users=$(sql "SELECT full_name || '|' || email || '|' || is_verified FROM users")
+	if [[ $users != 'Ada Lovelace|ada@example.test|true' ]]; then
+		printf 'users: %s\n' "$users" >&2
+		false
+	fi
+	log=$(access_since)
+	for p in /auth/signup /auth/verify-otp /auth/login /user/profile; do
+		if ! grep -q -E "\"OPTIONS $p HTTP/1\.1\" 204 " <<<"$log"; then
+			printf 'no 204 preflight for %s in the access log:\n%s\n' "$p" "$log" >&2
+			false
+		fi
+	done
+	grep -q -E '"GET /user/profile HTTP/1\.1" 200 ' <<<"$log"
+}
+
+@test "browser_page_from_a_refused_origin_fails_on_cors_and_shows_nothing" {
+	two_free_ports
+	# port_a is allowed (and unused), the page is served from port_b.
+	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
+	# An account whose credentials the page tries (login must fail too).
+	http_account grace@example.test
+	access_mark
+
+	browser refused --api "$MC_HTTP_URL" --port "$port_b" \
+	    --email eve@example.test --password StrongPass123 --login-email grace@example.test
+
+	# The browser stopped at the preflights: no POST reached the API, no
+	# account and no mail for the refused signup.
+	log=$(access_since)
+	grep -q -E '"OPTIONS /auth/signup HTTP/1\.1" ' <<<"$log"
+	grep -q -E '"OPTIONS /auth/login HTTP/1\.1" ' <<<"$log"
+	if grep -E '"POST ' <<<"$log"; then
+		echo "a POST reached the API from a refused origin" >&2
+		false
+	fi
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'eve@example.test'") == 0 ]]
+	[[ $(mail_count eve@example.test) == 0 ]]
+}
+
+@test "browser_docs_page_lists_every_endpoint_of_openapi_json" {
+	browser docs --api "$MC_HTTP_URL"
+}

@@ -1,0 +1,381 @@
+#!/usr/bin/env bats
+# Deployment: the container's entrypoint (deploy/entrypoint.sh) run on the
+# host, configured only through environment variables as Cloud Run does;
+# Cloud SQL through its Unix socket /cloudsql/<project:region:instance>
+# (a private PostgreSQL whose socket directory is exactly that); and a VPS
+# behind the Cloud SQL Auth Proxy (TCP on localhost, DB_* parts only).
+# Every server here is started and stopped by this file, on free ports.
+
+# shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
+load helpers
+
+HEALTH_OK='{"status":"ok","database":"ok"}'
+
+setup_file() {
+	mc_setup_file || return 1
+	export EP_ENV_FILE=$BATS_FILE_TMPDIR/empty.env
+	: >"$EP_ENV_FILE"
+	chmod 644 "$EP_ENV_FILE"
+	chmod 755 "$BATS_FILE_TMPDIR" "$(dirname "$BATS_FILE_TMPDIR")" 2>/dev/null || true
+	if [[ $(id -u) -eq 0 ]]; then
+		mc_apache_reach www-data "$MC_ROOT/cgi-bin/health.cgi" >/dev/null || return 1
+		mc_apache_reach www-data "$EP_ENV_FILE" >/dev/null || return 1
+		# Cloud SQL's socket directory: for the whole file, since its
+		# variables reach the tests and teardown_file only from here. The
+		# instance name is unique to this run (runs may share a machine).
+		export CLOUDSQL_NAME=test-project:europe-west1:mc-test-$$
+		if ! cloudsql_start; then
+			cloudsql_stop
+			mc_teardown_file
+			return 1
+		fi
+	fi
+}
+
+teardown_file() {
+	cloudsql_stop
+	mc_teardown_file
+}
+
+setup() { reset_state; }
+
+teardown() {
+	ep_stop
+}
+
+# ---------------------------------------------------------------------------
+# The entrypoint
+
+# The settings, as Cloud Run would pass them (no env file: an empty one).
+ep_env() {
+	printf '%s\n' PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	    "MEDICALCARE_ENV_FILE=$EP_ENV_FILE" "JWT_SECRET_KEY=$MC_TEST_JWT_KEY" \
+	    "DATABASE_URL=$DATABASE_URL" FRONTEND_URL=http://localhost:3000 \
+	    CORS_ORIGINS=http://localhost:3000 MAIL_TRANSPORT=smtp SMTP_SERVER=127.0.0.1 \
+	    "SMTP_PORT=$MC_SMTP_PORT" SMTP_SECURITY=none SMTP_FROM=no-reply@medicalcare.test
+}
+
+# ep_start [--as USER] [VAR=value | -VAR]...: runs deploy/entrypoint.sh in the background
+# with the settings of ep_env (changed by the arguments) on 127.0.0.1 and a
+# free port; waits until it accepts. Sets EP_PID, EP_PORT, EP_OUT, EP_ERR,
+# MC_HTTP_URL and MC_APACHE_ERROR_LOG (so `http` shows the server's log).
+ep_start() {
+	local try arg rc
+	local -a env as=()
+	EP_DIR=$(mktemp -d /tmp/mc-ep.XXXXXX) || return 1
+	chmod 755 "$EP_DIR"
+	if [[ ${1:-} == --as ]]; then
+		as=(runuser -u "$2" --)
+		chown "$2" "$EP_DIR"
+		shift 2
+	fi
+	for try in 1 2 3; do
+		EP_PORT=$(free_port) || return 1
+		mapfile -t env < <(ep_env)
+		env+=("PORT=$EP_PORT" LISTEN_ADDRESS=127.0.0.1 "MEDICALCARE_RUN_DIR=$EP_DIR/run")
+		for arg in "$@"; do
+			if [[ $arg == -* ]]; then
+				mapfile -t env < <(printf '%s\n' "${env[@]}" | grep -v -E "^${arg#-}=")
+			else
+				env+=("$arg")
+			fi
+		done
+		EP_OUT=$EP_DIR/stdout EP_ERR=$EP_DIR/stderr
+		# A session of its own: Apache in the foreground signals its whole
+		# process group when it stops, which must not be bats's.
+		setsid "${as[@]}" env -i "${env[@]}" "$MC_ROOT/deploy/entrypoint.sh" </dev/null >"$EP_OUT" 2>"$EP_ERR" 3>&- &
+		EP_PID=$!
+		rc=0
+		mc_apache_wait "$EP_PID" "$EP_PORT" 20 || rc=$?
+		[[ $rc -eq 0 ]] && break
+		mc_apache_stop "$EP_PID" 5
+		EP_PID=""
+		grep -q -e 'Address already in use' -e 'could not bind' "$EP_ERR" && continue
+		echo "the entrypoint did not start; its output:" >&2
+		cat "$EP_OUT" "$EP_ERR" >&2
+		return 1
+	done
+	[[ -n $EP_PID ]] || return 1
+	export MC_HTTP_URL=http://127.0.0.1:$EP_PORT MC_APACHE_ERROR_LOG=$EP_ERR
+}
+
+ep_stop() {
+	if [[ -n ${EP_PID:-} ]]; then
+		mc_apache_stop "$EP_PID" 10
+		EP_PID=""
+	fi
+	if [[ -n ${EP_DIR:-} && $EP_DIR == /tmp/mc-ep.* ]]; then
+		if [[ -n ${MC_KEEP_LOGS_DIR:-} && -d $MC_KEEP_LOGS_DIR ]]; then
+			cp -- "$EP_DIR/stderr" "$MC_KEEP_LOGS_DIR/entrypoint-stderr.log" 2>/dev/null || true
+		fi
+		rm -rf -- "$EP_DIR"
+	fi
+	EP_DIR=""
+}
+
+# ep_check [VAR=value | -VAR]...: runs `deploy/entrypoint.sh --check` (render
+# and apache2 -t, no server) with bats's run; the configuration is in $output.
+ep_check() {
+	local arg
+	local -a env
+	mapfile -t env < <(ep_env)
+	env+=("MEDICALCARE_RUN_DIR=$BATS_TEST_TMPDIR/run")
+	for arg in "$@"; do
+		if [[ $arg == -* ]]; then
+			mapfile -t env < <(printf '%s\n' "${env[@]}" | grep -v -E "^${arg#-}=")
+		else
+			env+=("$arg")
+		fi
+	done
+	run env -i "${env[@]}" "$MC_ROOT/deploy/entrypoint.sh" --check
+}
+
+@test "entrypoint_refuses_to_start_without_JWT_SECRET_KEY" {
+	ep_check -JWT_SECRET_KEY PORT=8080
+	[[ $status -eq 1 ]] || { echo "status $status: $output" >&2; return 1; }
+	[[ $output == *"entrypoint: error: JWT_SECRET_KEY is not set"* ]] || { echo "$output" >&2; return 1; }
+	[[ $output != *Listen* ]]
+}
+
+@test "entrypoint_listens_on_all_interfaces_at_PORT_and_logs_to_stdout_and_stderr" {
+	ep_check PORT=18931
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	grep -q -x 'Listen 0.0.0.0:18931' <<<"$output"
+	[[ $(grep -c '^Listen ' <<<"$output") -eq 1 ]]
+	# shellcheck disable=SC2016  # $exec is literal config text
+	grep -q -F -x 'ErrorLog "|$exec /bin/cat >&9"' <<<"$output"
+	grep -q -F 'CustomLog "||/bin/cat" ' <<<"$output"
+	# The settings reach the programs by name (PassEnv), never by value.
+	grep -E -q '^ *PassEnv .*\bJWT_SECRET_KEY\b' <<<"$output"
+	grep -E -q '^ *PassEnv .*\bDATABASE_URL\b' <<<"$output"
+	grep -E -q '^ *PassEnv .*\bSMTP_PORT\b' <<<"$output"
+	if grep -q -F "$MC_TEST_JWT_KEY" <<<"$output"; then
+		echo "the JWT key's value is in the configuration" >&2
+		return 1
+	fi
+}
+
+@test "entrypoint_port_defaults_to_8080" {
+	ep_check -PORT
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	grep -q -x 'Listen 0.0.0.0:8080' <<<"$output"
+}
+
+@test "entrypoint_serves_health_and_a_signup_reaches_the_sink_then_stops_on_TERM" {
+	ep_start
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+
+	http POST /auth/signup '{"full_name": "Grace Hopper", "email": "grace@example.test", "password": "StrongPass123"}'
+	assert_status 201
+	mail_wait grace@example.test
+	otp=$(mail_otp grace@example.test)
+	[[ $otp =~ ^[0-9]{6}$ ]]
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'grace@example.test'") -eq 1 ]]
+
+	# CORS from the environment's CORS_ORIGINS.
+	http OPTIONS /auth/login -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
+	assert_status 204
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+
+	# The access log goes to stdout, the error log (the programs' lines
+	# too) to stderr.
+	grep -q '"GET /health HTTP/1.1" 200' "$EP_OUT"
+	grep -q 'resuming normal operations' "$EP_ERR"
+	if grep -q 'resuming normal operations' "$EP_OUT"; then
+		echo "the error log went to stdout" >&2
+		return 1
+	fi
+
+	# Cloud Run stops a container with SIGTERM: Apache exits at once, cleanly.
+	kill -TERM "$EP_PID"
+	rc=0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$EP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$EP_PID" 2>/dev/null; then
+		echo "still running 10 s after SIGTERM" >&2
+		return 1
+	fi
+	wait "$EP_PID" || rc=$?
+	EP_PID=""
+	[[ $rc -eq 0 ]] || { echo "exit status $rc" >&2; cat "$EP_ERR" >&2; return 1; }
+	if mc_apache_port_busy "$EP_PORT"; then
+		echo "port $EP_PORT still accepts" >&2
+		return 1
+	fi
+}
+
+@test "entrypoint_reports_a_missing_database_as_503_not_a_crash" {
+	ep_start DATABASE_URL=postgresql://nobody:x@127.0.0.1:1/none DB_CONNECT_TIMEOUT=2
+	http GET /health
+	assert_status 503
+	# The program's log line reached the error log, on stderr.
+	grep -q 'stderr from .*health.cgi: .*could not connect to database' "$EP_ERR"
+}
+
+@test "entrypoint_runs_as_a_user_other_than_root_as_the_dockerfile_does" {
+	[[ $(id -u) -eq 0 ]] || skip "already not root"
+	# stdout and stderr are files root opened, as a runtime's pipes may be.
+	ep_start --as www-data
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+	grep -q 'programs run as www-data' "$EP_ERR"
+	grep -q '"GET /health HTTP/1.1" 200' "$EP_OUT"
+	pid=$(cat "$EP_DIR/run/apache.pid")
+	[[ $(stat -c %U "/proc/$pid") == www-data ]]
+}
+
+# ---------------------------------------------------------------------------
+# Cloud SQL through its Unix socket
+
+# Starts a second private PostgreSQL whose only socket is in
+# /cloudsql/$CLOUDSQL_NAME (port 5432, as the Cloud SQL connector), no TCP,
+# with role mc_cloud (password, SCRAM) owning database mc_cloud. Root only
+# (it creates /cloudsql); removes what it created in cloudsql_stop.
+cloudsql_start() {
+	local bindir osuser
+	bindir=$(pg__bindir) || return 1
+	osuser=postgres
+	CS_SOCK=/cloudsql/$CLOUDSQL_NAME
+	if [[ -S $CS_SOCK/.s.PGSQL.5432 ]] &&
+	    "$bindir/pg_isready" -q -h "$CS_SOCK" -p 5432 -t 1 >/dev/null 2>&1; then
+		echo "a PostgreSQL already serves $CS_SOCK; stop it first" >&2
+		return 1
+	fi
+	export CS_CREATED_ROOT=0
+	if [[ ! -d /cloudsql ]]; then
+		mkdir -m 755 /cloudsql || return 1
+		CS_CREATED_ROOT=1
+	fi
+	rm -rf -- "$CS_SOCK"
+	mkdir -m 755 "$CS_SOCK" && chown "$osuser": "$CS_SOCK" || return 1
+	CS_DIR=$(mktemp -d /tmp/mc-pg.cloudsql.XXXXXX) || return 1
+	chown "$osuser": "$CS_DIR" && chmod 700 "$CS_DIR"
+	export CS_DIR CS_SOCK CS_BINDIR=$bindir CS_PASSWORD
+	CS_PASSWORD=$(openssl rand -hex 16)
+	if ! (cd / && runuser -u "$osuser" -- env LC_ALL=C.UTF-8 "$bindir/initdb" -D "$CS_DIR/data" \
+	    -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust --no-sync) >"$CS_DIR/initdb.log" 2>&1 3>&-; then
+		cat "$CS_DIR/initdb.log" >&2
+		return 1
+	fi
+	runuser -u "$osuser" -- tee -a "$CS_DIR/data/postgresql.conf" >/dev/null <<-EOF
+		listen_addresses = ''
+		port = 5432
+		unix_socket_directories = '$CS_SOCK'
+		unix_socket_permissions = 0777
+		fsync = off
+		synchronous_commit = off
+		max_connections = 20
+		shared_buffers = 16MB
+	EOF
+	# The superuser without a password, the application's role only with one.
+	runuser -u "$osuser" -- tee "$CS_DIR/data/pg_hba.conf" >/dev/null <<-'EOF'
+		local all postgres trust
+		local all all scram-sha-256
+	EOF
+	if ! (cd / && runuser -u "$osuser" -- "$bindir/pg_ctl" -D "$CS_DIR/data" -l "$CS_DIR/server.log" \
+	    -w -t 60 start) >"$CS_DIR/pg_ctl.out" 2>&1 3>&-; then
+		cat "$CS_DIR/pg_ctl.out" "$CS_DIR/server.log" >&2
+		return 1
+	fi
+	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$CS_SOCK" -p 5432 -U postgres -d postgres \
+	    -v pw="$CS_PASSWORD" <<-'EOF'
+		CREATE ROLE mc_cloud LOGIN PASSWORD :'pw';
+		CREATE DATABASE mc_cloud OWNER mc_cloud;
+	EOF
+}
+
+cloudsql_stop() {
+	[[ -n ${CS_DIR:-} ]] || return 0
+	if [[ -f $CS_DIR/data/postmaster.pid ]]; then
+		(cd / && runuser -u postgres -- "$CS_BINDIR/pg_ctl" -D "$CS_DIR/data" -m fast -w -t 30 stop) \
+		    >/dev/null 2>&1 3>&- || true
+	fi
+	if [[ -n ${MC_KEEP_LOGS_DIR:-} && -d $MC_KEEP_LOGS_DIR ]]; then
+		cp -- "$CS_DIR/server.log" "$MC_KEEP_LOGS_DIR/postgres-cloudsql.log" 2>/dev/null || true
+	fi
+	[[ $CS_DIR == /tmp/mc-pg.cloudsql.* ]] && rm -rf -- "$CS_DIR"
+	[[ $CS_SOCK == /cloudsql/?* ]] && rm -rf -- "$CS_SOCK"
+	if [[ ${CS_CREATED_ROOT:-0} == 1 ]]; then
+		rmdir /cloudsql 2>/dev/null || true
+	fi
+	unset CS_DIR CS_SOCK CS_BINDIR CS_PASSWORD CS_CREATED_ROOT
+}
+
+cloudsql_sql() {
+	PGPASSWORD=$CS_PASSWORD psql -X -A -t -q -v ON_ERROR_STOP=1 -h "$CS_SOCK" -p 5432 -U mc_cloud \
+	    -d mc_cloud <<<"$1"
+}
+
+# The Cloud SQL settings only: no DATABASE_URL, no host, no port.
+cloudsql_settings() {
+	printf '%s\n' "INSTANCE_CONNECTION_NAME=$CLOUDSQL_NAME" DB_NAME=mc_cloud DB_USER=mc_cloud \
+	    "DB_PASSWORD=$CS_PASSWORD"
+}
+
+@test "cloud_sql_over_its_unix_socket_with_only_the_instance_name_and_db_parts" {
+	[[ -n ${CS_DIR:-} ]] || skip "needs root to create /cloudsql"
+	mapfile -t cs < <(cloudsql_settings)
+	env_file=$(test_env_file -DATABASE_URL)
+
+	# The schema, through the same settings (sql/migrate.sh reads them too).
+	env -i PATH="$PATH" MEDICALCARE_ENV_FILE="$env_file" "${cs[@]}" "$MC_ROOT/sql/migrate.sh" >/dev/null
+	[[ $(cloudsql_sql "SELECT count(*) FROM schema_migrations") -ge 1 ]]
+
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${cs[@]}"
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+
+	cgi POST signup.cgi '{"full_name": "Cloud User", "email": "cloud@example.test", "password": "StrongPass123"}' \
+	    MEDICALCARE_ENV_FILE="$env_file" "${cs[@]}"
+	assert_status 201
+	[[ $(cloudsql_sql "SELECT count(*) FROM users WHERE email = 'cloud@example.test'") -eq 1 ]]
+	# Not in the other database: the socket was used, not DATABASE_URL.
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'cloud@example.test'") -eq 0 ]]
+	mail_wait cloud@example.test
+
+	# A wrong password is refused: the password reached the server.
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${cs[@]}" DB_PASSWORD=wrong-password
+	assert_status 503
+}
+
+@test "entrypoint_with_cloud_sql_settings_migrates_on_start_and_serves_health" {
+	[[ -n ${CS_DIR:-} ]] || skip "needs root to create /cloudsql"
+	cloudsql_sql "DROP TABLE IF EXISTS schema_migrations CASCADE" >/dev/null
+	cloudsql_sql "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
+	mapfile -t cs < <(cloudsql_settings)
+	ep_start -DATABASE_URL "${cs[@]}" MIGRATE_ON_START=1
+	grep -q 'applying migrations (MIGRATE_ON_START=1)' "$EP_ERR"
+	[[ $(cloudsql_sql "SELECT count(*) FROM schema_migrations") -ge 1 ]]
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+}
+
+# ---------------------------------------------------------------------------
+# A VPS with the Cloud SQL Auth Proxy: TCP on localhost, DB_* parts only
+
+@test "db_parts_over_tcp_on_localhost_as_behind_the_cloud_sql_auth_proxy" {
+	# The test database's parts, from its URL postgresql://USER:PW@HOST:PORT/DB.
+	[[ $DATABASE_URL =~ ^postgresql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/(.+)$ ]]
+	parts=(DB_HOST=127.0.0.1 "DB_PORT=${BASH_REMATCH[4]}" "DB_NAME=${BASH_REMATCH[5]}"
+	    "DB_USER=${BASH_REMATCH[1]}" "DB_PASSWORD=${BASH_REMATCH[2]}")
+	env_file=$(test_env_file -DATABASE_URL)
+
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${parts[@]}"
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+
+	cgi POST signup.cgi '{"full_name": "Proxy User", "email": "proxy@example.test", "password": "StrongPass123"}' \
+	    MEDICALCARE_ENV_FILE="$env_file" "${parts[@]}"
+	assert_status 201
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'proxy@example.test'") -eq 1 ]]
+
+	# Without DATABASE_URL and with the proxy's port wrong: 503.
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${parts[@]}" DB_PORT=1 DB_CONNECT_TIMEOUT=2
+	assert_status 503
+}

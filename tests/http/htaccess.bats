@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# Shared hosting: the .htaccess of apache/render.sh htaccess, in a web root
+# that holds the whole project (cgi-bin, docs, sql, apache, common and a
+# .env, as a careless upload would), read by an Apache with AllowOverride All
+# (apache_start --htaccess). Each route reaches its program, Authorization
+# reaches profile (CGIPassAuth, and SetEnvIf without it), and nothing else
+# is served.
+
+# shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
+load helpers
+
+setup_file() {
+	http_setup_file --htaccess
+	cp -- "$MC_APACHE_DIR/www/.htaccess" "$BATS_FILE_TMPDIR/htaccess.orig"
+}
+
+setup() {
+	http_reset
+	cat -- "$BATS_FILE_TMPDIR/htaccess.orig" >"$MC_APACHE_DIR/www/.htaccess"
+}
+
+HEALTH_OK='{"status":"ok","database":"ok"}'
+
+@test "htaccess_routes_health_and_healthz" {
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+	assert_header Content-Type application/json
+	http GET /healthz/
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+}
+
+@test "htaccess_signup_verify_login_and_profile_work" {
+	http_account ann@example.test StrongPass123 "Ann Example"
+	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
+	assert_status 200
+	token=$(json_get .access_token)
+	http GET /user/profile -H "Authorization: Bearer $token"
+	assert_status 200
+	assert_body '{"id": 1, "full_name": "Ann Example", "email": "ann@example.test", "is_verified": true}'
+	http GET /auth/user/profile -H "Authorization: Bearer $token"
+	assert_status 200
+	assert_json .email ann@example.test
+}
+
+@test "htaccess_passes_authorization_through_setenvif_without_cgipassauth" {
+	local f=$MC_APACHE_DIR/www/.htaccess
+	# Drop the CGIPassAuth block (its five lines); .htaccess is read per request.
+	sed '/<IfModule mod_version.c>/,/<\/IfModule>/d' "$BATS_FILE_TMPDIR/htaccess.orig" >"$f"
+	if grep -q "^ *CGIPassAuth" "$f"; then
+		echo "CGIPassAuth is still in $f" >&2
+		return 1
+	fi
+	grep -q 'SetEnvIf Authorization' "$f"
+	http_account bob@example.test
+	http GET /user/profile -H "Authorization: Bearer $http_token"
+	assert_status 200
+	assert_json .email bob@example.test
+	http GET /user/profile -H 'Authorization: Bearer not-a-jwt'
+	assert_status 401
+	assert_body '{"detail": "Invalid or expired token"}'
+}
+
+@test "htaccess_leaves_options_cors_and_413_to_the_programs" {
+	http OPTIONS /auth/login -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
+	assert_status 204
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Max-Age 600
+	http OPTIONS /auth/login -H 'Origin: http://evil.example.test' -H 'Access-Control-Request-Method: POST'
+	refute_header Access-Control-Allow-Origin
+
+	head -c 70000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
+	http POST /auth/login --data-file "$BATS_TEST_TMPDIR/big.json"
+	assert_status 413
+	assert_body '{"detail": "Request body too large"}'
+}
+
+@test "htaccess_serves_openapi_json_and_the_docs_page" {
+	http GET /openapi.json
+	assert_status 200
+	cmp -- "$http_body_file" "$MC_ROOT/docs/openapi.json"
+	http GET /docs
+	assert_status 200
+	assert_header_contains Content-Type text/html
+	assert_header X-Content-Type-Options nosniff
+	local p
+	for p in /docs/swagger-ui.css /docs/swagger-ui-bundle.js /docs/swagger-init.js /docs/favicon-32x32.png; do
+		http GET "$p"
+		if [[ $http_status != 200 ]]; then
+			echo "GET $p: $http_status" >&2
+			return 1
+		fi
+	done
+	http GET /docs/
+	assert_status 301
+	assert_header_contains Location /docs
+}
+
+@test "htaccess_serves_nothing_else_of_the_project" {
+	local p
+	for p in /.env /.htaccess /cgi-bin/signup.c /cgi-bin/signup.cgi /cgi-bin/ /common/conf.c \
+	    /sql/001_init.sql /sql/ /apache/render.sh /apache/routes.txt /apache/htaccess.in \
+	    /docs/openapi.json /docs/package.json /docs/index.html /docs/node_modules/swagger-ui-dist/index.html \
+	    /docs/node_modules/swagger-ui-dist/package.json / /nope /auth /auth/signup/extra /%2eenv; do
+		http GET "$p"
+		if [[ $http_status != 404 && $http_status != 403 ]]; then
+			echo "GET $p: expected 404 or 403, got $http_status" >&2
+			return 1
+		fi
+		if [[ $http_body == *JWT_SECRET* || $http_body == *"#include"* || $http_body == *RewriteRule* ]]; then
+			echo "GET $p: the body holds project content" >&2
+			return 1
+		fi
+	done
+}

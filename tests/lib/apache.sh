@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# A private Apache for the HTTP tests, serving the project's cgi-bin/ and
+# docs/ as `make run` does. Source this file (it sources common.sh and
+# apache/lib.sh), then:
+#
+#   apache_start [--htaccess] [--env-file FILE] [PORT]
+#       renders apache/local.conf.in (apache/render.sh local) into a new
+#       directory /tmp/mc-apache.XXXXXX (mode 0755: the server's user reads
+#       the env file there), on 127.0.0.1:PORT (default: a free port chosen
+#       now, never a fixed one; another is tried when it was taken), starts
+#       `apache2 -f ... -DFOREGROUND` and waits until it accepts.
+#       The programs read $MC_APACHE_DIR/test.env (SetEnv
+#       MEDICALCARE_ENV_FILE): empty, or a copy of FILE; rewrite it in place
+#       (keeping its mode) to change the settings between requests.
+#       --htaccess: a shared host instead: the web root $MC_APACHE_DIR/www
+#       holds the rendered .htaccess (apache/render.sh htaccess), a fake
+#       .env, and links to the project's cgi-bin, docs, sql, apache and
+#       common, as if the whole project had been uploaded; the server reads
+#       it with AllowOverride All (apache/render.sh local-htaccess).
+#       Exports MC_HTTP_URL (http://127.0.0.1:PORT), MC_APACHE_PORT,
+#       MC_APACHE_PID, MC_APACHE_DIR, MC_APACHE_ENV_FILE, MC_APACHE_ERROR_LOG.
+#   apache_stop
+#       stops it (TERM, then KILL after 10 s), copies its error and access
+#       logs into $MC_KEEP_LOGS_DIR when that is set, removes the directory;
+#       a no-op when none runs.
+#
+# Started by root, the server's children and the programs run as www-data:
+# the project must be reachable by it (see apache/lib.sh mc_apache_reach).
+
+# shellcheck source=tests/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=apache/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../apache/lib.sh"
+
+apache_start() {
+	local root bin user group mode=local env_src="" port="" dir try rc conf www e
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--htaccess) mode=local-htaccess ;;
+		--env-file)
+			env_src=$2
+			shift
+			;;
+		*) port=$1 ;;
+		esac
+		shift
+	done
+	if [[ -n ${MC_APACHE_DIR:-} && -d ${MC_APACHE_DIR:-} ]]; then
+		mc_log "apache_start: a server already runs from $MC_APACHE_DIR"
+		return 1
+	fi
+	root=$(mc_root) || return 1
+	bin=$(mc_apache_bin) || return 1
+	user=$(mc_apache_run_user)
+	group=$(id -gn "$user") || return 1
+	if [[ ! -x $root/cgi-bin/health.cgi ]]; then
+		mc_log "apache_start: cgi-bin/*.cgi are not built (make)"
+		return 1
+	fi
+	mc_apache_reach "$user" "$root/cgi-bin/health.cgi" >/dev/null || return 1
+
+	dir=$(mktemp -d /tmp/mc-apache.XXXXXX) || return 1
+	chmod 755 "$dir"
+	export MC_APACHE_DIR=$dir MC_APACHE_ENV_FILE=$dir/test.env MC_APACHE_ERROR_LOG=$dir/error.log
+	if [[ -n $env_src ]]; then
+		cat -- "$env_src" >"$MC_APACHE_ENV_FILE" || {
+			apache_stop
+			return 1
+		}
+	else
+		: >"$MC_APACHE_ENV_FILE"
+	fi
+	chmod 640 "$MC_APACHE_ENV_FILE"
+	if [[ $user != "$(id -un)" ]]; then
+		chgrp "$group" "$MC_APACHE_ENV_FILE" || {
+			apache_stop
+			return 1
+		}
+	fi
+
+	www=$root
+	if [[ $mode == local-htaccess ]]; then
+		www=$dir/www
+		mkdir -m 755 "$www"
+		for e in cgi-bin docs sql apache common; do
+			ln -s "$root/$e" "$www/$e"
+		done
+		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' >"$www/.env"
+		if ! "$root/apache/render.sh" htaccess --root "$www" --env-file "$MC_APACHE_ENV_FILE" \
+		    --out "$www/.htaccess"; then
+			apache_stop
+			return 1
+		fi
+	fi
+
+	rc=2
+	for try in 1 2 3 4 5; do
+		if [[ -z $port || $try -gt 1 ]]; then
+			port=$(free_port) || break
+		fi
+		conf=$dir/httpd.conf
+		if ! "$root/apache/render.sh" "$mode" --root "$www" --port "$port" --run-dir "$dir" \
+		    --env-file "$MC_APACHE_ENV_FILE" --user "$user" --group "$group" --out "$conf"; then
+			rc=1
+			break
+		fi
+		: >"$dir/error.log"
+		# A session of its own: on TERM, prefork signals its whole process
+		# group, which would otherwise be ours.
+		setsid "$bin" -f "$conf" -DFOREGROUND </dev/null >"$dir/apache.out" 2>&1 3>&- &
+		MC_APACHE_PID=$!
+		export MC_APACHE_PID MC_APACHE_PORT=$port
+		mc_apache_wait "$MC_APACHE_PID" "$port" 20
+		rc=$?
+		[[ $rc -eq 0 ]] && break
+		mc_apache_stop "$MC_APACHE_PID" 5
+		if grep -q -e 'Address already in use' -e 'could not bind' "$dir/error.log" "$dir/apache.out" 2>/dev/null; then
+			mc_log "port $port was taken; trying another (attempt $try)"
+			rc=2
+			continue
+		fi
+		mc_log "apache did not start on port $port; its output:"
+		cat "$dir/apache.out" "$dir/error.log" >&2 2>/dev/null
+		rc=1
+		break
+	done
+	if [[ $rc -ne 0 ]]; then
+		[[ $rc -eq 2 ]] && mc_log "apache could not bind a port in 5 attempts"
+		apache_stop
+		return 1
+	fi
+	export MC_HTTP_URL=http://127.0.0.1:$port
+	return 0
+}
+
+apache_stop() {
+	if [[ -n ${MC_APACHE_PID:-} ]]; then
+		mc_apache_stop "$MC_APACHE_PID" 10
+	fi
+	if [[ -n ${MC_APACHE_DIR:-} && -d $MC_APACHE_DIR ]]; then
+		if [[ -n ${MC_KEEP_LOGS_DIR:-} && -d $MC_KEEP_LOGS_DIR ]]; then
+			cp -- "$MC_APACHE_DIR/error.log" "$MC_KEEP_LOGS_DIR/apache-error.log" 2>/dev/null
+			cp -- "$MC_APACHE_DIR/access.log" "$MC_KEEP_LOGS_DIR/apache-access.log" 2>/dev/null
+		fi
+		if [[ $MC_APACHE_DIR == /tmp/mc-apache.* ]]; then
+			rm -rf -- "$MC_APACHE_DIR"
+		fi
+	fi
+	unset MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE MC_APACHE_ERROR_LOG MC_HTTP_URL
+	return 0
+}
