@@ -582,7 +582,10 @@ static void seal_round_trips(void **state)
 		assert_int_equal(slen2, slen);
 		assert_memory_not_equal(sealed, sealed2, 12);
 		if (strlen(msgs[i]) > 0)
-			assert_null(memmem(sealed, slen, msgs[i], strlen(msgs[i])));
+			/* Only a plaintext long enough not to turn up in random
+			 * bytes by chance says anything. */
+			if (strlen(msgs[i]) >= 8)
+				assert_null(memmem(sealed, slen, msgs[i], strlen(msgs[i])));
 		free(sealed);
 		free(sealed2);
 		free(plain);
