@@ -1,0 +1,60 @@
+# MedicalCare auth API: the CGI programs behind Apache, for Cloud Run (or any
+# container host). Configured entirely through environment variables; see
+# DEPLOYMENT_GUIDE.md ("Cloud Run") and deploy/entrypoint.sh.
+#
+#   docker build -t medicalcare-auth .
+#   docker run --rm -p 8080:8080 -e JWT_SECRET_KEY=... -e DATABASE_URL=... medicalcare-auth
+#
+# The entrypoint renders the Apache configuration from $PORT (Cloud Run sets
+# it; default 8080) and the environment, checks it (apache2 -t) and runs
+# apache2 in the foreground, logging to stdout/stderr.
+
+# ---- build: the programs, and Swagger UI for /docs ----
+FROM debian:12-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        build-essential pkg-config make ca-certificates \
+        libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev \
+        nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN make -j"$(nproc)" all
+RUN cd docs && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+ && test -f node_modules/swagger-ui-dist/swagger-ui-bundle.js
+
+# ---- runtime ----
+FROM debian:12-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        apache2-bin ca-certificates \
+        libpq5 libjson-c5 libssl3 libcurl4 libargon2-1 libzxcvbn0 \
+        postgresql-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 medicalcare \
+ && useradd --system --uid 10001 --gid medicalcare --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin medicalcare
+WORKDIR /app
+# Only what is served or run: the programs, the cron resender, the web server
+# templates, the entrypoint, the migrations, the docs page and the settings'
+# names (env.sample: render.sh --pass-env reads them). No .env: settings come
+# from the environment (Cloud Run env vars and secrets).
+COPY --from=build /src/cgi-bin/ /app/cgi-bin/
+COPY --from=build /src/bin/ /app/bin/
+COPY --from=build /src/docs/ /app/docs/
+COPY --from=build /src/apache/ /app/apache/
+COPY --from=build /src/deploy/ /app/deploy/
+COPY --from=build /src/sql/ /app/sql/
+COPY --from=build /src/env.sample /app/env.sample
+RUN rm -f /app/cgi-bin/*.c /app/cgi-bin/*.h \
+ && chmod 0755 /app/deploy/entrypoint.sh /app/apache/render.sh /app/sql/migrate.sh \
+ && /app/deploy/entrypoint.sh --help >/dev/null
+
+ENV PORT=8080 \
+    MEDICALCARE_RUN_DIR=/tmp/medicalcare-apache \
+    MAIL_TRANSPORT=smtp
+EXPOSE 8080
+# Not root: Apache runs as this user (port 8080 needs no privilege) and so do
+# the programs.
+USER 10001:10001
+ENTRYPOINT ["/app/deploy/entrypoint.sh"]

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The container's entrypoint (Dockerfile), for Cloud Run or any host that
+# configures through the environment: serves the API with Apache in the
+# foreground on 0.0.0.0:$PORT.
+#
+#   1. checks the settings: JWT_SECRET_KEY must be set (environment, else the
+#      env file: MEDICALCARE_ENV_FILE, else .env in the project root)
+#   2. with MIGRATE_ON_START=1, applies the schema (sql/migrate.sh) first
+#   3. renders the Apache configuration (apache/render.sh local --pass-env,
+#      so every setting set in the environment reaches the programs), made
+#      to listen on $LISTEN_ADDRESS:$PORT and to log to stderr (the error
+#      log, with the programs' log lines) and stdout (the access log)
+#   4. checks it (apache2 -t) and replaces itself with
+#      `apache2 -f CONF -DFOREGROUND`: SIGTERM (Cloud Run's stop) stops it
+#
+# Usage: deploy/entrypoint.sh [--check]
+#   --check   steps 1 and 3-4 only: render, check, print the configuration
+#             on stdout and exit (no migration, no server)
+#
+# Environment:
+#   PORT                 the port to listen on (Cloud Run sets it). Default: 8080
+#   LISTEN_ADDRESS       the address to listen on. Default: 0.0.0.0 (all)
+#   MEDICALCARE_RUN_DIR  the server's pid file and configuration.
+#                        Default: ${TMPDIR:-/tmp}/medicalcare-apache
+#   MIGRATE_ON_START     1: run sql/migrate.sh before serving. Default: 0
+#   and every setting of env.sample (JWT_SECRET_KEY, DATABASE_URL or
+#   INSTANCE_CONNECTION_NAME + DB_NAME + DB_USER + DB_PASSWORD, SMTP_*, ...).
+#
+# Started by root, the programs run as www-data; started by another user (the
+# Dockerfile's USER), everything runs as that user.
+# shellcheck disable=SC2016  # $exec is literal Apache config text
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=apache/lib.sh
+source apache/lib.sh
+
+say() { printf 'entrypoint: %s\n' "$*" >&2; }
+die() {
+	printf 'entrypoint: error: %s\n' "$*" >&2
+	exit 1
+}
+
+check_only=0
+case ${1:-} in
+"") ;;
+--check) check_only=1 ;;
+-h | --help)
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+	exit 0
+	;;
+*) die "unknown argument '$1' (see --help)" ;;
+esac
+
+port=${PORT:-8080}
+[[ $port =~ ^[1-9][0-9]{0,4}$ && $port -le 65535 ]] || die "PORT '$port' is not a port number"
+listen=${LISTEN_ADDRESS:-0.0.0.0}
+[[ $listen =~ ^[0-9.]+$|^\[[0-9A-Fa-f:]+\]$ ]] || die "LISTEN_ADDRESS '$listen' is not an IPv4 or [IPv6] address"
+run_dir=${MEDICALCARE_RUN_DIR:-${TMPDIR:-/tmp}/medicalcare-apache}
+env_file=${MEDICALCARE_ENV_FILE:-$root/.env}
+
+# ---------------------------------------------------------------------------
+# 1. Settings
+
+setting() {
+	MEDICALCARE_ENV_FILE=$env_file apache/render.sh setting "$1" 2>/dev/null
+}
+if ! setting JWT_SECRET_KEY >/dev/null; then
+	die "JWT_SECRET_KEY is not set: pass it as an environment variable (Cloud Run: --set-secrets JWT_SECRET_KEY=...) or in $env_file; at least 32 random bytes, e.g. openssl rand -base64 48"
+fi
+if ! setting DATABASE_URL >/dev/null && ! setting INSTANCE_CONNECTION_NAME >/dev/null &&
+    ! setting DB_HOST >/dev/null && ! setting DB_NAME >/dev/null; then
+	say "warning: no DATABASE_URL, INSTANCE_CONNECTION_NAME or DB_* setting: libpq's defaults apply"
+fi
+
+apache=$(mc_apache_bin) || die "no apache2 binary"
+user=$(mc_apache_run_user)
+group=$(id -gn "$user")
+
+# ---------------------------------------------------------------------------
+# 2. Migrations
+
+if [[ $check_only -eq 0 && ${MIGRATE_ON_START:-0} == 1 ]]; then
+	say "applying migrations (MIGRATE_ON_START=1)"
+	MEDICALCARE_ENV_FILE=$env_file sql/migrate.sh >&2 || die "sql/migrate.sh failed"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. The configuration
+
+mkdir -p -- "$run_dir"
+chmod 755 "$run_dir"
+conf=$run_dir/httpd.conf
+apache/render.sh local --pass-env --port "$port" --run-dir "$run_dir" --env-file "$env_file" \
+    --user "$user" --group "$group" --out "$conf.tmp" || die "apache/render.sh failed"
+
+# render.sh's local server listens on 127.0.0.1 and logs into files; a
+# container listens on every interface and logs to its standard streams.
+# Through piped loggers (cat): a server that is not root may not reopen
+# /proc/self/fd/2 when the stream belongs to another user (a container
+# runtime's pipe, a file root opened). Apache gives an error-log program its
+# stdout as stderr, so that one writes to fd 9, a copy of our stderr made
+# just before exec.
+sed -i -E \
+    -e "s|^# Listens on 127\\.0\\.0\\.1:$port only;|# Listens on $listen:$port (deploy/entrypoint.sh);|" \
+    -e "s|^Listen 127\\.0\\.0\\.1:$port\$|Listen $listen:$port|" \
+    -e 's#^ErrorLog .*#ErrorLog "|$exec /bin/cat >\&9"#' \
+    -e 's#^CustomLog [^ ]+ #CustomLog "||/bin/cat" #' \
+    "$conf.tmp"
+grep -q -F -x "Listen $listen:$port" "$conf.tmp" ||
+	die "could not set 'Listen $listen:$port' in the configuration (has apache/local.conf.in changed?)"
+grep -q -F -x 'ErrorLog "|$exec /bin/cat >&9"' "$conf.tmp" ||
+	die "could not send the error log to stderr (has apache/local.conf.in changed?)"
+mv -f -- "$conf.tmp" "$conf"
+
+# ---------------------------------------------------------------------------
+# 4. Check, then serve
+
+if ! out=$("$apache" -t -f "$conf" 2>&1); then
+	printf '%s\n' "$out" >&2
+	die "apache2 -t refused $conf"
+fi
+if [[ $check_only -eq 1 ]]; then
+	cat -- "$conf"
+	exit 0
+fi
+rm -f -- "$run_dir/apache.pid"
+say "serving on $listen:$port (programs run as $user)"
+exec 9>&2
+exec "$apache" -f "$conf" -DFOREGROUND
