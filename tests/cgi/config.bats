@@ -8,41 +8,6 @@ load helpers
 
 INTERNAL='{"detail":"Internal server error"}'
 
-# run_outbox [ARG]... [VAR=value]...: runs $BIN_DIR/medicalcare-outbox as cron
-# would (env -i, PATH, MEDICALCARE_ENV_FILE and the sanitizer options; a
-# VAR=value adds or overrides). Sets outbox_out, outbox_err, outbox_rc. Fails
-# on a timeout, a signal or a sanitizer report, not on a non-zero exit.
-run_outbox() {
-	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=()
-	local name arg out err
-	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		if [[ -n ${!name+set} ]]; then
-			envargs+=("$name=${!name}")
-		fi
-	done
-	for arg in "$@"; do
-		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
-			envargs+=("$arg")
-		else
-			args+=("$arg")
-		fi
-	done
-	out=$(mktemp "$BATS_TEST_TMPDIR/outbox.XXXXXX.out")
-	err=${out%.out}.err
-	outbox_rc=0
-	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
-	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
-	outbox_out=$(cat -- "$out")
-	outbox_err=$(cat -- "$err")
-	if [[ $outbox_rc -eq 124 || $outbox_rc -gt 128 ]] ||
-	    grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' -- "$err"; then
-		printf 'medicalcare-outbox: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$outbox_rc" "$outbox_out" "$outbox_err" >&2
-		return 1
-	fi
-}
-
 # assert_one_line TEXT NEEDLE: TEXT is exactly one non-empty line holding NEEDLE.
 assert_one_line() {
 	if [[ -z $1 || $(wc -l <<<"$1") -ne 1 || $1 != *"$2"* ]]; then

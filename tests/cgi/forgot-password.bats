@@ -7,16 +7,6 @@ load helpers
 
 OK_BODY='{"message":"Password reset link sent to your email"}'
 
-# add_user EMAIL NAME PASSWORD [t|f]: inserts an account directly (an Argon2id
-# hash from the argon2 CLI at the service's default cost), verified unless f;
-# prints its id.
-add_user() {
-	local email=$1 name=$2 pw=$3 verified=${4:-t} hash
-	hash=$(printf '%s' "$pw" | argon2 "$(openssl rand -hex 8)" -id -t 2 -k 19456 -p 1 -e) || return 1
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', :'h', :'v') RETURNING id" e="$email" n="$name" h="$hash" v="$verified"
-}
-
 # sha256_hex TEXT prints the SHA-256 of TEXT's bytes, lower-case hex.
 sha256_hex() {
 	printf '%s' "$1" | sha256sum | cut -d' ' -f1
@@ -61,9 +51,7 @@ assert_nothing_stored() {
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
 	assert_status 200
 	assert_body --raw "$OK_BODY"
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 	mail_wait ann@example.test
 	[[ $(mail_count) == 1 ]]
 	[[ $(mail_header ann@example.test To) == *"ann@example.test"* ]]
@@ -253,11 +241,8 @@ assert_nothing_stored() {
 }
 
 @test "forgot-password with the database unreachable gives 503 and sends no mail" {
-	local port
 	add_user ann@example.test "Ann Smith" StrongPass123 t
-	port=$(free_port)
-	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' \
-	    DATABASE_URL="postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" DB_CONNECT_TIMEOUT=2
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' $(db_down)
 	assert_status 503
 	assert_body --raw '{"detail":"Service temporarily unavailable"}'
 	assert_header Content-Type application/json

@@ -7,9 +7,7 @@ load helpers
 	cgi GET health.cgi
 	assert_status 200
 	assert_body '{"status":"ok","database":"ok"}'
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 }
 
 @test "health answers POST with 405 and an Allow header listing GET" {
@@ -20,10 +18,7 @@ load helpers
 }
 
 @test "health with the database unreachable gives 503 and database unreachable" {
-	local port
-	port=$(free_port)
-	cgi GET health.cgi DATABASE_URL="postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
-	    DB_CONNECT_TIMEOUT=2
+	cgi GET health.cgi $(db_down)
 	assert_status 503
 	assert_body '{"status":"unavailable","database":"unreachable"}'
 	assert_header Content-Type application/json

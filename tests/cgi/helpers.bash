@@ -22,8 +22,41 @@
 #
 # Every helper prints its diagnostics on stderr and returns non-zero on
 # failure, which fails the test (bats runs tests with set -e).
+#
+# A helper that more than one .bats file needs lives here, once; a helper only
+# one file needs stays in that file. Each is documented where it is defined:
+#
+#   setup, state   mc_setup_file, mc_teardown_file, reset_state, test_env_file
+#   running        cgi, cgi_file, cgi_header, cgi_dump, run_outbox (the cron
+#                  program medicalcare-outbox)
+#   bodies         json_get, jobj (a JSON object of strings), ferr and err422
+#                  (FastAPI 422 bodies)
+#   assertions     assert_status, assert_body, assert_json, assert_jq,
+#                  assert_header (exactly one such header), assert_std_headers,
+#                  assert_header_contains, assert_header_token, refute_header,
+#                  assert_retry_after
+#   database       sql, insert_user, add_user, insert_verified, counts,
+#                  age_mail, make_token, db_down_url, db_down
+#   mail           mail_files, mail_count, mail_last, mail_wait, mail_text,
+#                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
+#                  mail_accept
+#   sign-up        signed_up, verify
+#   tokens         make_jwt, jwt_decode
+#
+# Sourcing this file (bats's load, or `source` from another suite's helpers)
+# only defines functions and variable defaults and sources tests/lib/pg.sh: it
+# starts nothing. Names starting with _ are internal. The helpers avoid
+# subprocesses where the shell can do the work (the suite's run time is mostly
+# process starts): the header assertions, jobj for printable ASCII and the mail
+# listing run in the shell itself.
 
-MC_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# From this file's own path, so that a file outside tests/cgi (or a shell
+# outside bats) can source it too.
+if [[ ${BASH_SOURCE[0]} == */* ]]; then
+	MC_ROOT=$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)
+else
+	MC_ROOT=$(cd ../.. && pwd)
+fi
 # shellcheck source=tests/lib/pg.sh
 source "$MC_ROOT/tests/lib/pg.sh"
 
@@ -355,11 +388,9 @@ _cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
 	elif [[ $cgi_rc -ne 0 ]]; then
 		why="$program exited with status $cgi_rc"
 	fi
-	case $cgi_stderr in
-	*"ERROR: AddressSanitizer"* | *"ERROR: LeakSanitizer"* | *"runtime error:"* | *"SUMMARY: UndefinedBehaviorSanitizer"*)
+	if _san_report "$cgi_stderr"; then
 		why="${why:+$why; }sanitizer report on stderr"
-		;;
-	esac
+	fi
 	if [[ -z $why && $sep -eq 0 ]]; then
 		why="$program printed no empty line after its headers"
 	fi
@@ -369,6 +400,16 @@ _cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
 		return 1
 	fi
 	return 0
+}
+
+# _san_report TEXT: TEXT (a program's stderr) holds an ASan, LSan or UBSan report.
+_san_report() {
+	case $1 in
+	*"ERROR: AddressSanitizer"* | *"ERROR: LeakSanitizer"* | *"runtime error:"* | *"SUMMARY: UndefinedBehaviorSanitizer"*)
+		return 0
+		;;
+	esac
+	return 1
 }
 
 # cgi_header NAME prints the value of each header NAME (case-insensitive) of
@@ -388,9 +429,99 @@ cgi_dump() {
 	} >&2
 }
 
+# run_outbox [ARG]... [VAR=value]...
+#   Runs $BIN_DIR/medicalcare-outbox as cron would: under `env -i` with PATH,
+#   MEDICALCARE_ENV_FILE and ASAN_/UBSAN_/LSAN_OPTIONS (when set); a
+#   VAR=value (upper-case name) adds or overrides a variable, any other
+#   argument goes to the program. Sets outbox_out, outbox_err (without their
+#   final newlines, as $(cat) gives them) and outbox_rc. Fails on a timeout
+#   (60 s), a signal or a sanitizer report on stderr, not on a non-zero exit.
+run_outbox() {
+	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
+	local -a args=()
+	local name arg out err
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		if [[ -n ${!name+set} ]]; then
+			envargs+=("$name=${!name}")
+		fi
+	done
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+			envargs+=("$arg")
+		else
+			args+=("$arg")
+		fi
+	done
+	# Unique without mktemp: $BASHPID tells apart runs started with &.
+	_outbox_seq=$((${_outbox_seq:-0} + 1))
+	out=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/outbox.$BASHPID.$_outbox_seq
+	err=$out.err out=$out.out
+	outbox_rc=0
+	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
+	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
+	outbox_out="" outbox_err=""
+	IFS= read -r -d '' outbox_out <"$out" || true
+	IFS= read -r -d '' outbox_err <"$err" || true
+	while [[ $outbox_out == *$'\n' ]]; do
+		outbox_out=${outbox_out%$'\n'}
+	done
+	while [[ $outbox_err == *$'\n' ]]; do
+		outbox_err=${outbox_err%$'\n'}
+	done
+	if [[ $outbox_rc -eq 124 || $outbox_rc -gt 128 ]] || _san_report "$outbox_err"; then
+		printf 'medicalcare-outbox: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+		return 1
+	fi
+}
+
 # json_get JQ_PATH prints `jq -r JQ_PATH` of the last body.
 json_get() {
 	jq -r "$1" <<<"$cgi_body"
+}
+
+# ---------------------------------------------------------------------------
+# Request and answer bodies
+
+# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings,
+# byte for byte what jq -c would (keys in order, a repeated key once, with
+# its last value). Printable ASCII is escaped here; anything else goes to jq.
+jobj() {
+	local LC_ALL=C out="" k v i
+	local -a a=("$@")
+	local -A seen=()
+	if (($# % 2 == 0)); then
+		for ((i = 0; i < $#; i += 2)); do
+			k=${a[i]} v=${a[i + 1]}
+			if [[ $k$v == *[!\ -~]* || -n ${seen[.$k]+set} ]]; then
+				out=""
+				break
+			fi
+			seen[.$k]=1
+			k=${k//\\/\\\\} v=${v//\\/\\\\}
+			k=${k//\"/\\\"} v=${v//\"/\\\"}
+			out+=${out:+,}\"$k\":\"$v\"
+		done
+		if ((i >= $#)); then
+			printf '{%s}\n' "$out"
+			return 0
+		fi
+	fi
+	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
+	    --args -- "$@"
+}
+
+# ferr FIELD MSG TYPE prints one FastAPI validation entry of a 422 body,
+# {"loc":["body",FIELD],"msg":MSG,"type":TYPE} (MSG as is: no escaping);
+# err422 ENTRY... prints the whole body, {"detail":[ENTRY,...]}:
+#   assert_body --raw "$(err422 "$(ferr email 'Field required' missing)")"
+ferr() {
+	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
+}
+
+err422() {
+	local IFS=,
+	printf '{"detail":[%s]}' "$*"
 }
 
 # ---------------------------------------------------------------------------
@@ -464,28 +595,38 @@ assert_jq() {
 	}
 }
 
-# assert_header NAME VALUE    header NAME is present with exactly VALUE
+# The header assertions below read cgi_headers in the shell itself (no
+# subprocess); the values they compare are trimmed of surrounding white space.
+
+# assert_header NAME VALUE    exactly one header NAME, and its value is VALUE
 assert_header() {
-	local got
-	if ! got=$(cgi_header "$1"); then
-		_fail "expected header $1: $2, got none"
+	if ! _cgi_hget "$1"; then
+		_fail "expected one header $1: $2, got none"
 		return 1
 	fi
-	if ! grep -qxF -- "$2" <<<"$got"; then
-		_fail "expected header $1: $2, got: $got"
+	if [[ $_cgi_hval != "$2" ]]; then
+		_fail "expected one header $1: $2, got: $_cgi_hval"
 		return 1
 	fi
 }
 
+# assert_std_headers    the headers of every JSON answer (CONTRACT.md): one
+#                       Content-Type application/json, Cache-Control no-store
+#                       and X-Content-Type-Options nosniff
+assert_std_headers() {
+	assert_header Content-Type application/json || return 1
+	assert_header Cache-Control no-store || return 1
+	assert_header X-Content-Type-Options nosniff
+}
+
 # assert_header_contains NAME TEXT    header NAME contains TEXT
 assert_header_contains() {
-	local got
-	if ! got=$(cgi_header "$1"); then
+	if ! _cgi_hget "$1"; then
 		_fail "expected header $1 containing $2, got none"
 		return 1
 	fi
-	if [[ $got != *"$2"* ]]; then
-		_fail "expected header $1 containing $2, got: $got"
+	if [[ $_cgi_hval != *"$2"* ]]; then
+		_fail "expected header $1 containing $2, got: $_cgi_hval"
 		return 1
 	fi
 }
@@ -494,10 +635,11 @@ assert_header_contains() {
 #                                   TOKEN (case-insensitive), e.g. Allow GET
 assert_header_token() {
 	local got t
-	if ! got=$(cgi_header "$1"); then
+	if ! _cgi_hget "$1"; then
 		_fail "expected header $1 with $2, got none"
 		return 1
 	fi
+	got=$_cgi_hval
 	local IFS=,
 	for t in $got; do
 		t=${t#"${t%%[![:space:]]*}"}
@@ -512,12 +654,23 @@ assert_header_token() {
 
 # refute_header NAME    no header NAME
 refute_header() {
-	local got
-	if got=$(cgi_header "$1"); then
-		_fail "expected no header $1, got: $got"
+	if _cgi_hget "$1"; then
+		_fail "expected no header $1, got: $_cgi_hval"
 		return 1
 	fi
 	return 0
+}
+
+# assert_retry_after LO HI    one Retry-After header, an integer in [LO, HI]
+assert_retry_after() {
+	if ! _cgi_hget Retry-After; then
+		_fail "expected a Retry-After header"
+		return 1
+	fi
+	if [[ ! $_cgi_hval =~ ^[0-9]+$ ]] || ((_cgi_hval < $1 || _cgi_hval > $2)); then
+		_fail "expected Retry-After an integer in [$1, $2], got '$_cgi_hval'"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -537,40 +690,134 @@ sql() {
 	psql -X -A -t -q -v ON_ERROR_STOP=1 "${vars[@]}" -d "$DATABASE_URL" <<<"$q"
 }
 
+# insert_user EMAIL NAME HASH [VERIFIED]   inserts a users row with the
+# password hash HASH (a PHC string), verified unless VERIFIED is false or f;
+# prints its id.
+insert_user() {
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
+	     VALUES (:'e', :'n', :'h', :'v'::boolean) RETURNING id" \
+	    e="$1" n="$2" h="$3" v="${4:-true}"
+}
+
+# add_user EMAIL NAME PASSWORD [t|f]   insert_user with an Argon2id hash of
+# PASSWORD made by the argon2 CLI at the service's default cost (m=19456,
+# t=2, p=1) and a random salt, so the programs can check the password; prints
+# the id.
+add_user() {
+	local hash salt
+	printf -v salt '%08x%08x' "$SRANDOM" "$SRANDOM"
+	hash=$(printf '%s' "$3" | argon2 "$salt" -id -t 2 -k 19456 -p 1 -e) || return 1
+	insert_user "$1" "$2" "$hash" "${4:-t}"
+}
+
+# insert_verified EMAIL NAME   a verified account made directly in the
+# database, with a well-formed hash no password matches; prints nothing.
+insert_verified() {
+	# shellcheck disable=SC2016 # a literal PHC string
+	insert_user "$1" "$2" \
+	    '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA' true >/dev/null
+}
+
+# counts prints "users|otp_codes|mail_outbox|mails in the sink" (row counts).
+counts() {
+	local db
+	db=$(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
+	                 (SELECT count(*) FROM mail_outbox)") || return 1
+	_mail_list
+	printf '%s|%s\n' "$db" "${#_mail_list_out[@]}"
+}
+
+# age_mail EMAIL [SECONDS]   moves the outbox rows to EMAIL SECONDS (61) into
+# the past, e.g. past the 60 s mail cooldown.
+age_mail() {
+	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
+	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
+}
+
+# make_token ID   stores a fresh reset token for account ID the way
+# forgot-password does (its SHA-256, valid 15 minutes) without the mail round
+# trip; sets the global token (43 base64url characters).
+make_token() {
+	token=$(openssl rand -base64 32) || return 1
+	token=${token%%=*} token=${token//+/-} token=${token//\//_}
+	sql "INSERT INTO reset_tokens (user_id, token_hash, expires_at)
+	     VALUES (:'id', sha256(convert_to(:'t', 'UTF8')), now() + interval '15 minutes')" \
+	    id="$1" t="$token" >/dev/null
+}
+
+# db_down_url prints a DATABASE_URL nobody listens on; db_down prints the
+# arguments for cgi that point it there, one a line (unquoted $(db_down)):
+#   cgi POST login.cgi "$body" $(db_down)
+db_down_url() {
+	printf 'postgresql://mc_test:wrong@127.0.0.1:%s/medicalcare_test\n' "$(free_port)"
+}
+
+db_down() {
+	printf '%s\n' "DATABASE_URL=$(db_down_url)" DB_CONNECT_TIMEOUT=2
+}
+
 # ---------------------------------------------------------------------------
 # Mail (the sink: $MC_MAIL_SINK/<seq>.eml raw message + <seq>.json envelope)
 
-# mail_files [ADDRESS] prints the .eml paths, oldest first, of every message
-# (to ADDRESS, case-insensitive, when given).
-mail_files() {
+# _mail_list [ADDRESS] sets the array _mail_list_out to the .eml paths, oldest
+# first, of every message (to ADDRESS, case-insensitive, when given). In the
+# shell itself: mail_wait polls it ten times a second.
+_mail_list() {
 	local addr=${1:-} f
+	_mail_list_out=()
 	[[ -n ${MC_MAIL_SINK:-} && -d $MC_MAIL_SINK ]] || return 0
 	for f in "$MC_MAIL_SINK"/[0-9]*.eml; do
 		[[ -f $f ]] || continue
-		if [[ -z $addr ]] || jq -e --arg a "$addr" \
-		    'any(.rcpt_tos[]; ascii_downcase == ($a | ascii_downcase))' "${f%.eml}.json" >/dev/null 2>&1; then
-			printf '%s\n' "$f"
+		if [[ -z $addr ]] || _mail_is_to "${f%.eml}.json" "$addr"; then
+			_mail_list_out+=("$f")
 		fi
 	done
 	return 0
 }
 
+# _mail_is_to ENVELOPE ADDRESS: the sink's JSON envelope lists ADDRESS in
+# rcpt_tos (ASCII case-insensitive, as jq's ascii_downcase). A list of plain
+# strings (no escapes: the sink writes json.dumps) is read here, anything
+# else by jq.
+_mail_is_to() {
+	local meta="" list LC_ALL=C
+	local re='"rcpt_tos": \[("[^"\\]*"(, "[^"\\]*")*)?\]'
+	[[ -r $1 ]] || return 1
+	IFS= read -r -d '' meta <"$1" || true
+	if [[ $meta =~ $re ]]; then
+		# Then no element holds a quote or a backslash.
+		[[ $2 != *[\"\\]* ]] || return 1
+		list=", ${BASH_REMATCH[1],,},"
+		[[ $list == *", \"${2,,}\","* ]]
+		return
+	fi
+	jq -e --arg a "$2" 'any(.rcpt_tos[]; ascii_downcase == ($a | ascii_downcase))' "$1" >/dev/null 2>&1
+}
+
+# mail_files [ADDRESS] prints the .eml paths, oldest first, of every message
+# (to ADDRESS, case-insensitive, when given).
+mail_files() {
+	_mail_list "${1:-}"
+	if ((${#_mail_list_out[@]} > 0)); then
+		printf '%s\n' "${_mail_list_out[@]}"
+	fi
+	return 0
+}
+
 # mail_count [ADDRESS] prints how many messages (to ADDRESS) the sink holds.
 mail_count() {
-	local n
-	n=$(mail_files "${1:-}" | wc -l)
-	printf '%d\n' "$n"
+	_mail_list "${1:-}"
+	printf '%d\n' "${#_mail_list_out[@]}"
 }
 
 # mail_last ADDRESS prints the path of the newest .eml to ADDRESS; fails when none.
 mail_last() {
-	local f
-	f=$(mail_files "$1" | tail -n 1)
-	if [[ -z $f ]]; then
-		echo "mail_last: no mail to $1 (sink: $(mail_count) messages)" >&2
+	_mail_list "$1"
+	if ((${#_mail_list_out[@]} == 0)); then
+		echo "mail_last: no mail to $1 (sink: $(mail_count "") messages)" >&2
 		return 1
 	fi
-	printf '%s\n' "$f"
+	printf '%s\n' "${_mail_list_out[-1]}"
 }
 
 # mail_wait ADDRESS [N] waits up to MC_MAIL_WAIT (5) seconds until at least N
@@ -578,7 +825,8 @@ mail_last() {
 mail_wait() {
 	local addr=$1 want=${2:-1} i n=0
 	for ((i = 0; i <= MC_MAIL_WAIT * 10; i++)); do
-		n=$(mail_count "$addr")
+		_mail_list "$addr"
+		n=${#_mail_list_out[@]}
 		if [[ $n -ge $want ]]; then
 			return 0
 		fi
@@ -641,22 +889,22 @@ mail_header() {
 # mail_otp ADDRESS prints the first standalone 6-digit number in the text of
 # the newest mail to ADDRESS.
 mail_otp() {
-	local f
-	f=$(mail_last "$1") || return 1
-	_mail_py otp "$f" || {
-		echo "mail_otp: no 6-digit code in $f:" >&2
-		_mail_py text "$f" >&2
-		return 1
-	}
+	_mail_find otp "$1" "mail_otp: no 6-digit code"
 }
 
 # mail_reset_token ADDRESS prints the token= value of the reset link in the
 # newest mail to ADDRESS (percent-decoded).
 mail_reset_token() {
+	_mail_find token "$1" "mail_reset_token: no token= link"
+}
+
+# _mail_find MODE ADDRESS WHAT: _mail_py MODE on the newest mail to ADDRESS;
+# when it finds nothing, prints "WHAT in FILE:" and the mail's text on stderr.
+_mail_find() {
 	local f
-	f=$(mail_last "$1") || return 1
-	_mail_py token "$f" || {
-		echo "mail_reset_token: no token= link in $f:" >&2
+	f=$(mail_last "$2") || return 1
+	_mail_py "$1" "$f" || {
+		echo "$3 in $f:" >&2
 		_mail_py text "$f" >&2
 		return 1
 	}
@@ -670,6 +918,32 @@ mail_reject_with() {
 
 mail_accept() {
 	rm -f -- "$MC_MAIL_SINK/.reply"
+}
+
+# ---------------------------------------------------------------------------
+# Sign-up and verification through the programs
+
+# signed_up EMAIL [NAME] [PASSWORD]   a signup (NAME Ada Lovelace, PASSWORD
+# StrongPass123 by default) that must answer 201 and mail a new code; sets the
+# globals code (the mailed OTP) and uid (the account id).
+signed_up() {
+	local email=$1 name=${2:-Ada Lovelace} pw=${3:-StrongPass123} before
+	_mail_list "$email"
+	before=${#_mail_list_out[@]}
+	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password "$pw")" || return 1
+	assert_status 201 || return 1
+	mail_wait "$email" $((before + 1)) || return 1
+	# shellcheck disable=SC2034 # code and uid are for the caller
+	code=$(mail_otp "$email") || return 1
+	# shellcheck disable=SC2034
+	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
+}
+
+# verify EMAIL OTP [VAR=value | -VAR]...   POST verify-otp.cgi {"email","otp"}.
+verify() {
+	local email=$1 otp=$2
+	shift 2
+	cgi POST verify-otp.cgi "$(jobj email "$email" otp "$otp")" "$@"
 }
 
 # ---------------------------------------------------------------------------
@@ -688,4 +962,21 @@ if alg.lower() == "none":
 tok = jwt.encode(claims, key, algorithm=alg)
 print(tok if isinstance(tok, str) else tok.decode())
 ' "$1" "${2:-$MC_TEST_JWT_KEY}" "${3:-HS256}"
+}
+
+# jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default
+# $MC_TEST_JWT_KEY, claims sub, iat and exp required) and prints
+# {"claims":...,"header":...} as compact JSON, keys sorted; fails if PyJWT
+# refuses it.
+jwt_decode() {
+	"$MC_PYTHON" - "$1" "${2:-$MC_TEST_JWT_KEY}" <<-'EOF'
+		import json, sys
+		import jwt
+		tok, key = sys.argv[1], sys.argv[2]
+		header = jwt.get_unverified_header(tok)
+		claims = jwt.decode(tok, key, algorithms=["HS256"],
+		                    options={"require": ["sub", "iat", "exp"]})
+		print(json.dumps({"header": header, "claims": claims}, sort_keys=True,
+		                 separators=(",", ":")))
+	EOF
 }

@@ -25,14 +25,6 @@ NOT_VERIFIED='{"detail":"Email not verified"}'
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
 JWT_RE='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
 
-# add_user EMAIL FULL_NAME HASH VERIFIED(true|false): inserts a users row,
-# prints its id.
-add_user() {
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', :'h', :'v'::boolean) RETURNING id" \
-	    e="$1" n="$2" h="$3" v="$4"
-}
-
 # refute_logged STRING...: none of the strings appears in the last stderr.
 refute_logged() {
 	local s
@@ -45,23 +37,15 @@ refute_logged() {
 	done
 }
 
-# json_str TEXT prints TEXT as a JSON string (quotes and backslashes escaped;
-# the tests pass no control characters).
-json_str() {
-	local t=${1//\\/\\\\}
-	t=${t//\"/\\\"}
-	printf '"%s"' "$t"
-}
-
 # login EMAIL PASSWORD [VAR=value | -VAR]...: POSTs {"email","password"} and
 # checks that neither the password (when distinctive: 10 bytes or more), a
-# stored hash, nor an issued token reached the error log. (Plain bash, no
-# external program: the lockout tests call it often.)
+# stored hash, nor an issued token reached the error log. (No external
+# program for ASCII text, see jobj: the lockout tests call it often.)
 login() {
 	local email=$1 pw=$2 body
 	local -a secrets=()
 	shift 2
-	body="{\"email\":$(json_str "$email"),\"password\":$(json_str "$pw")}"
+	body=$(jobj email "$email" password "$pw")
 	cgi POST login.cgi "$body" "$@"
 	mapfile -t secrets <<<"$HASH_SECRETS"
 	if [[ ${#pw} -ge 10 ]]; then
@@ -71,22 +55,6 @@ login() {
 		secrets+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[1]##*.}")
 	fi
 	refute_logged "${secrets[@]}"
-}
-
-# jwt_decode TOKEN: verifies TOKEN with PyJWT (HS256 only, the test key) and
-# prints {"header":...,"claims":...} as compact sorted JSON; fails if PyJWT
-# refuses it.
-jwt_decode() {
-	"$MC_PYTHON" -c '
-import json, sys
-import jwt
-tok, key = sys.argv[1], sys.argv[2]
-header = jwt.get_unverified_header(tok)
-claims = jwt.decode(tok, key, algorithms=["HS256"],
-                    options={"require": ["sub", "iat", "exp"]})
-print(json.dumps({"header": header, "claims": claims}, sort_keys=True,
-                 separators=(",", ":")))
-' "$1" "$MC_TEST_JWT_KEY"
 }
 
 # failures EMAIL: prints the failures count of EMAIL's login_failures row ("" if none).
@@ -107,16 +75,8 @@ fail_n() {
 # assert_429 : a lockout answer: 429, Retry-After an integer in 1..900, a
 # {"detail": "<text>"} body, no token.
 assert_429() {
-	local ra
 	assert_status 429
-	ra=$(cgi_header Retry-After) || {
-		_fail "429 without Retry-After"
-		return 1
-	}
-	if [[ ! $ra =~ ^[0-9]+$ ]] || ((ra < 1 || ra > 900)); then
-		_fail "Retry-After is not an integer in 1..900: $ra"
-		return 1
-	fi
+	assert_retry_after 1 900
 	assert_jq 'keys == ["detail"] and (.detail | type == "string" and length > 0)'
 	assert_header Content-Type application/json
 }
@@ -138,32 +98,26 @@ lock_now() {
 	        locked_until = now() + interval '900 seconds'" e="$1"
 }
 
-db_down_url() {
-	printf 'postgresql://mc_test:wrong@127.0.0.1:%s/medicalcare_test' "$(free_port)"
-}
-
 # ---------------------------------------------------------------------------
 # Success
 
 @test "login with the right password gives 200 and exactly access_token and token_type bearer" {
-	add_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test StrongPass123
 	assert_status 200
 	local tok
 	tok=$(json_get .access_token)
 	[[ $tok =~ $JWT_RE ]] || _fail "access_token is not a compact JWS: $tok"
 	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 	refute_header WWW-Authenticate
 }
 
 @test "the login token verifies with PyJWT: HS256 header, sub is the id as a string, email, exp = iat + 3600" {
-	add_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
+	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
 	local id before after dec
-	id=$(add_user ann@example.test "Ann Example" "$HASH_STRONG" true)
+	id=$(insert_user ann@example.test "Ann Example" "$HASH_STRONG" true)
 	[[ $id == 2 ]]
 	before=$(date +%s)
 	login ann@example.test StrongPass123
@@ -181,7 +135,7 @@ db_down_url() {
 }
 
 @test "login tokens last JWT_EXPIRE_MINUTES when it is set" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test StrongPass123 JWT_EXPIRE_MINUTES=5
 	assert_status 200
 	local dec
@@ -191,7 +145,7 @@ db_down_url() {
 
 @test "login normalizes the email: upper case and surrounding spaces still log in, token email lower case" {
 	local id dec
-	id=$(add_user ann@example.test "Ann Example" "$HASH_STRONG" true)
+	id=$(insert_user ann@example.test "Ann Example" "$HASH_STRONG" true)
 	login '  ANN@Example.TEST  ' StrongPass123
 	assert_status 200
 	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
@@ -200,7 +154,7 @@ db_down_url() {
 }
 
 @test "login does not apply the strength rules: an old weak password stored as a hash logs in" {
-	add_user old@example.test "Old Timer" "$HASH_WEAK" true >/dev/null
+	insert_user old@example.test "Old Timer" "$HASH_WEAK" true >/dev/null
 	login old@example.test password
 	assert_status 200
 	[[ $(json_get .token_type) == bearer ]]
@@ -209,14 +163,14 @@ db_down_url() {
 }
 
 @test "login with an 8-character password works" {
-	add_user eight@example.test "Eight Chars" "$HASH_EIGHT" true >/dev/null
+	insert_user eight@example.test "Eight Chars" "$HASH_EIGHT" true >/dev/null
 	login eight@example.test Abcdef12
 	assert_status 200
 	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
 }
 
 @test "login accepts a password of exactly 1024 bytes for checking (401 when wrong, not 422)" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test "$(printf 'a%.0s' {1..1024})"
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
@@ -224,7 +178,7 @@ db_down_url() {
 }
 
 @test "login with a 1-character wrong password is checked and gets 401, not 422" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test x
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
@@ -234,7 +188,7 @@ db_down_url() {
 # 401 / 403
 
 @test "login with a wrong password gives 401 Invalid email or password with WWW-Authenticate Bearer and counts a failure" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test WrongPass999
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
@@ -245,7 +199,7 @@ db_down_url() {
 }
 
 @test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test WrongPass999
 	assert_status 401
 	cp -- "$cgi_out_file" "$BATS_TEST_TMPDIR/wrong-password.out"
@@ -260,7 +214,7 @@ db_down_url() {
 }
 
 @test "login of an unverified account with the right password gives 403 Email not verified and no token" {
-	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login new@example.test StrongPass123
 	assert_status 403
 	assert_body --raw "$NOT_VERIFIED"
@@ -268,7 +222,7 @@ db_down_url() {
 }
 
 @test "login of an unverified account with a wrong password gives 401, not 403" {
-	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login new@example.test WrongPass999
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
@@ -296,7 +250,7 @@ db_down_url() {
 # Lockout
 
 @test "4 failures then the right password gives 200 and resets the failure count" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 4
 	[[ $(failures ann@example.test) == 4 ]] || _fail "failures: '$(failures ann@example.test)'"
 	login ann@example.test StrongPass123
@@ -306,7 +260,7 @@ db_down_url() {
 }
 
 @test "the 5th failure still gives 401, then even the right password gets 429 with Retry-After" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5
 	[[ $(sql "SELECT failures = 5 AND locked_until > now() + interval '840 seconds'
 	            AND locked_until <= now() + interval '900 seconds'
@@ -326,7 +280,7 @@ db_down_url() {
 }
 
 @test "the lock also applies to an unknown email and its 429 body is identical to a known email's" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	lock_now ann@example.test
 	login ann@example.test StrongPass123
 	assert_429
@@ -344,7 +298,7 @@ db_down_url() {
 }
 
 @test "failures are counted per normalized email, whatever case and spaces were typed" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ' ANN@example.test' 1
 	fail_n 'Ann@Example.Test ' 1
 	[[ $(sql "SELECT email || '|' || failures FROM login_failures") == 'ann@example.test|2' ]] ||
@@ -352,7 +306,7 @@ db_down_url() {
 }
 
 @test "after the lock ends the right password works again and the failures are gone" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5
 	login ann@example.test StrongPass123
 	assert_429
@@ -365,7 +319,7 @@ db_down_url() {
 }
 
 @test "after the lock ends one more failure starts a new count and does not lock again" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	lock_now ann@example.test
 	sql "UPDATE login_failures SET locked_until = now() - interval '1 second',
 	            window_start = window_start - interval '16 minutes'"
@@ -378,7 +332,7 @@ db_down_url() {
 }
 
 @test "failures older than 15 minutes do not count towards the lock" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 4
 	sql "UPDATE login_failures SET window_start = window_start - interval '16 minutes'"
 	fail_n ann@example.test 1
@@ -393,7 +347,7 @@ db_down_url() {
 # Validation and request basics
 
 @test "login with a 1025-byte password gives 422 on password and counts nothing" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test "$(printf 'a%.0s' {1..1025})"
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at most 1024 characters","type":"string_too_long"}]}'
@@ -401,7 +355,7 @@ db_down_url() {
 }
 
 @test "login with an empty password gives 422 on password and counts nothing" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test ''
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at least 1 character","type":"string_too_short"}]}'
@@ -431,7 +385,7 @@ db_down_url() {
 }
 
 @test "login with a password that is not a string gives 422 string_type" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":123456789}'
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","password"],"msg":"Input should be a valid string","type":"string_type"}]}'
@@ -439,7 +393,7 @@ db_down_url() {
 }
 
 @test "login ignores unknown fields" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123","remember_me":true}'
 	assert_status 200
 }
@@ -458,7 +412,7 @@ db_down_url() {
 }
 
 @test "login with a Content-Type other than application/json gives 415; charset parameter is fine" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local body='{"email":"ann@example.test","password":"StrongPass123"}'
 	cgi POST login.cgi "$body" CONTENT_TYPE=text/plain
 	assert_status 415
@@ -472,7 +426,7 @@ db_down_url() {
 }
 
 @test "login with a body over 64 KiB gives 413 and counts nothing" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":"x"}' CONTENT_LENGTH=70000
 	assert_status 413
 	assert_jq 'keys == ["detail"] and (.detail | type == "string")'
@@ -506,7 +460,7 @@ db_down_url() {
 }
 
 @test "login with the database unreachable gives 503 Service temporarily unavailable" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
 	assert_status 503
 	assert_body --raw "$UNAVAILABLE"
@@ -515,7 +469,7 @@ db_down_url() {
 }
 
 @test "login with the database server stopped gives 503, and works once it is back" {
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	pg_down
 	login ann@example.test StrongPass123 DB_CONNECT_TIMEOUT=2
 	pg_up
@@ -531,8 +485,8 @@ db_down_url() {
 @test "login never writes the password, the stored hash or the token to the error log" {
 	local all=$BATS_TEST_TMPDIR/stderr.all tok
 	: >"$all"
-	add_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	add_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login ann@example.test StrongPass123
 	assert_status 200
 	tok=$(json_get .access_token)

@@ -8,16 +8,6 @@ load helpers
 
 SUMMARY_RE='^sent [0-9]+, retried [0-9]+, failed [0-9]+, expired [0-9]+$'
 
-# add_user EMAIL NAME PASSWORD [t|f]: inserts an account directly (an Argon2id
-# hash from the argon2 CLI at the service's default cost), verified unless f;
-# prints its id.
-add_user() {
-	local email=$1 name=$2 pw=$3 verified=${4:-t} hash
-	hash=$(printf '%s' "$pw" | argon2 "$(openssl rand -hex 8)" -id -t 2 -k 19456 -p 1 -e) || return 1
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', :'h', :'v') RETURNING id" e="$email" n="$name" h="$hash" v="$verified"
-}
-
 # signup EMAIL [VAR=value]...: signs EMAIL up with StrongPass123; expects 201.
 signup() {
 	local email=$1
@@ -30,41 +20,6 @@ signup() {
 # smtp_down: prints SMTP_PORT=<a port nobody listens on>, for a cgi call.
 smtp_down() {
 	printf 'SMTP_PORT=%s\n' "$(free_port)"
-}
-
-# run_outbox [ARG]... [VAR=value]...: runs $BIN_DIR/medicalcare-outbox as cron
-# would (env -i, PATH, MEDICALCARE_ENV_FILE and the sanitizer options; a
-# VAR=value adds or overrides). Sets outbox_out, outbox_err, outbox_rc. Fails
-# on a timeout, a signal or a sanitizer report, not on a non-zero exit.
-run_outbox() {
-	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=()
-	local name arg out err
-	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		if [[ -n ${!name+set} ]]; then
-			envargs+=("$name=${!name}")
-		fi
-	done
-	for arg in "$@"; do
-		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
-			envargs+=("$arg")
-		else
-			args+=("$arg")
-		fi
-	done
-	out=$(mktemp "$BATS_TEST_TMPDIR/outbox.XXXXXX.out")
-	err=${out%.out}.err
-	outbox_rc=0
-	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
-	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
-	outbox_out=$(cat -- "$out")
-	outbox_err=$(cat -- "$err")
-	if [[ $outbox_rc -eq 124 || $outbox_rc -gt 128 ]] ||
-	    grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' -- "$err"; then
-		printf 'medicalcare-outbox: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$outbox_rc" "$outbox_out" "$outbox_err" >&2
-		return 1
-	fi
 }
 
 # assert_outbox_ok SUMMARY: the last run exited 0 and printed exactly SUMMARY.
@@ -167,9 +122,7 @@ make_due() {
 @test "with the SMTP server down a reset still succeeds and the password-changed mail waits in the outbox" {
 	local token
 	add_user ann@example.test "Ann Smith" StrongPass123 t
-	token=$(openssl rand 32 | basenc --base64url | tr -d '=')
-	sql "INSERT INTO reset_tokens (user_id, token_hash, expires_at)
-	     VALUES (1, sha256(convert_to(:'t', 'UTF8')), now() + interval '15 minutes')" t="$token"
+	make_token 1
 	cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}" \
 	    "$(smtp_down)"
 	assert_status 200

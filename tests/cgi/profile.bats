@@ -23,14 +23,6 @@ NOT_AUTHENTICATED='{"detail":"Not authenticated"}'
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
 ANN_PROFILE='{"id":2,"full_name":"Ann Example","email":"ann@example.test","is_verified":true}'
 
-# add_user EMAIL FULL_NAME [VERIFIED]: inserts a users row with password
-# StrongPass123, prints its id.
-add_user() {
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', :'h', :'v'::boolean) RETURNING id" \
-	    e="$1" n="$2" h="$HASH_STRONG" v="${3:-true}"
-}
-
 # The usual two accounts: bob (id 1) and ann (id 2), both verified.
 two_users() {
 	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
@@ -91,9 +83,7 @@ assert_invalid_token() {
 	assert_status 401
 	assert_body --raw "$INVALID_TOKEN"
 	assert_header WWW-Authenticate Bearer
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 }
 
 # A 401 for a request without bearer credentials.
@@ -114,10 +104,6 @@ refute_access_control() {
 	fi
 }
 
-db_down_url() {
-	printf 'postgresql://mc_test:wrong@127.0.0.1:%s/medicalcare_test' "$(free_port)"
-}
-
 # ---------------------------------------------------------------------------
 # Success
 
@@ -129,9 +115,7 @@ db_down_url() {
 	assert_status 200
 	assert_body --raw "$ANN_PROFILE"
 	assert_jq '.id | type == "number"'
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 	refute_header WWW-Authenticate
 	[[ $cgi_stderr != *"$tok"* && $cgi_stderr != *"${tok##*.}"* ]] || _fail "the token reached the log"
 }

@@ -13,76 +13,6 @@ LIMIT_BODY='{"detail":"Too many verification emails requested. Please try again 
 BAD_OTP_BODY='{"detail":"Invalid or expired OTP"}'
 EMAIL_PREFIX='value is not a valid email address: '
 
-# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings.
-jobj() {
-	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
-	    --args "$@"
-}
-
-# signed_up EMAIL [NAME]: a signup that must succeed and mail a code; sets
-# code (the mailed OTP) and uid (the account id).
-signed_up() {
-	local email=$1 name=${2:-Ada Lovelace} before
-	before=$(mail_count "$email")
-	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password StrongPass123)"
-	assert_status 201
-	mail_wait "$email" $((before + 1))
-	code=$(mail_otp "$email")
-	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
-}
-
-# verify EMAIL OTP [VAR=value]...
-verify() {
-	local email=$1 otp=$2
-	shift 2
-	cgi POST verify-otp.cgi "$(jobj email "$email" otp "$otp")" "$@"
-}
-
-# age_mail EMAIL [SECONDS]: moves the address's outbox rows SECONDS (61) into the past.
-age_mail() {
-	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
-	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
-}
-
-# ferr FIELD MSG TYPE prints one FastAPI error entry; err422 ENTRY... the body.
-ferr() {
-	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
-}
-err422() {
-	local IFS=,
-	printf '{"detail":[%s]}' "$*"
-}
-
-# hdr NAME prints the values of header NAME (case-insensitive), one a line.
-hdr() {
-	local line name v want=${1,,}
-	while IFS= read -r line; do
-		[[ $line == *:* ]] || continue
-		name=${line%%:*}
-		[[ ${name,,} == "$want" ]] || continue
-		v=${line#*:}
-		v=${v#"${v%%[![:space:]]*}"}
-		v=${v%"${v##*[![:space:]]}"}
-		printf '%s\n' "$v"
-	done <<<"$cgi_headers"
-}
-
-# assert_hdr NAME VALUE: exactly one header NAME, with exactly VALUE.
-assert_hdr() {
-	local got
-	got=$(hdr "$1")
-	if [[ $got != "$2" ]]; then
-		_fail "expected one header $1: $2, got: ${got:-none}"
-		return 1
-	fi
-}
-
-assert_std_headers() {
-	assert_hdr Content-Type application/json
-	assert_hdr Cache-Control no-store
-	assert_hdr X-Content-Type-Options nosniff
-}
-
 # resend EMAIL [VAR=value]...
 resend() {
 	local email=$1
@@ -90,44 +20,9 @@ resend() {
 	cgi POST resend-otp.cgi "$(jobj email "$email")" "$@"
 }
 
-# assert_retry_after LO HI: one Retry-After header, an integer in [LO, HI].
-assert_retry_after() {
-	local v
-	v=$(hdr Retry-After)
-	[[ -n $v ]] || {
-		_fail "expected a Retry-After header"
-		return 1
-	}
-	if [[ ! $v =~ ^[0-9]+$ ]] || ((v < $1 || v > $2)); then
-		_fail "expected Retry-After an integer in [$1, $2], got '$v'"
-		return 1
-	fi
-}
-
-# counts prints "users|otp_codes|mail_outbox|mails in the sink".
-counts() {
-	printf '%s|%s\n' "$(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
-	                                 (SELECT count(*) FROM mail_outbox)")" "$(mail_count)"
-}
-
 # otp_state prints every column of the code rows.
 otp_state() {
 	sql "SELECT user_id, encode(code_hash, 'hex'), expires_at, attempts, created_at FROM otp_codes ORDER BY user_id"
-}
-
-# insert_verified EMAIL NAME: a verified account made directly in the database.
-insert_verified() {
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', '\$argon2id\$v=19\$m=19456,t=2,p=1\$c2FsdHNhbHRzYWx0\$aGFzaGhhc2hoYXNoaGFzaA', true)" \
-	    e="$1" n="$2" >/dev/null
-}
-
-# db_down: the arguments for cgi that point it at a database nobody listens on.
-db_down() {
-	local port
-	port=$(free_port)
-	printf '%s\n' "DATABASE_URL=postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
-	    DB_CONNECT_TIMEOUT=2
 }
 
 # ---------------------------------------------------------------------------

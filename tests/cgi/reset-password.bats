@@ -9,16 +9,6 @@ OK_BODY='{"message":"Password reset successfully. Please log in again."}'
 BAD_TOKEN_BODY='{"detail":"Invalid or expired reset token"}'
 GUESSABLE_BODY='{"detail":[{"loc":["body","new_password"],"msg":"Value error, Password is too easy to guess","type":"value_error"}]}'
 
-# add_user EMAIL NAME PASSWORD [t|f]: inserts an account directly (an Argon2id
-# hash from the argon2 CLI at the service's default cost), verified unless f;
-# prints its id.
-add_user() {
-	local email=$1 name=$2 pw=$3 verified=${4:-t} hash
-	hash=$(printf '%s' "$pw" | argon2 "$(openssl rand -hex 8)" -id -t 2 -k 19456 -p 1 -e) || return 1
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', :'h', :'v') RETURNING id" e="$email" n="$name" h="$hash" v="$verified"
-}
-
 # request_token EMAIL: forgot-password for EMAIL, then sets the global token
 # to the token of the reset link mailed to it (the newest mail must be a new one).
 request_token() {
@@ -30,25 +20,15 @@ request_token() {
 	token=$(mail_reset_token "$1") || return 1
 }
 
-# make_token ID: stores a fresh reset token for account ID the way
-# forgot-password does (its SHA-256, valid 15 minutes) without the mail round
-# trip; sets the global token.
-make_token() {
-	token=$(openssl rand 32 | basenc --base64url | tr -d '=') || return 1
-	sql "INSERT INTO reset_tokens (user_id, token_hash, expires_at)
-	     VALUES ($1, sha256(convert_to(:'t', 'UTF8')), now() + interval '15 minutes')" t="$token" >/dev/null
-}
-
 # reset_body TOKEN NEW [CONFIRM]: the JSON body of a reset request.
 reset_body() {
-	jq -cn --arg t "$1" --arg n "$2" --arg c "${3:-$2}" \
-	    '{token: $t, new_password: $n, confirm_password: $c}'
+	jobj token "$1" new_password "$2" confirm_password "${3:-$2}"
 }
 
 # login EMAIL PASSWORD: runs login.cgi; on 200 sets the global jwt.
 login() {
 	jwt=
-	cgi POST login.cgi "$(jq -cn --arg e "$1" --arg p "$2" '{email: $e, password: $p}')" || return 1
+	cgi POST login.cgi "$(jobj email "$1" password "$2")" || return 1
 	if [[ $cgi_status == 200 ]]; then
 		jwt=$(json_get .access_token)
 	fi
@@ -74,9 +54,7 @@ hash_of() {
 	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)"
 	assert_status 200
 	assert_body --raw "$OK_BODY"
-	assert_header Content-Type application/json
-	assert_header Cache-Control no-store
-	assert_header X-Content-Type-Options nosniff
+	assert_std_headers
 	[[ $(hash_of 1) != "$old" ]]
 	[[ $(hash_of 1) == '$argon2id$'* ]]
 	[[ $(sql "SELECT used_at IS NOT NULL FROM reset_tokens") == t ]]
@@ -358,13 +336,11 @@ hash_of() {
 }
 
 @test "reset-password with the database unreachable gives 503 and changes nothing" {
-	local port old
+	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	old=$(hash_of 1)
 	make_token 1
-	port=$(free_port)
-	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)" \
-	    DATABASE_URL="postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" DB_CONNECT_TIMEOUT=2
+	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)" $(db_down)
 	assert_status 503
 	assert_body --raw '{"detail":"Service temporarily unavailable"}'
 	assert_header Cache-Control no-store

@@ -25,100 +25,11 @@ teardown() {
 	fi
 }
 
-# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings.
-jobj() {
-	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
-	    --args "$@"
-}
-
 # signup NAME EMAIL PASSWORD [VAR=value]...
 signup() {
 	local name=$1 email=$2 pw=$3
 	shift 3
 	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password "$pw")" "$@"
-}
-
-# signed_up EMAIL [NAME] [PASSWORD]: a signup that must succeed and mail a
-# code; sets code (the mailed OTP) and uid (the account id).
-signed_up() {
-	local email=$1 name=${2:-Ada Lovelace} pw=${3:-StrongPass123} before
-	before=$(mail_count "$email")
-	signup "$name" "$email" "$pw"
-	assert_status 201
-	mail_wait "$email" $((before + 1))
-	code=$(mail_otp "$email")
-	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
-}
-
-# verify EMAIL OTP
-verify() {
-	cgi POST verify-otp.cgi "$(jobj email "$1" otp "$2")"
-}
-
-# age_mail EMAIL [SECONDS]: moves the address's outbox rows SECONDS (61) into the past.
-age_mail() {
-	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
-	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
-}
-
-# ferr FIELD MSG TYPE prints one FastAPI error entry; err422 ENTRY... the body.
-ferr() {
-	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
-}
-err422() {
-	local IFS=,
-	printf '{"detail":[%s]}' "$*"
-}
-
-# hdr NAME prints the values of header NAME (case-insensitive), one a line,
-# in pure bash (helpers.bash's cgi_header forks twice per header line).
-hdr() {
-	local line name v want=${1,,}
-	while IFS= read -r line; do
-		[[ $line == *:* ]] || continue
-		name=${line%%:*}
-		[[ ${name,,} == "$want" ]] || continue
-		v=${line#*:}
-		v=${v#"${v%%[![:space:]]*}"}
-		v=${v%"${v##*[![:space:]]}"}
-		printf '%s\n' "$v"
-	done <<<"$cgi_headers"
-}
-
-# assert_hdr NAME VALUE: exactly one header NAME, with exactly VALUE.
-assert_hdr() {
-	local got
-	got=$(hdr "$1")
-	if [[ $got != "$2" ]]; then
-		_fail "expected one header $1: $2, got: ${got:-none}"
-		return 1
-	fi
-}
-
-assert_std_headers() {
-	assert_hdr Content-Type application/json
-	assert_hdr Cache-Control no-store
-	assert_hdr X-Content-Type-Options nosniff
-}
-
-# assert_retry_after LO HI: one Retry-After header, an integer in [LO, HI].
-assert_retry_after() {
-	local v
-	v=$(hdr Retry-After)
-	[[ -n $v ]] || {
-		_fail "expected a Retry-After header"
-		return 1
-	}
-	if [[ ! $v =~ ^[0-9]+$ ]] || ((v < $1 || v > $2)); then
-		_fail "expected Retry-After an integer in [$1, $2], got '$v'"
-		return 1
-	fi
-}
-
-# counts prints "users|otp_codes|mail_outbox|mails in the sink".
-counts() {
-	printf '%s|%s\n' "$(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
-	                                 (SELECT count(*) FROM mail_outbox)")" "$(mail_count)"
 }
 
 # account_state EMAIL prints the account and its OTP row, every column that a
@@ -139,21 +50,6 @@ argon2_matches() {
 		h, p = sys.argv[1].encode(), sys.argv[2].encode()
 		sys.exit(0 if lib.argon2id_verify(h, p, ctypes.c_size_t(len(p))) == 0 else 1)
 	EOF
-}
-
-# insert_verified EMAIL NAME: a verified account made directly in the database.
-insert_verified() {
-	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
-	     VALUES (:'e', :'n', '\$argon2id\$v=19\$m=19456,t=2,p=1\$c2FsdHNhbHRzYWx0\$aGFzaGhhc2hoYXNoaGFzaA', true)" \
-	    e="$1" n="$2" >/dev/null
-}
-
-# db_down: the arguments for cgi that point it at a database nobody listens on.
-db_down() {
-	local port
-	port=$(free_port)
-	printf '%s\n' "DATABASE_URL=postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
-	    DB_CONNECT_TIMEOUT=2
 }
 
 # run_with_open_stdin PROGRAM VAR=value...: runs the program as cgi does, but
@@ -432,7 +328,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	signup "Ada King" ada@example.com NewStrongPass123
 	assert_status 429
 	assert_body --raw "$LIMIT_BODY"
-	ra=$(hdr Retry-After)
+	ra=$(cgi_header Retry-After)
 	want=$(sql "SELECT ceil(extract(epoch FROM min(created_at) + interval '1 hour' - now()))::int
 	              FROM mail_outbox")
 	assert_retry_after $((want - 2)) $((want + 1))
@@ -835,7 +731,7 @@ expect_422() {
 @test "signup from an allowed origin carries Access-Control-Allow-Origin and Vary, another origin none" {
 	cgi POST signup.cgi '{}' HTTP_ORIGIN=http://app.example.test
 	assert_status 422
-	assert_hdr Access-Control-Allow-Origin http://app.example.test
+	assert_header Access-Control-Allow-Origin http://app.example.test
 	assert_header_token Vary Origin
 	cgi POST signup.cgi '{}' HTTP_ORIGIN=http://evil.example.test
 	assert_status 422
@@ -846,7 +742,7 @@ expect_422() {
 @test "a CORS preflight for signup from an allowed origin gets 204 with the POST method and the headers" {
 	cgi OPTIONS signup.cgi HTTP_ORIGIN=http://localhost:3000 HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
 	assert_status 204
-	assert_hdr Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Allow-Origin http://localhost:3000
 	assert_header_token Access-Control-Allow-Methods POST
 	assert_header Access-Control-Allow-Headers "Authorization, Content-Type"
 	assert_header Access-Control-Max-Age 600

@@ -11,37 +11,6 @@ BAD_OTP_BODY='{"detail":"Invalid or expired OTP"}'
 VERIFIED_BODY='{"detail":"Email already verified"}'
 EMAIL_PREFIX='value is not a valid email address: '
 
-# jobj KEY VALUE [KEY VALUE]... prints a compact JSON object of strings.
-jobj() {
-	jq -cn '$ARGS.positional as $a | [range(0; $a | length; 2) | {($a[.]): $a[. + 1]}] | add // {}' \
-	    --args "$@"
-}
-
-# signed_up EMAIL [NAME]: a signup that must succeed and mail a code; sets
-# code (the mailed OTP) and uid (the account id).
-signed_up() {
-	local email=$1 name=${2:-Ada Lovelace} before
-	before=$(mail_count "$email")
-	cgi POST signup.cgi "$(jobj full_name "$name" email "$email" password StrongPass123)"
-	assert_status 201
-	mail_wait "$email" $((before + 1))
-	code=$(mail_otp "$email")
-	uid=$(sql "SELECT id FROM users WHERE email = :'e'" e="$email")
-}
-
-# verify EMAIL OTP [VAR=value]...
-verify() {
-	local email=$1 otp=$2
-	shift 2
-	cgi POST verify-otp.cgi "$(jobj email "$email" otp "$otp")" "$@"
-}
-
-# age_mail EMAIL [SECONDS]: moves the address's outbox rows SECONDS (61) into the past.
-age_mail() {
-	sql "UPDATE mail_outbox SET created_at = created_at - make_interval(secs => :'s')
-	      WHERE recipient = :'e'" e="$1" s="${2:-61}" >/dev/null
-}
-
 # other_code CODE [N] prints a 6-digit code that is not CODE (CODE + N, mod 10^6).
 other_code() {
 	printf '%06d\n' $(((10#$1 + ${2:-1}) % 1000000))
@@ -57,45 +26,6 @@ wrong_tries() {
 	done
 }
 
-# ferr FIELD MSG TYPE prints one FastAPI error entry; err422 ENTRY... the body.
-ferr() {
-	printf '{"loc":["body","%s"],"msg":"%s","type":"%s"}' "$1" "$2" "$3"
-}
-err422() {
-	local IFS=,
-	printf '{"detail":[%s]}' "$*"
-}
-
-# hdr NAME prints the values of header NAME (case-insensitive), one a line.
-hdr() {
-	local line name v want=${1,,}
-	while IFS= read -r line; do
-		[[ $line == *:* ]] || continue
-		name=${line%%:*}
-		[[ ${name,,} == "$want" ]] || continue
-		v=${line#*:}
-		v=${v#"${v%%[![:space:]]*}"}
-		v=${v%"${v##*[![:space:]]}"}
-		printf '%s\n' "$v"
-	done <<<"$cgi_headers"
-}
-
-# assert_hdr NAME VALUE: exactly one header NAME, with exactly VALUE.
-assert_hdr() {
-	local got
-	got=$(hdr "$1")
-	if [[ $got != "$2" ]]; then
-		_fail "expected one header $1: $2, got: ${got:-none}"
-		return 1
-	fi
-}
-
-assert_std_headers() {
-	assert_hdr Content-Type application/json
-	assert_hdr Cache-Control no-store
-	assert_hdr X-Content-Type-Options nosniff
-}
-
 # otp_row prints attempts|code_hash hex|expires_at of the account's code ("" if none).
 otp_row() {
 	sql "SELECT attempts, encode(code_hash, 'hex'), expires_at FROM otp_codes WHERE user_id = :'u'" u="$1"
@@ -104,28 +34,6 @@ otp_row() {
 # is_verified EMAIL prints t or f.
 is_verified() {
 	sql "SELECT is_verified FROM users WHERE email = :'e'" e="$1"
-}
-
-# jwt_decode TOKEN [KEY]: PyJWT verifies TOKEN (HS256 only) and prints
-# {"header": ..., "claims": ...} as compact JSON; fails if it does not verify.
-jwt_decode() {
-	"$MC_PYTHON" - "$1" "${2:-$MC_TEST_JWT_KEY}" <<-'EOF'
-		import json, sys
-		import jwt
-		tok, key = sys.argv[1], sys.argv[2]
-		claims = jwt.decode(tok, key, algorithms=["HS256"],
-		                    options={"require": ["sub", "iat", "exp"]})
-		header = jwt.get_unverified_header(tok)
-		print(json.dumps({"header": header, "claims": claims}, separators=(",", ":")))
-	EOF
-}
-
-# db_down: the arguments for cgi that point it at a database nobody listens on.
-db_down() {
-	local port
-	port=$(free_port)
-	printf '%s\n' "DATABASE_URL=postgresql://mc_test:wrong@127.0.0.1:$port/medicalcare_test" \
-	    DB_CONNECT_TIMEOUT=2
 }
 
 # ---------------------------------------------------------------------------
