@@ -246,9 +246,9 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 	char id_s[24];
 	const char *params[1] = {id_s};
 	PGresult *res = NULL;
-	unsigned char want[TOKEN_DIGEST_LEN];
 	unsigned char got[TOKEN_DIGEST_LEN];
-	char want_hex[2 * TOKEN_DIGEST_LEN + 1];
+	char got_hex[2 * TOKEN_DIGEST_LEN + 1];
+	const char *want_hex;
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int rc;
@@ -279,17 +279,13 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 		ret = ACCT_BAD_OTP;
 		goto out;
 	}
-	snprintf(want_hex, sizeof(want_hex), "%s", PQgetvalue(res, 0, 0));
-	for (size_t i = 0; i < TOKEN_DIGEST_LEN; i++) {
-		unsigned int byte = 0;
-
-		if (sscanf(want_hex + 2 * i, "%2x", &byte) != 1)
-			goto out;
-		want[i] = (unsigned char)byte;
-	}
+	want_hex = PQgetvalue(res, 0, 0);
 	if (token_otp_digest(c->otp_key, u.id, r->otp, got) != 0)
 		goto out;
-	if (!token_digest_equal(want, got)) {
+	token_hex(got, got_hex);
+	/* Both are 64 lower-case hex digits (the column is 32 bytes): compared in constant time. */
+	if (strlen(want_hex) != sizeof(got_hex) - 1 ||
+	    CRYPTO_memcmp(want_hex, got_hex, sizeof(got_hex) - 1) != 0) {
 		rc = db_exec(db, ST_OTP_FAIL, params, 1, NULL);
 		if (rc == DB_OK)
 			rc = db_commit(db);
