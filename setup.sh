@@ -61,6 +61,8 @@ packages=(
 	apache2-bin acl
 	lighttpd
 	chromium fonts-liberation
+	libcrypt-dev
+	pgbouncer wrk valgrind clang libclang-rt-14-dev
 )
 # npm (for Swagger UI): Debian's nodejs + npm, unless a node with npm is
 # already installed (NodeSource's nodejs bundles npm and conflicts with it).

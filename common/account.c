@@ -359,6 +359,36 @@ out:
 	return ret;
 }
 
+/*
+ * After a login matched: replaces a bcrypt hash (an account migrated from the
+ * FastAPI version) or an Argon2id hash below the configured cost with a new
+ * one, inside the open transaction. DB_OK (also when hashing failed: logged,
+ * and the old hash stays) or a db_rc.
+ */
+static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, const char *pw)
+{
+	struct pw_cost cost;
+	char id_s[24];
+	char *phc = NULL;
+	const char *params[3];
+	int rc;
+
+	if (!pw_needs_rehash(u->password_hash, acct_cost(c, &cost)))
+		return DB_OK;
+	if (pw_hash(pw, strlen(pw), &cost, &phc) != 0)
+		return DB_OK;
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u->id);
+	params[0] = id_s;
+	params[1] = u->password_hash;
+	params[2] = phc;
+	rc = db_exec(db, ST_USER_SET_HASH, params, 3, NULL);
+	if (rc == DB_OK)
+		log_info("password hash of user %" PRId64 " upgraded to argon2id", u->id);
+	OPENSSL_cleanse(phc, strlen(phc));
+	free(phc);
+	return rc;
+}
+
 enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_req *r, time_t now,
                            struct acct_out *o)
 {
@@ -409,6 +439,8 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 		goto out;
 	}
 	rc = limit_login_clear(db, r->email);
+	if (rc == DB_OK)
+		rc = acct_rehash(db, c, &u, r->password);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {

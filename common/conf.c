@@ -121,6 +121,15 @@ static const struct conf_setting conf_table[] = {
     STR("SMTP_CA_FILE", smtp_ca_file, NULL),
     INT("SMTP_TIMEOUT", smtp_timeout, 1, 300, 10),
     STR("APP_NAME", app_name, "MedicalCare"),
+    /* Abuse limits per client address, and the audit trail */
+    STR("TRUSTED_PROXIES", trusted_proxies, NULL),
+    INT("CLIENT_LIMIT_WINDOW", client_limit_window, 60, 86400, 900),
+    INT("CLIENT_LIMIT_LOGIN", client_limit_login, 0, 1000000, 30),
+    INT("CLIENT_LIMIT_SIGNUP", client_limit_signup, 0, 1000000, 10),
+    INT("CLIENT_LIMIT_VERIFY_OTP", client_limit_verify_otp, 0, 1000000, 30),
+    INT("CLIENT_LIMIT_RESEND_OTP", client_limit_resend_otp, 0, 1000000, 10),
+    INT("CLIENT_LIMIT_FORGOT_PASSWORD", client_limit_forgot, 0, 1000000, 10),
+    INT("AUDIT_RETENTION_DAYS", audit_retention_days, 1, 36500, 2190),
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
 };

@@ -60,6 +60,17 @@ struct conf {
 	char *smtp_ca_file;   /* SMTP_CA_FILE: extra CA bundle for the SMTP server's certificate */
 	int smtp_timeout;     /* SMTP_TIMEOUT seconds, default 10 */
 
+	/* Per-client-address limits (limit.h): the address is REMOTE_ADDR, or
+	 * the right X-Forwarded-For entry when REMOTE_ADDR is in TRUSTED_PROXIES. */
+	char *trusted_proxies;   /* TRUSTED_PROXIES: comma-separated IPs or CIDRs, NULL = none */
+	int client_limit_window; /* CLIENT_LIMIT_WINDOW seconds, default 900 */
+	int client_limit_login;  /* CLIENT_LIMIT_LOGIN failed logins per window, default 30 */
+	int client_limit_signup; /* CLIENT_LIMIT_SIGNUP sign-ups per window, default 10 */
+	int client_limit_verify_otp; /* CLIENT_LIMIT_VERIFY_OTP failed codes per window, default 30 */
+	int client_limit_resend_otp; /* CLIENT_LIMIT_RESEND_OTP requests per window, default 10 */
+	int client_limit_forgot;  /* CLIENT_LIMIT_FORGOT_PASSWORD requests per window, default 10 */
+	int audit_retention_days; /* AUDIT_RETENTION_DAYS, default 2190 (six years) */
+
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
 

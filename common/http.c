@@ -42,6 +42,7 @@ void http_req_from_env(struct http_req *r)
 	r->acr_method = http_env("HTTP_ACCESS_CONTROL_REQUEST_METHOD");
 	r->remote_addr = http_env("REMOTE_ADDR");
 	r->user_agent = http_env("HTTP_USER_AGENT");
+	r->forwarded_for = http_env("HTTP_X_FORWARDED_FOR");
 	r->path_info = http_env("PATH_INFO");
 }
 
@@ -540,6 +541,8 @@ int http_resp_write(const struct http_resp *resp, FILE *out)
 	if (status == 429)
 		fprintf(out, "Retry-After: %ld\r\n",
 		        resp->retry_after < 1 ? 1L : resp->retry_after);
+	if (status == 503)
+		fprintf(out, "Retry-After: %d\r\n", HTTP_RETRY_UNAVAILABLE);
 	if (resp->headers.len > 0)
 		fwrite(resp->headers.data, 1, resp->headers.len, out);
 	fputs("\r\n", out);

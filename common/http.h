@@ -17,6 +17,7 @@
 #include "validate.h"
 
 #define HTTP_BODY_MAX (64 * 1024)  /* larger bodies get 413 unread */
+#define HTTP_RETRY_UNAVAILABLE 5   /* Retry-After seconds of a 503 */
 #define HTTP_HEADER_VALUE_MAX 8192 /* longer Authorization etc. are treated as absent/invalid */
 
 struct http_req {
@@ -29,6 +30,7 @@ struct http_req {
 	const char *acr_method;     /* HTTP_ACCESS_CONTROL_REQUEST_METHOD */
 	const char *remote_addr;    /* REMOTE_ADDR */
 	const char *user_agent;     /* HTTP_USER_AGENT */
+	const char *forwarded_for;  /* HTTP_X_FORWARDED_FOR */
 	const char *path_info;      /* PATH_INFO */
 	/* Owned: the body read by http_req_read_body(); freed by http_req_release(). */
 	char *body;
@@ -105,7 +107,7 @@ void http_resp_422(struct http_resp *resp, const struct ferrs *errs);
 void http_resp_429(struct http_resp *resp, const char *msg, long retry_after);
 /* 401 {"detail": msg} with WWW-Authenticate: Bearer. */
 void http_resp_401(struct http_resp *resp, const char *msg);
-/* 503 {"detail": "Service temporarily unavailable"}. */
+/* 503 {"detail": "Service temporarily unavailable"} with Retry-After: HTTP_RETRY_UNAVAILABLE. */
 void http_resp_unavailable(struct http_resp *resp);
 /* 500 {"detail": "Internal server error"}; the caller has logged why. */
 void http_resp_internal(struct http_resp *resp);
@@ -126,7 +128,7 @@ int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
 
 /*
  * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
- * Content-Length, WWW-Authenticate (401) or Retry-After (429), the extra
+ * Content-Length, WWW-Authenticate (401) or Retry-After (429, 503), the extra
  * headers, a blank line and the body, CGI style. A 204 has no Content-Type,
  * Content-Length or body; an unset status is written as a 500. 0, or -1 on a
  * write error.

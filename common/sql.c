@@ -49,6 +49,13 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " updated_at = now() WHERE id = $1::bigint RETURNING token_min_iat",
          2, PGRES_TUPLES_OK},
 
+    /* A login replacing a bcrypt or weaker hash with a new one: $1 id, $2 old hash, $3 new.
+	 * Changes nothing when the hash changed meanwhile (a reset won). */
+    [ST_USER_SET_HASH] = {"user_set_hash",
+                          "UPDATE users SET password_hash = $3::text, updated_at = now()"
+                          " WHERE id = $1::bigint AND password_hash = $2::text",
+                          3, PGRES_COMMAND_OK},
+
     /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code. */
     [ST_OTP_UPSERT] =
         {"otp_upsert",

@@ -100,7 +100,7 @@ SANFLAGS=""
 if nm "$MC_LIB" 2>/dev/null | grep -q '__asan_'; then
 	SANFLAGS="-fsanitize=address,undefined"
 fi
-PKGS="libpq json-c libcrypto libcurl libargon2"
+PKGS="libpq json-c libcrypto libcurl libargon2 libxcrypt"
 # shellcheck disable=SC2046,SC2086
 if ! cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror $SANFLAGS -Icommon \
 	$(pkg-config --cflags $PKGS) -o "$TMP/driver" "$TMP/driver.c" "$MC_LIB" \
