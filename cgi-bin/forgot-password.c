@@ -1,7 +1,8 @@
 /*
  * POST /auth/forgot-password {email}
  * 200 {"message": "Password reset link sent to your email"} for a known, an
- * unknown and an unverified address alike; 422; 503, 500.
+ * unknown and an unverified address alike; 429 too many requests from the
+ * client address; 422; 503, 500.
  */
 #include "app.h"
 #include "respond.h"
@@ -11,6 +12,7 @@ static void forgot_handle(struct ctx *ctx)
 	struct email_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
+	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -20,10 +22,11 @@ static void forgot_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_forgot_password(db, ctx->conf, &r, &o);
+	rc = account_forgot_password(db, ctx->conf, &cl, &r, &o);
 	if (rc == ACCT_OK)
 		respond_message(ctx->resp, 200, "Password reset link sent to your email");
 	else

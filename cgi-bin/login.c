@@ -1,7 +1,8 @@
 /*
  * POST /auth/login {email, password}
  * 200 {"access_token", "token_type": "bearer"}; 401 Invalid email or password;
- * 403 Email not verified; 429 locked after 5 failures; 422; 503, 500.
+ * 403 Email not verified; 429 locked after 5 failures, or too many failures
+ * from the client address; 422; 503, 500.
  */
 #include "app.h"
 #include "respond.h"
@@ -11,6 +12,7 @@ static void login_handle(struct ctx *ctx)
 	struct login_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
+	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -20,10 +22,11 @@ static void login_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_login(db, ctx->conf, &r, ctx->now, &o);
+	rc = account_login(db, ctx->conf, &cl, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_token(ctx->resp, o.access_token);
 	else

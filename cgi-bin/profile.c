@@ -10,7 +10,9 @@
 static void profile_handle(struct ctx *ctx)
 {
 	struct acct_out o = {0};
+	struct client cl;
 	const char *token = NULL;
+	const char *why = NULL;
 	int64_t user_id = 0;
 	int64_t iat = 0;
 	enum acct_rc rc;
@@ -20,7 +22,15 @@ static void profile_handle(struct ctx *ctx)
 		http_resp_401(ctx->resp, "Not authenticated");
 		goto out;
 	}
-	rc = account_check_token(ctx->conf, token, ctx->now, &user_id, &iat);
+	client_from_req(&cl, ctx->conf, ctx->req);
+	rc = account_check_token(ctx->conf, token, ctx->now, &user_id, &iat, &why);
+	if (rc == ACCT_BAD_TOKEN) {
+		/* Recorded if the database answers; the 401 stands either way
+		 * (app_db()'s 503 is replaced). */
+		db = app_db(ctx);
+		if (db != NULL)
+			account_token_rejected(db, &cl, 0, why);
+	}
 	if (rc != ACCT_OK) {
 		respond_failure(ctx->resp, rc, &o);
 		goto out;
@@ -28,7 +38,7 @@ static void profile_handle(struct ctx *ctx)
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_profile(db, user_id, iat, &o);
+	rc = account_profile(db, &cl, user_id, iat, &o);
 	if (rc == ACCT_OK)
 		respond_profile(ctx->resp, &o);
 	else

@@ -1,7 +1,8 @@
 /*
  * POST /auth/resend-otp {email}
  * 200 {"message": "If the account exists and is not verified, a new OTP has
- * been sent"} whether or not it does; 429 mail cooldown; 422; 503, 500.
+ * been sent"} whether or not it does; 429 mail cooldown or too many requests
+ * from the client address; 422; 503, 500.
  */
 #include "app.h"
 #include "respond.h"
@@ -11,6 +12,7 @@ static void resend_handle(struct ctx *ctx)
 	struct email_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
+	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -20,10 +22,11 @@ static void resend_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_resend_otp(db, ctx->conf, &r, &o);
+	rc = account_resend_otp(db, ctx->conf, &cl, &r, &o);
 	if (rc == ACCT_OK)
 		respond_message(
 		    ctx->resp, 200,

@@ -1,7 +1,8 @@
 /*
  * POST /auth/signup {full_name, email, password}
  * 201 {"message": "OTP sent to your email for verification"}; 409 a verified
- * account has the address; 429 mail cooldown; 422 field errors; 503, 500.
+ * account has the address; 429 mail cooldown or too many sign-ups from the
+ * client address; 422 field errors; 503, 500.
  */
 #include "app.h"
 #include "respond.h"
@@ -11,6 +12,7 @@ static void signup_handle(struct ctx *ctx)
 	struct signup_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
+	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -20,10 +22,11 @@ static void signup_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_signup(db, ctx->conf, &r, &o);
+	rc = account_signup(db, ctx->conf, &cl, &r, &o);
 	if (rc == ACCT_OK)
 		respond_message(ctx->resp, 201, "OTP sent to your email for verification");
 	else

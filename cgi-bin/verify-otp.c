@@ -2,7 +2,7 @@
  * POST /auth/verify-otp {email, otp}
  * 200 {"access_token", "token_type": "bearer"}; 400 Invalid or expired OTP
  * (wrong, expired, spent or dead code, unknown email); 400 Email already
- * verified; 422; 503, 500.
+ * verified; 429 too many failed codes from the client address; 422; 503, 500.
  */
 #include "app.h"
 #include "respond.h"
@@ -12,6 +12,7 @@ static void verify_handle(struct ctx *ctx)
 	struct verify_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
+	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -21,10 +22,11 @@ static void verify_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_verify_otp(db, ctx->conf, &r, ctx->now, &o);
+	rc = account_verify_otp(db, ctx->conf, &cl, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_token(ctx->resp, o.access_token);
 	else

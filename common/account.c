@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "jwt.h"
 #include "limit.h"
@@ -17,6 +18,11 @@
 #define OTP_MAX_ATTEMPTS 5
 #define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
 #define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
+#define DETAIL_CLIENT_LOGIN \
+	"Too many failed login attempts from this address. Please try again later."
+#define DETAIL_CLIENT_OTP \
+	"Too many failed verification attempts from this address. Please try again later."
+#define DETAIL_CLIENT_REQUESTS "Too many requests from this address. Please try again later."
 
 /* A row of ST_USER_BY_EMAIL; strings owned, freed by user_release(). */
 struct user {
@@ -72,6 +78,86 @@ static int acct_begin_locked(PGconn *db, const char *email)
 	rc = db_exec(db, ST_LOCK_EMAIL, params, 1, NULL);
 	if (rc != DB_OK)
 		db_rollback(db);
+	return rc;
+}
+
+/* The client's address, or NULL when unknown. */
+static const char *acct_addr(const struct client *cl)
+{
+	return cl != NULL && cl->addr[0] != '\0' ? cl->addr : NULL;
+}
+
+/* The 429 detail of a per-address limit. */
+static const char *acct_client_detail(enum limit_scope s)
+{
+	switch (s) {
+	case LIMIT_SCOPE_LOGIN:
+		return DETAIL_CLIENT_LOGIN;
+	case LIMIT_SCOPE_VERIFY_OTP:
+		return DETAIL_CLIENT_OTP;
+	case LIMIT_SCOPE_SIGNUP:
+	case LIMIT_SCOPE_RESEND_OTP:
+	case LIMIT_SCOPE_FORGOT:
+		break;
+	}
+	return DETAIL_CLIENT_REQUESTS;
+}
+
+/*
+ * Outside any transaction: counts one request of scope s from the client if
+ * it fits its address's budget (an event when it took the last one). ACCT_OK
+ * to go on, ACCT_LIMITED (o->retry_after, o->limit_detail), or a fault.
+ */
+static enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct client *cl,
+                                     enum limit_scope s, const char *email, struct acct_out *o)
+{
+	int reached = 0;
+	int rc = limit_client_take(db, c, s, acct_addr(cl), &o->retry_after, &reached);
+
+	if (rc < 0)
+		return acct_fault(rc);
+	if (rc == 1) {
+		log_info("client address over its %s limit", limit_scope_name(s));
+		o->limit_detail = acct_client_detail(s);
+		return ACCT_LIMITED;
+	}
+	if (reached &&
+	    audit_write(db, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s)) != DB_OK)
+		log_error("could not record a client_limited event");
+	return ACCT_OK;
+}
+
+/*
+ * Outside any transaction: ACCT_OK when the client's address may still fail
+ * at scope s, else ACCT_LIMITED (o->retry_after, o->limit_detail) or a fault.
+ */
+static enum acct_rc acct_client_check(PGconn *db, const struct conf *c, const struct client *cl,
+                                      enum limit_scope s, struct acct_out *o)
+{
+	int rc = limit_client_check(db, c, s, acct_addr(cl), &o->retry_after);
+
+	if (rc < 0)
+		return acct_fault(rc);
+	if (rc == 1) {
+		log_info("client address over its %s limit", limit_scope_name(s));
+		o->limit_detail = acct_client_detail(s);
+		return ACCT_LIMITED;
+	}
+	return ACCT_OK;
+}
+
+/*
+ * Inside the open transaction: counts a failure of scope s against the
+ * client's address (an event when it reached the budget). DB_OK or a db_rc.
+ */
+static int acct_client_fail(PGconn *db, const struct conf *c, const struct client *cl,
+                            enum limit_scope s, const char *email)
+{
+	int reached = 0;
+	int rc = limit_client_fail(db, c, s, acct_addr(cl), &reached);
+
+	if (rc == DB_OK && reached)
+		rc = audit_write(db, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s));
 	return rc;
 }
 
@@ -164,8 +250,8 @@ out:
 	return rc;
 }
 
-enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signup_req *r,
-                            struct acct_out *o)
+enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct client *cl,
+                            const struct signup_req *r, struct acct_out *o)
 {
 	struct pw_cost cost;
 	struct user u;
@@ -179,6 +265,10 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signu
 	int rc;
 
 	memset(&u, 0, sizeof(u));
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_SIGNUP, r->email, o);
+	if (ret != ACCT_OK)
+		goto out;
+	ret = ACCT_ERROR;
 	/* The slow hash is made before any lock is held. */
 	if (pw_hash(r->password, strlen(r->password), acct_cost(c, &cost), &hash) != 0)
 		goto out;
@@ -222,6 +312,8 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signu
 	}
 	rc = acct_new_otp(db, c, id, r->email, r->full_name, &mail_id);
 	if (rc == DB_OK)
+		rc = audit_write(db, AUDIT_SIGNUP, id, r->email, cl, found ? "again" : "new");
+	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -239,8 +331,8 @@ out:
 	return ret;
 }
 
-enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct verify_req *r,
-                                time_t now, struct acct_out *o)
+enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct verify_req *r, time_t now, struct acct_out *o)
 {
 	struct user u;
 	char id_s[24];
@@ -254,16 +346,23 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 	int rc;
 
 	memset(&u, 0, sizeof(u));
+	/* A locked-out address does no work at all. */
+	ret = acct_client_check(db, c, cl, LIMIT_SCOPE_VERIFY_OTP, o);
+	if (ret != ACCT_OK)
+		goto out;
+	ret = ACCT_ERROR;
 	rc = acct_begin_locked(db, r->email);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
 		goto out;
 	}
 	found = user_by_email(db, r->email, &u);
-	if (found <= 0) {
-		ret = found < 0 ? acct_fault(found) : ACCT_BAD_OTP;
+	if (found < 0) {
+		ret = acct_fault(found);
 		goto out;
 	}
+	if (found == 0)
+		goto bad_otp;
 	if (u.verified) {
 		ret = ACCT_ALREADY_VERIFIED;
 		goto out;
@@ -275,10 +374,8 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 		goto out;
 	}
 	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0 ||
-	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS) {
-		ret = ACCT_BAD_OTP;
-		goto out;
-	}
+	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS)
+		goto bad_otp;
 	want_hex = PQgetvalue(res, 0, 0);
 	if (token_otp_digest(c->otp_key, u.id, r->otp, got) != 0)
 		goto out;
@@ -287,14 +384,17 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 	if (strlen(want_hex) != sizeof(got_hex) - 1 ||
 	    CRYPTO_memcmp(want_hex, got_hex, sizeof(got_hex) - 1) != 0) {
 		rc = db_exec(db, ST_OTP_FAIL, params, 1, NULL);
-		if (rc == DB_OK)
-			rc = db_commit(db);
-		ret = rc == DB_OK ? ACCT_BAD_OTP : acct_fault(rc);
-		goto out;
+		if (rc != DB_OK) {
+			ret = acct_fault(rc);
+			goto out;
+		}
+		goto bad_otp;
 	}
 	rc = db_exec(db, ST_USER_SET_VERIFIED, params, 1, NULL);
 	if (rc == DB_OK)
 		rc = db_exec(db, ST_OTP_DELETE, params, 1, NULL);
+	if (rc == DB_OK)
+		rc = audit_write(db, AUDIT_OTP_VERIFIED, u.id, r->email, cl, NULL);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
@@ -305,6 +405,13 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct v
 	if (acct_issue_token(c, u.id, r->email, u.token_min_iat, now, &o->access_token) != 0)
 		goto out;
 	ret = ACCT_OK;
+	goto out;
+bad_otp:
+	/* Wrong, expired, spent or dead code, or unknown email: one failure of the address. */
+	rc = acct_client_fail(db, c, cl, LIMIT_SCOPE_VERIFY_OTP, r->email);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	ret = rc == DB_OK ? ACCT_BAD_OTP : acct_fault(rc);
 out:
 	db_rollback(db);
 	PQclear(res);
@@ -312,8 +419,8 @@ out:
 	return ret;
 }
 
-enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct email_req *r,
-                                struct acct_out *o)
+enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct email_req *r, struct acct_out *o)
 {
 	struct user u;
 	int64_t mail_id = 0;
@@ -322,6 +429,10 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct e
 	int rc;
 
 	memset(&u, 0, sizeof(u));
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_RESEND_OTP, r->email, o);
+	if (ret != ACCT_OK)
+		goto out;
+	ret = ACCT_ERROR;
 	rc = acct_begin_locked(db, r->email);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -389,8 +500,8 @@ static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, c
 	return rc;
 }
 
-enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_req *r, time_t now,
-                           struct acct_out *o)
+enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client *cl,
+                           const struct login_req *r, time_t now, struct acct_out *o)
 {
 	struct pw_cost cost;
 	struct user u;
@@ -401,6 +512,11 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 	int rc;
 
 	memset(&u, 0, sizeof(u));
+	/* A locked-out address does no password work at all. */
+	ret = acct_client_check(db, c, cl, LIMIT_SCOPE_LOGIN, o);
+	if (ret != ACCT_OK)
+		goto out;
+	ret = ACCT_ERROR;
 	rc = acct_begin_locked(db, r->email);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -428,6 +544,13 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 	if (!match) {
 		rc = limit_login_failed(db, r->email, &locked);
 		if (rc == DB_OK)
+			rc = audit_write(db, AUDIT_LOGIN_FAILURE, found ? u.id : 0, r->email, cl,
+			                 found ? "wrong password" : "unknown email");
+		if (rc == DB_OK && locked)
+			rc = audit_write(db, AUDIT_LOCKOUT, found ? u.id : 0, r->email, cl, NULL);
+		if (rc == DB_OK)
+			rc = acct_client_fail(db, c, cl, LIMIT_SCOPE_LOGIN, r->email);
+		if (rc == DB_OK)
 			rc = db_commit(db);
 		if (rc != DB_OK) {
 			ret = acct_fault(rc);
@@ -441,6 +564,9 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_
 	rc = limit_login_clear(db, r->email);
 	if (rc == DB_OK)
 		rc = acct_rehash(db, c, &u, r->password);
+	if (rc == DB_OK)
+		rc = audit_write(db, u.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE, u.id,
+		                 r->email, cl, u.verified ? NULL : "not verified");
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
@@ -460,8 +586,8 @@ out:
 	return ret;
 }
 
-enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct email_req *r,
-                                     struct acct_out *o)
+enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct client *cl,
+                                     const struct email_req *r, struct acct_out *o)
 {
 	struct user u;
 	char token[TOKEN_RESET_LEN + 1];
@@ -479,6 +605,10 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 	memset(&u, 0, sizeof(u));
 	memset(token, 0, sizeof(token));
 	memset(link, 0, sizeof(link));
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_FORGOT, r->email, o);
+	if (ret != ACCT_OK)
+		goto out;
+	ret = ACCT_ERROR;
 	rc = acct_begin_locked(db, r->email);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -521,6 +651,8 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 		rc = mail_enqueue(db, c, MAIL_RESET, u.id, &v, &mail_id);
 	}
 	if (rc == DB_OK)
+		rc = audit_write(db, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
+	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -537,8 +669,8 @@ out:
 	return ret;
 }
 
-enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct reset_req *r,
-                                    struct acct_out *o)
+enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct client *cl,
+                                    const struct reset_req *r, struct acct_out *o)
 {
 	struct pw_cost cost;
 	unsigned char digest[TOKEN_DIGEST_LEN];
@@ -602,6 +734,9 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		                  &mail_id);
 	}
 	if (rc == DB_OK)
+		rc = audit_write(db, AUDIT_RESET_COMPLETED, strtoll(id_s, NULL, 10), email, cl,
+		                 NULL);
+	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
 		ret = acct_fault(rc);
@@ -620,14 +755,16 @@ out:
 }
 
 enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
-                                 int64_t *user_id, int64_t *iat)
+                                 int64_t *user_id, int64_t *iat, const char **why)
 {
 	struct jwt_claims cl;
 	enum jwt_err e;
 
+	*why = NULL;
 	e = jwt_verify(token, c->jwt_secret, c->jwt_secret_len, now, &cl);
 	if (e != JWT_OK) {
-		log_info("access token rejected: %s", jwt_strerror(e));
+		*why = jwt_strerror(e);
+		log_info("access token rejected: %s", *why);
 		return e == JWT_INTERNAL ? ACCT_ERROR : ACCT_BAD_TOKEN;
 	}
 	*user_id = cl.sub;
@@ -635,7 +772,14 @@ enum acct_rc account_check_token(const struct conf *c, const char *token, time_t
 	return ACCT_OK;
 }
 
-enum acct_rc account_profile(PGconn *db, int64_t user_id, int64_t iat, struct acct_out *o)
+void account_token_rejected(PGconn *db, const struct client *cl, int64_t user_id, const char *why)
+{
+	if (audit_write(db, AUDIT_TOKEN_REJECTED, user_id, NULL, cl, why) != DB_OK)
+		log_error("could not record a token_rejected event");
+}
+
+enum acct_rc account_profile(PGconn *db, const struct client *cl, int64_t user_id, int64_t iat,
+                             struct acct_out *o)
 {
 	char id_s[24];
 	const char *params[1] = {id_s};
@@ -649,11 +793,13 @@ enum acct_rc account_profile(PGconn *db, int64_t user_id, int64_t iat, struct ac
 		return acct_fault(rc);
 	if (PQntuples(res) == 0) {
 		log_info("access token rejected: account %" PRId64 " is gone", user_id);
+		account_token_rejected(db, cl, 0, "account gone");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
 	if (iat < strtoll(PQgetvalue(res, 0, 4), NULL, 10)) {
 		log_info("access token rejected: revoked by a password reset");
+		account_token_rejected(db, cl, user_id, "token revoked");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}

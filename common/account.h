@@ -8,6 +8,13 @@
  * signups make one account). Mail is queued in the transaction and delivered
  * after the commit (mail.h); a failed delivery stays queued and never fails
  * the request.
+ *
+ * Each takes the request's client (client.h; NULL when there is none, as for
+ * a tool): its address meets the per-address limits (limit.h) before any
+ * work, and it goes into the audit events (audit.h) that each one writes in
+ * its transaction: signup, otp_verified, login_success, login_failure,
+ * lockout, reset_requested, reset_completed, token_rejected, client_limited.
+ * A per-address limit answers ACCT_LIMITED before the per-account rules.
  */
 #ifndef MC_ACCOUNT_H
 #define MC_ACCOUNT_H
@@ -16,6 +23,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "client.h"
 #include "conf.h"
 #include "req.h"
 #include "validate.h"
@@ -23,7 +31,7 @@
 enum acct_rc {
 	ACCT_OK = 0,
 	ACCT_EMAIL_TAKEN,      /* signup: a verified account has the address (409) */
-	ACCT_LIMITED,          /* a mail cap or login lock (429, retry_after) */
+	ACCT_LIMITED,          /* a mail cap, login lock or per-address limit (429, retry_after) */
 	ACCT_BAD_OTP,          /* verify-otp: wrong, expired, spent, dead, unknown email (400) */
 	ACCT_ALREADY_VERIFIED, /* verify-otp (400) */
 	ACCT_BAD_LOGIN,        /* login: unknown email or wrong password (401) */
@@ -50,38 +58,57 @@ struct acct_out {
 void acct_out_release(struct acct_out *o);
 
 /* POST /auth/signup: ACCT_OK, ACCT_EMAIL_TAKEN, ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. */
-enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct signup_req *r,
-                            struct acct_out *o);
+enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct client *cl,
+                            const struct signup_req *r, struct acct_out *o);
 
-/* POST /auth/verify-otp: ACCT_OK (o->access_token), ACCT_BAD_OTP, ACCT_ALREADY_VERIFIED, faults. */
-enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct verify_req *r,
-                                time_t now, struct acct_out *o);
+/*
+ * POST /auth/verify-otp: ACCT_OK (o->access_token), ACCT_BAD_OTP,
+ * ACCT_ALREADY_VERIFIED, ACCT_LIMITED (the address failed too often), faults.
+ */
+enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct verify_req *r, time_t now, struct acct_out *o);
 
 /* POST /auth/resend-otp: ACCT_OK (also for unknown and verified: nothing sent), ACCT_LIMITED, faults. */
-enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct email_req *r,
-                                struct acct_out *o);
+enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct email_req *r, struct acct_out *o);
 
 /* POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN, ACCT_NOT_VERIFIED, ACCT_LIMITED, faults. */
-enum acct_rc account_login(PGconn *db, const struct conf *c, const struct login_req *r, time_t now,
-                           struct acct_out *o);
+enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client *cl,
+                           const struct login_req *r, time_t now, struct acct_out *o);
 
-/* POST /auth/forgot-password: ACCT_OK whatever the address (mail only to accounts), faults. */
-enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct email_req *r,
-                                     struct acct_out *o);
+/*
+ * POST /auth/forgot-password: ACCT_OK whatever the address (mail only to
+ * accounts), ACCT_LIMITED (per-address limit only), faults.
+ */
+enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct client *cl,
+                                     const struct email_req *r, struct acct_out *o);
 
 /* POST /auth/reset-password: ACCT_OK, ACCT_BAD_RESET_TOKEN, ACCT_WEAK_PASSWORD, faults. */
-enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct reset_req *r,
-                                    struct acct_out *o);
+enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct client *cl,
+                                    const struct reset_req *r, struct acct_out *o);
 
 /*
  * Checks an access token (signature, algorithm, expiry) without the database.
- * ACCT_OK with *user_id and *iat, or ACCT_BAD_TOKEN (the reason is logged).
+ * ACCT_OK with *user_id and *iat, or ACCT_BAD_TOKEN with *why (static: "token
+ * expired", ...; also logged), or ACCT_ERROR.
  */
 enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
-                                 int64_t *user_id, int64_t *iat);
+                                 int64_t *user_id, int64_t *iat, const char **why);
 
-/* GET /user/profile for a checked token: ACCT_OK (id, full_name, email, is_verified), ACCT_BAD_TOKEN, faults. */
-enum acct_rc account_profile(PGconn *db, int64_t user_id, int64_t iat, struct acct_out *o);
+/*
+ * Records a token_rejected event (user_id 0 when unknown, why from
+ * account_check_token()) on its own; a failure is only logged, so the 401
+ * stays a 401.
+ */
+void account_token_rejected(PGconn *db, const struct client *cl, int64_t user_id, const char *why);
+
+/*
+ * GET /user/profile for a checked token: ACCT_OK (id, full_name, email,
+ * is_verified), ACCT_BAD_TOKEN (revoked or user gone: a token_rejected event
+ * is recorded), faults.
+ */
+enum acct_rc account_profile(PGconn *db, const struct client *cl, int64_t user_id, int64_t iat,
+                             struct acct_out *o);
 
 /* GET /health: ACCT_OK or ACCT_UNAVAILABLE. */
 enum acct_rc account_ping(PGconn *db);

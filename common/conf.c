@@ -6,6 +6,8 @@
  */
 #include "conf.h"
 
+#include "client.h"
+
 #include <libpq-fe.h>
 
 #include <errno.h>
@@ -716,6 +718,47 @@ oom:
 	return -1;
 }
 
+/*
+ * A PostgreSQL port value, which libpq would refuse only when connecting (a
+ * 503 on every request): NULL or empty, or a comma-separated list (one per
+ * host) of empty entries or integers 1..65535. 0, or -1 with err naming what.
+ */
+static int conf_pg_port(const char *ports, const char *what, char *err, size_t errlen)
+{
+	const char *p = ports;
+
+	while (p != NULL) {
+		size_t n = strcspn(p, ",");
+		long v = 0;
+
+		for (size_t i = 0; i < n && v <= 65535; i++)
+			v = p[i] >= '0' && p[i] <= '9' ? v * 10 + (p[i] - '0') : 65536;
+		if (n > 0 && (v < 1 || v > 65535)) {
+			snprintf(err, errlen, "%s must be an integer between 1 and 65535", what);
+			return -1;
+		}
+		p = p[n] == ',' ? p + n + 1 : NULL;
+	}
+	return 0;
+}
+
+/* A PostgreSQL sslmode value (NULL or empty: libpq's default). 0, or -1 with err. */
+static int conf_pg_sslmode(const char *mode, const char *what, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"disable",   "allow",       "prefer", "require",
+	                                    "verify-ca", "verify-full", NULL};
+
+	if (mode == NULL || *mode == '\0')
+		return 0;
+	for (int k = 0; modes[k] != NULL; k++)
+		if (strcmp(mode, modes[k]) == 0)
+			return 0;
+	snprintf(err, errlen,
+	         "%s must be one of: disable, allow, prefer, require, verify-ca, verify-full",
+	         what);
+	return -1;
+}
+
 /* The rules that tie settings together, and the derived keys. 0, or -1 with err. */
 static int conf_finish(struct conf *c, int security_set, char *err, size_t errlen)
 {
@@ -728,10 +771,14 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 	}
 	if (conf_cors(c, err, errlen) != 0 || conf_mail_dir(c, err, errlen) != 0)
 		return -1;
+	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
+		return -1;
 	if (c->database_url != NULL) {
 		/* libpq's message may quote the URL, password and all: not logged. */
 		char *perr = NULL;
 		PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
+
+		int bad = 0;
 
 		PQfreemem(perr);
 		if (opts == NULL) {
@@ -739,7 +786,20 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 			         "DATABASE_URL is not a valid PostgreSQL connection URL");
 			return -1;
 		}
+		for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
+			if (strcmp(o->keyword, "port") == 0)
+				bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
+			else if (strcmp(o->keyword, "sslmode") == 0)
+				bad =
+				    conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
+		}
 		PQconninfoFree(opts);
+		if (bad)
+			return -1;
+	} else if (c->instance_connection_name == NULL &&
+	           (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
+	            conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0)) {
+		return -1;
 	}
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,

@@ -99,3 +99,129 @@ int limit_login_clear(PGconn *db, const char *email)
 
 	return db_exec(db, ST_LOGIN_CLEAR, params, 1, NULL);
 }
+
+const char *limit_scope_name(enum limit_scope s)
+{
+	switch (s) {
+	case LIMIT_SCOPE_LOGIN:
+		return "login";
+	case LIMIT_SCOPE_SIGNUP:
+		return "signup";
+	case LIMIT_SCOPE_VERIFY_OTP:
+		return "verify_otp";
+	case LIMIT_SCOPE_RESEND_OTP:
+		return "resend_otp";
+	case LIMIT_SCOPE_FORGOT:
+		return "forgot_password";
+	}
+	return "unknown";
+}
+
+/* The scope's budget per window (0: no limit). */
+static int limit_client_max(const struct conf *c, enum limit_scope s)
+{
+	switch (s) {
+	case LIMIT_SCOPE_LOGIN:
+		return c->client_limit_login;
+	case LIMIT_SCOPE_SIGNUP:
+		return c->client_limit_signup;
+	case LIMIT_SCOPE_VERIFY_OTP:
+		return c->client_limit_verify_otp;
+	case LIMIT_SCOPE_RESEND_OTP:
+		return c->client_limit_resend_otp;
+	case LIMIT_SCOPE_FORGOT:
+		return c->client_limit_forgot;
+	}
+	return 0;
+}
+
+/* Fills params[0..3] (scope, address, window, max) for scope s; 0, or 1 when there is no limit. */
+static int limit_client_params(const struct conf *c, enum limit_scope s, const char *addr,
+                               char *window, char *max, size_t len, const char *params[4])
+{
+	int m = limit_client_max(c, s);
+
+	if (addr == NULL || addr[0] == '\0' || m <= 0)
+		return 1;
+	snprintf(window, len, "%d", c->client_limit_window);
+	snprintf(max, len, "%d", m);
+	params[0] = limit_scope_name(s);
+	params[1] = addr;
+	params[2] = window;
+	params[3] = max;
+	return 0;
+}
+
+int limit_client_check(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
+                       long *retry_after)
+{
+	char window[16], max[16];
+	const char *params[4];
+	PGresult *res = NULL;
+	int rc;
+
+	*retry_after = 0;
+	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
+		return 0;
+	rc = db_exec(db, ST_CLIENT_LIMITED, params, 4, &res);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	if (*retry_after < 1)
+		*retry_after = 1;
+	PQclear(res);
+	return 1;
+}
+
+int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
+                      long *retry_after, int *reached)
+{
+	char window[16], max[16];
+	const char *params[4];
+	PGresult *res = NULL;
+	int rc;
+
+	*retry_after = 0;
+	*reached = 0;
+	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
+		return 0;
+	rc = db_exec(db, ST_CLIENT_TAKE, params, 4, &res);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) >= limit_client_max(c, s);
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	/* Refused: how long until the window ends (it may just have). */
+	rc = limit_client_check(db, c, s, addr, retry_after);
+	if (rc < 0)
+		return rc;
+	if (*retry_after < 1)
+		*retry_after = 1;
+	return 1;
+}
+
+int limit_client_fail(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
+                      int *reached)
+{
+	char window[16], max[16];
+	const char *params[4];
+	PGresult *res = NULL;
+	int rc;
+
+	*reached = 0;
+	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
+		return DB_OK;
+	rc = db_exec(db, ST_CLIENT_HIT, params, 3, &res);
+	if (rc != DB_OK)
+		return rc;
+	*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) == limit_client_max(c, s);
+	PQclear(res);
+	return DB_OK;
+}

@@ -181,6 +181,110 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "UPDATE mail_outbox SET status = 'expired', message = NULL, locked_until = NULL"
          " WHERE id = $1::bigint",
          1, PGRES_COMMAND_OK},
+
+    /* Per-client-address limits (limit.h): $1 scope, $2 address, $3 window
+	 * seconds, $4 most hits per window. */
+    /* -> seconds left of the window, a row only while the address is at $4 */
+    [ST_CLIENT_LIMITED] =
+        {"client_limited",
+         "SELECT ceil(extract(epoch FROM window_start + make_interval(secs => $3::int) - now()))::int"
+         " FROM client_limits WHERE scope = $1::text AND address = $2::inet"
+         " AND window_start > now() - make_interval(secs => $3::int) AND hits >= $4::int",
+         4, PGRES_TUPLES_OK},
+    /* Counts one request if it fits, atomically; a refused one changes nothing.
+	 * -> hits, a row only when it fitted */
+    [ST_CLIENT_TAKE] =
+        {"client_take",
+         "INSERT INTO client_limits AS l (scope, address, window_start, hits)"
+         " VALUES ($1::text, $2::inet, now(), 1)"
+         " ON CONFLICT (scope, address) DO UPDATE SET"
+         " hits = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
+         "   THEN 1 ELSE l.hits + 1 END,"
+         " window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
+         "   THEN now() ELSE l.window_start END"
+         " WHERE l.window_start <= now() - make_interval(secs => $3::int) OR l.hits < $4::int"
+         " RETURNING hits",
+         4, PGRES_TUPLES_OK},
+    /* Counts one failure: $1 scope, $2 address, $3 window seconds. -> hits */
+    [ST_CLIENT_HIT] =
+        {"client_hit",
+         "INSERT INTO client_limits AS l (scope, address, window_start, hits)"
+         " VALUES ($1::text, $2::inet, now(), 1)"
+         " ON CONFLICT (scope, address) DO UPDATE SET"
+         " hits = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
+         "   THEN 1 ELSE l.hits + 1 END,"
+         " window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
+         "   THEN now() ELSE l.window_start END"
+         " RETURNING hits",
+         3, PGRES_TUPLES_OK},
+
+    /* An audit event (audit.h): $1 event, $2 user_id, $3 email, $4 client
+	 * address, $5 user agent, $6 detail; all but $1 may be NULL. */
+    [ST_AUDIT_INSERT] = {"audit_insert",
+                         "INSERT INTO audit_events (event, user_id, email, client_address,"
+                         " user_agent, detail) VALUES ($1::text, $2::bigint, $3::text,"
+                         " $4::inet, $5::text, $6::text)",
+                         6, PGRES_COMMAND_OK},
+
+    /* medicalcare-prune: each deletes what is over and answers its row count. */
+    /* Audit events older than $1 days. */
+    [ST_PRUNE_AUDIT] = {"prune_audit",
+                        "DELETE FROM audit_events"
+                        " WHERE created_at < now() - make_interval(days => $1::int)",
+                        1, PGRES_COMMAND_OK},
+    [ST_PRUNE_OTP] = {"prune_otp", "DELETE FROM otp_codes WHERE expires_at <= now()", 0,
+                      PGRES_COMMAND_OK},
+    /* Used or not, a token past its expiry is dead. */
+    [ST_PRUNE_RESET] = {"prune_reset", "DELETE FROM reset_tokens WHERE expires_at <= now()", 0,
+                        PGRES_COMMAND_OK},
+    /* Limit rows whose window of $1 seconds is over. */
+    [ST_PRUNE_CLIENT] = {"prune_client",
+                         "DELETE FROM client_limits"
+                         " WHERE window_start <= now() - make_interval(secs => $1::int)",
+                         1, PGRES_COMMAND_OK},
+    /* Login failures that count no more (ST_LOGIN_FAIL starts afresh): the
+	 * lock is over, or there is none and the window of $1 seconds is over. */
+    [ST_PRUNE_LOGIN] = {"prune_login",
+                        "DELETE FROM login_failures WHERE CASE WHEN locked_until IS NULL"
+                        " THEN window_start <= now() - make_interval(secs => $1::int)"
+                        " ELSE locked_until <= now() END",
+                        1, PGRES_COMMAND_OK},
+    /* Finished mail (its content already wiped) older than $1 hours. */
+    [ST_PRUNE_OUTBOX] = {"prune_outbox",
+                         "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed', 'expired')"
+                         " AND created_at < now() - make_interval(hours => $1::int)",
+                         1, PGRES_COMMAND_OK},
+
+    /* The import of accounts (tools/import-users.c): PostgreSQL parses the
+	 * CSV into a temporary table of text; n is the data row's ordinal. */
+    [ST_IMPORT_CREATE] = {"import_create",
+                          "CREATE TEMP TABLE import_users (n bigserial, email text,"
+                          " full_name text, password_hash text, is_verified text)"
+                          " ON COMMIT DROP",
+                          0, PGRES_COMMAND_OK},
+    /* Run with PQexecParams and fed with PQputCopyData: PGRES_COPY_IN first,
+	 * PGRES_COMMAND_OK at the end. The header must name the four columns. */
+    [ST_IMPORT_COPY] = {"import_copy",
+                        "COPY import_users (email, full_name, password_hash, is_verified)"
+                        " FROM STDIN (FORMAT csv, HEADER match)",
+                        0, PGRES_COMMAND_OK},
+    /* The same before PostgreSQL 15 (no HEADER match): the header is skipped. */
+    [ST_IMPORT_COPY_OLD] = {"import_copy_old",
+                            "COPY import_users (email, full_name, password_hash, is_verified)"
+                            " FROM STDIN (FORMAT csv, HEADER true)",
+                            0, PGRES_COMMAND_OK},
+    /* -> n, email, full_name, password_hash, is_verified (each may be NULL) */
+    [ST_IMPORT_ROWS] = {"import_rows",
+                        "SELECT n, email, full_name, password_hash, is_verified"
+                        " FROM import_users ORDER BY n",
+                        0, PGRES_TUPLES_OK},
+    /* $1 email (normalized), $2 full_name, $3 password_hash, $4 is_verified
+	 * ('t'/'f'). An existing account is never touched. -> id, no row if it exists */
+    [ST_IMPORT_INSERT] = {"import_insert",
+                          "INSERT INTO users (email, full_name, password_hash, is_verified)"
+                          " VALUES ($1::text, $2::text, $3::text, $4::boolean)"
+                          " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
+                          4, PGRES_TUPLES_OK},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

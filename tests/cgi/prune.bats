@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# bin/medicalcare-prune (tools/prune.c): deletes audit events past
+# AUDIT_RETENTION_DAYS, expired codes and reset tokens, limit and login
+# failure rows that count no more, and finished mail older than a day; keeps
+# everything else; prints its counts; exits non-zero on a fault.
+
+load helpers
+
+# run_prune [ARG]... [VAR=value]...: as cron would run it (see run_outbox);
+# sets prune_out, prune_err, prune_rc. Fails on a timeout, a signal or a
+# sanitizer report.
+run_prune() {
+	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
+	local -a args=() wrap=()
+	local name arg dir=${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}
+	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[[ -z ${!name+set} ]] || envargs+=("$name=${!name}")
+	done
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+			envargs+=("$arg")
+		else
+			args+=("$arg")
+		fi
+	done
+	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
+	prune_rc=0
+	timeout -k 5 60 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-prune" "${args[@]}" \
+	    </dev/null >"$dir/prune.out" 2>"$dir/prune.err" 3>&- || prune_rc=$?
+	prune_out=$(cat "$dir/prune.out")
+	prune_err=$(cat "$dir/prune.err")
+	if [[ $prune_rc -eq 124 || $prune_rc -gt 128 ]] || _san_report "$prune_err"; then
+		printf 'medicalcare-prune: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$prune_rc" "$prune_out" "$prune_err" >&2
+		return 1
+	fi
+}
+
+# Rows on both sides of every line, each labelled "old" (to go) or "live" (to stay).
+seed() {
+	insert_verified a@example.test "User A"
+	insert_verified b@example.test "User B"
+	sql "
+	INSERT INTO audit_events (event, created_at, detail) VALUES
+	  ('signup', now() - interval '31 days', 'old'), ('signup', now() - interval '29 days', 'live');
+	INSERT INTO otp_codes (user_id, code_hash, expires_at) VALUES
+	  (1, sha256('a'), now() - interval '1 second'), (2, sha256('b'), now() + interval '5 minutes');
+	INSERT INTO reset_tokens (user_id, token_hash, expires_at, used_at) VALUES
+	  (1, sha256('old unused'), now() - interval '1 minute', NULL),
+	  (1, sha256('old used'), now() - interval '1 minute', now() - interval '2 minutes'),
+	  (1, sha256('live used'), now() + interval '5 minutes', now()),
+	  (2, sha256('live'), now() + interval '5 minutes', NULL);
+	INSERT INTO client_limits (scope, address, window_start, hits) VALUES
+	  ('login', '198.51.100.1', now() - interval '901 seconds', 3),
+	  ('signup', '198.51.100.1', now() - interval '899 seconds', 3);
+	INSERT INTO login_failures (email, failures, window_start, locked_until) VALUES
+	  ('old-window@example.test', 2, now() - interval '901 seconds', NULL),
+	  ('old-lock@example.test', 5, now() - interval '20 minutes', now() - interval '1 second'),
+	  ('live-window@example.test', 2, now() - interval '899 seconds', NULL),
+	  ('live-lock@example.test', 5, now() - interval '20 minutes', now() + interval '1 minute');
+	INSERT INTO mail_outbox (kind, recipient, message, status, created_at) VALUES
+	  ('otp', 'old-sent@example.test', NULL, 'sent', now() - interval '25 hours'),
+	  ('otp', 'old-failed@example.test', NULL, 'failed', now() - interval '25 hours'),
+	  ('reset', 'old-expired@example.test', NULL, 'expired', now() - interval '25 hours'),
+	  ('otp', 'live-sent@example.test', NULL, 'sent', now() - interval '23 hours'),
+	  ('otp', 'live-pending@example.test', '\\x00', 'pending', now() - interval '3 days');
+	" >/dev/null
+}
+
+# survivors prints what is left, one table a line.
+survivors() {
+	sql "SELECT string_agg(detail, ',' ORDER BY id) FROM audit_events;
+	     SELECT string_agg(user_id::text, ',' ORDER BY user_id) FROM otp_codes;
+	     SELECT string_agg(user_id::text || ':' || (used_at IS NOT NULL), ',' ORDER BY id) FROM reset_tokens;
+	     SELECT string_agg(scope, ',' ORDER BY scope) FROM client_limits;
+	     SELECT string_agg(email, ',' ORDER BY email) FROM login_failures;
+	     SELECT string_agg(recipient, ',' ORDER BY id) FROM mail_outbox;"
+}
+
+@test "prune deletes what is over and keeps what is live, printing a count per table" {
+	seed
+	run_prune AUDIT_RETENTION_DAYS=30
+	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
+	[[ $prune_out == $'audit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nmail_outbox 3' ]] ||
+	    _fail "printed: $prune_out"
+	[[ -z $prune_err ]] || _fail "stderr: $prune_err"
+	local want
+	want=$(printf '%s\n' live 2 1:true,2:false signup \
+	    live-lock@example.test,live-window@example.test live-sent@example.test,live-pending@example.test)
+	[[ $(survivors) == "$want" ]] || _fail "left: $(survivors)"
+	# A second run finds nothing more.
+	run_prune AUDIT_RETENTION_DAYS=30
+	[[ $prune_rc == 0 && $prune_out == $'audit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nmail_outbox 0' ]] ||
+	    _fail "second run: $prune_rc $prune_out"
+}
+
+@test "prune keeps audit events for the default six years, and rows a live service made" {
+	sql "INSERT INTO audit_events (event, created_at, detail) VALUES
+	       ('signup', now() - interval '2189 days', 'live'), ('signup', now() - interval '2191 days', 'old')" >/dev/null
+	signed_up ada@example.com
+	cgi POST login.cgi '{"email":"ada@example.com","password":"Wrong12345"}'
+	run_prune
+	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
+	[[ $(sql "SELECT string_agg(coalesce(detail, event), ',' ORDER BY id) FROM audit_events") == live,new,wrong\ password ]]
+	[[ $(sql "SELECT (SELECT count(*) FROM otp_codes), (SELECT count(*) FROM login_failures),
+	                 (SELECT count(*) FROM client_limits), (SELECT count(*) FROM mail_outbox)") == "1|1|2|1" ]]
+}
+
+@test "prune --help prints its usage; a bad argument or an unreachable database exits non-zero" {
+	run_prune --help
+	[[ $prune_rc == 0 && $prune_out == "usage: medicalcare-prune"* && $prune_out == *"* * * "*medicalcare-prune* ]] ||
+	    _fail "--help: $prune_rc $prune_out"
+	run_prune --bogus
+	[[ $prune_rc == 2 && $prune_err == "usage: medicalcare-prune"* ]] || _fail "--bogus: $prune_rc"
+	run_prune DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	[[ $prune_rc == 1 && -z $prune_out && -n $prune_err ]] || _fail "db down: $prune_rc $prune_out"
+	run_prune AUDIT_RETENTION_DAYS=0
+	[[ $prune_rc == 1 && $prune_err == *AUDIT_RETENTION_DAYS* ]] || _fail "bad setting: $prune_rc $prune_err"
+}
