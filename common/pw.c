@@ -7,6 +7,7 @@
 #include "log.h"
 #include "token.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define PW_HASH_LEN 32
 #define PW_PREFIX "$argon2id$"
 #define PW_BCRYPT_LEN 60
+#define PW_BCRYPT_KEY_MAX 72
 
 int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc)
 {
@@ -59,64 +61,148 @@ out:
 	return ret;
 }
 
-/* 1 if the m, t and p of an argon2id PHC string are within the settings' bounds. */
-static int pw_cost_in_bounds(const char *phc)
-{
-	unsigned long m = 0;
-	unsigned long t = 0;
-	unsigned long p = 0;
-	const char *params = strstr(phc, "$m=");
+/* libargon2's base64 alphabet (standard, no padding) and bcrypt's. */
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_bcrypt[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-	if (params == NULL || sscanf(params, "$m=%lu,t=%lu,p=%lu$", &m, &t, &p) != 3)
+/*
+ * A decimal as libargon2 reads it (digits, no sign, no leading zero, no
+ * overflow). The end of the number, or NULL.
+ */
+static const char *pw_decimal(const char *s, unsigned long *v)
+{
+	const char *p = s;
+	unsigned long acc = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		unsigned long d = (unsigned long)(*p - '0');
+
+		if (acc > (ULONG_MAX - d) / 10)
+			return NULL;
+		acc = acc * 10 + d;
+		p++;
+	}
+	if (p == s || (*s == '0' && p != s + 1))
+		return NULL;
+	*v = acc;
+	return p;
+}
+
+/*
+ * Unpadded standard base64 as libargon2 decodes it: a length that is not 1
+ * modulo 4 and zero unused bits in the last character. The end of it (at the
+ * first character outside the alphabet), or NULL; *bytes is the decoded size.
+ */
+static const char *pw_b64(const char *s, size_t *bytes)
+{
+	size_t n = strspn(s, b64_std);
+	size_t rem = n % 4;
+	const char *last;
+	unsigned bits;
+
+	if (rem == 1)
+		return NULL;
+	if (rem != 0) {
+		last = strchr(b64_std, s[n - 1]);
+		bits = (unsigned)(last - b64_std);
+		/* 2 characters carry 1 byte (4 bits spare), 3 carry 2 (2 spare). */
+		if ((bits & (rem == 2 ? 0x0fu : 0x03u)) != 0)
+			return NULL;
+	}
+	*bytes = n / 4 * 3 + (rem == 0 ? 0 : rem - 1);
+	return s + n;
+}
+
+/*
+ * Parses an argon2id PHC string the way libargon2's decoder does
+ * ("$argon2id$" ["v=" version "$"] "m=" m ",t=" t ",p=" p "$" salt "$" hash,
+ * version 16 when absent) and checks what pw_verify() requires beyond that:
+ * version 16 or 19, the cost within the settings' bounds, m >= 8 p, a salt of
+ * at least 8 bytes and a hash of at least 4. 1 and *v, *m, *t filled, or 0.
+ */
+static int pw_argon2id_parse(const char *s, unsigned long *v, unsigned long *m, unsigned long *t)
+{
+	unsigned long p = 0;
+	size_t salt = 0;
+	size_t hash = 0;
+
+	if (strncmp(s, PW_PREFIX, strlen(PW_PREFIX)) != 0)
 		return 0;
-	return m >= 8 && m <= PW_MAX_MEMORY_KIB && t >= 1 && t <= PW_MAX_ITERATIONS && p >= 1 &&
-	       p <= PW_MAX_PARALLELISM;
+	s += strlen(PW_PREFIX);
+	*v = ARGON2_VERSION_10;
+	if (strncmp(s, "v=", 2) == 0) {
+		s = pw_decimal(s + 2, v);
+		if (s == NULL || *s++ != '$')
+			return 0;
+	}
+	if (strncmp(s, "m=", 2) != 0 || (s = pw_decimal(s + 2, m)) == NULL ||
+	    strncmp(s, ",t=", 3) != 0 || (s = pw_decimal(s + 3, t)) == NULL ||
+	    strncmp(s, ",p=", 3) != 0 || (s = pw_decimal(s + 3, &p)) == NULL || *s++ != '$' ||
+	    (s = pw_b64(s, &salt)) == NULL || *s++ != '$' || (s = pw_b64(s, &hash)) == NULL ||
+	    *s != '\0')
+		return 0;
+	return (*v == ARGON2_VERSION_10 || *v == ARGON2_VERSION_13) && p >= 1 &&
+	       p <= PW_MAX_PARALLELISM && *m >= 8 * p && *m <= PW_MAX_MEMORY_KIB && *t >= 1 &&
+	       *t <= PW_MAX_ITERATIONS && salt >= ARGON2_MIN_SALT_LENGTH &&
+	       hash >= ARGON2_MIN_OUTLEN;
 }
 
 /*
  * The cost of a bcrypt hash ("$2a$", "$2b$" or "$2y$", two cost digits, "$",
- * 53 characters of bcrypt's base64), or -1 when s is not one.
+ * 53 characters of bcrypt's base64: 22 of salt, 31 of hash), or -1 when s is
+ * not one. The cost is not checked against the bounds here.
  */
 static int pw_bcrypt_cost(const char *s)
 {
-	static const char alphabet[] =
-	    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	size_t i;
-
 	if (strlen(s) != PW_BCRYPT_LEN || s[0] != '$' || s[1] != '2' ||
 	    (s[2] != 'a' && s[2] != 'b' && s[2] != 'y') || s[3] != '$' || s[4] < '0' ||
-	    s[4] > '9' || s[5] < '0' || s[5] > '9' || s[6] != '$')
+	    s[4] > '9' || s[5] < '0' || s[5] > '9' || s[6] != '$' ||
+	    strspn(s + 7, b64_bcrypt) != PW_BCRYPT_LEN - 7)
 		return -1;
-	for (i = 7; i < PW_BCRYPT_LEN; i++)
-		if (strchr(alphabet, s[i]) == NULL)
-			return -1;
 	return (s[4] - '0') * 10 + (s[5] - '0');
 }
 
-/* pw_verify() for a bcrypt hash (libxcrypt's crypt_rn). */
+enum pw_kind pw_kind(const char *stored)
+{
+	unsigned long v, m, t;
+	int cost;
+
+	if (stored == NULL)
+		return PW_UNUSABLE;
+	cost = pw_bcrypt_cost(stored);
+	if (cost >= PW_BCRYPT_MIN_COST && cost <= PW_BCRYPT_MAX_COST)
+		return PW_BCRYPT;
+	if (pw_argon2id_parse(stored, &v, &m, &t))
+		return PW_ARGON2ID;
+	return PW_UNUSABLE;
+}
+
+/*
+ * pw_verify() for a well-formed bcrypt hash (libxcrypt's crypt_rn). As
+ * bcrypt itself (and passlib, which truncates silently), only the first 72
+ * bytes of the password count; cutting it here also keeps it below
+ * crypt_rn's 512-byte limit.
+ */
 static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 {
 	struct crypt_data *data = NULL;
-	char *phrase = NULL;
+	char phrase[PW_BCRYPT_KEY_MAX + 1];
+	size_t n = pwlen < PW_BCRYPT_KEY_MAX ? pwlen : PW_BCRYPT_KEY_MAX;
 	const char *out;
-	int cost = pw_bcrypt_cost(hash);
 	int ret = -1;
 
-	if (cost < PW_BCRYPT_MIN_COST || cost > PW_BCRYPT_MAX_COST) {
-		log_warn("malformed bcrypt hash: bad syntax, or a cost out of bounds");
+	/* crypt() takes a C string, and passlib and bcrypt refuse a password
+	 * with a NUL byte: such a password never matches. */
+	if (pwlen > 0 && memchr(pw, '\0', pwlen) != NULL)
 		return 0;
-	}
-	/* crypt() takes a C string: a password with a NUL byte cannot match. */
-	if (memchr(pw, '\0', pwlen) != NULL)
-		return 0;
-	phrase = malloc(pwlen + 1);
 	data = calloc(1, sizeof(*data));
-	if (phrase == NULL || data == NULL) {
+	if (data == NULL) {
 		log_error("could not verify password: out of memory");
-		goto out;
+		return -1;
 	}
-	memcpy(phrase, pw, pwlen);
-	phrase[pwlen] = '\0';
+	if (n > 0)
+		memcpy(phrase, pw, n);
+	phrase[n] = '\0';
 	out = crypt_rn(phrase, hash, data, (int)sizeof(*data));
 	if (out == NULL || out[0] == '*') {
 		log_error("could not verify bcrypt password hash");
@@ -124,14 +210,9 @@ static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 	}
 	ret = strlen(out) == PW_BCRYPT_LEN && CRYPTO_memcmp(out, hash, PW_BCRYPT_LEN) == 0;
 out:
-	if (phrase != NULL) {
-		OPENSSL_cleanse(phrase, pwlen + 1);
-		free(phrase);
-	}
-	if (data != NULL) {
-		OPENSSL_cleanse(data, sizeof(*data));
-		free(data);
-	}
+	OPENSSL_cleanse(phrase, sizeof(phrase));
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
 	return ret;
 }
 
@@ -141,17 +222,22 @@ int pw_verify(const char *phc, const char *pw, size_t pwlen)
 
 	if (phc == NULL || (pw == NULL && pwlen > 0) || pwlen > ARGON2_MAX_PWD_LENGTH)
 		return -1;
-	if (strncmp(phc, "$2", 2) == 0)
-		return pw_bcrypt_verify(phc, pw != NULL ? pw : "", pwlen);
-	/* Otherwise only our own scheme: argon2i, argon2d and plain text never match. */
-	if (strncmp(phc, PW_PREFIX, strlen(PW_PREFIX)) != 0) {
-		log_warn("stored password hash is neither argon2id nor bcrypt");
-		return 0;
-	}
-	/* The cost is read from the stored string: refuse one that would make a
-	 * single login allocate or compute far more than any setting allows. */
-	if (!pw_cost_in_bounds(phc)) {
-		log_warn("malformed argon2id hash: no cost, or a cost out of bounds");
+	switch (pw_kind(phc)) {
+	case PW_BCRYPT:
+		return pw_bcrypt_verify(phc, pw, pwlen);
+	case PW_ARGON2ID:
+		break;
+	case PW_UNUSABLE:
+	default:
+		/* Argon2i, argon2d, $2x$, plain text, a bad syntax, or a cost that
+		 * would make one login allocate or compute far more than any
+		 * setting allows (or bcrypt's at most 2^16 rounds). */
+		if (strncmp(phc, PW_PREFIX, strlen(PW_PREFIX)) == 0)
+			log_warn("malformed argon2id hash: bad syntax, or a cost out of bounds");
+		else if (strncmp(phc, "$2", 2) == 0)
+			log_warn("malformed bcrypt hash: bad syntax, or a cost out of bounds");
+		else
+			log_warn("stored password hash is neither argon2id nor bcrypt");
 		return 0;
 	}
 	rc = argon2id_verify(phc, pw, pwlen);
@@ -165,7 +251,7 @@ int pw_verify(const char *phc, const char *pw, size_t pwlen)
 		log_error("could not verify password: %s", argon2_error_message(rc));
 		return -1;
 	default:
-		/* The string itself is bad (syntax, lengths, cost out of range). */
+		/* Anything pw_kind() let through that libargon2 still refuses. */
 		log_warn("malformed argon2id hash: %s", argon2_error_message(rc));
 		return 0;
 	}
@@ -176,16 +262,20 @@ int pw_needs_rehash(const char *phc, const struct pw_cost *cost)
 	unsigned long v = 0;
 	unsigned long m = 0;
 	unsigned long t = 0;
-	unsigned long p = 0;
 
 	if (phc == NULL || cost == NULL)
 		return 0;
-	if (pw_bcrypt_cost(phc) >= 0)
+	switch (pw_kind(phc)) {
+	case PW_BCRYPT:
 		return 1;
-	if (strncmp(phc, PW_PREFIX, strlen(PW_PREFIX)) != 0 ||
-	    sscanf(phc + strlen(PW_PREFIX), "v=%lu$m=%lu,t=%lu,p=%lu$", &v, &m, &t, &p) != 4)
+	case PW_ARGON2ID:
+		if (!pw_argon2id_parse(phc, &v, &m, &t))
+			return 0;
+		return v != ARGON2_VERSION_13 || m < cost->memory_kib || t < cost->iterations;
+	case PW_UNUSABLE:
+	default:
 		return 0;
-	return v != ARGON2_VERSION_13 || m < cost->memory_kib || t < cost->iterations;
+	}
 }
 
 void pw_burn(const char *pw, size_t pwlen, const struct pw_cost *cost)

@@ -6,7 +6,9 @@
  *
  * Accounts migrated from the FastAPI version carry bcrypt hashes ("$2a$",
  * "$2b$", "$2y$", as passlib writes them): they verify too (libxcrypt), and
- * pw_needs_rehash() tells login to replace them with an Argon2id hash.
+ * pw_needs_rehash() tells login to replace them with an Argon2id hash. As
+ * with bcrypt anywhere, only the first 72 bytes of a password count against
+ * a bcrypt hash; the Argon2id hash that replaces it takes the whole password.
  */
 #ifndef MC_PW_H
 #define MC_PW_H
@@ -29,20 +31,40 @@ struct pw_cost {
 	uint32_t parallelism;
 };
 
+/* What a stored hash is, by its syntax alone (no hashing). */
+enum pw_kind {
+	PW_UNUSABLE = 0, /* anything pw_verify() never matches: another scheme (argon2i,
+	                    argon2d, $2x$, plain text), bad syntax, a cost out of bounds */
+	PW_ARGON2ID,     /* "$argon2id$[v=16|19$]m=..,t=..,p=..$<salt>$<hash>", cost in bounds */
+	PW_BCRYPT,       /* "$2a$", "$2b$" or "$2y$", cost 4 to 16, 60 characters */
+};
+
+/*
+ * The kind of a stored hash (NULL is PW_UNUSABLE). Pure and cheap: the
+ * import of accounts checks every hash with it, and pw_verify() runs it
+ * first. An argon2id string is parsed as libargon2 does (base64 without
+ * padding and with zero unused bits, decimals without leading zeros, salt
+ * >= 8 bytes, hash >= 4 bytes, m >= 8 p).
+ */
+enum pw_kind pw_kind(const char *stored);
+
 /* Hashes pw. On success returns 0 and *phc is the PHC string; caller frees. -1 on failure (logged). */
 int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc);
 
 /*
- * 1 if pw matches the stored hash (an argon2id PHC string or a bcrypt hash), 0
- * if not (also for any other scheme, a malformed hash or a cost out of bounds),
- * -1 on failure (logged). The comparison is constant-time.
+ * 1 if pw (pwlen bytes) matches the stored hash (an argon2id PHC string or a
+ * bcrypt hash), 0 if not (also whenever pw_kind() says PW_UNUSABLE: a warning
+ * is logged, never the password; and against bcrypt for a password with a
+ * NUL byte), -1 on failure (out of memory; logged). The comparison is
+ * constant-time.
  */
 int pw_verify(const char *phc, const char *pw, size_t pwlen);
 
 /*
  * 1 if a stored hash that verified should be replaced by pw_hash() at cost:
- * it is bcrypt, or argon2id of another version or with less memory or fewer
- * iterations than cost. 0 otherwise (also for an unknown scheme).
+ * it is bcrypt, or argon2id of version 16 (v= absent or 16) or with less
+ * memory or fewer iterations than cost (parallelism is not compared). 0
+ * otherwise: argon2id at cost or above, NULL, or PW_UNUSABLE.
  */
 int pw_needs_rehash(const char *phc, const struct pw_cost *cost);
 
