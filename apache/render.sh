@@ -318,13 +318,37 @@ static_headers() {
 		    Header always set X-Content-Type-Options "nosniff"
 		    Header always set Referrer-Policy "no-referrer"
 		    Header always set Content-Security-Policy "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-		    Header always set Cache-Control "no-cache"
+		    Header always set Cache-Control "no-cache" "expr=%{REQUEST_STATUS} -lt 400"
 		</IfModule>
 	EOF
 }
 
 indent() {
 	sed 's/^\(.\)/    \1/'
+}
+
+# The statuses Apache may answer by itself (no route, a refused file, a bad
+# request line or header, a body that stops coming, a program that crashed),
+# with the body the programs would give: {"detail": ...}, application/json.
+json_errors() {
+	local codes=() c
+	local -A msg=(
+		[400]="Bad Request" [403]="Forbidden" [404]="Not Found"
+		[405]="Method Not Allowed" [408]="Request Timeout" [411]="Length Required"
+		[413]="Request body too large" [414]="URI Too Long" [500]="Internal server error"
+		[501]="Not Implemented" [503]="Service temporarily unavailable"
+	)
+	echo "# Apache's own errors as JSON {\"detail\": ...}, as the programs answer."
+	for c in 400 403 404 405 408 411 413 414 500 501 503; do
+		printf "ErrorDocument %s '{\"detail\":\"%s\"}'\n" "$c" "${msg[$c]}"
+		codes+=("'$c'")
+	done
+	local IFS=,
+	echo "<IfModule mod_headers.c>"
+	printf '    Header always set Content-Type "application/json" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
+	printf '    Header always set Cache-Control "no-store" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
+	printf '    Header always set X-Content-Type-Options "nosniff" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
+	echo "</IfModule>"
 }
 
 # Routing in server or virtual-host context (vhost, local).
@@ -353,6 +377,8 @@ routes_server() {
 	echo "# Anything else: 404. Nothing else of the project is served."
 	echo 'RewriteRule "^" "-" [R=404]'
 	echo
+	json_errors
+	echo
 	echo '<Directory "@ROOT@">'
 	echo '    Require all denied'
 	echo '    Options None'
@@ -369,6 +395,11 @@ routes_server() {
 			echo '    Options +ExecCGI'
 			echo '    # Apache hands Authorization to CGI programs only when told (2.4.13+).'
 			echo '    CGIPassAuth On'
+			echo "    # The whole answer is read before it is sent (mod_buffer), so that it"
+			echo "    # always goes out with a Content-Length: Apache 2.4 otherwise chunks an"
+			echo "    # answer whose program had not exited yet when it was read, and the"
+			echo "    # framing would tell a slow path (mail sent) from a fast one."
+			echo '    SetOutputFilter BUFFER'
 			echo '    SetEnv MEDICALCARE_ENV_FILE "@ENV_FILE@"'
 			pass_env_line | indent
 			printf '    <FilesMatch "^(%s)$">\n' "${dir_files[$d]}"
@@ -435,10 +466,16 @@ routes_htaccess() {
 	printf '<FilesMatch "^(?!(%s)$)(\\.|.*\\.(c|h|o|a|in|sh|bash|bats|py|sql|md|txt|json|lock|conf|log|eml|pem|key|bak|orig|swp)$|.*~$|(Makefile|Dockerfile)$)">\n' "$route_names"
 	echo "    Require all denied"
 	echo "</FilesMatch>"
-	echo "# The programs (only these run)."
+	echo "# The programs (only these run). Their whole answer is read before it is"
+	echo "# sent (mod_buffer), so that it always has a Content-Length (see vhost)."
 	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
 	echo "    SetHandler cgi-script"
+	echo "    <IfModule mod_buffer.c>"
+	echo "        SetOutputFilter BUFFER"
+	echo "    </IfModule>"
 	echo "</FilesMatch>"
+	echo
+	json_errors
 	if [[ -n $static_files ]]; then
 		echo "# The docs page and what it loads."
 		printf '<FilesMatch "^(%s)$">\n' "$static_files"

@@ -66,7 +66,7 @@ static json_object *app_post_body(const struct http_req *req, struct http_resp *
 {
 	json_object *obj = NULL;
 
-	if (http_req_content_length(req) > HTTP_BODY_MAX) {
+	if (http_req_content_length(req) > HTTP_BODY_MAX || req->body_too_large) {
 		http_resp_detail(resp, 413, "Request body too large");
 		return NULL;
 	}
@@ -113,7 +113,10 @@ void app_serve(const struct endpoint *ep, const struct conf *conf, const struct 
 		app_options(ep, req, resp, cors_ok);
 		return;
 	}
-	if (!app_method_is(req, ep->method)) {
+	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
+	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
+		resp->head = 1;
+	} else if (!app_method_is(req, ep->method)) {
 		http_resp_detail(resp, 405, "Method Not Allowed");
 		app_allow(ep, resp);
 		return;
@@ -153,15 +156,26 @@ int app_main(const struct endpoint *ep)
 
 	http_req_from_env(&req);
 	len = http_req_content_length(&req);
-	/* Only a body that will be parsed is read: a 413 is answered unread. */
+	/*
+	 * Only a body that will be parsed is read: a 413 is answered unread. One
+	 * without a length (chunked) is read up to HTTP_BODY_MAX, then refused.
+	 */
 	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(&req, "POST") &&
-	    http_req_is_json(&req) && len >= 0 && len <= HTTP_BODY_MAX)
+	    http_req_is_json(&req) &&
+	    (req.content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
 		(void)http_req_read_body(&req, stdin); /* a short body sets body_incomplete: 400 */
 
 	http_resp_init(&resp);
 	app_serve(ep, cp, &req, &resp);
 	if (http_resp_write(&resp, stdout) != 0)
 		log_warn("could not write the response");
+	/*
+	 * The end of the answer, at once rather than at exit: a web server that
+	 * reads the answer before the program's exit cleanup is over would
+	 * otherwise see no end yet and send it chunked (see apache/render.sh).
+	 */
+	if (fclose(stdout) != 0)
+		log_warn("could not close the response");
 
 	http_resp_release(&resp);
 	http_req_release(&req);

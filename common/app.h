@@ -10,8 +10,10 @@
  *                                 Authorization, Content-Type, Max-Age: 600)
  *                                 when the origin is allowed and
  *                                 Access-Control-Request-Method is present
+ *   HEAD on a GET endpoint     -> served as GET, without the body (resp->head)
  *   method not ep->method      -> 405 with Allow: "<method>, OPTIONS"
- *   POST: CONTENT_LENGTH > 64 KiB -> 413 (body not read)
+ *   POST: CONTENT_LENGTH > 64 KiB -> 413 (body not read); a body without
+ *         CONTENT_LENGTH (chunked) over 64 KiB -> 413 (read no further)
  *   POST: not application/json -> 415
  *   POST: body short, not JSON, not an object -> 400 "Invalid JSON body"
  *   the handler                -> 422 and the endpoint's own rules

@@ -68,6 +68,51 @@ long long http_req_content_length(const struct http_req *r)
 	return overflow ? LLONG_MAX : v;
 }
 
+/*
+ * A body without CONTENT_LENGTH: up to the end of in, at most HTTP_BODY_MAX
+ * bytes (one more is read to tell). 0, or -1 with body_too_large or
+ * body_incomplete (a read error, out of memory) set.
+ */
+static int http_req_read_to_eof(struct http_req *r, FILE *in)
+{
+	char *body = malloc(HTTP_BODY_MAX + 2);
+	size_t got = 0;
+
+	if (body == NULL) {
+		log_error("out of memory reading the request body");
+		goto fail;
+	}
+	while (got < HTTP_BODY_MAX + 1) {
+		size_t n;
+
+		errno = 0;
+		n = fread(body + got, 1, HTTP_BODY_MAX + 1 - got, in);
+		got += n;
+		if (n > 0)
+			continue;
+		if (ferror(in) && errno == EINTR) {
+			clearerr(in);
+			continue;
+		}
+		if (ferror(in))
+			goto fail;
+		break; /* end of file */
+	}
+	if (got > HTTP_BODY_MAX) {
+		free(body);
+		r->body_too_large = 1;
+		return -1;
+	}
+	body[got] = '\0';
+	r->body = body;
+	r->body_len = got;
+	return 0;
+fail:
+	free(body);
+	r->body_incomplete = 1;
+	return -1;
+}
+
 int http_req_read_body(struct http_req *r, FILE *in)
 {
 	long long len = http_req_content_length(r);
@@ -76,6 +121,9 @@ int http_req_read_body(struct http_req *r, FILE *in)
 
 	http_req_release(r);
 	r->body_incomplete = 0;
+	r->body_too_large = 0;
+	if (r->content_length == NULL)
+		return http_req_read_to_eof(r, in);
 	if (len < 0)
 		len = 0;
 	if (len > HTTP_BODY_MAX)
@@ -162,6 +210,7 @@ void http_resp_init(struct http_resp *resp)
 	resp->body_len = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
+	resp->head = 0;
 }
 
 void http_resp_release(struct http_resp *resp)
@@ -546,7 +595,7 @@ int http_resp_write(const struct http_resp *resp, FILE *out)
 	if (resp->headers.len > 0)
 		fwrite(resp->headers.data, 1, resp->headers.len, out);
 	fputs("\r\n", out);
-	if (len > 0)
+	if (len > 0 && !resp->head)
 		fwrite(body, 1, len, out);
 	if (fflush(out) != 0 || ferror(out))
 		return -1;

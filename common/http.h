@@ -36,6 +36,7 @@ struct http_req {
 	char *body;
 	size_t body_len;
 	int body_incomplete; /* set when stdin ended before CONTENT_LENGTH bytes */
+	int body_too_large;  /* set when a body without CONTENT_LENGTH ran past HTTP_BODY_MAX */
 };
 
 /*
@@ -46,12 +47,16 @@ struct http_req {
  */
 void http_req_from_env(struct http_req *r);
 /*
- * Reads exactly CONTENT_LENGTH bytes (0 when absent or malformed) from in into
- * r->body, NUL-terminated (not counted in body_len), replacing any earlier body.
+ * Reads exactly CONTENT_LENGTH bytes (0 when malformed) from in into r->body,
+ * NUL-terminated (not counted in body_len), replacing any earlier body.
  * 0 on success; -1 if the stream ended early or failed, or the length is over
  * HTTP_BODY_MAX (nothing is read then): body_incomplete is set, body is NULL,
  * and the request is a 400. The caller has normally refused a length over
  * HTTP_BODY_MAX already (413).
+ * When CONTENT_LENGTH is absent (a chunked request: Apache's mod_cgi passes
+ * its body without a length and closes stdin after it), everything up to the
+ * end of the stream, at most HTTP_BODY_MAX bytes: if there is more,
+ * body_too_large is set (a 413), body is NULL, -1, and nothing more is read.
  */
 int http_req_read_body(struct http_req *r, FILE *in);
 /* Frees the body and empties it; the borrowed fields stay. */
@@ -84,6 +89,7 @@ struct http_resp {
 	size_t body_len;
 	char *content_type; /* owned; NULL means application/json (set by http_resp_raw()) */
 	long retry_after;   /* seconds for a 429's Retry-After; 0 until http_resp_429() */
+	int head;           /* a HEAD request: written without the body, Content-Length kept */
 };
 
 void http_resp_init(struct http_resp *resp);
@@ -130,8 +136,9 @@ int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
  * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
  * Content-Length, WWW-Authenticate (401) or Retry-After (429, 503), the extra
  * headers, a blank line and the body, CGI style. A 204 has no Content-Type,
- * Content-Length or body; an unset status is written as a 500. 0, or -1 on a
- * write error.
+ * Content-Length or body; an unset status is written as a 500. With
+ * resp->head set (HEAD), everything but the body: Content-Length is still the
+ * body's length (RFC 9110 8.6). 0, or -1 on a write error.
  */
 int http_resp_write(const struct http_resp *resp, FILE *out);
 

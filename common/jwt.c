@@ -270,6 +270,12 @@ static enum jwt_err jwt_check_claims(const struct jwt_parts *p, time_t now, stru
 		memcpy(c->email, json_object_get_string(v), len);
 		c->email[len] = '\0';
 	}
+	/*
+	 * A lifetime no token of ours has: exp not after iat, or more than
+	 * JWT_MAX_LIFETIME after it (the times are >= 0, so nothing overflows).
+	 */
+	if (c->exp <= c->iat || c->exp - c->iat > JWT_MAX_LIFETIME)
+		goto out;
 	/* Written so that nothing overflows: the times are below INT64_MAX, now is small. */
 	if (c->exp <= now64 - JWT_LEEWAY) {
 		ret = JWT_EXPIRED;

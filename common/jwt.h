@@ -16,7 +16,9 @@
 #include <time.h>
 
 #define JWT_MAX_LEN 4096 /* longer tokens are rejected unparsed */
-#define JWT_LEEWAY 60    /* seconds of clock skew allowed for iat and exp */
+#define JWT_LEEWAY 60    /* seconds of clock skew allowed for iat, nbf and exp */
+/* The longest lifetime (exp - iat) accepted: JWT_EXPIRE_MINUTES is at most 1440. */
+#define JWT_MAX_LIFETIME (24 * 60 * 60)
 
 struct jwt_claims {
 	int64_t sub;     /* user id: the "sub" string, a decimal integer > 0 */
@@ -47,7 +49,12 @@ enum jwt_err jwt_sign(const struct jwt_claims *c, const unsigned char *key, size
 
 /*
  * Verifies token (NUL-terminated) against key at time now and fills *c.
- * Requires sub, iat and exp; email optional. JWT_OK only when every check passed.
+ * Requires sub, iat and exp; email optional. JWT_OK only when every check passed:
+ * the header (alg HS256), the signature, then the claims: sub a decimal
+ * integer > 0 without leading zeros, iat and exp JSON integers with
+ * iat < exp <= iat + JWT_MAX_LIFETIME (else JWT_MALFORMED), exp + JWT_LEEWAY
+ * after now (else JWT_EXPIRED), iat and nbf (when present) at most JWT_LEEWAY
+ * ahead of now (else JWT_NOT_YET_VALID).
  */
 enum jwt_err jwt_verify(const char *token, const unsigned char *key, size_t keylen, time_t now,
                         struct jwt_claims *c);

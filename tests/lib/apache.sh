@@ -14,15 +14,29 @@
 #       (keeping its mode) to change the settings between requests.
 #       --htaccess: a shared host instead: the web root $MC_APACHE_DIR/www
 #       holds the rendered .htaccess (apache/render.sh htaccess), a fake
-#       .env, and links to the project's cgi-bin, docs, sql, apache and
-#       common, as if the whole project had been uploaded; the server reads
+#       .env, and links to the project's cgi-bin, docs, sql, apache,
+#       common, tests, .git, Makefile, setup.sh and env.sample, as if the
+#       whole project had been uploaded; the server reads
 #       it with AllowOverride All (apache/render.sh local-htaccess).
+#       --copy: the routes (apache/render.sh local) served from a copy of
+#       the project instead, $MC_APACHE_DIR/www: every file hard-linked
+#       (copied where links cannot be made) but .env, build and bin, plus a
+#       fake .env and build/secret.txt holding the fake JWT key above.
 #       Exports MC_HTTP_URL (http://127.0.0.1:PORT), MC_APACHE_PORT,
 #       MC_APACHE_PID, MC_APACHE_DIR, MC_APACHE_ENV_FILE, MC_APACHE_ERROR_LOG.
 #   apache_stop
 #       stops it (TERM, then KILL after 10 s), copies its error and access
 #       logs into $MC_KEEP_LOGS_DIR when that is set, removes the directory;
 #       a no-op when none runs.
+#
+#   apache_start_other [apache_start options]
+#       a second server beside the first, for tests of two servers in front
+#       of one database: as apache_start, but exports MC_HTTP_URL2,
+#       MC_APACHE2_PORT, MC_APACHE2_PID, MC_APACHE2_DIR, MC_APACHE2_ENV_FILE
+#       and MC_APACHE2_ERROR_LOG and leaves the first server's variables
+#       as they were.
+#   apache_stop_other
+#       stops it (as apache_stop; its logs are not kept).
 #
 # Started by root, the server's children and the programs run as www-data:
 # the project must be reachable by it (see apache/lib.sh mc_apache_reach).
@@ -37,6 +51,7 @@ apache_start() {
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		--htaccess) mode=local-htaccess ;;
+		--copy) mode=local-copy ;;
 		--env-file)
 			env_src=$2
 			shift
@@ -79,11 +94,29 @@ apache_start() {
 	fi
 
 	www=$root
+	if [[ $mode == local-copy ]]; then
+		www=$dir/www
+		mkdir -m 755 "$www" "$www/build"
+		for e in "$root"/* "$root"/.[!.]*; do
+			case ${e##*/} in .env | build | bin) continue ;; esac
+			# Files that other runs remove meanwhile (tests/tmp) may be missed.
+			cp -al -- "$e" "$www/" 2>/dev/null || cp -a -- "$e" "$www/" 2>/dev/null ||
+				mc_log "apache_start --copy: some of $e was not copied"
+		done
+		if [[ ! -x $www/cgi-bin/health.cgi ]]; then
+			mc_log "apache_start --copy: could not copy the project into $www"
+			apache_stop
+			return 1
+		fi
+		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' |
+			tee "$www/.env" >"$www/build/secret.txt"
+		mode=local
+	fi
 	if [[ $mode == local-htaccess ]]; then
 		www=$dir/www
 		mkdir -m 755 "$www"
-		for e in cgi-bin docs sql apache common; do
-			ln -s "$root/$e" "$www/$e"
+		for e in cgi-bin docs sql apache common tests .git Makefile setup.sh env.sample; do
+			[[ -e $root/$e ]] && ln -s "$root/$e" "$www/$e"
 		done
 		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' >"$www/.env"
 		if ! "$root/apache/render.sh" htaccess --root "$www" --env-file "$MC_APACHE_ENV_FILE" \
@@ -147,5 +180,54 @@ apache_stop() {
 		fi
 	fi
 	unset MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE MC_APACHE_ERROR_LOG MC_HTTP_URL
+	return 0
+}
+
+_mc_apache_vars=(MC_HTTP_URL MC_APACHE_PORT MC_APACHE_PID MC_APACHE_DIR MC_APACHE_ENV_FILE
+    MC_APACHE_ERROR_LOG)
+
+# _apache_swap [restore]: saves the first server's variables in
+# _mc_apache_saved and unsets them (no argument), or restores them (restore).
+_apache_swap() {
+	local v i
+	if [[ ${1:-} == restore ]]; then
+		for i in "${!_mc_apache_vars[@]}"; do
+			v=${_mc_apache_vars[$i]}
+			if [[ -n ${_mc_apache_saved[$i]} ]]; then
+				export "$v=${_mc_apache_saved[$i]}"
+			else
+				unset "$v"
+			fi
+		done
+		return 0
+	fi
+	_mc_apache_saved=()
+	for v in "${_mc_apache_vars[@]}"; do
+		_mc_apache_saved+=("${!v:-}")
+		unset "$v"
+	done
+}
+
+apache_start_other() {
+	local rc=0
+	_apache_swap
+	apache_start "$@" || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		export MC_HTTP_URL2=$MC_HTTP_URL MC_APACHE2_PORT=$MC_APACHE_PORT \
+		    MC_APACHE2_PID=$MC_APACHE_PID MC_APACHE2_DIR=$MC_APACHE_DIR \
+		    MC_APACHE2_ENV_FILE=$MC_APACHE_ENV_FILE MC_APACHE2_ERROR_LOG=$MC_APACHE_ERROR_LOG
+	fi
+	_apache_swap restore
+	return "$rc"
+}
+
+apache_stop_other() {
+	[[ -n ${MC_APACHE2_DIR:-} ]] || return 0
+	_apache_swap
+	export MC_APACHE_PID=${MC_APACHE2_PID:-} MC_APACHE_DIR=$MC_APACHE2_DIR
+	MC_KEEP_LOGS_DIR='' apache_stop
+	_apache_swap restore
+	unset MC_HTTP_URL2 MC_APACHE2_PORT MC_APACHE2_PID MC_APACHE2_DIR MC_APACHE2_ENV_FILE \
+	    MC_APACHE2_ERROR_LOG
 	return 0
 }

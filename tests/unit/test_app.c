@@ -309,6 +309,35 @@ static void get_calls_handler_without_body(void **state)
 	http_req_release(&req);
 }
 
+static void head_on_a_get_endpoint_is_served_as_get_without_body(void **state)
+{
+	struct conf c = test_conf();
+	struct http_req req = {.method = "HEAD"};
+	struct http_resp resp;
+
+	(void)state;
+	serve(&get_ep, &c, &req, &resp);
+	assert_int_equal(resp.status, 200);
+	assert_int_equal(seen.called, 1);
+	assert_int_equal(resp.head, 1);
+	/* The body is there, for its Content-Length; http_resp_write() leaves it out. */
+	assert_string_equal(resp.body, "{\"ok\":true}");
+	http_resp_release(&resp);
+}
+
+static void get_is_not_marked_head(void **state)
+{
+	struct conf c = test_conf();
+	struct http_req req = {.method = "GET"};
+	struct http_resp resp;
+
+	(void)state;
+	serve(&get_ep, &c, &req, &resp);
+	assert_int_equal(resp.status, 200);
+	assert_int_equal(resp.head, 0);
+	http_resp_release(&resp);
+}
+
 static void preflight_from_allowed_origin_gets_cors_headers(void **state)
 {
 	struct conf c = test_conf();
@@ -494,6 +523,61 @@ static char *run_main(const struct endpoint *ep, const char *const *env, const c
 
 #define SECRET "0123456789abcdef0123456789abcdef-test-secret"
 
+/* A chunked request through mod_cgi: no CONTENT_LENGTH, the body up to the end of stdin. */
+static void main_reads_a_body_without_length_to_the_end(void **state)
+{
+	static const char *const env[] = {
+	    "REQUEST_METHOD",
+	    "POST",
+	    "CONTENT_TYPE",
+	    "application/json",
+	    "JWT_SECRET_KEY",
+	    "0123456789abcdef0123456789abcdef-test-secret",
+	    "MEDICALCARE_ENV_FILE",
+	    "/dev/null",
+	    NULL,
+	};
+	long consumed = -1;
+	char *out;
+
+	(void)state;
+	out = run_main(&post_ep, env, "{\"a\":1}", &consumed);
+	assert_non_null(strstr(out, "Status: 200 OK\r\n"));
+	assert_non_null(strstr(out, "\r\n\r\n{\"ok\":true}"));
+	assert_int_equal(consumed, 7);
+	free(out);
+}
+
+static void main_answers_413_to_a_body_without_length_over_64k(void **state)
+{
+	static const char *const env[] = {
+	    "REQUEST_METHOD",
+	    "POST",
+	    "CONTENT_TYPE",
+	    "application/json",
+	    "JWT_SECRET_KEY",
+	    "0123456789abcdef0123456789abcdef-test-secret",
+	    "MEDICALCARE_ENV_FILE",
+	    "/dev/null",
+	    NULL,
+	};
+	char *big = malloc(HTTP_BODY_MAX + 1001);
+	long consumed = -1;
+	char *out;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', HTTP_BODY_MAX + 1000);
+	big[0] = '{';
+	big[HTTP_BODY_MAX + 998] = '}';
+	big[HTTP_BODY_MAX + 1000] = '\0';
+	out = run_main(&post_ep, env, big, &consumed);
+	assert_non_null(strstr(out, "Status: 413 Request Entity Too Large\r\n"));
+	assert_non_null(strstr(out, "\r\n\r\n{\"detail\":\"Request body too large\"}"));
+	free(out);
+	free(big);
+}
+
 static void main_serves_a_cgi_request_end_to_end(void **state)
 {
 	static const char *const env[] = {
@@ -644,6 +728,8 @@ int main(void)
 	    cmocka_unit_test(truncated_body_gives_400),
 	    cmocka_unit_test(valid_post_calls_handler_with_object),
 	    cmocka_unit_test(get_calls_handler_without_body),
+	    cmocka_unit_test(head_on_a_get_endpoint_is_served_as_get_without_body),
+	    cmocka_unit_test(get_is_not_marked_head),
 	    cmocka_unit_test(preflight_from_allowed_origin_gets_cors_headers),
 	    cmocka_unit_test(preflight_from_refused_origin_gets_no_cors_header),
 	    cmocka_unit_test(options_without_request_method_is_not_a_preflight),
@@ -651,6 +737,8 @@ int main(void)
 	    cmocka_unit_test(handler_leaving_no_status_gives_500),
 	    cmocka_unit_test(unreachable_database_gives_503),
 	    cmocka_unit_test(main_serves_a_cgi_request_end_to_end),
+	    cmocka_unit_test(main_reads_a_body_without_length_to_the_end),
+	    cmocka_unit_test(main_answers_413_to_a_body_without_length_over_64k),
 	    cmocka_unit_test(main_answers_413_without_reading),
 	    cmocka_unit_test(main_answers_415_without_reading),
 	    cmocka_unit_test(main_short_body_gives_400),

@@ -251,11 +251,11 @@ static void read_body_short_stream_fails_as_incomplete(void **state)
 	http_req_release(&r);
 }
 
-static void read_body_absent_length_reads_nothing(void **state)
+static void read_body_malformed_length_reads_nothing(void **state)
 {
 	char data[] = "{}";
 	FILE *in = fmemopen(data, strlen(data), "r");
-	struct http_req r = {.content_length = NULL};
+	struct http_req r = {.content_length = "2x"};
 
 	(void)state;
 	assert_non_null(in);
@@ -266,6 +266,54 @@ static void read_body_absent_length_reads_nothing(void **state)
 	assert_int_equal(fgetc(in), '{');
 	fclose(in);
 	http_req_release(&r);
+}
+
+/* A chunked request through mod_cgi: no CONTENT_LENGTH, stdin ends after the body. */
+static void read_body_absent_length_reads_to_the_end(void **state)
+{
+	static const size_t sizes[] = {0, 1, 7, HTTP_BODY_MAX - 1, HTTP_BODY_MAX};
+	char *data = malloc(HTTP_BODY_MAX);
+
+	(void)state;
+	assert_non_null(data);
+	memset(data, 'x', HTTP_BODY_MAX);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* fmemopen() wants a size of at least 1: /dev/null for none. */
+		FILE *in = sizes[i] > 0 ? fmemopen(data, sizes[i], "r") : fopen("/dev/null", "r");
+		struct http_req r = {.content_length = NULL};
+
+		assert_non_null(in);
+		assert_int_equal(http_req_read_body(&r, in), 0);
+		assert_int_equal(r.body_len, sizes[i]);
+		assert_non_null(r.body);
+		assert_int_equal(r.body[sizes[i]], '\0');
+		assert_int_equal(r.body_too_large, 0);
+		assert_int_equal(r.body_incomplete, 0);
+		fclose(in);
+		http_req_release(&r);
+	}
+	free(data);
+}
+
+static void read_body_absent_length_over_maximum_is_too_large(void **state)
+{
+	char *data = malloc(HTTP_BODY_MAX + 100);
+	FILE *in;
+	struct http_req r = {.content_length = NULL};
+
+	(void)state;
+	assert_non_null(data);
+	memset(data, 'x', HTTP_BODY_MAX + 100);
+	in = fmemopen(data, HTTP_BODY_MAX + 100, "r");
+	assert_non_null(in);
+	assert_int_equal(http_req_read_body(&r, in), -1);
+	assert_int_equal(r.body_too_large, 1);
+	assert_null(r.body);
+	assert_int_equal(r.body_len, 0);
+	/* Read one byte past the maximum, and no further. */
+	assert_int_equal(ftell(in), HTTP_BODY_MAX + 1);
+	fclose(in);
+	free(data);
 }
 
 static void read_body_refuses_length_over_maximum_unread(void **state)
@@ -396,6 +444,30 @@ static void write_created_gives_exact_bytes(void **state)
 		json_object_put(o);
 	}
 	assert_int_equal(resp.body_len, 53);
+	out = written(&resp, &n);
+	assert_int_equal(n, sizeof(want) - 1);
+	assert_memory_equal(out, want, n);
+	free(out);
+	http_resp_release(&resp);
+}
+
+static void write_head_has_the_headers_and_content_length_but_no_body(void **state)
+{
+	struct http_resp resp;
+	char *out;
+	size_t n;
+	static const char want[] = "Status: 401 Unauthorized\r\n"
+	                           "Content-Type: application/json\r\n"
+	                           "Cache-Control: no-store\r\n"
+	                           "X-Content-Type-Options: nosniff\r\n"
+	                           "Content-Length: 30\r\n"
+	                           "WWW-Authenticate: Bearer\r\n"
+	                           "\r\n";
+
+	(void)state;
+	http_resp_init(&resp);
+	http_resp_401(&resp, "Not authenticated");
+	resp.head = 1;
 	out = written(&resp, &n);
 	assert_int_equal(n, sizeof(want) - 1);
 	assert_memory_equal(out, want, n);
@@ -647,7 +719,9 @@ int main(void)
 	    cmocka_unit_test(from_env_reads_cgi_variables_and_drops_overlong_values),
 	    cmocka_unit_test(read_body_reads_exactly_content_length),
 	    cmocka_unit_test(read_body_short_stream_fails_as_incomplete),
-	    cmocka_unit_test(read_body_absent_length_reads_nothing),
+	    cmocka_unit_test(read_body_malformed_length_reads_nothing),
+	    cmocka_unit_test(read_body_absent_length_reads_to_the_end),
+	    cmocka_unit_test(read_body_absent_length_over_maximum_is_too_large),
 	    cmocka_unit_test(read_body_refuses_length_over_maximum_unread),
 	    cmocka_unit_test(detail_body_is_compact_and_keeps_slashes),
 	    cmocka_unit_test(fixed_responses_have_the_contract_bodies),
@@ -655,6 +729,7 @@ int main(void)
 	    cmocka_unit_test(unprocessable_lists_field_errors_in_order),
 	    cmocka_unit_test(write_created_gives_exact_bytes),
 	    cmocka_unit_test(write_unauthorized_carries_www_authenticate),
+	    cmocka_unit_test(write_head_has_the_headers_and_content_length_but_no_body),
 	    cmocka_unit_test(write_no_content_has_no_body_or_content_type),
 	    cmocka_unit_test(write_too_many_requests_carries_retry_after),
 	    cmocka_unit_test(write_raw_uses_its_content_type),

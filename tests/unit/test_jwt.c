@@ -239,6 +239,8 @@ static const struct json_case json_cases[] = {
     {"iat at the leeway", STD_HDR, PAY(SUB "\"iat\":1700000060,\"exp\":1700003600"), SIG_GOOD,
      JWT_OK},
     {"nbf at the leeway", STD_HDR, PAY(SUB TIMES ",\"nbf\":1700000060"), SIG_GOOD, JWT_OK},
+    {"the longest lifetime", STD_HDR, PAY(SUB "\"iat\":1700000000,\"exp\":1700086400"), SIG_GOOD,
+     JWT_OK},
 
     /* The algorithm is pinned, and checked before the signature. */
     {"alg none unsigned", "{\"alg\":\"none\",\"typ\":\"JWT\"}", STD_PAY, SIG_EMPTY, JWT_BAD_ALG},
@@ -275,6 +277,16 @@ static const struct json_case json_cases[] = {
      JWT_NOT_YET_VALID},
     {"nbf in the future", STD_HDR, PAY(SUB TIMES ",\"nbf\":1700000600"), SIG_GOOD,
      JWT_NOT_YET_VALID},
+    {"lifetime a second too long", STD_HDR, PAY(SUB "\"iat\":1700000000,\"exp\":1700086401"),
+     SIG_GOOD, JWT_MALFORMED},
+    {"exp ten years ahead", STD_HDR, PAY(SUB "\"iat\":1700000000,\"exp\":2015360000"), SIG_GOOD,
+     JWT_MALFORMED},
+    {"exp far ahead, iat too", STD_HDR, PAY(SUB "\"iat\":9000000000,\"exp\":9000003600"), SIG_GOOD,
+     JWT_NOT_YET_VALID},
+    {"exp equal to iat", STD_HDR, PAY(SUB "\"iat\":1700000000,\"exp\":1700000000"), SIG_GOOD,
+     JWT_MALFORMED},
+    {"exp before iat, within the leeway of now", STD_HDR,
+     PAY(SUB "\"iat\":1700000000,\"exp\":1699999970"), SIG_GOOD, JWT_MALFORMED},
 
     /* Claim types and values. */
     {"sub missing", STD_HDR, PAY(TIMES), SIG_GOOD, JWT_MALFORMED},
