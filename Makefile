@@ -3,6 +3,8 @@
 #   make                 build common/libmedicalcare.a, cgi-bin/*.cgi and bin/*
 #   make SAN=1           the same, with AddressSanitizer + UBSan, into build/san/
 #   make test            unit + CGI tests, then the same suite under ASan+UBSan
+#   make fuzz            build the libFuzzer harnesses (make fuzz-build) and run
+#                        each for FUZZ_SECONDS (600)
 #   make db              apply sql/ migrations to the configured database
 #
 # Objects go under $(B)/obj; programs built without SAN land in cgi-bin/ and bin/,
@@ -88,6 +90,39 @@ $(B)/tests/%: tests/unit/%.c $(LIB) | $(B)/tests
 $(B)/obj/common $(B)/obj/cgi-bin $(B)/obj/tools $(B)/tests $(CGIDIR) $(BINDIR):
 	mkdir -p $@
 
+# libFuzzer harnesses (fuzz/fuzz_*.c, see fuzz/README.md): the library built
+# again with clang, ASan and UBSan and libFuzzer's coverage into build/fuzz/,
+# apart from build/rel and build/san. `make fuzz` runs each for FUZZ_SECONDS
+# (600) on FUZZ_JOBS (2) cores; new inputs go to build/fuzz/corpus-<name>/.
+FUZZ_CC      ?= clang
+FZ           := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+                $(WARN) -Wno-format-nonliteral -Icommon $(PKG_CFLAGS)
+FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
+FUZZ_LIB     := $(FZ)/libmedicalcare.a
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS    ?= 2
+
+.PHONY: fuzz-build fuzz
+fuzz-build: $(FUZZ_BIN)
+
+$(FZ)/obj/common/%.o: common/%.c $(wildcard common/*.h) | $(FZ)/obj/common
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:common/%.c=$(FZ)/obj/common/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB) | $(FZ)/obj/common
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LIBS_ALL)
+
+$(FZ)/obj/common:
+	mkdir -p $@
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh
+
 # The whole test suite: normal build, then again under ASan+UBSan.
 test: check-format
 	tests/run.sh
@@ -99,7 +134,7 @@ check-format:
 	@tests/check-format.sh
 
 format:
-	clang-format -i common/*.c common/*.h cgi-bin/*.c tools/*.c tests/unit/*.c
+	clang-format -i common/*.c common/*.h cgi-bin/*.c tools/*.c tests/unit/*.c fuzz/*.c fuzz/*.h
 
 db:
 	sql/migrate.sh

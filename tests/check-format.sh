@@ -4,7 +4,7 @@
 # strcat, sprintf, vsprintf, strtok, atoi, gets; snprintf, strtok_r and
 # friends are fine). Comments and string literals are ignored by the call check.
 #
-# Files: common/*.[ch] cgi-bin/*.c tools/*.c tests/unit/*.[ch], those that exist.
+# Files: common/*.[ch] cgi-bin/*.c tools/*.c tests/unit/*.[ch] fuzz/*.[ch], those that exist.
 # Prints "format: ok", or each offending file (and file:line for a banned call),
 # and exits 1.
 set -uo pipefail
@@ -13,7 +13,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
 
 shopt -s nullglob
-files=(common/*.c common/*.h cgi-bin/*.c tools/*.c tests/unit/*.c tests/unit/*.h)
+files=(common/*.c common/*.h cgi-bin/*.c tools/*.c tests/unit/*.c tests/unit/*.h fuzz/*.c fuzz/*.h)
 shopt -u nullglob
 
 if [[ ${#files[@]} -eq 0 ]]; then

@@ -7,6 +7,9 @@
 #      Apache (tests/lib/apache.sh) on a free port, same PostgreSQL and sink
 #   5. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
 #      tests again, under ASan + LeakSanitizer + UBSan
+#   6. fuzzing: the libFuzzer harnesses (make fuzz-build, clang, into
+#      build/fuzz/), each run from its seed corpus for a bounded time, two at a
+#      time (fuzz/run.sh); each harness counts as one test
 # then one line "N passed, N failed" (every test of every phase; a build that
 # fails counts as one failed test, a build that works as none) and exit
 # status 1 if anything failed.
@@ -16,6 +19,8 @@
 #
 # Environment:
 #   RUN_SAN=0     skip phase 5 (quick local runs; the default runs it)
+#   RUN_FUZZ=0    skip phase 6 (the default runs it)
+#   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
 #   HTTP_TESTS    the bats files of phase 4 (default: tests/http)
 #   BATS_FILTER   passed to bats --filter (a regex on test names)
@@ -29,6 +34,7 @@ source tests/lib/pg.sh
 source tests/lib/apache.sh
 
 run_san=${RUN_SAN:-1}
+run_fuzz=${RUN_FUZZ:-1}
 jobs=${MAKE_JOBS:-2}
 started=$(date +%s)
 
@@ -212,16 +218,16 @@ http_tests() { # NAME
 	note "$name" "$p" "$f" "$s"
 }
 
-phase "1/5 release build"
+phase "1/6 release build"
 build build-release
 
-phase "2/5 unit tests (release)"
+phase "2/6 unit tests (release)"
 unit unit-release build/rel/tests
 
-phase "3/5 CGI tests (release)"
+phase "3/6 CGI tests (release)"
 cgi_tests cgi-release cgi-bin bin
 
-phase "4/5 HTTP tests (release, Apache)"
+phase "4/6 HTTP tests (release, Apache)"
 http_tests http-release
 
 if [[ $run_san != 0 ]]; then
@@ -232,12 +238,43 @@ if [[ $run_san != 0 ]]; then
 	if [[ -f tests/lsan.supp ]]; then
 		san_env+=("LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0")
 	fi
-	phase "5/5 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
+	phase "5/6 sanitizer build, unit and CGI tests (ASan, LSan, UBSan)"
 	build build-san SAN=1
 	unit unit-san build/san/tests "${san_env[@]}"
 	cgi_tests cgi-san build/san/cgi-bin build/san/bin "${san_env[@]}"
 else
-	phase "5/5 sanitizer phase skipped (RUN_SAN=0)"
+	phase "5/6 sanitizer phase skipped (RUN_SAN=0)"
+fi
+
+# The harnesses build with clang into build/fuzz (make fuzz-build); a failed
+# build counts as one failed test, each harness as one test.
+fuzz_tests() { # NAME
+	local name=$1 log=$run_dir/$1.log secs=10 line
+	if [[ ${MC_LONG:-0} == 1 ]]; then
+		secs=120
+	fi
+	if ! fg_run - make -j"$jobs" -k fuzz-build >"$run_dir/build-fuzz.log" 2>&1; then
+		echo "BUILD FAILED: make fuzz-build; the errors:"
+		grep -E -B3 -A3 ': (fatal )?error:|undefined reference|\*\*\* ' "$run_dir/build-fuzz.log" |
+		    grep -v -E '^(cc|gcc|clang) ' | head -n 60
+		note "$name" 0 1 0
+		return 1
+	fi
+	fg_run "$log" env FUZZ_SECONDS="$secs" FUZZ_JOBS="$jobs" fuzz/run.sh
+	line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	if [[ $line =~ ^fuzz:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		note "$name" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
+	else
+		echo "fuzz/run.sh printed no summary"
+		note "$name" 0 1 0
+	fi
+}
+
+if [[ $run_fuzz != 0 ]]; then
+	phase "6/6 fuzzing (libFuzzer, ASan, UBSan)"
+	fuzz_tests fuzz
+else
+	phase "6/6 fuzzing skipped (RUN_FUZZ=0)"
 fi
 
 phase "summary ($(($(date +%s) - started)) s)"

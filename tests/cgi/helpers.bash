@@ -70,6 +70,9 @@ export MC_TEST_JWT_KEY=mc-test-jwt-secret-0123456789-abcdefghijklmnopqr
 : "${MC_CGI_TIMEOUT:=30}"
 # Seconds mail_wait waits.
 : "${MC_MAIL_WAIT:=5}"
+# MC_CGI_WRAP: a command (words split on blanks) that cgi, cgi_file and
+# run_outbox put before the program, e.g. "valgrind --error-exitcode=99"
+# (tests/cgi/valgrind.bats). Empty by default.
 
 setup_file() { mc_setup_file; }
 teardown_file() { mc_teardown_file; }
@@ -107,6 +110,13 @@ mc_setup_file() {
 		SMTP_SECURITY=none
 		SMTP_FROM=no-reply@medicalcare.test
 		DATABASE_URL=$DATABASE_URL
+		# Per-address limits out of the way (every test runs from 127.0.0.1);
+		# tests of them lower one with test_env_file or a cgi VAR=value.
+		CLIENT_LIMIT_LOGIN=1000000
+		CLIENT_LIMIT_SIGNUP=1000000
+		CLIENT_LIMIT_VERIFY_OTP=1000000
+		CLIENT_LIMIT_RESEND_OTP=1000000
+		CLIENT_LIMIT_FORGOT_PASSWORD=1000000
 	EOF
 }
 
@@ -345,7 +355,9 @@ _cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
 	done
 
 	cgi_rc=0
-	timeout -k 5 "$MC_CGI_TIMEOUT" env -i "${envargs[@]}" "$exe" \
+	local -a wrap=()
+	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
+	timeout -k 5 "$MC_CGI_TIMEOUT" env -i "${envargs[@]}" "${wrap[@]}" "$exe" \
 	    <"${body_file:-/dev/null}" >"$cgi_out_file" 2>"$cgi_stderr_file" 3>&- || cgi_rc=$?
 	cgi_stderr="" cgi_headers="" cgi_body="" cgi_status=""
 	IFS= read -r -d '' cgi_stderr <"$cgi_stderr_file" || true
@@ -457,7 +469,9 @@ run_outbox() {
 	out=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/outbox.$BASHPID.$_outbox_seq
 	err=$out.err out=$out.out
 	outbox_rc=0
-	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
+	local -a wrap=()
+	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
+	timeout -k 5 60 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
 	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
 	outbox_out="" outbox_err=""
 	IFS= read -r -d '' outbox_out <"$out" || true

@@ -1,0 +1,296 @@
+#!/usr/bin/env bats
+# Every program under valgrind's memcheck: each cgi-bin/*.cgi with a request
+# that succeeds and one that fails, one CORS preflight, and each
+# bin/medicalcare-* tool, on the release build (-O2 -g). A run passes when
+# memcheck reports no error (invalid read or write, use of uninitialised
+# memory, bad free, fd misuse) and no leak of any kind: definite, indirect,
+# possible, and also still reachable (--errors-for-leak-kinds=all), except
+# what tests/valgrind.supp lists, each entry with the library and the reason.
+# A program in cgi-bin/ or tools/ without a case here fails the first test.
+#
+# Skipped for the sanitizer build (CGI_DIR under build/san: valgrind cannot run
+# ASan programs, and ASan/LSan check those already); fails when valgrind is
+# missing (./setup.sh installs it). Argon2 runs at a cheap cost
+# (ARGON2_MEMORY_KIB=64, ARGON2_ITERATIONS=1) so that valgrind stays quick.
+
+load helpers
+
+# The programs with a case below: cgi-bin/<name>.c -> <name>.cgi,
+# tools/<name>.c -> medicalcare-<name>.
+COVERED=(
+	forgot-password.cgi health.cgi login.cgi openapi.cgi profile.cgi resend-otp.cgi
+	reset-password.cgi signup.cgi verify-otp.cgi
+	medicalcare-outbox medicalcare-prune medicalcare-import-users
+)
+
+PW=StrongPass123
+
+setup_file() {
+	case $CGI_DIR in
+	*/build/san | */build/san/*)
+		# setup() skips each test: bats 1.8 cannot skip from setup_file.
+		export VG_SKIP="valgrind cannot run ASan programs (the release build's run covers them)"
+		return 0
+		;;
+	esac
+	unset VG_SKIP
+	if ! command -v valgrind >/dev/null; then
+		echo "valgrind is not installed: run ./setup.sh" >&2
+		return 1
+	fi
+	mc_setup_file
+	MEDICALCARE_ENV_FILE=$(test_env_file ARGON2_MEMORY_KIB=64 ARGON2_ITERATIONS=1) || return 1
+	export MEDICALCARE_ENV_FILE
+}
+
+setup() {
+	if [[ -n ${VG_SKIP:-} ]]; then
+		skip "$VG_SKIP"
+	fi
+	reset_state
+}
+
+# vg COMMAND [ARG]...   runs a helper (cgi, run_outbox, run_tool) with its
+# program under memcheck, then fails if memcheck reported anything (the
+# report is printed). The command's own result is returned otherwise.
+vg() {
+	local rc=0 log
+	local MC_CGI_WRAP="valgrind --leak-check=full --show-leak-kinds=all"
+	MC_CGI_WRAP+=" --errors-for-leak-kinds=all --track-fds=yes --error-exitcode=99"
+	MC_CGI_WRAP+=" --suppressions=$MC_ROOT/tests/valgrind.supp --num-callers=30"
+	MC_CGI_WRAP+=" --log-file=$BATS_TEST_TMPDIR/vg.%p.log"
+	rm -f -- "$BATS_TEST_TMPDIR"/vg.*.log
+	"$@" || rc=$?
+	for log in "$BATS_TEST_TMPDIR"/vg.*.log; do
+		if [[ ! -f $log ]]; then
+			echo "vg: $*: valgrind wrote no log" >&2
+			return 1
+		fi
+		if ! grep -q 'ERROR SUMMARY: 0 errors from 0 contexts' "$log" ||
+		    [[ -n $(vg_fds "$log") ]]; then
+			echo "vg: $*: memcheck found problems:" >&2
+			cat -- "$log" >&2
+			return 1
+		fi
+	done
+	return "$rc"
+}
+
+# vg_fds LOG: the descriptors the program left open at exit that it did not
+# inherit (valgrind --track-fds lists each "Open ..." entry, then where it was
+# opened or "<inherited from parent>"); prints nothing when there are none.
+vg_fds() {
+	awk '/ Open (file descriptor|AF_[A-Z0-9]+ socket)/ { entry = $0; next }
+	     entry != "" && /<inherited from parent>/ { entry = ""; next }
+	     entry != "" && /==[0-9]+== +(at|by) / { print entry; entry = ""; next }' "$1"
+}
+
+# run_tool NAME [ARG]... [VAR=value]...   runs $BIN_DIR/medicalcare-NAME as cron
+# would (under env -i with PATH and MEDICALCARE_ENV_FILE; VAR=value adds a
+# variable), through MC_CGI_WRAP. Sets tool_out, tool_err and tool_rc.
+run_tool() {
+	local name=$1 arg out=$BATS_TEST_TMPDIR/tool.out err=$BATS_TEST_TMPDIR/tool.err
+	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
+	local -a args=() wrap=()
+	shift
+	for arg in "$@"; do
+		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+			envargs+=("$arg")
+		else
+			args+=("$arg")
+		fi
+	done
+	if [[ ! -x $BIN_DIR/medicalcare-$name ]]; then
+		echo "run_tool: $BIN_DIR/medicalcare-$name does not exist (not built?)" >&2
+		return 1
+	fi
+	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
+	tool_rc=0
+	timeout -k 5 120 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-$name" \
+	    "${args[@]}" </dev/null >"$out" 2>"$err" 3>&- || tool_rc=$?
+	tool_out=$(cat -- "$out") tool_err=$(cat -- "$err")
+	if [[ $tool_rc -eq 124 || $tool_rc -gt 128 ]]; then
+		printf 'medicalcare-%s: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$name" "$tool_rc" "$tool_out" "$tool_err" >&2
+		return 1
+	fi
+}
+
+# assert_tool_rc RC: the last run_tool exited RC; else prints its output.
+assert_tool_rc() {
+	if [[ $tool_rc -ne $1 ]]; then
+		printf 'expected exit %s, got %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$1" "$tool_rc" "$tool_out" "$tool_err" >&2
+		return 1
+	fi
+}
+
+# A PHC hash of PASSWORD at the cheap cost of this file's env file.
+cheap_hash() {
+	local salt
+	printf -v salt '%08x%08x' "$SRANDOM" "$SRANDOM"
+	printf '%s' "$1" | argon2 "$salt" -id -t 1 -k 64 -p 1 -e
+}
+
+# cheap_user EMAIL NAME PASSWORD [t|f]: an account, without a program run; prints the id.
+cheap_user() {
+	insert_user "$1" "$2" "$(cheap_hash "$3")" "${4:-t}"
+}
+
+@test "valgrind: every program in cgi-bin/ and tools/ has a case in this file" {
+	local f name missing=()
+	for f in "$MC_ROOT"/cgi-bin/*.c "$MC_ROOT"/tools/*.c; do
+		[[ -e $f ]] || continue
+		name=${f##*/}
+		name=${name%.c}
+		if [[ $f == */cgi-bin/* ]]; then
+			name=$name.cgi
+		else
+			name=medicalcare-$name
+		fi
+		[[ " ${COVERED[*]} " == *" $name "* ]] || missing+=("$name")
+	done
+	if [[ ${#missing[@]} -gt 0 ]]; then
+		echo "no valgrind case in tests/cgi/valgrind.bats for: ${missing[*]}" >&2
+		return 1
+	fi
+}
+
+@test "valgrind: health.cgi 200 with the database up, 405 for POST" {
+	vg cgi GET health.cgi
+	assert_status 200
+	assert_body '{"status":"ok","database":"ok"}'
+	vg cgi POST health.cgi '{}'
+	assert_status 405
+}
+
+@test "valgrind: openapi.cgi 200 for GET, 405 for POST" {
+	vg cgi GET openapi.cgi
+	assert_status 200
+	[[ $(json_get .openapi) == 3.* ]]
+	vg cgi POST openapi.cgi '{}'
+	assert_status 405
+}
+
+@test "valgrind: signup.cgi 201 and its mail, then 422" {
+	vg cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 201
+	assert_body --raw '{"message":"OTP sent to your email for verification"}'
+	mail_wait ann@example.test
+	[[ $(sql "SELECT email, is_verified FROM users") == "ann@example.test|f" ]]
+	vg cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann","password":"weak"}'
+	assert_status 422
+	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
+}
+
+@test "valgrind: a CORS preflight (OPTIONS) 204 with the preflight headers" {
+	vg cgi OPTIONS signup.cgi HTTP_ORIGIN=http://localhost:3000 \
+	    HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
+	assert_status 204
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Allow-Methods "POST, OPTIONS"
+}
+
+@test "valgrind: verify-otp.cgi 400 for a wrong code, then 200 with a token" {
+	local wrong=000000
+	signed_up ann@example.test "Ann Smith" "$PW"
+	[[ $code != "$wrong" ]] || wrong=111111
+	vg verify ann@example.test "$wrong"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid or expired OTP"}'
+	vg verify ann@example.test "$code"
+	assert_status 200
+	assert_json .token_type bearer
+	[[ $(sql "SELECT is_verified FROM users") == t ]]
+}
+
+@test "valgrind: resend-otp.cgi 200 with a new mail, then 422" {
+	signed_up ann@example.test "Ann Smith" "$PW"
+	age_mail ann@example.test
+	vg cgi POST resend-otp.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	assert_body --raw '{"message":"If the account exists and is not verified, a new OTP has been sent"}'
+	mail_wait ann@example.test 2
+	vg cgi POST resend-otp.cgi '{"email":1}'
+	assert_status 422
+}
+
+@test "valgrind: login.cgi 200 with a token, 401 for a wrong password" {
+	cheap_user ann@example.test "Ann Smith" "$PW" >/dev/null
+	vg cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+	assert_json .token_type bearer
+	vg cgi POST login.cgi '{"email":"ann@example.test","password":"WrongPass123"}'
+	assert_status 401
+	assert_body --raw '{"detail":"Invalid email or password"}'
+}
+
+@test "valgrind: profile.cgi 200 with a valid token, 401 without one" {
+	local id now tok
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	now=$(date +%s)
+	tok=$(make_jwt "{\"sub\":\"$id\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
+	vg cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
+	assert_status 200
+	assert_body --raw "{\"id\":$id,\"full_name\":\"Ann Smith\",\"email\":\"ann@example.test\",\"is_verified\":true}"
+	vg cgi GET profile.cgi
+	assert_status 401
+	assert_body --raw '{"detail":"Not authenticated"}'
+}
+
+@test "valgrind: forgot-password.cgi 200 with a reset mail, then 422" {
+	cheap_user ann@example.test "Ann Smith" "$PW" >/dev/null
+	vg cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	assert_body --raw '{"message":"Password reset link sent to your email"}'
+	mail_wait ann@example.test
+	vg cgi POST forgot-password.cgi '{}'
+	assert_status 422
+}
+
+@test "valgrind: reset-password.cgi 200 for a valid token, 400 for an unknown one" {
+	local id
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	make_token "$id"
+	vg cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"Brand-New-Secret-42\",\"confirm_password\":\"Brand-New-Secret-42\"}"
+	assert_status 200
+	assert_body --raw '{"message":"Password reset successfully. Please log in again."}'
+	vg cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"Brand-New-Secret-42\",\"confirm_password\":\"Brand-New-Secret-42\"}"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid or expired reset token"}'
+}
+
+@test "valgrind: medicalcare-outbox delivers a pending mail" {
+	cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}' \
+	    "SMTP_PORT=$(free_port)"
+	assert_status 201
+	[[ $(sql "SELECT status FROM mail_outbox") == pending ]]
+	sql "UPDATE mail_outbox SET next_attempt_at = now()" >/dev/null
+	vg run_outbox
+	[[ $outbox_rc -eq 0 && $outbox_out == "sent 1, retried 0, failed 0, expired 0" ]]
+	[[ $(mail_count ann@example.test) == 1 ]]
+	[[ $(sql "SELECT status FROM mail_outbox") == sent ]]
+}
+
+@test "valgrind: medicalcare-outbox exits 1 with the database down" {
+	vg run_outbox "DATABASE_URL=$(db_down_url)"
+	[[ $outbox_rc -eq 1 ]]
+}
+
+@test "valgrind: medicalcare-prune prunes the test database" {
+	vg run_tool prune
+	assert_tool_rc 0
+}
+
+@test "valgrind: medicalcare-import-users imports a CSV file, and refuses a missing one" {
+	local csv=$BATS_TEST_TMPDIR/users.csv hash
+	hash=$(cheap_hash "$PW")
+	printf 'email,full_name,password_hash,is_verified\nann@example.test,Ann Smith,"%s",true\n' \
+	    "$hash" >"$csv"
+	vg run_tool import-users "$csv"
+	assert_tool_rc 0
+	[[ $tool_out == "imported 1, skipped 0" ]]
+	[[ $(sql "SELECT email, full_name, is_verified FROM users") == "ann@example.test|Ann Smith|t" ]]
+	vg run_tool import-users "$BATS_TEST_TMPDIR/no-such-file.csv"
+	assert_tool_rc 1
+}
