@@ -98,6 +98,16 @@ if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
 		as_root service lighttpd stop >/dev/null 2>&1 || true
 	fi
 fi
+# pgbouncer: the same; the tests start a private one (tests/lib/pgbouncer.sh)
+# on a free port, and a deployment configures its own (DEPLOYMENT_GUIDE.md).
+if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
+	as_root systemctl disable pgbouncer >/dev/null 2>&1 || as_root update-rc.d pgbouncer disable >/dev/null 2>&1 || true
+	if [[ -d /run/systemd/system ]]; then
+		as_root systemctl stop pgbouncer >/dev/null 2>&1 || true
+	else
+		as_root service pgbouncer stop >/dev/null 2>&1 || true
+	fi
+fi
 
 # ---------------------------------------------------------------------------
 # 2. The local PostgreSQL cluster (Debian's postgresql-common; no systemd needed)

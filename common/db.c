@@ -5,16 +5,26 @@
 
 #include "log.h"
 
-/* SQLSTATE classes and codes that mean "the database is not there right now". */
-static int db_sqlstate_unavailable(const char *state)
+/*
+ * SQLSTATEs that mean "the database is not there right now": class 08
+ * (connection exception, also what pgbouncer sends when it cannot reach the
+ * server or gives up on a client: 08P01); class 53 (insufficient resources:
+ * 53300 too_many_connections, 53100 disk_full, 53200 out_of_memory); 57P01
+ * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting
+ * up, shutting down, in recovery).
+ */
+int db_sqlstate_rc(const char *state)
 {
 	if (state == NULL)
-		return 0;
-	/* 08: connection exception; 53300: too_many_connections; 57P01..57P03:
-	 * admin/crash shutdown, cannot connect now. */
-	return strncmp(state, "08", 2) == 0 || strcmp(state, "53300") == 0 ||
-	       strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
-	       strcmp(state, "57P03") == 0;
+		return DB_ERROR;
+	if (strcmp(state, "23505") == 0)
+		return DB_UNIQUE;
+	if (strncmp(state, "08", 2) == 0 || strcmp(state, "53000") == 0 ||
+	    strcmp(state, "53100") == 0 || strcmp(state, "53200") == 0 ||
+	    strcmp(state, "53300") == 0 || strcmp(state, "57P01") == 0 ||
+	    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
 }
 
 int db_classify(PGconn *db, const PGresult *res)
@@ -23,11 +33,7 @@ int db_classify(PGconn *db, const PGresult *res)
 
 	if (db == NULL || PQstatus(db) != CONNECTION_OK)
 		return DB_UNAVAILABLE;
-	if (state != NULL && strcmp(state, "23505") == 0)
-		return DB_UNIQUE;
-	if (db_sqlstate_unavailable(state))
-		return DB_UNAVAILABLE;
-	return DB_ERROR;
+	return db_sqlstate_rc(state);
 }
 
 /* Cuts a libpq message at its first line end, for one log line. */

@@ -44,7 +44,17 @@ void db_rollback(PGconn *db);
  */
 int db_exec(PGconn *db, enum sql_stmt s, const char *const *params, int nparams, PGresult **res);
 
-/* Classifies a failed result or connection into a db_rc (for db.c and its tests). */
+/* Classifies a failed result or connection into a db_rc (for db.c and its tests):
+ * a connection that is not CONNECTION_OK is DB_UNAVAILABLE, else db_sqlstate_rc(). */
 int db_classify(PGconn *db, const PGresult *res);
+
+/*
+ * The db_rc of an error's SQLSTATE (NULL: none): DB_UNIQUE for 23505;
+ * DB_UNAVAILABLE for class 08, 53000/53100/53200/53300 (too many connections
+ * and other lack of resources) and 57P01/57P02/57P03 (shutting down, starting
+ * up); DB_ERROR otherwise. (A failed connection attempt is DB_UNAVAILABLE
+ * whatever its SQLSTATE: db_connect().)
+ */
+int db_sqlstate_rc(const char *state);
 
 #endif

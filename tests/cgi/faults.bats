@@ -1,0 +1,375 @@
+#!/usr/bin/env bats
+# Faults (issue 4): the database stopped, hanging or full, the mail server
+# down, silent or refusing, and configuration errors. A database that cannot
+# be reached gives 503 {"detail":"Service temporarily unavailable"} (health:
+# its own 503 body) with Retry-After: 5, never a 500, within
+# DB_CONNECT_TIMEOUT; service resumes by itself when the database is back.
+# Mail waits in the outbox and is delivered exactly once. A configuration
+# error gives 500 and one line on stderr naming the setting.
+# (pgbouncer in front of the database: pgbouncer.bats; over HTTP through
+# Apache: tests/http/faults.bats.)
+
+load helpers
+# shellcheck source=tests/lib/faults.sh
+source "$MC_ROOT/tests/lib/faults.sh"
+
+teardown() {
+	pg_free_slots
+	silent_stop
+	if [[ -n ${MC_PG_DIR:-} ]] && ! pg_is_up; then
+		pg_up
+	fi
+}
+
+UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
+HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
+INTERNAL='{"detail":"Internal server error"}'
+NEW_PW=NewStrongPass123
+
+# ann: a verified account with password StrongPass123, and a valid access
+# token for it in ANN_TOKEN (from a real login).
+ann() {
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+	ANN_TOKEN=$(json_get .access_token)
+}
+
+ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health"
+
+# request NAME [VAR=value]...: one request to endpoint NAME with a
+# well-formed body (profile with ANN_TOKEN), the VAR=value settings added.
+request() {
+	local name=$1
+	shift
+	case $name in
+	signup)
+		cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' "$@"
+		;;
+	verify-otp) cgi POST verify-otp.cgi '{"email":"ann@example.test","otp":"123456"}' "$@" ;;
+	resend-otp) cgi POST resend-otp.cgi '{"email":"ann@example.test"}' "$@" ;;
+	login) cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' "$@" ;;
+	forgot-password) cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$@" ;;
+	reset-password)
+		cgi POST reset-password.cgi "$(jobj token "$(printf 'x%.0s' {1..43})" \
+		    new_password "$NEW_PW" confirm_password "$NEW_PW")" "$@"
+		;;
+	profile) cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $ANN_TOKEN" "$@" ;;
+	health) cgi GET health.cgi "$@" ;;
+	esac
+}
+
+# each_endpoint FN [VAR=value]...: for each of the eight endpoints, a
+# request (request NAME VAR=value...), then FN NAME on its answer.
+each_endpoint() {
+	local fn=$1 name
+	shift
+	for name in $ENDPOINTS; do
+		request "$name" "$@" || return 1
+		"$fn" "$name" || return 1
+	done
+}
+
+# all_endpoints_at_once FN [VAR=value]...: as each_endpoint, with the eight
+# requests running at the same time; fails if any FN failed.
+all_endpoints_at_once() {
+	local fn=$1 name i=0 pid failed=0
+	local -a pids=()
+	shift
+	for name in $ENDPOINTS; do
+		i=$((i + 1))
+		(
+			_cgi_seq=$((100000 * i))
+			request "$name" "$@" && "$fn" "$name"
+		) &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || failed=1
+	done
+	return $failed
+}
+
+# assert_unavailable NAME: the last answer is the 503 of an unreachable
+# database, with Retry-After: 5 and a line on stderr saying why.
+assert_unavailable() {
+	assert_status 503 || return 1
+	if [[ $1 == health ]]; then
+		assert_body --raw "$HEALTH_DOWN" || return 1
+	else
+		assert_body --raw "$UNAVAILABLE" || return 1
+	fi
+	assert_std_headers || return 1
+	assert_header Retry-After 5 || return 1
+	if [[ $cgi_stderr != *"database"* ]]; then
+		_fail "$1: no line about the database on stderr"
+		return 1
+	fi
+}
+
+# assert_config_500 SETTING: the 500 of a configuration error, and exactly one
+# line on stderr, naming SETTING.
+assert_config_500() {
+	assert_status 500 || return 1
+	assert_body --raw "$INTERNAL" || return 1
+	assert_std_headers || return 1
+	if [[ -z $cgi_stderr || $(wc -l <<<"$cgi_stderr") -ne 1 || $cgi_stderr != *"$1"* ]]; then
+		_fail "expected exactly one line on stderr naming $1"
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# PostgreSQL stopped
+
+@test "with PostgreSQL stopped every endpoint answers 503 with Retry-After: 5, and all resume when it is back" {
+	local before
+	ann
+	before=$(counts)
+	pg_down
+	each_endpoint assert_unavailable DB_CONNECT_TIMEOUT=2
+	pg_up
+	# Back, with nothing done to the programs: each works again.
+	[[ $(counts) == "$before" ]]
+	cgi GET health.cgi
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	refute_header Retry-After
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $ANN_TOKEN"
+	assert_status 200
+	assert_json .email ann@example.test
+	signed_up bob@example.test
+	verify bob@example.test "$code"
+	assert_status 200
+}
+
+@test "a database that accepts and never answers gives 503 within DB_CONNECT_TIMEOUT for every endpoint" {
+	local url
+	ann
+	silent_start
+	url="postgresql://mc_test:x@127.0.0.1:$MC_SILENT_PORT/medicalcare_test"
+	check() {
+		assert_unavailable "$1" || return 1
+		[[ $cgi_stderr == *"timeout expired"* ]] || _fail "$1: no timeout on stderr"
+	}
+	timed all_endpoints_at_once check DATABASE_URL="$url" DB_CONNECT_TIMEOUT=2
+	# Eight requests at once, each of about 2 s; a hung one would take
+	# MC_CGI_TIMEOUT (30 s) and fail there.
+	assert_within 20 "eight requests at once"
+	timed cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' \
+	    DATABASE_URL="$url" DB_CONNECT_TIMEOUT=2
+	assert_unavailable login
+	assert_within 6 "one login"
+	[[ $elapsed -ge 2 ]] || _fail "login answered in $elapsed s: it did not wait for the server"
+}
+
+# ---------------------------------------------------------------------------
+# The database refusing connections: every slot taken (max_connections)
+
+@test "with every PostgreSQL connection slot taken each endpoint answers 503 with Retry-After, never 500" {
+	ann
+	pg_fill_slots
+	each_endpoint assert_unavailable
+	[[ $cgi_stderr == *"remaining connection slots are reserved"* || $cgi_stderr == *"too many clients"* ]] ||
+	    _fail "stderr does not say why"
+	pg_free_slots
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+}
+
+@test "a burst of 16 concurrent logins against a full PostgreSQL all get 503 with Retry-After: 5" {
+	ann
+	pg_fill_slots
+	burst 16 POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	[[ $burst_out == "16 503 5 $UNAVAILABLE" ]] || _fail "answers (count status retry-after body):"$'\n'"$burst_out"
+	pg_free_slots
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "16 concurrent logins with two connection slots left each get 200 or 503 with Retry-After, never 500" {
+	local ok=0
+	ann
+	LEAVE=2 pg_fill_slots
+	burst 16 POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	while read -r n status retry body; do
+		case "$status $retry" in
+		"200 -") [[ $body == *'"token_type":"bearer"'* ]] && ok=$((ok + n)) ;;
+		"503 5") [[ $body == "$UNAVAILABLE" ]] && ok=$((ok + n)) ;;
+		esac
+	done <<<"$burst_out"
+	[[ $ok == 16 ]] || _fail "answers (count status retry-after body):"$'\n'"$burst_out"
+}
+
+# ---------------------------------------------------------------------------
+# Mail server down, silent or refusing
+
+# row ID COLUMNS: the given columns of outbox row ID.
+row() {
+	sql "SELECT $2 FROM mail_outbox WHERE id = $1"
+}
+
+# outbox_says SUMMARY: the last cron run exited 0 and printed SUMMARY.
+outbox_says() {
+	if [[ $outbox_rc -ne 0 || $outbox_out != "$1" ]]; then
+		printf 'expected exit 0 and "%s"; got exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$1" "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+		return 1
+	fi
+}
+
+@test "a mail server that accepts and never answers: signup still answers 201 within SMTP_TIMEOUT, the mail waits, and is delivered once later" {
+	local otp
+	silent_start
+	timed cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' \
+	    SMTP_PORT="$MC_SILENT_PORT" SMTP_TIMEOUT=2
+	assert_status 201
+	assert_body --raw '{"message":"OTP sent to your email for verification"}'
+	assert_within 10 "signup"
+	[[ $(row 1 "kind, recipient, status, attempts, message IS NOT NULL") == "otp|bob@example.test|pending|1|t" ]]
+	[[ $(row 1 "last_error") == *imeout* ]]
+	silent_stop
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 1, retried 0, failed 0, expired 0"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 1 && $(mail_count bob@example.test) == 1 ]]
+	otp=$(mail_otp bob@example.test)
+	verify bob@example.test "$otp"
+	assert_status 200
+}
+
+@test "signup and forgot-password during a mail outage that outlasts a cron run: attempts counted, then each mail delivered exactly once" {
+	local down otp token
+	down=$(free_port)
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$down"
+	assert_status 201
+	assert_body --raw '{"message":"OTP sent to your email for verification"}'
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' SMTP_PORT="$down"
+	assert_status 200
+	assert_body --raw '{"message":"Password reset link sent to your email"}'
+	[[ $(sql "SELECT string_agg(kind || ':' || status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == \
+	    "otp:pending:1,reset:pending:1" ]]
+	# The cron program runs while the server is still down: both stay queued.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox SMTP_PORT="$down"
+	outbox_says "sent 0, retried 2, failed 0, expired 0"
+	[[ $(sql "SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == "pending:2,pending:2" ]]
+	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE message IS NOT NULL AND next_attempt_at > now()") == 2 ]]
+	[[ $(mail_count) == 0 ]]
+	# The server is back: one run delivers both, later runs nothing more.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 2, retried 0, failed 0, expired 0"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	sql "UPDATE mail_outbox SET next_attempt_at = now() - interval '1 hour'"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 2 && $(mail_count bob@example.test) == 1 && $(mail_count ann@example.test) == 1 ]]
+	[[ $(sql "SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == "sent:3,sent:3" ]]
+	otp=$(mail_otp bob@example.test)
+	verify bob@example.test "$otp"
+	assert_status 200
+	token=$(mail_reset_token ann@example.test)
+	cgi POST reset-password.cgi "$(jobj token "$token" new_password "$NEW_PW" confirm_password "$NEW_PW")"
+	assert_status 200
+}
+
+@test "a mail queued during an outage that the server then rejects for good (550) is marked failed and never retried" {
+	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$(free_port)"
+	assert_status 201
+	mail_reject_with "550 5.1.1 no such user"
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 1, expired 0"
+	[[ $(row 1 "status, attempts, message IS NULL, sent_at IS NULL") == "failed|2|t|t" ]]
+	[[ $(row 1 "last_error") == *550* ]]
+	# The server would take it now, and the row looks due: still untouched.
+	mail_accept
+	sql "UPDATE mail_outbox SET next_attempt_at = now() - interval '1 hour'"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(row 1 "status, attempts") == "failed|2" ]]
+	[[ $(mail_count) == 0 ]]
+}
+
+# ---------------------------------------------------------------------------
+# Configuration errors (more in config.bats: JWT_SECRET_KEY missing or short,
+# a missing env file, an unparseable DATABASE_URL)
+
+@test "an env file that cannot be read (a directory: unreadable even for root) gives 500 and one line naming it" {
+	local dir=$BATS_TEST_TMPDIR/env.d
+	mkdir -p "$dir"
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$dir"
+	assert_config_500 MEDICALCARE_ENV_FILE
+	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' \
+	    MEDICALCARE_ENV_FILE="$dir"
+	assert_config_500 MEDICALCARE_ENV_FILE
+	[[ $(counts) == "0|0|0|0" ]]
+}
+
+@test "an env file of mode 000 gives 500 and one line naming it (as a user the mode binds)" {
+	local env
+	if [[ $(id -u) -eq 0 ]]; then
+		if ! id -u nobody >/dev/null 2>&1 || ! command -v setpriv >/dev/null; then
+			skip "root, and no 'nobody' user or setpriv to drop to"
+		fi
+	fi
+	env=$(test_env_file)
+	chmod 000 "$env"
+	if [[ $(id -u) -eq 0 ]]; then
+		# As nobody, with no capabilities: mode 000 really stops the read.
+		local out
+		out=$(env -i PATH=/usr/bin:/bin MEDICALCARE_ENV_FILE="$env" REQUEST_METHOD=GET \
+		    GATEWAY_INTERFACE=CGI/1.1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    "$CGI_DIR/health.cgi" 2>"$BATS_TEST_TMPDIR/err")
+		cgi_status=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' <<<"$out" | tr -d '\r')
+		cgi_headers=$(sed '/^\r\?$/q' <<<"$out" | tr -d '\r')
+		cgi_body=$(sed '1,/^\r\?$/d' <<<"$out")
+		cgi_stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	else
+		cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	fi
+	assert_config_500 MEDICALCARE_ENV_FILE
+	[[ $cgi_stderr == *"Permission denied"* ]]
+}
+
+@test "a DATABASE_URL that parses but cannot work (port 99999999, port 0, a bad sslmode, an unknown parameter) gives 500 naming it, not 503" {
+	local pw url
+	pw=$MC_PG_PASSWORD
+	for url in "postgresql://mc_test:$pw@127.0.0.1:99999999/medicalcare_test" \
+	    "postgresql://mc_test:$pw@127.0.0.1:0/medicalcare_test" \
+	    "postgresql://mc_test:$pw@127.0.0.1:$MC_PG_PORT/medicalcare_test?sslmode=sometimes" \
+	    "postgresql://mc_test:$pw@127.0.0.1:$MC_PG_PORT/medicalcare_test?colour=blue" \
+	    "host=127.0.0.1 port=5432x dbname=medicalcare_test user=mc_test password=$pw"; do
+		cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' DATABASE_URL="$url"
+		assert_config_500 DATABASE_URL
+		[[ $cgi_stderr != *"$pw"* ]] || _fail "the password reached stderr"
+		cgi GET health.cgi DATABASE_URL="$url"
+		assert_config_500 DATABASE_URL
+	done
+	# Several hosts, each with its port, are fine.
+	cgi GET health.cgi DATABASE_URL="postgresql://mc_test:$pw@127.0.0.1:$MC_PG_PORT,127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	assert_status 200
+}
+
+@test "DB_PORT out of range or not a number gives 500 naming it, when DATABASE_URL is not set" {
+	local env port
+	for port in 70000 0 54x32; do
+		env=$(test_env_file -DATABASE_URL DB_HOST=127.0.0.1 DB_PORT="$port" DB_NAME=medicalcare_test DB_USER=mc_test)
+		cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+		assert_config_500 DB_PORT
+	done
+	env=$(test_env_file -DATABASE_URL DB_HOST=127.0.0.1 DB_PORT="$MC_PG_PORT" DB_NAME=medicalcare_test \
+	    DB_USER=mc_test DB_PASSWORD="$MC_PG_PASSWORD" DB_SSLMODE=bogus)
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_config_500 DB_SSLMODE
+	env=$(test_env_file -DATABASE_URL DB_HOST=127.0.0.1 DB_PORT="$MC_PG_PORT" DB_NAME=medicalcare_test \
+	    DB_USER=mc_test DB_PASSWORD="$MC_PG_PASSWORD" DB_SSLMODE=disable)
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_status 200
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# Faults over HTTP through Apache (issue 4): the real test PostgreSQL stopped
+# and started again, a database that never answers, every connection slot
+# taken, and configuration errors in the live env file. A database that
+# cannot be reached: 503 with Retry-After: 5, never 500, within
+# DB_CONNECT_TIMEOUT; back, service resumes with nothing done. A
+# configuration error: 500 and one line in the error log naming the setting.
+# (The same under CGI, with mail faults and pgbouncer: tests/cgi/faults.bats,
+# tests/cgi/pgbouncer.bats.)
+
+load helpers
+# shellcheck source=tests/lib/faults.sh
+source "$MC_ROOT/tests/lib/faults.sh"
+
+UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
+HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
+INTERNAL='{"detail":"Internal server error"}'
+LOGIN_BODY='{"email":"ann@example.test","password":"StrongPass123"}'
+
+teardown() {
+	pg_free_slots
+	silent_stop
+	if [[ -n ${MC_PG_DIR:-} ]] && ! pg_is_up; then
+		pg_up
+	fi
+	if [[ -n ${ENV_MODE:-} ]]; then
+		chmod "$ENV_MODE" "$MC_APACHE_ENV_FILE"
+	fi
+}
+
+# ann: a verified account; ANN_TOKEN, an access token from a real login.
+ann() {
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	http POST /auth/login "$LOGIN_BODY"
+	assert_status 200
+	ANN_TOKEN=$(json_get .access_token)
+}
+
+# each_endpoint FN: a well-formed request to each of the eight endpoints,
+# then FN NAME on its answer.
+each_endpoint() {
+	local fn=$1 token
+	token=$(printf 'x%.0s' {1..43})
+	http POST /auth/signup '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}'
+	"$fn" signup || return 1
+	http POST /auth/verify-otp '{"email":"ann@example.test","otp":"123456"}'
+	"$fn" verify-otp || return 1
+	http POST /auth/resend-otp '{"email":"ann@example.test"}'
+	"$fn" resend-otp || return 1
+	http POST /auth/login "$LOGIN_BODY"
+	"$fn" login || return 1
+	http POST /auth/forgot-password '{"email":"ann@example.test"}'
+	"$fn" forgot-password || return 1
+	http POST /auth/reset-password "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}"
+	"$fn" reset-password || return 1
+	http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
+	"$fn" profile || return 1
+	http GET /health
+	"$fn" health
+}
+
+# assert_unavailable NAME: the 503 of an unreachable database.
+assert_unavailable() {
+	assert_status 503 || return 1
+	if [[ $1 == health ]]; then
+		assert_body --raw "$HEALTH_DOWN" || return 1
+	else
+		assert_body --raw "$UNAVAILABLE" || return 1
+	fi
+	assert_header Retry-After 5 || return 1
+	assert_header Cache-Control no-store
+}
+
+# assert_config_500 SETTING: the 500 of a configuration error, and exactly
+# one line in the server's error log naming SETTING.
+assert_config_500() {
+	local n
+	assert_status 500 || return 1
+	assert_body --raw "$INTERNAL" || return 1
+	n=$(grep -c -F -- "$1" <<<"$http_log" || true)
+	if [[ $n != 1 ]]; then
+		_fail "expected exactly one line naming $1 in the error log, got $n"
+		return 1
+	fi
+}
+
+@test "faults_postgres_stopped_every_endpoint_answers_503_with_retry_after_and_service_resumes" {
+	ann
+	http_setting DB_CONNECT_TIMEOUT=2
+	pg_down
+	each_endpoint assert_unavailable
+	pg_up
+	http GET /health
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	refute_header Retry-After
+	http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
+	assert_status 200
+	http_account bob@example.test
+	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
+}
+
+@test "faults_a_database_that_never_answers_gives_503_within_the_connect_timeout" {
+	ann
+	silent_start
+	http_setting DATABASE_URL="postgresql://mc_test:x@127.0.0.1:$MC_SILENT_PORT/medicalcare_test" DB_CONNECT_TIMEOUT=2
+	timed http POST /auth/login "$LOGIN_BODY"
+	assert_unavailable login
+	assert_within 8 "login"
+	timed http GET /health
+	assert_unavailable health
+	assert_within 8 "health"
+	timed http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
+	assert_unavailable profile
+	assert_within 8 "profile"
+}
+
+@test "faults_every_connection_slot_taken_sixteen_concurrent_logins_all_get_503_with_retry_after" {
+	local i out dir=$BATS_TEST_TMPDIR/burst
+	local -a pids=()
+	ann
+	pg_fill_slots
+	mkdir -p "$dir"
+	for ((i = 1; i <= 16; i++)); do
+		curl -s --noproxy '*' --max-time 30 -D "$dir/$i.h" -o "$dir/$i.b" \
+		    -H 'Content-Type: application/json' --data "$LOGIN_BODY" "$MC_HTTP_URL/auth/login" &
+		pids+=($!)
+	done
+	wait "${pids[@]}" || true
+	out=$(for ((i = 1; i <= 16; i++)); do
+		printf '%s %s %s\n' "$(head -n 1 "$dir/$i.h" | cut -d' ' -f2)" \
+		    "$(grep -i '^Retry-After:' "$dir/$i.h" | tr -d '\r' | cut -d' ' -f2)" "$(cat "$dir/$i.b")"
+	done | sort | uniq -c | sed 's/^ *//')
+	[[ $out == "16 503 5 $UNAVAILABLE" ]] || _fail "answers (count status retry-after body):"$'\n'"$out"
+	pg_free_slots
+	http POST /auth/login "$LOGIN_BODY"
+	assert_status 200
+}
+
+@test "faults_config_errors_in_the_live_env_file_give_500_and_one_log_line_naming_the_setting" {
+	http_setting -JWT_SECRET_KEY
+	http GET /health
+	assert_config_500 JWT_SECRET_KEY
+	http POST /auth/login "$LOGIN_BODY"
+	assert_config_500 JWT_SECRET_KEY
+	http_setting JWT_SECRET_KEY=0123456789abcdefghijklmnopqrstu
+	http POST /auth/signup '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}'
+	assert_config_500 JWT_SECRET_KEY
+	[[ $http_log != *0123456789abcdefghijklmnopqrstu* ]]
+	http_reset
+	http_setting DATABASE_URL="postgresql://mc_test:$MC_PG_PASSWORD@127.0.0.1:99999999/medicalcare_test"
+	http POST /auth/login "$LOGIN_BODY"
+	assert_config_500 DATABASE_URL
+	[[ $http_log != *"$MC_PG_PASSWORD"* ]]
+	http GET /health
+	assert_config_500 DATABASE_URL
+	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
+}
+
+@test "faults_an_env_file_the_server_cannot_read_gives_500_and_one_log_line_naming_it" {
+	if [[ $(id -u) -eq 0 && $(mc_apache_run_user) == root ]]; then
+		skip "the programs run as root here: mode 000 does not stop them"
+	fi
+	ENV_MODE=$(stat -c %a "$MC_APACHE_ENV_FILE")
+	chmod 000 "$MC_APACHE_ENV_FILE"
+	http GET /health
+	assert_config_500 MEDICALCARE_ENV_FILE
+	http POST /auth/login "$LOGIN_BODY"
+	assert_config_500 MEDICALCARE_ENV_FILE
+	[[ $http_log == *"Permission denied"* ]]
+	chmod "$ENV_MODE" "$MC_APACHE_ENV_FILE"
+	http GET /health
+	assert_status 200
+}
