@@ -463,7 +463,8 @@ static int read_env_file(const char *path, int missing_ok, const char *what, str
 	int ret = -1;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) {
 			ret = 1;
@@ -473,6 +474,14 @@ static int read_env_file(const char *path, int missing_ok, const char *what, str
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s %s is a pipe or socket, not a file", what, path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0) {
 		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -457,6 +458,25 @@ static void conf_load_fails_on_unreadable_explicit_env_file(void **state)
 	load_fails("directory", "could not read MEDICALCARE_ENV_FILE /: Is a directory");
 }
 
+/* A FIFO without a writer would block open() and read() forever: refused at once. */
+static void conf_load_refuses_a_fifo_env_file(void **state)
+{
+	char dir[] = "/tmp/mc-conf-fifo.XXXXXX";
+	char path[sizeof(dir) + 8];
+	char msg[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	setenv("MEDICALCARE_ENV_FILE", path, 1);
+	setenv("JWT_SECRET_KEY", KEY32, 1);
+	snprintf(msg, sizeof(msg), "MEDICALCARE_ENV_FILE %s is a pipe or socket, not a file", path);
+	load_fails("fifo", msg);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void conf_load_reports_env_file_syntax_errors_by_line(void **state)
 {
 	char msg[256];
@@ -739,6 +759,7 @@ int main(void)
 	        conf_load_rejects_a_malformed_database_url_without_quoting_it, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_requires_a_jwt_key_of_32_bytes, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(conf_load_refuses_a_fifo_env_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_fails_on_unreadable_explicit_env_file, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_reports_env_file_syntax_errors_by_line, setup,
