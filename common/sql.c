@@ -82,8 +82,8 @@ static const struct sql_def sql_defs[ST__COUNT] = {
         {"mail_counts",
          "SELECT count(*) FILTER (WHERE created_at > now() - make_interval(secs => $3::int)),"
          " count(*),"
-         " coalesce(ceil(extract(epoch FROM max(created_at) + make_interval(secs => $3::int) - now())), 0)::int,"
-         " coalesce(ceil(extract(epoch FROM min(created_at) + make_interval(secs => $4::int) - now())), 0)::int"
+         " coalesce(ceil(extract(epoch FROM max(created_at) + make_interval(secs => $3::int) - clock_timestamp())), 0)::int,"
+         " coalesce(ceil(extract(epoch FROM min(created_at) + make_interval(secs => $4::int) - clock_timestamp())), 0)::int"
          " FROM mail_outbox WHERE kind = $1::text AND recipient = $2::text"
          " AND created_at > now() - make_interval(secs => $4::int)",
          4, PGRES_TUPLES_OK},

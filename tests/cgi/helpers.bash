@@ -441,21 +441,27 @@ cgi_dump() {
 	} >&2
 }
 
-# run_outbox [ARG]... [VAR=value]...
-#   Runs $BIN_DIR/medicalcare-outbox as cron would: under `env -i` with PATH,
-#   MEDICALCARE_ENV_FILE and ASAN_/UBSAN_/LSAN_OPTIONS (when set); a
-#   VAR=value (upper-case name) adds or overrides a variable, any other
-#   argument goes to the program. Sets outbox_out, outbox_err (without their
-#   final newlines, as $(cat) gives them) and outbox_rc. Fails on a timeout
-#   (60 s), a signal or a sanitizer report on stderr, not on a non-zero exit.
-run_outbox() {
+# run_tool NAME [ARG]... [VAR=value]...
+#   Runs $BIN_DIR/medicalcare-NAME as cron would: under `env -i` with PATH,
+#   MEDICALCARE_ENV_FILE and ASAN_/UBSAN_/LSAN_OPTIONS (when set), through
+#   MC_CGI_WRAP (valgrind.bats), stdin from $tool_stdin (default /dev/null).
+#   A VAR=value (upper-case name) adds or overrides a variable, any other
+#   argument goes to the program. Sets tool_out, tool_err (without their
+#   final newlines) and tool_rc. Fails when the program is missing, on a
+#   timeout (120 s), a signal or a sanitizer report on stderr, not on a
+#   non-zero exit.
+run_tool() {
+	local prog=$BIN_DIR/medicalcare-$1
 	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=()
+	local -a args=() wrap=()
 	local name arg out err
+	shift
+	if [[ ! -x $prog ]]; then
+		echo "run_tool: $prog does not exist (not built?)" >&2
+		return 1
+	fi
 	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		if [[ -n ${!name+set} ]]; then
-			envargs+=("$name=${!name}")
-		fi
+		[[ -z ${!name+set} ]] || envargs+=("$name=${!name}")
 	done
 	for arg in "$@"; do
 		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
@@ -465,28 +471,28 @@ run_outbox() {
 		fi
 	done
 	# Unique without mktemp: $BASHPID tells apart runs started with &.
-	_outbox_seq=$((${_outbox_seq:-0} + 1))
-	out=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/outbox.$BASHPID.$_outbox_seq
+	_tool_seq=$((${_tool_seq:-0} + 1))
+	out=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}/tool.$BASHPID.$_tool_seq
 	err=$out.err out=$out.out
-	outbox_rc=0
-	local -a wrap=()
 	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
-	timeout -k 5 60 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-outbox" "${args[@]}" \
-	    </dev/null >"$out" 2>"$err" 3>&- || outbox_rc=$?
-	outbox_out="" outbox_err=""
-	IFS= read -r -d '' outbox_out <"$out" || true
-	IFS= read -r -d '' outbox_err <"$err" || true
-	while [[ $outbox_out == *$'\n' ]]; do
-		outbox_out=${outbox_out%$'\n'}
-	done
-	while [[ $outbox_err == *$'\n' ]]; do
-		outbox_err=${outbox_err%$'\n'}
-	done
-	if [[ $outbox_rc -eq 124 || $outbox_rc -gt 128 ]] || _san_report "$outbox_err"; then
-		printf 'medicalcare-outbox: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$outbox_rc" "$outbox_out" "$outbox_err" >&2
+	tool_rc=0
+	timeout -k 5 120 env -i "${envargs[@]}" "${wrap[@]}" "$prog" "${args[@]}" \
+	    <"${tool_stdin:-/dev/null}" >"$out" 2>"$err" 3>&- || tool_rc=$?
+	tool_out=$(cat -- "$out") tool_err=$(cat -- "$err")
+	if [[ $tool_rc -eq 124 || $tool_rc -gt 128 ]] || _san_report "$tool_err"; then
+		printf '%s: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "${prog##*/}" "$tool_rc" "$tool_out" "$tool_err" >&2
 		return 1
 	fi
+}
+
+# run_outbox [ARG]... [VAR=value]...
+#   run_tool outbox, with its results also in outbox_out, outbox_err and outbox_rc.
+run_outbox() {
+	local rc=0
+	run_tool outbox "$@" || rc=$?
+	outbox_out=$tool_out outbox_err=$tool_err outbox_rc=$tool_rc
+	return "$rc"
 }
 
 # json_get JQ_PATH prints `jq -r JQ_PATH` of the last body.

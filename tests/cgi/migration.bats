@@ -169,32 +169,15 @@ assert_upgraded() {
 # newlines) and imp_rc. Fails on a timeout, a signal, a sanitizer report, or
 # any hash in the output.
 import_users() {
-	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=()
-	local name arg out=$BATS_TEST_TMPDIR/import.out err=$BATS_TEST_TMPDIR/import.err
-	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		if [[ -n ${!name+set} ]]; then
-			envargs+=("$name=${!name}")
-		fi
-	done
-	for arg in "$@"; do
-		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
-			envargs+=("$arg")
-		else
-			args+=("$arg")
-		fi
-	done
-	imp_rc=0
-	timeout -k 5 60 env -i "${envargs[@]}" "$BIN_DIR/medicalcare-import-users" "${args[@]}" \
-	    <"${csv_in:-/dev/null}" >"$out" 2>"$err" 3>&- || imp_rc=$?
-	imp_out=$(cat "$out")
-	imp_err=$(cat "$err")
-	if [[ $imp_rc -eq 124 || $imp_rc -gt 128 ]] || _san_report "$imp_err" ||
-	    [[ $imp_out$imp_err =~ \$2[a-z]?\$[0-9][0-9]\$|\$argon2 ]]; then
-		printf 'medicalcare-import-users: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$imp_rc" "$imp_out" "$imp_err" >&2
+	local rc=0
+	tool_stdin=${csv_in:-/dev/null} run_tool import-users "$@" || rc=$?
+	imp_out=$tool_out imp_err=$tool_err imp_rc=$tool_rc
+	if [[ $imp_out$imp_err =~ \$2[a-z]?\$[0-9][0-9]\$|\$argon2 ]]; then
+		printf 'medicalcare-import-users printed a hash:\n--- stdout:\n%s\n--- stderr:\n%s\n' \
+		    "$imp_out" "$imp_err" >&2
 		return 1
 	fi
+	return "$rc"
 }
 
 # assert_import RC OUTPUT: the last run exited RC and printed exactly OUTPUT.

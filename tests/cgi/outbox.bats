@@ -225,7 +225,7 @@ make_due() {
 	wait "$a"
 	wait "$b"
 	# Each run printed its own summary; together they sent three.
-	for f in "$BATS_TEST_TMPDIR"/outbox.*.out; do
+	for f in "$BATS_TEST_TMPDIR"/tool.*.out; do
 		[[ $(cat -- "$f") =~ ^sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
 		sent=$((sent + BASH_REMATCH[1]))
 	done

@@ -6,34 +6,14 @@
 
 load helpers
 
-# run_prune [ARG]... [VAR=value]...: as cron would run it (see run_outbox);
+# run_prune [ARG]... [VAR=value]...: as cron would run it (run_tool in helpers.bash);
 # sets prune_out, prune_err, prune_rc. Fails on a timeout, a signal or a
 # sanitizer report.
 run_prune() {
-	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=() wrap=()
-	local name arg dir=${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}
-	for name in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		[[ -z ${!name+set} ]] || envargs+=("$name=${!name}")
-	done
-	for arg in "$@"; do
-		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
-			envargs+=("$arg")
-		else
-			args+=("$arg")
-		fi
-	done
-	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
-	prune_rc=0
-	timeout -k 5 60 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-prune" "${args[@]}" \
-	    </dev/null >"$dir/prune.out" 2>"$dir/prune.err" 3>&- || prune_rc=$?
-	prune_out=$(cat "$dir/prune.out")
-	prune_err=$(cat "$dir/prune.err")
-	if [[ $prune_rc -eq 124 || $prune_rc -gt 128 ]] || _san_report "$prune_err"; then
-		printf 'medicalcare-prune: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$prune_rc" "$prune_out" "$prune_err" >&2
-		return 1
-	fi
+	local rc=0
+	run_tool prune "$@" || rc=$?
+	prune_out=$tool_out prune_err=$tool_err prune_rc=$tool_rc
+	return "$rc"
 }
 
 # Rows on both sides of every line, each labelled "old" (to go) or "live" (to stay).

@@ -85,36 +85,7 @@ vg_fds() {
 	     entry != "" && /==[0-9]+== +(at|by) / { print entry; entry = ""; next }' "$1"
 }
 
-# run_tool NAME [ARG]... [VAR=value]...   runs $BIN_DIR/medicalcare-NAME as cron
-# would (under env -i with PATH and MEDICALCARE_ENV_FILE; VAR=value adds a
-# variable), through MC_CGI_WRAP. Sets tool_out, tool_err and tool_rc.
-run_tool() {
-	local name=$1 arg out=$BATS_TEST_TMPDIR/tool.out err=$BATS_TEST_TMPDIR/tool.err
-	local -a envargs=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	local -a args=() wrap=()
-	shift
-	for arg in "$@"; do
-		if [[ $arg =~ ^[A-Z_][A-Z0-9_]*= ]]; then
-			envargs+=("$arg")
-		else
-			args+=("$arg")
-		fi
-	done
-	if [[ ! -x $BIN_DIR/medicalcare-$name ]]; then
-		echo "run_tool: $BIN_DIR/medicalcare-$name does not exist (not built?)" >&2
-		return 1
-	fi
-	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
-	tool_rc=0
-	timeout -k 5 120 env -i "${envargs[@]}" "${wrap[@]}" "$BIN_DIR/medicalcare-$name" \
-	    "${args[@]}" </dev/null >"$out" 2>"$err" 3>&- || tool_rc=$?
-	tool_out=$(cat -- "$out") tool_err=$(cat -- "$err")
-	if [[ $tool_rc -eq 124 || $tool_rc -gt 128 ]]; then
-		printf 'medicalcare-%s: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
-		    "$name" "$tool_rc" "$tool_out" "$tool_err" >&2
-		return 1
-	fi
-}
+# run_tool (tests/cgi/helpers.bash) runs a tool through MC_CGI_WRAP.
 
 # assert_tool_rc RC: the last run_tool exited RC; else prints its output.
 assert_tool_rc() {
