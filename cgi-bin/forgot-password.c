@@ -12,7 +12,6 @@ static void forgot_handle(struct ctx *ctx)
 	struct email_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
-	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -22,11 +21,11 @@ static void forgot_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
-	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_forgot_password(db, ctx->conf, &cl, &r, &o);
+	rc = account_forgot_password(db, ctx->conf, &ctx->client, &r, &o);
+	app_mail_after(ctx, o.mail_id);
 	if (rc == ACCT_OK)
 		respond_message(ctx->resp, 200, "Password reset link sent to your email");
 	else

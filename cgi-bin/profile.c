@@ -10,7 +10,6 @@
 static void profile_handle(struct ctx *ctx)
 {
 	struct acct_out o = {0};
-	struct client cl;
 	const char *token = NULL;
 	const char *why = NULL;
 	int64_t user_id = 0;
@@ -22,14 +21,13 @@ static void profile_handle(struct ctx *ctx)
 		http_resp_401(ctx->resp, "Not authenticated");
 		goto out;
 	}
-	client_from_req(&cl, ctx->conf, ctx->req);
 	rc = account_check_token(ctx->conf, token, ctx->now, &user_id, &iat, &why);
 	if (rc == ACCT_BAD_TOKEN) {
 		/* Recorded if the database answers; the 401 stands either way
 		 * (app_db()'s 503 is replaced). */
 		db = app_db(ctx);
 		if (db != NULL)
-			account_token_rejected(db, &cl, 0, why);
+			account_token_rejected(db, ctx->conf, &ctx->client, 0, why);
 	}
 	if (rc != ACCT_OK) {
 		respond_failure(ctx->resp, rc, &o);
@@ -38,7 +36,7 @@ static void profile_handle(struct ctx *ctx)
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_profile(db, &cl, user_id, iat, &o);
+	rc = account_profile(db, ctx->conf, &ctx->client, user_id, iat, &o);
 	if (rc == ACCT_OK)
 		respond_profile(ctx->resp, &o);
 	else

@@ -12,7 +12,6 @@ static void verify_handle(struct ctx *ctx)
 	struct verify_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
-	struct client cl;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -22,11 +21,10 @@ static void verify_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
-	client_from_req(&cl, ctx->conf, ctx->req);
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_verify_otp(db, ctx->conf, &cl, &r, ctx->now, &o);
+	rc = account_verify_otp(db, ctx->conf, &ctx->client, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_token(ctx->resp, o.access_token);
 	else

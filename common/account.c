@@ -16,6 +16,8 @@
 #include "token.h"
 
 #define OTP_MAX_ATTEMPTS 5
+/* A sign-up of an unverified address made less than this ago is a double submit. */
+#define ACCT_DOUBLE_SUBMIT_SECONDS 60
 #define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
 #define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
 #define DETAIL_CLIENT_LOGIN \
@@ -31,6 +33,8 @@ struct user {
 	char *password_hash;
 	int verified;
 	int64_t token_min_iat;
+	int otp_disabled; /* a second sign-up killed its codes for good */
+	int recent;       /* made within ACCT_DOUBLE_SUBMIT_SECONDS */
 };
 
 static void user_release(struct user *u)
@@ -81,10 +85,16 @@ static int acct_begin_locked(PGconn *db, const char *email)
 	return rc;
 }
 
-/* The client's address, or NULL when unknown. */
-static const char *acct_addr(const struct client *cl)
+/* The client's budget key (client.h), or NULL when unknown. */
+static const char *acct_key(const struct client *cl)
 {
-	return cl != NULL && cl->addr[0] != '\0' ? cl->addr : NULL;
+	return cl != NULL && cl->key[0] != '\0' ? cl->key : NULL;
+}
+
+/* The client as login locks count it: its budget key, or "" when unknown. */
+static const char *acct_login_client(const struct client *cl)
+{
+	return cl != NULL ? cl->key : "";
 }
 
 /* The 429 detail of a per-address limit. */
@@ -104,15 +114,17 @@ static const char *acct_client_detail(enum limit_scope s)
 }
 
 /*
- * Outside any transaction: counts one request of scope s from the client if
- * it fits its address's budget (an event when it took the last one). ACCT_OK
- * to go on, ACCT_LIMITED (o->retry_after, o->limit_detail), or a fault.
+ * Outside any transaction, before any work: takes one hit of scope s from
+ * the client's budget if it fits (an event when it took the last one).
+ * ACCT_OK to go on (*hit to give back if the request is no failure),
+ * ACCT_LIMITED (o->retry_after, o->limit_detail), or a fault.
  */
 static enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct client *cl,
-                                     enum limit_scope s, const char *email, struct acct_out *o)
+                                     enum limit_scope s, const char *email, struct limit_hit *hit,
+                                     struct acct_out *o)
 {
 	int reached = 0;
-	int rc = limit_client_take(db, c, s, acct_addr(cl), &o->retry_after, &reached);
+	int rc = limit_client_take(db, c, s, acct_key(cl), hit, &o->retry_after, &reached);
 
 	if (rc < 0)
 		return acct_fault(rc);
@@ -122,65 +134,35 @@ static enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const str
 		return ACCT_LIMITED;
 	}
 	if (reached &&
-	    audit_write(db, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s)) != DB_OK)
+	    audit_write(db, c, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s)) != DB_OK)
 		log_error("could not record a client_limited event");
 	return ACCT_OK;
-}
-
-/*
- * Outside any transaction: ACCT_OK when the client's address may still fail
- * at scope s, else ACCT_LIMITED (o->retry_after, o->limit_detail) or a fault.
- */
-static enum acct_rc acct_client_check(PGconn *db, const struct conf *c, const struct client *cl,
-                                      enum limit_scope s, struct acct_out *o)
-{
-	int rc = limit_client_check(db, c, s, acct_addr(cl), &o->retry_after);
-
-	if (rc < 0)
-		return acct_fault(rc);
-	if (rc == 1) {
-		log_info("client address over its %s limit", limit_scope_name(s));
-		o->limit_detail = acct_client_detail(s);
-		return ACCT_LIMITED;
-	}
-	return ACCT_OK;
-}
-
-/*
- * Inside the open transaction: counts a failure of scope s against the
- * client's address (an event when it reached the budget). DB_OK or a db_rc.
- */
-static int acct_client_fail(PGconn *db, const struct conf *c, const struct client *cl,
-                            enum limit_scope s, const char *email)
-{
-	int reached = 0;
-	int rc = limit_client_fail(db, c, s, acct_addr(cl), &reached);
-
-	if (rc == DB_OK && reached)
-		rc = audit_write(db, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s));
-	return rc;
 }
 
 /* <0 a db_rc, 0 not found, 1 found (u filled; user_release() it). */
 static int user_by_email(PGconn *db, const char *email, struct user *u)
 {
-	const char *params[1] = {email};
+	char recent[16];
+	const char *params[2] = {email, recent};
 	PGresult *res = NULL;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
-	rc = db_exec(db, ST_USER_BY_EMAIL, params, 1, &res);
+	snprintf(recent, sizeof(recent), "%d", ACCT_DOUBLE_SUBMIT_SECONDS);
+	rc = db_exec(db, ST_USER_BY_EMAIL, params, 2, &res);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return 0;
 	}
-	u->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	u->full_name = strdup(PQgetvalue(res, 0, 1));
-	u->password_hash = strdup(PQgetvalue(res, 0, 2));
-	u->verified = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	u->token_min_iat = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	u->id = strtoll(PQgetvalue(res, 0, UBE_ID), NULL, 10);
+	u->full_name = strdup(PQgetvalue(res, 0, UBE_FULL_NAME));
+	u->password_hash = strdup(PQgetvalue(res, 0, UBE_PASSWORD_HASH));
+	u->verified = strcmp(PQgetvalue(res, 0, UBE_IS_VERIFIED), "t") == 0;
+	u->token_min_iat = strtoll(PQgetvalue(res, 0, UBE_TOKEN_MIN_IAT), NULL, 10);
+	u->otp_disabled = strcmp(PQgetvalue(res, 0, UBE_OTP_DISABLED), "t") == 0;
+	u->recent = strcmp(PQgetvalue(res, 0, UBE_RECENT), "t") == 0;
 	PQclear(res);
 	if (u->full_name == NULL || u->password_hash == NULL) {
 		user_release(u);
@@ -217,7 +199,7 @@ static int acct_issue_token(const struct conf *c, int64_t id, const char *email,
  * inside the open transaction. DB_OK and *mail_id, or a db_rc.
  */
 static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
-                        const char *full_name, int64_t *mail_id)
+                        int64_t *mail_id)
 {
 	char code[TOKEN_OTP_LEN + 1];
 	unsigned char digest[TOKEN_DIGEST_LEN];
@@ -241,7 +223,6 @@ static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char
 		goto out;
 	memset(&v, 0, sizeof(v));
 	v.to = email;
-	v.full_name = full_name;
 	v.code = code;
 	v.expire_minutes = c->otp_expire_minutes;
 	rc = mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
@@ -250,22 +231,115 @@ out:
 	return rc;
 }
 
+/*
+ * Makes a reset token for account u and queues the mail with its link,
+ * inside the open transaction, if the reset-mail caps allow one more (else
+ * nothing, and *mail_id stays 0). after_signup: the mail answers a second
+ * sign-up of an unverified account. DB_OK or a db_rc.
+ */
+static int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u, const char *email,
+                          int after_signup, int64_t *mail_id)
+{
+	char token[TOKEN_RESET_LEN + 1];
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	char id_s[24];
+	char mins[16];
+	char link[1024];
+	const char *params[3] = {id_s, hex, mins};
+	struct mail_vars v;
+	long wait = 0;
+	int rc;
+
+	*mail_id = 0;
+	memset(token, 0, sizeof(token));
+	memset(link, 0, sizeof(link));
+	rc = limit_reset_mail(db, email, &wait);
+	if (rc != 0) {
+		if (rc == 1)
+			log_info("account %" PRId64 ", reset mail cap reached: no mail", u->id);
+		rc = rc == 1 ? DB_OK : rc;
+		goto out;
+	}
+	rc = DB_ERROR;
+	if (token_reset_new(token) != 0)
+		goto out;
+	token_sha256(token, strlen(token), digest);
+	token_hex(digest, hex);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u->id);
+	snprintf(mins, sizeof(mins), "%d", c->reset_token_expire_minutes);
+	if ((size_t)snprintf(link, sizeof(link), "%s/reset-password?token=%s", c->frontend_url,
+	                     token) >= sizeof(link)) {
+		log_error("FRONTEND_URL is too long for a reset link");
+		goto out;
+	}
+	rc = db_exec(db, ST_RESET_INSERT, params, 3, NULL);
+	if (rc != DB_OK)
+		goto out;
+	memset(&v, 0, sizeof(v));
+	v.to = email;
+	/* A name only its owner can have set: a verified account's. */
+	v.full_name = u->verified ? u->full_name : NULL;
+	v.link = link;
+	v.expire_minutes = c->reset_token_expire_minutes;
+	v.after_signup = after_signup;
+	rc = mail_enqueue(db, c, MAIL_RESET, u->id, &v, mail_id);
+out:
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(link, sizeof(link));
+	return rc;
+}
+
+/*
+ * A sign-up of an address that has an account, inside the open transaction
+ * (the caller commits): always 409. A verified account or one made within
+ * ACCT_DOUBLE_SUBMIT_SECONDS (a double submit) changes nothing; an older
+ * unverified one loses its code for good and its address gets a reset link,
+ * so only whoever reads that mail chooses the password. DB_OK or a db_rc.
+ */
+static int acct_signup_taken(PGconn *db, const struct conf *c, const struct client *cl,
+                             const struct user *u, const char *email, int64_t *mail_id)
+{
+	char id_s[24];
+	const char *params[1] = {id_s};
+	const char *what;
+	int rc;
+
+	if (u->verified || u->recent) {
+		what = u->verified ? "already registered" : "double submit";
+		return audit_write(db, c, AUDIT_SIGNUP, u->id, email, cl, what);
+	}
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u->id);
+	rc = db_exec(db, ST_USER_DISABLE_OTP, params, 1, NULL);
+	if (rc == DB_OK)
+		rc = db_exec(db, ST_OTP_DELETE, params, 1, NULL);
+	if (rc == DB_OK)
+		rc = acct_new_reset(db, c, u, email, 1, mail_id);
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_SIGNUP, u->id, email, cl, "unverified, codes ended");
+	if (rc == DB_OK && *mail_id > 0)
+		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, u->id, email, cl, "second signup");
+	if (rc == DB_OK)
+		log_info("account %" PRId64 " signed up again: codes ended%s", u->id,
+		         *mail_id > 0 ? ", reset link sent" : "");
+	return rc;
+}
+
 enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct client *cl,
                             const struct signup_req *r, struct acct_out *o)
 {
 	struct pw_cost cost;
 	struct user u;
+	struct limit_hit hit;
 	char *hash = NULL;
-	char id_s[24];
 	int64_t id = 0;
-	int64_t mail_id = 0;
 	PGresult *res = NULL;
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_SIGNUP, r->email, o);
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_SIGNUP, r->email, &hit, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = ACCT_ERROR;
@@ -282,46 +356,44 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 		ret = acct_fault(found);
 		goto out;
 	}
-	if (found && u.verified) {
+	if (found) {
+		rc = acct_signup_taken(db, c, cl, &u, r->email, &o->mail_id);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		if (rc != DB_OK) {
+			o->mail_id = 0;
+			ret = acct_fault(rc);
+			goto out;
+		}
 		ret = ACCT_EMAIL_TAKEN;
 		goto out;
 	}
-	rc = limit_mail(db, "otp", r->email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_HOUR_MAX,
-	                &o->retry_after);
+	/* A new address may still have mail of an account that was deleted. */
+	rc = limit_otp_mail(db, r->email, &o->retry_after);
 	if (rc != 0) {
 		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
 		o->limit_detail = DETAIL_OTP_LIMIT;
 		goto out;
 	}
-	if (found) {
-		const char *params[3] = {id_s, r->full_name, hash};
-
-		id = u.id;
-		snprintf(id_s, sizeof(id_s), "%" PRId64, id);
-		rc = db_exec(db, ST_USER_UPDATE_SIGNUP, params, 3, NULL);
-	} else {
+	{
 		const char *params[3] = {r->email, r->full_name, hash};
 
 		rc = db_exec(db, ST_USER_INSERT, params, 3, &res);
 		if (rc == DB_OK)
 			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	}
-	if (rc != DB_OK) {
-		ret = acct_fault(rc);
-		goto out;
-	}
-	rc = acct_new_otp(db, c, id, r->email, r->full_name, &mail_id);
 	if (rc == DB_OK)
-		rc = audit_write(db, AUDIT_SIGNUP, id, r->email, cl, found ? "again" : "new");
+		rc = acct_new_otp(db, c, id, r->email, &o->mail_id);
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_SIGNUP, id, r->email, cl, "new");
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
+		o->mail_id = 0;
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("account %" PRId64 " %s, verification code sent", id,
-	         found ? "signed up again" : "created");
-	mail_outbox_deliver_id(db, c, mail_id);
+	log_info("account %" PRId64 " created, verification code queued", id);
 	ret = ACCT_OK;
 out:
 	db_rollback(db);
@@ -335,6 +407,7 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
                                 const struct verify_req *r, time_t now, struct acct_out *o)
 {
 	struct user u;
+	struct limit_hit hit;
 	char id_s[24];
 	const char *params[1] = {id_s};
 	PGresult *res = NULL;
@@ -346,8 +419,8 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	/* A locked-out address does no work at all. */
-	ret = acct_client_check(db, c, cl, LIMIT_SCOPE_VERIFY_OTP, o);
+	/* A failure is counted before any work, and given back if it was none. */
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_VERIFY_OTP, r->email, &hit, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = ACCT_ERROR;
@@ -364,7 +437,10 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	if (found == 0)
 		goto bad_otp;
 	if (u.verified) {
-		ret = ACCT_ALREADY_VERIFIED;
+		rc = limit_client_give_back(db, LIMIT_SCOPE_VERIFY_OTP, acct_key(cl), &hit);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		ret = rc == DB_OK ? ACCT_ALREADY_VERIFIED : acct_fault(rc);
 		goto out;
 	}
 	snprintf(id_s, sizeof(id_s), "%" PRId64, u.id);
@@ -394,7 +470,11 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	if (rc == DB_OK)
 		rc = db_exec(db, ST_OTP_DELETE, params, 1, NULL);
 	if (rc == DB_OK)
-		rc = audit_write(db, AUDIT_OTP_VERIFIED, u.id, r->email, cl, NULL);
+		rc = limit_login_succeeded(db, r->email, acct_login_client(cl), u.id);
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_OTP_VERIFIED, u.id, r->email, cl, NULL);
+	if (rc == DB_OK)
+		rc = limit_client_give_back(db, LIMIT_SCOPE_VERIFY_OTP, acct_key(cl), &hit);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
@@ -407,10 +487,8 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	ret = ACCT_OK;
 	goto out;
 bad_otp:
-	/* Wrong, expired, spent or dead code, or unknown email: one failure of the address. */
-	rc = acct_client_fail(db, c, cl, LIMIT_SCOPE_VERIFY_OTP, r->email);
-	if (rc == DB_OK)
-		rc = db_commit(db);
+	/* Wrong, expired, spent or dead code, or unknown email: the failure taken stays counted. */
+	rc = db_commit(db);
 	ret = rc == DB_OK ? ACCT_BAD_OTP : acct_fault(rc);
 out:
 	db_rollback(db);
@@ -423,13 +501,13 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
                                 const struct email_req *r, struct acct_out *o)
 {
 	struct user u;
-	int64_t mail_id = 0;
+	struct limit_hit hit;
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_RESEND_OTP, r->email, o);
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_RESEND_OTP, r->email, &hit, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = ACCT_ERROR;
@@ -443,26 +521,27 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 		ret = acct_fault(found);
 		goto out;
 	}
-	if (found == 0 || u.verified) {
-		ret = ACCT_OK; /* nothing to send, and nothing said about it */
+	/* Unknown, verified, or its codes ended by a second sign-up: nothing to
+	 * send, and nothing said about it. */
+	if (found == 0 || u.verified || u.otp_disabled) {
+		ret = ACCT_OK;
 		goto out;
 	}
-	rc = limit_mail(db, "otp", r->email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_HOUR_MAX,
-	                &o->retry_after);
+	rc = limit_otp_mail(db, r->email, &o->retry_after);
 	if (rc != 0) {
 		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
 		o->limit_detail = DETAIL_OTP_LIMIT;
 		goto out;
 	}
-	rc = acct_new_otp(db, c, u.id, r->email, u.full_name, &mail_id);
+	rc = acct_new_otp(db, c, u.id, r->email, &o->mail_id);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
+		o->mail_id = 0;
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("account %" PRId64 ", new verification code sent", u.id);
-	mail_outbox_deliver_id(db, c, mail_id);
+	log_info("account %" PRId64 ", new verification code queued", u.id);
 	ret = ACCT_OK;
 out:
 	db_rollback(db);
@@ -505,6 +584,9 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 {
 	struct pw_cost cost;
 	struct user u;
+	struct limit_hit hit;
+	const char *client = acct_login_client(cl);
+	size_t pwlen = strlen(r->password);
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int match = 0;
@@ -512,8 +594,9 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	/* A locked-out address does no password work at all. */
-	ret = acct_client_check(db, c, cl, LIMIT_SCOPE_LOGIN, o);
+	/* The address's failure is counted before any password work and given
+	 * back when there was none or the password was right. */
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_LOGIN, r->email, &hit, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = ACCT_ERROR;
@@ -522,51 +605,70 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 		ret = acct_fault(rc);
 		goto out;
 	}
-	rc = limit_login_locked(db, r->email, &o->retry_after);
-	if (rc != 0) {
-		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
-		o->limit_detail = DETAIL_LOGIN_LIMIT;
-		goto out;
-	}
 	found = user_by_email(db, r->email, &u);
 	if (found < 0) {
 		ret = acct_fault(found);
 		goto out;
 	}
+	rc = limit_login_locked(db, r->email, client, found ? u.id : 0, &o->retry_after);
+	if (rc == 1) {
+		rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), &hit);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		ret = rc == DB_OK ? ACCT_LIMITED : acct_fault(rc);
+		o->limit_detail = DETAIL_LOGIN_LIMIT;
+		goto out;
+	}
+	if (rc != 0) {
+		ret = acct_fault(rc);
+		goto out;
+	}
 	if (found) {
-		match = pw_verify(u.password_hash, r->password, strlen(r->password));
+		match = pw_verify(u.password_hash, r->password, pwlen);
 		if (match < 0)
 			goto out;
 	} else {
 		/* The same work as a verify, so timing does not tell. */
-		pw_burn(r->password, strlen(r->password), acct_cost(c, &cost));
+		pw_burn(r->password, pwlen, acct_cost(c, &cost));
 	}
 	if (!match) {
-		rc = limit_login_failed(db, r->email, &locked);
+		rc = limit_login_failed(db, r->email, client, &locked);
 		if (rc == DB_OK)
-			rc = audit_write(db, AUDIT_LOGIN_FAILURE, found ? u.id : 0, r->email, cl,
+			rc = audit_write(db, c, AUDIT_LOGIN_FAILURE, found ? u.id : 0, r->email, cl,
 			                 found ? "wrong password" : "unknown email");
-		if (rc == DB_OK && locked)
-			rc = audit_write(db, AUDIT_LOCKOUT, found ? u.id : 0, r->email, cl, NULL);
-		if (rc == DB_OK)
-			rc = acct_client_fail(db, c, cl, LIMIT_SCOPE_LOGIN, r->email);
+		if (rc == DB_OK && (locked & LIMIT_LOCKED_CLIENT))
+			rc = audit_write(db, c, AUDIT_LOCKOUT, found ? u.id : 0, r->email, cl,
+			                 "this address");
+		if (rc == DB_OK && (locked & LIMIT_LOCKED_EMAIL))
+			rc = audit_write(db, c, AUDIT_LOCKOUT, found ? u.id : 0, r->email, cl,
+			                 "every address");
 		if (rc == DB_OK)
 			rc = db_commit(db);
 		if (rc != DB_OK) {
 			ret = acct_fault(rc);
 			goto out;
 		}
-		if (locked)
-			log_warn("too many failures, address locked for %d s", LIMIT_LOGIN_LOCK);
+		if (locked & LIMIT_LOCKED_CLIENT)
+			log_warn(
+			    "too many failures for one email from one address: locked there for %d s",
+			    LIMIT_LOGIN_LOCK);
+		if (locked & LIMIT_LOCKED_EMAIL)
+			log_warn(
+			    "too many failures for one email: locked for %d s but for its known "
+			    "addresses",
+			    LIMIT_LOGIN_EMAIL_LOCK);
 		ret = ACCT_BAD_LOGIN;
 		goto out;
 	}
-	rc = limit_login_clear(db, r->email);
+	/* Right password: only a verified account signs in (and makes the client known). */
+	rc = limit_login_succeeded(db, r->email, client, u.verified ? u.id : 0);
 	if (rc == DB_OK)
 		rc = acct_rehash(db, c, &u, r->password);
 	if (rc == DB_OK)
-		rc = audit_write(db, u.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE, u.id,
-		                 r->email, cl, u.verified ? NULL : "not verified");
+		rc = audit_write(db, c, u.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE,
+		                 u.id, r->email, cl, u.verified ? NULL : "not verified");
+	if (rc == DB_OK)
+		rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), &hit);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
@@ -590,22 +692,13 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
                                      const struct email_req *r, struct acct_out *o)
 {
 	struct user u;
-	char token[TOKEN_RESET_LEN + 1];
-	unsigned char digest[TOKEN_DIGEST_LEN];
-	char hex[2 * TOKEN_DIGEST_LEN + 1];
-	char id_s[24];
-	char mins[16];
-	char link[1024];
-	struct mail_vars v;
-	int64_t mail_id = 0;
+	struct limit_hit hit;
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	memset(token, 0, sizeof(token));
-	memset(link, 0, sizeof(link));
-	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_FORGOT, r->email, o);
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_FORGOT, r->email, &hit, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = ACCT_ERROR;
@@ -615,56 +708,33 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 		goto out;
 	}
 	found = user_by_email(db, r->email, &u);
-	if (found <= 0) {
-		ret = found < 0 ? acct_fault(found) : ACCT_OK;
+	if (found < 0) {
+		ret = acct_fault(found);
 		goto out;
 	}
-	rc = limit_mail(db, "reset", r->email, LIMIT_RESET_MAIL_GAP, 0, &o->retry_after);
-	if (rc != 0) {
-		/* Within the cooldown: the same answer, and no mail. */
-		ret = rc == 1 ? ACCT_OK : acct_fault(rc);
-		o->retry_after = 0;
-		goto out;
-	}
-	if (token_reset_new(token) != 0)
-		goto out;
-	token_sha256(token, strlen(token), digest);
-	token_hex(digest, hex);
-	snprintf(id_s, sizeof(id_s), "%" PRId64, u.id);
-	snprintf(mins, sizeof(mins), "%d", c->reset_token_expire_minutes);
-	if ((size_t)snprintf(link, sizeof(link), "%s/reset-password?token=%s", c->frontend_url,
-	                     token) >= sizeof(link)) {
-		log_error("FRONTEND_URL is too long for a reset link");
-		goto out;
-	}
-	{
-		const char *params[3] = {id_s, hex, mins};
-
-		rc = db_exec(db, ST_RESET_INSERT, params, 3, NULL);
-	}
-	if (rc == DB_OK) {
-		memset(&v, 0, sizeof(v));
-		v.to = r->email;
-		v.full_name = u.full_name;
-		v.link = link;
-		v.expire_minutes = c->reset_token_expire_minutes;
-		rc = mail_enqueue(db, c, MAIL_RESET, u.id, &v, &mail_id);
-	}
-	if (rc == DB_OK)
-		rc = audit_write(db, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
+	/*
+	 * The same answer whatever the address; the mail, if any, goes out after
+	 * the answer (acct_out.mail_id), so the time does not tell either. Past
+	 * the reset-mail caps: the same answer and no mail.
+	 */
+	if (found)
+		rc = acct_new_reset(db, c, &u, r->email, 0, &o->mail_id);
+	else
+		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl, "no account");
+	if (rc == DB_OK && o->mail_id > 0)
+		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
+		o->mail_id = 0;
 		ret = acct_fault(rc);
 		goto out;
 	}
-	log_info("account %" PRId64 ", reset link sent", u.id);
-	mail_outbox_deliver_id(db, c, mail_id);
+	if (o->mail_id > 0)
+		log_info("account %" PRId64 ", reset link queued", u.id);
 	ret = ACCT_OK;
 out:
 	db_rollback(db);
-	OPENSSL_cleanse(token, sizeof(token));
-	OPENSSL_cleanse(link, sizeof(link));
 	user_release(&u);
 	return ret;
 }
@@ -680,10 +750,10 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	char *hash = NULL;
 	char *email = NULL;
 	char *full_name = NULL;
+	int was_verified;
 	char id_s[24];
 	const char *by_id[1] = {id_s};
 	struct mail_vars v;
-	int64_t mail_id = 0;
 	enum acct_rc ret = ACCT_ERROR;
 	int rc;
 
@@ -703,6 +773,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, 1));
 	email = strdup(PQgetvalue(res, 0, 2));
 	full_name = strdup(PQgetvalue(res, 0, 3));
+	was_verified = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
 	if (email == NULL || full_name == NULL) {
 		log_error("out of memory");
 		goto out;
@@ -729,21 +800,22 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	if (rc == DB_OK) {
 		memset(&v, 0, sizeof(v));
 		v.to = email;
-		v.full_name = full_name;
+		/* The name of an account nobody had verified may be a stranger's. */
+		v.full_name = was_verified ? full_name : NULL;
 		rc = mail_enqueue(db, c, MAIL_PASSWORD_CHANGED, strtoll(id_s, NULL, 10), &v,
-		                  &mail_id);
+		                  &o->mail_id);
 	}
 	if (rc == DB_OK)
-		rc = audit_write(db, AUDIT_RESET_COMPLETED, strtoll(id_s, NULL, 10), email, cl,
+		rc = audit_write(db, c, AUDIT_RESET_COMPLETED, strtoll(id_s, NULL, 10), email, cl,
 		                 NULL);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
+		o->mail_id = 0;
 		ret = acct_fault(rc);
 		goto out;
 	}
 	log_info("account %s, password changed", id_s);
-	mail_outbox_deliver_id(db, c, mail_id);
 	ret = ACCT_OK;
 out:
 	db_rollback(db);
@@ -772,14 +844,15 @@ enum acct_rc account_check_token(const struct conf *c, const char *token, time_t
 	return ACCT_OK;
 }
 
-void account_token_rejected(PGconn *db, const struct client *cl, int64_t user_id, const char *why)
+void account_token_rejected(PGconn *db, const struct conf *c, const struct client *cl,
+                            int64_t user_id, const char *why)
 {
-	if (audit_write(db, AUDIT_TOKEN_REJECTED, user_id, NULL, cl, why) != DB_OK)
+	if (audit_write(db, c, AUDIT_TOKEN_REJECTED, user_id, NULL, cl, why) != DB_OK)
 		log_error("could not record a token_rejected event");
 }
 
-enum acct_rc account_profile(PGconn *db, const struct client *cl, int64_t user_id, int64_t iat,
-                             struct acct_out *o)
+enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct client *cl,
+                             int64_t user_id, int64_t iat, struct acct_out *o)
 {
 	char id_s[24];
 	const char *params[1] = {id_s};
@@ -793,13 +866,13 @@ enum acct_rc account_profile(PGconn *db, const struct client *cl, int64_t user_i
 		return acct_fault(rc);
 	if (PQntuples(res) == 0) {
 		log_info("access token rejected: account %" PRId64 " is gone", user_id);
-		account_token_rejected(db, cl, 0, "account gone");
+		account_token_rejected(db, c, cl, 0, "account gone");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
 	if (iat < strtoll(PQgetvalue(res, 0, 4), NULL, 10)) {
 		log_info("access token rejected: revoked by a password reset");
-		account_token_rejected(db, cl, user_id, "token revoked");
+		account_token_rejected(db, c, cl, user_id, "token revoked");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}

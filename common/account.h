@@ -5,16 +5,21 @@
  *
  * Every email-keyed transaction first takes the address's advisory lock, so
  * two requests for one address run one after the other (two simultaneous
- * signups make one account). Mail is queued in the transaction and delivered
- * after the commit (mail.h); a failed delivery stays queued and never fails
- * the request.
+ * signups make one account, and the per-account limits are checked and
+ * counted as one step). Mail is queued in the transaction and its outbox id
+ * returned in acct_out.mail_id: the program delivers it after its answer
+ * (app.h), so no answer waits for a mail server and the time of an answer
+ * does not tell whether mail went out; a failed delivery stays queued.
  *
  * Each takes the request's client (client.h; NULL when there is none, as for
- * a tool): its address meets the per-address limits (limit.h) before any
+ * a tool): its budget key meets the per-address limits (limit.h) before any
  * work, and it goes into the audit events (audit.h) that each one writes in
- * its transaction: signup, otp_verified, login_success, login_failure,
- * lockout, reset_requested, reset_completed, token_rejected, client_limited.
- * A per-address limit answers ACCT_LIMITED before the per-account rules.
+ * its transaction: signup (detail "new", "already registered", "double
+ * submit", "unverified, codes ended"), otp_verified, login_success,
+ * login_failure, lockout ("this address", "every address"), reset_requested
+ * ("no account" for an address without one, "second signup"),
+ * reset_completed, token_rejected, client_limited. A per-address limit
+ * answers ACCT_LIMITED before the per-account rules.
  */
 #ifndef MC_ACCOUNT_H
 #define MC_ACCOUNT_H
@@ -30,7 +35,7 @@
 
 enum acct_rc {
 	ACCT_OK = 0,
-	ACCT_EMAIL_TAKEN,      /* signup: a verified account has the address (409) */
+	ACCT_EMAIL_TAKEN,      /* signup: an account has the address (409) */
 	ACCT_LIMITED,          /* a mail cap, login lock or per-address limit (429, retry_after) */
 	ACCT_BAD_OTP,          /* verify-otp: wrong, expired, spent, dead, unknown email (400) */
 	ACCT_ALREADY_VERIFIED, /* verify-otp (400) */
@@ -47,6 +52,7 @@ struct acct_out {
 	long retry_after;         /* ACCT_LIMITED: seconds */
 	const char *limit_detail; /* ACCT_LIMITED: the 429 message (static) */
 	char *access_token;       /* verify, login: the JWT; freed by acct_out_release() */
+	int64_t mail_id;          /* a queued mail to deliver after the answer, 0 if none */
 	struct ferrs errs;        /* ACCT_WEAK_PASSWORD */
 	/* profile */
 	int64_t id;
@@ -57,7 +63,13 @@ struct acct_out {
 
 void acct_out_release(struct acct_out *o);
 
-/* POST /auth/signup: ACCT_OK, ACCT_EMAIL_TAKEN, ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. */
+/*
+ * POST /auth/signup: ACCT_OK (a new account and its code mail), ACCT_EMAIL_TAKEN
+ * for any address that has an account (CONTRACT.md: a verified one or one made
+ * within 60 s changes nothing; an older unverified one loses its code for good
+ * and the address is mailed a reset link, within the reset-mail caps),
+ * ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. o->mail_id with either.
+ */
 enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct client *cl,
                             const struct signup_req *r, struct acct_out *o);
 
@@ -68,17 +80,26 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct client *cl,
                                 const struct verify_req *r, time_t now, struct acct_out *o);
 
-/* POST /auth/resend-otp: ACCT_OK (also for unknown and verified: nothing sent), ACCT_LIMITED, faults. */
+/*
+ * POST /auth/resend-otp: ACCT_OK (also for an unknown or verified address, or
+ * an account whose codes a second sign-up ended: nothing sent), ACCT_LIMITED,
+ * faults.
+ */
 enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct client *cl,
                                 const struct email_req *r, struct acct_out *o);
 
-/* POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN, ACCT_NOT_VERIFIED, ACCT_LIMITED, faults. */
+/*
+ * POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN,
+ * ACCT_NOT_VERIFIED, ACCT_LIMITED (the client's address, or a login lock:
+ * limit.h), faults.
+ */
 enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client *cl,
                            const struct login_req *r, time_t now, struct acct_out *o);
 
 /*
  * POST /auth/forgot-password: ACCT_OK whatever the address (mail only to
- * accounts), ACCT_LIMITED (per-address limit only), faults.
+ * accounts, within the reset-mail caps), ACCT_LIMITED (per-address limit
+ * only), faults.
  */
 enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct client *cl,
                                      const struct email_req *r, struct acct_out *o);
@@ -100,15 +121,16 @@ enum acct_rc account_check_token(const struct conf *c, const char *token, time_t
  * account_check_token()) on its own; a failure is only logged, so the 401
  * stays a 401.
  */
-void account_token_rejected(PGconn *db, const struct client *cl, int64_t user_id, const char *why);
+void account_token_rejected(PGconn *db, const struct conf *c, const struct client *cl,
+                            int64_t user_id, const char *why);
 
 /*
  * GET /user/profile for a checked token: ACCT_OK (id, full_name, email,
  * is_verified), ACCT_BAD_TOKEN (revoked or user gone: a token_rejected event
  * is recorded), faults.
  */
-enum acct_rc account_profile(PGconn *db, const struct client *cl, int64_t user_id, int64_t iat,
-                             struct acct_out *o);
+enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct client *cl,
+                             int64_t user_id, int64_t iat, struct acct_out *o);
 
 /* GET /health: ACCT_OK or ACCT_UNAVAILABLE. */
 enum acct_rc account_ping(PGconn *db);

@@ -6,11 +6,16 @@
 
 #include "db.h"
 #include "log.h"
+#include "mail.h"
+#include "notice.h"
 #include "req.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 PGconn *app_db(struct ctx *ctx)
 {
@@ -82,20 +87,41 @@ static json_object *app_post_body(const struct http_req *req, struct http_resp *
 	return obj;
 }
 
-void app_serve(const struct endpoint *ep, const struct conf *conf, const struct http_req *req,
-               struct http_resp *resp)
+void app_mail_after(struct ctx *ctx, int64_t mail_id)
 {
-	struct ctx ctx = {
-	    .conf = conf,
-	    .req = req,
-	    .resp = resp,
-	    .body = NULL,
-	    .db = NULL,
-	    .now = time(NULL),
-	};
-	json_object *body = NULL;
+	if (mail_id > 0)
+		ctx->mail_id = mail_id;
+}
+
+/*
+ * Warns, at most once a day across every process (notice.h), that
+ * X-Forwarded-For came through a proxy TRUSTED_PROXIES does not name.
+ */
+static void app_warn_proxy(struct ctx *ctx)
+{
+	if (!ctx->client.forwarded_ignored || ctx->db == NULL)
+		return;
+	if (notice_due(ctx->db, "trusted_proxies", NOTICE_EVERY_DAY) == 1)
+		log_warn(
+		    "X-Forwarded-For came from %s, which is not in TRUSTED_PROXIES: every client "
+		    "behind that proxy shares one address budget; set TRUSTED_PROXIES (said at "
+		    "most once a day)",
+		    ctx->client.addr);
+}
+
+/*
+ * Everything app_serve() does but delivering mail and releasing: the gates in
+ * the contract's order, then the handler. *body gets the parsed POST body
+ * (the caller json_object_put()s it).
+ */
+static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object **body)
+{
+	const struct conf *conf = ctx->conf;
+	const struct http_req *req = ctx->req;
+	struct http_resp *resp = ctx->resp;
 	int cors_ok = 0;
 
+	*body = NULL;
 	if (conf == NULL) {
 		/* The configuration error was logged once, where it was loaded. */
 		http_resp_internal(resp);
@@ -122,19 +148,114 @@ void app_serve(const struct endpoint *ep, const struct conf *conf, const struct 
 		return;
 	}
 	if (strcmp(ep->method, "POST") == 0) {
-		body = app_post_body(req, resp);
-		if (body == NULL)
+		*body = app_post_body(req, resp);
+		if (*body == NULL)
 			return;
-		ctx.body = body;
+		ctx->body = *body;
 	}
-	ep->handle(&ctx);
+	client_from_req(&ctx->client, conf, req);
+	ep->handle(ctx);
 	if (resp->status == 0) {
 		log_error("handler left no response");
 		http_resp_internal(resp);
 	}
+	app_warn_proxy(ctx);
+}
+
+static void app_ctx_init(struct ctx *ctx, const struct conf *conf, const struct http_req *req,
+                         struct http_resp *resp)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->conf = conf;
+	ctx->req = req;
+	ctx->resp = resp;
+	ctx->now = time(NULL);
+}
+
+/* Delivers the queued mail, if any, on the request's connection (opened if need be). */
+static void app_deliver(struct ctx *ctx)
+{
+	if (ctx->mail_id <= 0 || ctx->conf == NULL)
+		return;
+	if (ctx->db == NULL && db_connect(ctx->conf, &ctx->db) != DB_OK) {
+		ctx->db = NULL;
+		log_warn("mail %lld waits in the outbox", (long long)ctx->mail_id);
+		return;
+	}
+	(void)mail_outbox_deliver_id(ctx->db, ctx->conf, ctx->mail_id);
+	ctx->mail_id = 0;
+}
+
+void app_serve(const struct endpoint *ep, const struct conf *conf, const struct http_req *req,
+               struct http_resp *resp)
+{
+	struct ctx ctx;
+	json_object *body = NULL;
+
+	app_ctx_init(&ctx, conf, req, resp);
+	app_dispatch(ep, &ctx, &body);
+	app_deliver(&ctx);
 	if (ctx.db != NULL)
 		db_close(ctx.db);
 	json_object_put(body);
+}
+
+/* 1 if fd is a pipe or socket: a web server reading it until it ends. */
+static int app_fd_is_stream(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* Points fd at /dev/null. */
+static void app_fd_null(int fd, int flags)
+{
+	int n = open("/dev/null", flags);
+
+	if (n >= 0 && n != fd) {
+		(void)dup2(n, fd);
+		close(n);
+	}
+}
+
+/*
+ * After the answer is written and stdout closed: delivers the queued mail.
+ * When stderr is a pipe or socket, the web server still waits for it to end:
+ * the mail then goes from a child in a session of its own, with stdin,
+ * stdout and stderr on /dev/null, and this process returns at once (a web
+ * server may kill it right after the answer, as Apache's mod_cgi does). A
+ * child that could not be started leaves the mail to medicalcare-outbox.
+ */
+static void app_deliver_after_answer(struct ctx *ctx)
+{
+	pid_t pid;
+
+	if (ctx->mail_id <= 0)
+		return;
+	if (!app_fd_is_stream(STDERR_FILENO)) {
+		app_deliver(ctx);
+		return;
+	}
+	/* The child opens its own connection: this one ends with this process. */
+	if (ctx->db != NULL) {
+		db_close(ctx->db);
+		ctx->db = NULL;
+	}
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		log_warn("could not start the mail sender: mail %lld waits in the outbox",
+		         (long long)ctx->mail_id);
+		return;
+	}
+	if (pid > 0)
+		return;
+	(void)setsid();
+	app_fd_null(STDIN_FILENO, O_RDONLY);
+	app_fd_null(STDOUT_FILENO, O_WRONLY);
+	app_fd_null(STDERR_FILENO, O_WRONLY);
+	app_deliver(ctx);
 }
 
 int app_main(const struct endpoint *ep)
@@ -143,6 +264,8 @@ int app_main(const struct endpoint *ep)
 	const struct conf *cp = NULL;
 	struct http_req req;
 	struct http_resp resp;
+	struct ctx ctx;
+	json_object *body = NULL;
 	char err[512] = "";
 	long long len;
 
@@ -166,7 +289,8 @@ int app_main(const struct endpoint *ep)
 		(void)http_req_read_body(&req, stdin); /* a short body sets body_incomplete: 400 */
 
 	http_resp_init(&resp);
-	app_serve(ep, cp, &req, &resp);
+	app_ctx_init(&ctx, cp, &req, &resp);
+	app_dispatch(ep, &ctx, &body);
 	if (http_resp_write(&resp, stdout) != 0)
 		log_warn("could not write the response");
 	/*
@@ -176,7 +300,11 @@ int app_main(const struct endpoint *ep)
 	 */
 	if (fclose(stdout) != 0)
 		log_warn("could not close the response");
+	app_deliver_after_answer(&ctx);
 
+	if (ctx.db != NULL)
+		db_close(ctx.db);
+	json_object_put(body);
 	http_resp_release(&resp);
 	http_req_release(&req);
 	conf_release(&conf);

@@ -19,6 +19,18 @@
  *   the handler                -> 422 and the endpoint's own rules
  * and on every response the CORS headers for an allowed Origin.
  *
+ * Before the handler it resolves the client (client.h) into ctx->client, once.
+ *
+ * Mail a handler queued (app_mail_after()) is delivered after the answer is
+ * complete, so no answer waits for a mail server and how long an answer
+ * takes does not tell whether mail went out (forgot-password, resend-otp).
+ * Under a web server, which reads a CGI program's stdout and stderr through
+ * pipes until both end, app_main() closes both and delivers from a detached
+ * child process, whose log lines are lost (a failed delivery stays queued,
+ * with its error on the outbox row, and medicalcare-outbox logs it); with
+ * stderr a file or terminal (a shell, the tests), it delivers in the same
+ * process after closing stdout, logging as usual.
+ *
  * No state outlives app_serve() except the read-only struct conf, so the same
  * handlers can serve many requests in one process (FastCGI).
  */
@@ -27,8 +39,10 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <time.h>
 
+#include "client.h"
 #include "conf.h"
 #include "http.h"
 
@@ -39,6 +53,8 @@ struct ctx {
 	json_object *body;          /* POST: the parsed object; borrowed, NULL for GET */
 	PGconn *db;                 /* opened by app_db(), closed by app_serve() */
 	time_t now;                 /* the request's clock */
+	struct client client;       /* who sent it, resolved once before the handler */
+	int64_t mail_id;            /* outbox row to deliver after the answer, 0 if none */
 };
 
 struct endpoint {
@@ -55,7 +71,15 @@ struct endpoint {
 PGconn *app_db(struct ctx *ctx);
 
 /*
- * Serves one request. conf is NULL when the configuration failed to load.
+ * Has outbox row mail_id (0: none, ignored) delivered after the answer, see
+ * above. One per request: a later call replaces an earlier one.
+ */
+void app_mail_after(struct ctx *ctx, int64_t mail_id);
+
+/*
+ * Serves one request; mail queued with app_mail_after() is delivered before
+ * it returns (app_main() delivers after writing the answer instead).
+ * conf is NULL when the configuration failed to load.
  * resp must be initialized; the caller writes and releases it.
  */
 void app_serve(const struct endpoint *ep, const struct conf *conf, const struct http_req *req,
@@ -64,7 +88,8 @@ void app_serve(const struct endpoint *ep, const struct conf *conf, const struct 
 /*
  * The CGI main: loads the configuration (logging its error), reads the
  * request from the environment and stdin (413 unread), serves it, writes the
- * response to stdout, frees everything. Returns the process exit status (0).
+ * response to stdout and closes it, delivers queued mail (see above), frees
+ * everything. Returns the process exit status (0).
  */
 int app_main(const struct endpoint *ep);
 

@@ -2,8 +2,11 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "db.h"
+#include "log.h"
+#include "token.h"
 
 const char *audit_event_name(enum audit_event e)
 {
@@ -30,18 +33,36 @@ const char *audit_event_name(enum audit_event e)
 	return "unknown";
 }
 
-int audit_write(PGconn *db, enum audit_event e, int64_t user_id, const char *email,
-                const struct client *cl, const char *detail)
+int audit_email_hmac(const struct conf *c, const char *email, char out[AUDIT_HMAC_HEX])
+{
+	unsigned char d[TOKEN_DIGEST_LEN];
+
+	out[0] = '\0';
+	if (token_hmac(c->audit_key, sizeof(c->audit_key), email, strlen(email), d) != 0)
+		return -1;
+	token_hex(d, out);
+	return 0;
+}
+
+int audit_write(PGconn *db, const struct conf *c, enum audit_event e, int64_t user_id,
+                const char *email, const struct client *cl, const char *detail)
 {
 	char id_s[24];
-	const char *params[6];
+	char hmac[AUDIT_HMAC_HEX];
+	const char *params[7];
+	int has_email = email != NULL && email[0] != '\0';
 
 	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	if (has_email && user_id <= 0 && audit_email_hmac(c, email, hmac) != 0) {
+		log_error("could not hash an address for the audit trail");
+		return DB_ERROR;
+	}
 	params[0] = audit_event_name(e);
 	params[1] = user_id > 0 ? id_s : NULL;
-	params[2] = email != NULL && email[0] != '\0' ? email : NULL;
+	params[2] = has_email && user_id > 0 ? email : NULL;
 	params[3] = cl != NULL && cl->addr[0] != '\0' ? cl->addr : NULL;
 	params[4] = cl != NULL && cl->user_agent[0] != '\0' ? cl->user_agent : NULL;
 	params[5] = detail;
-	return db_exec(db, ST_AUDIT_INSERT, params, 6, NULL);
+	params[6] = has_email && user_id <= 0 ? hmac : NULL;
+	return db_exec(db, ST_AUDIT_INSERT, params, 7, NULL);
 }

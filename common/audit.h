@@ -7,6 +7,12 @@
  * audit_write() runs on the caller's connection, so an event written inside
  * the transaction of the change it records commits or rolls back with it.
  * Rows older than AUDIT_RETENTION_DAYS are deleted by bin/medicalcare-prune.
+ *
+ * An address is written as typed only with the account it belongs to; an
+ * address that has no account (a mistyped or guessed login, someone else's
+ * address at forgot-password) is kept only as its keyed hash (email_hmac:
+ * HMAC-SHA256 under conf->audit_key, lower-case hex), enough to correlate
+ * attempts and never the address itself.
  */
 #ifndef MC_AUDIT_H
 #define MC_AUDIT_H
@@ -15,6 +21,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "conf.h"
 
 enum audit_event {
 	AUDIT_SIGNUP,          /* an account made or signed up again; a code mailed */
@@ -31,12 +38,18 @@ enum audit_event {
 /* The event's name in audit_events.event ("login_failure"); static. */
 const char *audit_event_name(enum audit_event e);
 
+#define AUDIT_HMAC_HEX 65 /* 64 hex digits and a NUL */
+
+/* Writes the keyed hash of a normalized email into out. 0, or -1. */
+int audit_email_hmac(const struct conf *c, const char *email, char out[AUDIT_HMAC_HEX]);
+
 /*
- * Writes one event: user_id (0 when unknown), email (normalized, or NULL),
- * cl (or NULL: no address or user agent), detail (a short fixed text, or
- * NULL). DB_OK or a db_rc (logged by db.h).
+ * Writes one event: user_id (0 when there is no account), email (normalized,
+ * or NULL: written as typed when user_id > 0, else as its keyed hash), cl (or
+ * NULL: no address or user agent), detail (a short fixed text, or NULL).
+ * DB_OK or a db_rc (logged by db.h).
  */
-int audit_write(PGconn *db, enum audit_event e, int64_t user_id, const char *email,
-                const struct client *cl, const char *detail);
+int audit_write(PGconn *db, const struct conf *c, enum audit_event e, int64_t user_id,
+                const char *email, const struct client *cl, const char *detail);
 
 #endif

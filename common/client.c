@@ -328,19 +328,61 @@ static void ua_clean(const char *s, char *out, size_t max)
 	out[o] = '\0';
 }
 
+/*
+ * 1 if ip is private (RFC 1918, RFC 6598 shared space, IPv6 unique local),
+ * loopback or link-local: where a proxy in front of this server would be.
+ */
+static int ip_is_internal(const struct ip *ip)
+{
+	const unsigned char *b = ip->b;
+
+	if (ip->family == 4)
+		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
+		       (b[0] == 100 && (b[1] & 0xc0) == 64);
+	if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+		return 1; /* fc00::/7, fe80::/10 */
+	for (int i = 0; i < 15; i++)
+		if (b[i] != 0)
+			return 0;
+	return b[15] == 1; /* ::1 */
+}
+
+/* Writes ip's budget key: the IPv4 address, or the IPv6 /64 network. */
+static void ip_key(const struct ip *ip, char *out, size_t outlen)
+{
+	struct ip net = *ip;
+	char buf[CLIENT_ADDR_MAX];
+
+	out[0] = '\0';
+	if (ip->family == 4) {
+		ip_format(ip, out, outlen);
+		return;
+	}
+	memset(net.b + 8, 0, 8);
+	ip_format(&net, buf, sizeof(buf));
+	if (buf[0] != '\0' && (size_t)snprintf(out, outlen, "%s/64", buf) >= outlen)
+		out[0] = '\0';
+}
+
 void client_resolve(struct client *cl, const char *trusted, const char *remote_addr,
                     const char *forwarded_for, const char *user_agent)
 {
 	struct ip remote, fwd;
+	const struct ip *who = &remote;
 
 	memset(cl, 0, sizeof(*cl));
 	ua_clean(user_agent, cl->user_agent, CLIENT_UA_MAX);
 	if (remote_parse(remote_addr, &remote) != 0)
 		return; /* unknown: no per-address limit */
-	if (proxies_walk(trusted, &remote) == 1 && xff_client(trusted, forwarded_for, &fwd) == 0)
-		ip_format(&fwd, cl->addr, sizeof(cl->addr));
-	else
-		ip_format(&remote, cl->addr, sizeof(cl->addr));
+	if (proxies_walk(trusted, &remote) == 1) {
+		if (xff_client(trusted, forwarded_for, &fwd) == 0)
+			who = &fwd;
+	} else if (forwarded_for != NULL && forwarded_for[0] != '\0' && ip_is_internal(&remote)) {
+		cl->forwarded_ignored = 1;
+	}
+	ip_format(who, cl->addr, sizeof(cl->addr));
+	ip_key(who, cl->key, sizeof(cl->key));
 }
 
 void client_from_req(struct client *cl, const struct conf *c, const struct http_req *req)

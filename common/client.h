@@ -10,6 +10,16 @@
  * the way from the right means REMOTE_ADDR is used, so garbage is never
  * trusted. Addresses are normalized (inet_ntop; an IPv4-mapped IPv6 address
  * is written as IPv4).
+ *
+ * Budgets (limit.h) count by a key: an IPv4 address is its own key, an IPv6
+ * address counts by its /64 ("2001:db8:1:2::/64"), the block one subscriber
+ * gets, so rotating addresses inside it escapes nothing.
+ *
+ * X-Forwarded-For sent from a private, loopback or link-local REMOTE_ADDR that
+ * is not in TRUSTED_PROXIES is almost always a proxy nobody told us about:
+ * every client behind it would share one budget. client_resolve() flags it
+ * (forwarded_ignored) so the program can warn (notice.h); the header is still
+ * not read.
  */
 #ifndef MC_CLIENT_H
 #define MC_CLIENT_H
@@ -20,11 +30,14 @@
 #include "http.h"
 
 #define CLIENT_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
+#define CLIENT_KEY_MAX 50  /* an address, or an IPv6 network with "/64" */
 #define CLIENT_UA_MAX 256  /* bytes of user agent kept */
 
 struct client {
 	char addr[CLIENT_ADDR_MAX];         /* normalized, "" when unknown */
+	char key[CLIENT_KEY_MAX];           /* the budget key (see above), "" when unknown */
 	char user_agent[CLIENT_UA_MAX + 1]; /* valid UTF-8, no control characters; "" when absent */
+	int forwarded_ignored; /* X-Forwarded-For from an internal, untrusted REMOTE_ADDR */
 };
 
 /*

@@ -25,6 +25,7 @@
 #define ENVFILE_VAR "MEDICALCARE_ENV_FILE"
 #define OTP_KEY_LABEL "medicalcare otp key v1"
 #define OUTBOX_KEY_LABEL "medicalcare outbox key v1"
+#define AUDIT_KEY_LABEL "medicalcare audit email key v1"
 
 enum conf_type {
 	CONF_STRING, /* char *, copied */
@@ -132,6 +133,7 @@ static const struct conf_setting conf_table[] = {
     INT("CLIENT_LIMIT_RESEND_OTP", client_limit_resend_otp, 0, 1000000, 10),
     INT("CLIENT_LIMIT_FORGOT_PASSWORD", client_limit_forgot, 0, 1000000, 10),
     INT("AUDIT_RETENTION_DAYS", audit_retention_days, 1, 36500, 2190),
+    INT("UNVERIFIED_ACCOUNT_DAYS", unverified_account_days, 1, 3650, 7),
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
 };
@@ -196,6 +198,7 @@ void conf_release(struct conf *c)
 	}
 	OPENSSL_cleanse(c->otp_key, sizeof(c->otp_key));
 	OPENSSL_cleanse(c->outbox_key, sizeof(c->outbox_key));
+	OPENSSL_cleanse(c->audit_key, sizeof(c->audit_key));
 	memset(c, 0, sizeof(*c));
 }
 
@@ -833,7 +836,11 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
 	         (const unsigned char *)OUTBOX_KEY_LABEL, strlen(OUTBOX_KEY_LABEL), c->outbox_key,
 	         &n) == NULL ||
-	    n != sizeof(c->outbox_key)) {
+	    n != sizeof(c->outbox_key) ||
+	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
+	         (const unsigned char *)AUDIT_KEY_LABEL, strlen(AUDIT_KEY_LABEL), c->audit_key,
+	         &n) == NULL ||
+	    n != sizeof(c->audit_key)) {
 		snprintf(err, errlen, "could not derive keys from JWT_SECRET_KEY");
 		return -1;
 	}

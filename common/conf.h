@@ -70,14 +70,17 @@ struct conf {
 	int client_limit_resend_otp; /* CLIENT_LIMIT_RESEND_OTP requests per window, default 10 */
 	int client_limit_forgot;  /* CLIENT_LIMIT_FORGOT_PASSWORD requests per window, default 10 */
 	int audit_retention_days; /* AUDIT_RETENTION_DAYS, default 2190 (six years) */
+	int unverified_account_days; /* UNVERIFIED_ACCOUNT_DAYS, default 7: prune deletes older ones */
 
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
 
 	/* Keys derived from jwt_secret with HMAC-SHA256 under fixed labels:
-	 * otp_key hashes OTP codes, outbox_key seals queued mail. */
+	 * otp_key hashes OTP codes, outbox_key seals queued mail, audit_key
+	 * hashes the addresses of no account in the audit trail. */
 	unsigned char otp_key[32];
 	unsigned char outbox_key[32];
+	unsigned char audit_key[32];
 };
 
 /*

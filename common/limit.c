@@ -1,16 +1,18 @@
 #include "limit.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
 
-int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int hour_max,
-               long *retry_after)
+/* Whether one more mail of kind to email fits: 1 per gap s, max per window s. As limit_otp_mail(). */
+static int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int window, int max,
+                      long *retry_after)
 {
 	char gap_s[16];
-	char hour_s[16];
+	char window_s[16];
 	const char *params[4];
 	PGresult *res = NULL;
 	long short_n, long_n, short_wait, long_wait;
@@ -18,11 +20,11 @@ int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int hou
 
 	*retry_after = 0;
 	snprintf(gap_s, sizeof(gap_s), "%d", gap);
-	snprintf(hour_s, sizeof(hour_s), "%d", 3600);
+	snprintf(window_s, sizeof(window_s), "%d", window);
 	params[0] = kind;
 	params[1] = email;
 	params[2] = gap_s;
-	params[3] = hour_s;
+	params[3] = window_s;
 	rc = db_exec(db, ST_MAIL_COUNTS, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
@@ -37,7 +39,7 @@ int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int hou
 		*retry_after = short_wait;
 		rc = 1;
 	}
-	if (hour_max > 0 && long_n >= hour_max) {
+	if (long_n >= max) {
 		if (long_wait > *retry_after)
 			*retry_after = long_wait;
 		rc = 1;
@@ -47,17 +49,34 @@ int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int hou
 	return rc;
 }
 
-int limit_login_locked(PGconn *db, const char *email, long *retry_after)
+int limit_otp_mail(PGconn *db, const char *email, long *retry_after)
 {
-	const char *params[1] = {email};
+	return limit_mail(db, "otp", email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_WINDOW,
+	                  LIMIT_OTP_MAIL_MAX, retry_after);
+}
+
+int limit_reset_mail(PGconn *db, const char *email, long *retry_after)
+{
+	return limit_mail(db, "reset", email, LIMIT_RESET_MAIL_GAP, LIMIT_RESET_MAIL_WINDOW,
+	                  LIMIT_RESET_MAIL_MAX, retry_after);
+}
+
+int limit_login_locked(PGconn *db, const char *email, const char *client, int64_t user_id,
+                       long *retry_after)
+{
+	char id_s[24], days[16];
+	const char *params[4] = {email, client != NULL ? client : "", user_id > 0 ? id_s : NULL,
+	                         days};
 	PGresult *res = NULL;
 	int rc;
 
 	*retry_after = 0;
-	rc = db_exec(db, ST_LOGIN_LOCKED, params, 1, &res);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	snprintf(days, sizeof(days), "%d", LIMIT_LOGIN_KNOWN_DAYS);
+	rc = db_exec(db, ST_LOGIN_LOCKED, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		return 0;
 	}
@@ -68,29 +87,53 @@ int limit_login_locked(PGconn *db, const char *email, long *retry_after)
 	return 1;
 }
 
-int limit_login_failed(PGconn *db, const char *email, int *locked)
+/* Runs a failure count (ST_LOGIN_FAIL, ST_LOGIN_EMAIL_FAIL); *locked = 1 if it started a lock. */
+static int limit_count_failure(PGconn *db, enum sql_stmt st, const char *const *params, int nparams,
+                               int *locked)
 {
-	char window[16];
-	char max[16];
-	char lock[16];
-	const char *params[4];
 	PGresult *res = NULL;
+	int rc = db_exec(db, st, params, nparams, &res);
+
+	*locked = 0;
+	if (rc != DB_OK)
+		return rc;
+	*locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	return DB_OK;
+}
+
+int limit_login_failed(PGconn *db, const char *email, const char *client, int *locked)
+{
+	char window[16], max[16], lock[16];
+	char ewindow[16], emax[16], elock[16];
+	const char *pair[5] = {email, client != NULL ? client : "", window, max, lock};
+	const char *wide[4] = {email, ewindow, emax, elock};
+	int one = 0, all = 0;
 	int rc;
 
 	*locked = 0;
 	snprintf(window, sizeof(window), "%d", LIMIT_LOGIN_WINDOW);
 	snprintf(max, sizeof(max), "%d", LIMIT_LOGIN_MAX_FAILURES);
 	snprintf(lock, sizeof(lock), "%d", LIMIT_LOGIN_LOCK);
-	params[0] = email;
-	params[1] = window;
-	params[2] = max;
-	params[3] = lock;
-	rc = db_exec(db, ST_LOGIN_FAIL, params, 4, &res);
+	snprintf(ewindow, sizeof(ewindow), "%d", LIMIT_LOGIN_EMAIL_WINDOW);
+	snprintf(emax, sizeof(emax), "%d", LIMIT_LOGIN_EMAIL_MAX_FAILURES);
+	snprintf(elock, sizeof(elock), "%d", LIMIT_LOGIN_EMAIL_LOCK);
+	rc = limit_count_failure(db, ST_LOGIN_FAIL, pair, 5, &one);
+	if (rc == DB_OK)
+		rc = limit_count_failure(db, ST_LOGIN_EMAIL_FAIL, wide, 4, &all);
 	if (rc != DB_OK)
 		return rc;
-	*locked = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	PQclear(res);
+	*locked = (one ? LIMIT_LOCKED_CLIENT : 0) | (all ? LIMIT_LOCKED_EMAIL : 0);
 	return DB_OK;
+}
+
+int limit_login_succeeded(PGconn *db, const char *email, const char *client, int64_t user_id)
+{
+	char id_s[24];
+	const char *params[3] = {email, client != NULL ? client : "", user_id > 0 ? id_s : NULL};
+
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	return db_exec(db, ST_LOGIN_SUCCEEDED, params, 3, NULL);
 }
 
 int limit_login_clear(PGconn *db, const char *email)
@@ -135,93 +178,54 @@ static int limit_client_max(const struct conf *c, enum limit_scope s)
 	return 0;
 }
 
-/* Fills params[0..3] (scope, address, window, max) for scope s; 0, or 1 when there is no limit. */
-static int limit_client_params(const struct conf *c, enum limit_scope s, const char *addr,
-                               char *window, char *max, size_t len, const char *params[4])
+int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *key,
+                      struct limit_hit *hit, long *retry_after, int *reached)
 {
+	char window[16], max[16];
+	const char *params[4] = {limit_scope_name(s), key, window, max};
+	PGresult *res = NULL;
 	int m = limit_client_max(c, s);
-
-	if (addr == NULL || addr[0] == '\0' || m <= 0)
-		return 1;
-	snprintf(window, len, "%d", c->client_limit_window);
-	snprintf(max, len, "%d", m);
-	params[0] = limit_scope_name(s);
-	params[1] = addr;
-	params[2] = window;
-	params[3] = max;
-	return 0;
-}
-
-int limit_client_check(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                       long *retry_after)
-{
-	char window[16], max[16];
-	const char *params[4];
-	PGresult *res = NULL;
 	int rc;
 
-	*retry_after = 0;
-	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
-		return 0;
-	rc = db_exec(db, ST_CLIENT_LIMITED, params, 4, &res);
-	if (rc != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	if (*retry_after < 1)
-		*retry_after = 1;
-	PQclear(res);
-	return 1;
-}
-
-int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                      long *retry_after, int *reached)
-{
-	char window[16], max[16];
-	const char *params[4];
-	PGresult *res = NULL;
-	int rc;
-
+	memset(hit, 0, sizeof(*hit));
 	*retry_after = 0;
 	*reached = 0;
-	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
+	if (key == NULL || key[0] == '\0' || m <= 0)
 		return 0;
+	snprintf(window, sizeof(window), "%d", c->client_limit_window);
+	snprintf(max, sizeof(max), "%d", m);
 	rc = db_exec(db, ST_CLIENT_TAKE, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 1) {
-		*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) >= limit_client_max(c, s);
+		*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) >= m;
+		hit->taken = (size_t)snprintf(hit->window_start, sizeof(hit->window_start), "%s",
+		                              PQgetvalue(res, 0, 1)) < sizeof(hit->window_start);
 		PQclear(res);
 		return 0;
 	}
 	PQclear(res);
 	/* Refused: how long until the window ends (it may just have). */
-	rc = limit_client_check(db, c, s, addr, retry_after);
-	if (rc < 0)
+	rc = db_exec(db, ST_CLIENT_LIMITED, params, 3, &res);
+	if (rc != DB_OK)
 		return rc;
+	if (PQntuples(res) == 1)
+		*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	if (*retry_after < 1)
 		*retry_after = 1;
 	return 1;
 }
 
-int limit_client_fail(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                      int *reached)
+int limit_client_give_back(PGconn *db, enum limit_scope s, const char *key, struct limit_hit *hit)
 {
-	char window[16], max[16];
-	const char *params[4];
-	PGresult *res = NULL;
+	const char *params[3] = {limit_scope_name(s), key, hit->window_start};
 	int rc;
 
-	*reached = 0;
-	if (limit_client_params(c, s, addr, window, max, sizeof(window), params) != 0)
+	if (!hit->taken || key == NULL || key[0] == '\0')
 		return DB_OK;
-	rc = db_exec(db, ST_CLIENT_HIT, params, 3, &res);
-	if (rc != DB_OK)
-		return rc;
-	*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) == limit_client_max(c, s);
-	PQclear(res);
-	return DB_OK;
+	rc = db_exec(db, ST_CLIENT_GIVE_BACK, params, 3, NULL);
+	if (rc == DB_OK)
+		hit->taken = 0;
+	return rc;
 }

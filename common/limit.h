@@ -1,51 +1,82 @@
 /*
- * limit: the per-account limits of CONTRACT.md, kept in PostgreSQL so every
- * web server in front of one database shares them.
+ * limit: the limits of CONTRACT.md, kept in PostgreSQL so every web server in
+ * front of one database shares them. Each is checked and counted in one
+ * atomic step, so N concurrent requests against a budget of B let exactly B
+ * through.
  *
- * Mail caps count the rows of mail_outbox (queued is sent, for the count);
- * login lockout counts failures per normalized email in login_failures,
- * whether or not an account exists. Call these inside the transaction that
- * holds the email's advisory lock (ST_LOCK_EMAIL) so concurrent requests for
- * one address are counted one after another.
+ * Per account (call these inside the transaction that holds the email's
+ * advisory lock, ST_LOCK_EMAIL, so requests for one address are counted one
+ * after another):
+ *   - mail caps count the rows of mail_outbox (queued counts as sent): code
+ *     mails 1 per 60 s and 5 per hour, reset mails 1 per 60 s and 5 per 24 h;
+ *   - login locks: 5 failures for one email from one client (its budget key,
+ *     client.h, or "" for a request without an address) within 15 minutes
+ *     lock that email for that client for 15 minutes; 100 failures for one
+ *     email within an hour from anywhere lock it for 15 minutes for every
+ *     client except those the account signed in from within 30 days. The
+ *     counts are kept per normalized email whether or not an account exists.
  *
- * Per client address (client.h), on top of those: a fixed window of
- * CLIENT_LIMIT_WINDOW seconds per scope and address, with at most
- * CLIENT_LIMIT_<SCOPE> hits in it (0: no limit). Signup, resend-otp and
- * forgot-password count requests (limit_client_take(): check and count in
- * one statement); login and verify-otp count failures, checked before any
- * work (limit_client_check()) and counted after (limit_client_fail()), so
- * concurrent failures from one address may overshoot by the requests in
- * flight. A request without a known address has no per-address limit.
+ * Per client address, on top of those: a fixed window of CLIENT_LIMIT_WINDOW
+ * seconds per scope and budget key, with at most CLIENT_LIMIT_<SCOPE> hits in
+ * it (0: no limit). Every scope takes its hit before any work, in one
+ * statement (limit_client_take()); login and verify-otp, which count
+ * failures, give it back when the request turned out not to be one
+ * (limit_client_give_back()). A request without a known address has no
+ * per-address limit.
  */
 #ifndef MC_LIMIT_H
 #define MC_LIMIT_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 
 #include "conf.h"
 
-#define LIMIT_OTP_MAIL_GAP 60      /* seconds between two OTP mails to one address */
-#define LIMIT_OTP_MAIL_HOUR_MAX 5  /* OTP mails to one address per hour */
-#define LIMIT_RESET_MAIL_GAP 60    /* seconds between two reset mails to one address */
-#define LIMIT_LOGIN_MAX_FAILURES 5 /* failures within the window that lock */
-#define LIMIT_LOGIN_WINDOW 900     /* seconds */
-#define LIMIT_LOGIN_LOCK 900       /* seconds */
+#define LIMIT_OTP_MAIL_GAP 60         /* seconds between two code mails to one address */
+#define LIMIT_OTP_MAIL_WINDOW 3600    /* seconds */
+#define LIMIT_OTP_MAIL_MAX 5          /* code mails to one address per window */
+#define LIMIT_RESET_MAIL_GAP 60       /* seconds between two reset mails to one address */
+#define LIMIT_RESET_MAIL_WINDOW 86400 /* seconds */
+#define LIMIT_RESET_MAIL_MAX 5        /* reset mails to one address per window */
+
+#define LIMIT_LOGIN_MAX_FAILURES 5         /* failures of one email from one client that lock */
+#define LIMIT_LOGIN_WINDOW 900             /* seconds */
+#define LIMIT_LOGIN_LOCK 900               /* seconds */
+#define LIMIT_LOGIN_EMAIL_MAX_FAILURES 100 /* failures of one email from anywhere that lock */
+#define LIMIT_LOGIN_EMAIL_WINDOW 3600      /* seconds */
+#define LIMIT_LOGIN_EMAIL_LOCK 900         /* seconds */
+#define LIMIT_LOGIN_KNOWN_DAYS 30          /* a client stays known this long after a sign-in */
 
 /*
- * Whether one more mail of kind ("otp", "reset") to email fits: at most one
- * per gap seconds and, if hour_max > 0, hour_max per hour. Returns 0 if it
- * fits, 1 if not (with *retry_after seconds, >= 1), or a db_rc (< 0).
+ * Whether one more code mail (limit_otp_mail) or reset mail
+ * (limit_reset_mail) to email fits its caps. 0 if it fits, 1 if not (with
+ * *retry_after seconds, >= 1), or a db_rc (< 0).
  */
-int limit_mail(PGconn *db, const char *kind, const char *email, int gap, int hour_max,
-               long *retry_after);
+int limit_otp_mail(PGconn *db, const char *email, long *retry_after);
+int limit_reset_mail(PGconn *db, const char *email, long *retry_after);
 
-/* 1 if logins for email are locked (with *retry_after), 0 if not, or a db_rc. */
-int limit_login_locked(PGconn *db, const char *email, long *retry_after);
+/*
+ * Whether logins for email from client are locked: by that client's own
+ * failures, or by the email-wide lock unless client is a known client of
+ * account user_id (0: no account). 1 (with *retry_after, >= 1), 0, or a db_rc.
+ */
+int limit_login_locked(PGconn *db, const char *email, const char *client, int64_t user_id,
+                       long *retry_after);
 
-/* Records a failed login; *locked = 1 if this failure started a lock. DB_OK or a db_rc. */
-int limit_login_failed(PGconn *db, const char *email, int *locked);
+#define LIMIT_LOCKED_CLIENT 1 /* this failure locked the email for its client */
+#define LIMIT_LOCKED_EMAIL 2  /* this failure locked the email for every other client */
 
-/* Forgets the failures of email (a success, or a password reset). DB_OK or a db_rc. */
+/* Counts a failed login; *locked gets LIMIT_LOCKED_* bits for locks it started. DB_OK or a db_rc. */
+int limit_login_failed(PGconn *db, const char *email, const char *client, int *locked);
+
+/*
+ * A right password from client: forgets the failures of email from client
+ * and, for an account (user_id > 0) and a known client, records client as
+ * one the account signs in from. DB_OK or a db_rc.
+ */
+int limit_login_succeeded(PGconn *db, const char *email, const char *client, int64_t user_id);
+
+/* Forgets every failure and lock of email (a password reset). DB_OK or a db_rc. */
 int limit_login_clear(PGconn *db, const char *email);
 
 enum limit_scope {
@@ -59,28 +90,27 @@ enum limit_scope {
 /* The scope's name in client_limits.scope ("verify_otp"); static. */
 const char *limit_scope_name(enum limit_scope s);
 
-/*
- * Whether address addr is at its budget for scope s, without counting: 1
- * (with *retry_after, the seconds to the window's end, >= 1), 0, or a db_rc.
- * 0 when addr is NULL or empty or the scope's limit is 0.
- */
-int limit_client_check(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                       long *retry_after);
+/* A hit taken by limit_client_take(), to give back. */
+struct limit_hit {
+	int taken;             /* 1 when a hit was counted */
+	char window_start[48]; /* the window it was counted in (PostgreSQL's text) */
+};
 
 /*
- * Counts one request of addr for scope s if it fits the budget: 0 (counted;
- * *reached = 1 when it took the last one), 1 refused and nothing counted
- * (*retry_after as above), or a db_rc. 0 without counting when there is no
- * limit (see limit_client_check()).
+ * Counts one hit of client key for scope s if it fits the budget, in one
+ * statement: 0 (counted, *hit filled; *reached = 1 when it took the last
+ * one), 1 refused and nothing counted (*retry_after, the seconds to the
+ * window's end, >= 1), or a db_rc. 0 with nothing counted when key is NULL or
+ * empty or the scope's limit is 0.
  */
-int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                      long *retry_after, int *reached);
+int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *key,
+                      struct limit_hit *hit, long *retry_after, int *reached);
 
 /*
- * Counts one failure of addr for scope s: DB_OK (*reached = 1 when this one
- * reached the budget), or a db_rc. DB_OK without counting when there is no limit.
+ * Gives back a hit taken by limit_client_take() (a request that was not a
+ * failure), if its window is still the current one. DB_OK (also when there
+ * was nothing to give back) or a db_rc.
  */
-int limit_client_fail(PGconn *db, const struct conf *c, enum limit_scope s, const char *addr,
-                      int *reached);
+int limit_client_give_back(PGconn *db, enum limit_scope s, const char *key, struct limit_hit *hit);
 
 #endif

@@ -189,29 +189,40 @@ static const char *plural(int n)
 	return n == 1 ? "" : "s";
 }
 
-static int render_otp(const char *app, const struct mail_vars *v, struct buf *subj,
-                      struct buf *text, struct buf *html)
+/*
+ * The code mail greets no one: whoever signed up chose the name, and it may
+ * not be the owner of the address (CONTRACT.md, signup).
+ */
+static int render_otp(const struct conf *c, const char *app, const struct mail_vars *v,
+                      struct buf *subj, struct buf *text, struct buf *html)
 {
 	int m = v->expire_minutes;
+	int d = c->unverified_account_days;
 
 	if (v->code == NULL || v->code[0] == '\0')
 		return -1;
 	if (put_clean(subj, app) != 0 || buf_puts(subj, " verification code") != 0)
 		return -1;
-	if (put_greeting(text, html, subj->data, v->full_name) != 0)
+	if (put_greeting(text, html, subj->data, NULL) != 0)
 		return -1;
 	if (buf_puts(text, "Your ") != 0 || put_clean(text, app) != 0 ||
 	    buf_puts(text, " verification code is:\n\n    ") != 0 ||
 	    put_clean(text, v->code) != 0 ||
 	    buf_printf(text, "\n\nIt expires in %d minute%s.\n\n", m, plural(m)) != 0 ||
-	    buf_puts(text, "If you did not sign up, ignore this email.\n") != 0)
+	    buf_puts(text, "If you did not sign up, someone else typed your address: do not "
+	                   "share this code and ignore this email. Without the code the account "
+	                   "is never opened") != 0 ||
+	    buf_printf(text, ", and it is deleted after %d day%s.\n", d, plural(d)) != 0)
 		return -1;
 	if (buf_puts(html, "<p>Your ") != 0 || put_html(html, app) != 0 ||
 	    buf_puts(html, " verification code is:</p>\n<p style=\"font-size: 28px; font-weight: "
 	                   "bold; letter-spacing: 6px\">") != 0 ||
 	    put_html(html, v->code) != 0 ||
 	    buf_printf(html, "</p>\n<p>It expires in %d minute%s.</p>\n", m, plural(m)) != 0 ||
-	    buf_puts(html, "<p>If you did not sign up, ignore this email.</p>\n") != 0)
+	    buf_puts(html, "<p>If you did not sign up, someone else typed your address: do not "
+	                   "share this code and ignore this email. Without the code the account "
+	                   "is never opened") != 0 ||
+	    buf_printf(html, ", and it is deleted after %d day%s.</p>\n", d, plural(d)) != 0)
 		return -1;
 	return 0;
 }
@@ -227,21 +238,39 @@ static int render_reset(const char *app, const struct mail_vars *v, struct buf *
 		return -1;
 	if (put_greeting(text, html, subj->data, v->full_name) != 0)
 		return -1;
-	if (buf_puts(text, "We received a request to reset the password of your ") != 0 ||
-	    put_clean(text, app) != 0 ||
-	    buf_puts(text, " account. To choose a new password, open this link:\n\n") != 0 ||
-	    put_clean(text, v->link) != 0 ||
+	if (v->after_signup) {
+		/* A second sign-up of an account nobody verified: only whoever reads
+		 * this mail can choose the password now. */
+		if (buf_puts(text, "Someone, perhaps you, tried to sign up for ") != 0 ||
+		    put_clean(text, app) != 0 ||
+		    buf_puts(text, " with this address, which already has an account that was "
+		                   "never verified. To use it, choose its password with this link "
+		                   "(this also confirms your address):\n\n") != 0 ||
+		    buf_puts(html, "<p>Someone, perhaps you, tried to sign up for ") != 0 ||
+		    put_html(html, app) != 0 ||
+		    buf_puts(html, " with this address, which already has an account that was "
+		                   "never verified. To use it, choose its password with this link "
+		                   "(this also confirms your address):</p>\n<p><a href=\"") != 0)
+			return -1;
+	} else if (buf_puts(text, "We received a request to reset the password of your ") != 0 ||
+	           put_clean(text, app) != 0 ||
+	           buf_puts(text, " account. To choose a new password, open this link:\n\n") != 0 ||
+	           buf_puts(html, "<p>We received a request to reset the password of your ") != 0 ||
+	           put_html(html, app) != 0 ||
+	           buf_puts(html, " account. To choose a new password, open this link:</p>\n"
+	                          "<p><a href=\"") != 0) {
+		return -1;
+	}
+	if (put_clean(text, v->link) != 0 ||
 	    buf_printf(text, "\n\nThe link expires in %d minute%s and works once.\n\n", m,
 	               plural(m)) != 0 ||
-	    buf_puts(text, "If you did not ask for a password reset, ignore this email: your "
-	                   "password stays as it is.\n") != 0)
+	    buf_puts(text, v->after_signup
+	                       ? "If you did not sign up, ignore this email: nobody can use the "
+	                         "account without this link.\n"
+	                       : "If you did not ask for a password reset, ignore this email: your "
+	                         "password stays as it is.\n") != 0)
 		return -1;
-	if (buf_puts(html, "<p>We received a request to reset the password of your ") != 0 ||
-	    put_html(html, app) != 0 ||
-	    buf_puts(html,
-	             " account. To choose a new password, open this link:</p>\n<p><a href=\"") !=
-	        0 ||
-	    put_html(html, v->link) != 0 ||
+	if (put_html(html, v->link) != 0 ||
 	    buf_puts(html, "\">Reset your password</a></p>\n") != 0 ||
 	    buf_puts(html,
 	             "<p>If the link does not open, copy this address into your browser:<br>") !=
@@ -249,8 +278,11 @@ static int render_reset(const char *app, const struct mail_vars *v, struct buf *
 	    put_html(html, v->link) != 0 ||
 	    buf_printf(html, "</p>\n<p>The link expires in %d minute%s and works once.</p>\n", m,
 	               plural(m)) != 0 ||
-	    buf_puts(html, "<p>If you did not ask for a password reset, ignore this email: your "
-	                   "password stays as it is.</p>\n") != 0)
+	    buf_puts(html, v->after_signup
+	                       ? "<p>If you did not sign up, ignore this email: nobody can use the "
+	                         "account without this link.</p>\n"
+	                       : "<p>If you did not ask for a password reset, ignore this email: "
+	                         "your password stays as it is.</p>\n") != 0)
 		return -1;
 	return 0;
 }
@@ -306,7 +338,7 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 	buf_init(&h, MAIL_BODY_MAX);
 	switch (kind) {
 	case MAIL_OTP:
-		rc = render_otp(app, v, &s, &t, &h);
+		rc = render_otp(c, app, v, &s, &t, &h);
 		break;
 	case MAIL_RESET:
 		rc = render_reset(app, v, &s, &t, &h);

@@ -33,11 +33,14 @@
 enum mail_kind { MAIL_OTP, MAIL_RESET, MAIL_PASSWORD_CHANGED };
 
 struct mail_vars {
-	const char *to;        /* a validated, normalized address */
-	const char *full_name; /* the account's name, for the greeting; may be NULL */
-	const char *code;      /* MAIL_OTP: the 6-digit code */
-	const char *link;      /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
-	int expire_minutes;    /* MAIL_OTP, MAIL_RESET: how long the code or link lasts */
+	const char *to; /* a validated, normalized address */
+	/* The account's name for the greeting, or NULL: only a name the owner of
+	 * the address set (a verified account's). MAIL_OTP never greets by name. */
+	const char *full_name;
+	const char *code;   /* MAIL_OTP: the 6-digit code */
+	const char *link;   /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
+	int expire_minutes; /* MAIL_OTP, MAIL_RESET: how long the code or link lasts */
+	int after_signup;   /* MAIL_RESET: sent for a second sign-up of an unverified account */
 };
 
 /* "otp", "reset", "password_changed": the outbox's kind column. */

@@ -15,11 +15,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7011))", 1,
                        PGRES_TUPLES_OK},
 
-    /* -> id, full_name, password_hash, is_verified ('t'/'f'), token_min_iat */
+    /* -> the columns of enum user_by_email_col (sql.h) */
     [ST_USER_BY_EMAIL] = {"user_by_email",
-                          "SELECT id, full_name, password_hash, is_verified, token_min_iat"
+                          "SELECT id, full_name, password_hash, is_verified, token_min_iat,"
+                          " otp_disabled, created_at > now() - make_interval(secs => $2::int)"
                           " FROM users WHERE lower(email) = lower($1::text)",
-                          1, PGRES_TUPLES_OK},
+                          2, PGRES_TUPLES_OK},
     /* -> id, full_name, email, is_verified, token_min_iat */
     [ST_USER_BY_ID] = {"user_by_id",
                        "SELECT id, full_name, email, is_verified, token_min_iat"
@@ -30,12 +31,11 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                         "INSERT INTO users (email, full_name, password_hash)"
                         " VALUES ($1::text, $2::text, $3::text) RETURNING id",
                         3, PGRES_TUPLES_OK},
-    /* An unverified account signed up again: $1 id, $2 full_name, $3 password_hash. */
-    [ST_USER_UPDATE_SIGNUP] =
-        {"user_update_signup",
-         "UPDATE users SET full_name = $2::text, password_hash = $3::text, updated_at = now()"
-         " WHERE id = $1::bigint AND NOT is_verified",
-         3, PGRES_COMMAND_OK},
+    /* An unverified account signed up again: no code is ever sent for it again. */
+    [ST_USER_DISABLE_OTP] = {"user_disable_otp",
+                             "UPDATE users SET otp_disabled = true, updated_at = now()"
+                             " WHERE id = $1::bigint AND NOT is_verified",
+                             1, PGRES_COMMAND_OK},
     [ST_USER_SET_VERIFIED] =
         {"user_set_verified",
          "UPDATE users SET is_verified = true, updated_at = now() WHERE id = $1::bigint", 1,
@@ -88,17 +88,43 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " AND created_at > now() - make_interval(secs => $4::int)",
          4, PGRES_TUPLES_OK},
 
-    /* -> seconds left of the lock on $1, a row only while locked */
+    /* Login locks (limit.h) for email $1 from client $2: its own lock, and
+	 * the email-wide one unless $2 is a client account $3 (or NULL) signed
+	 * in from within $4 days. -> seconds left of the longer lock, NULL when
+	 * none holds. */
     [ST_LOGIN_LOCKED] =
         {"login_locked",
-         "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM login_failures"
-         " WHERE email = $1::text AND locked_until > now()",
-         1, PGRES_TUPLES_OK},
-    /* A failed login for $1: counts failures within a window of $2 seconds and
-	 * locks for $4 seconds at the $3rd. -> failures, locked ('t'/'f') */
+         "SELECT ceil(greatest("
+         " (SELECT extract(epoch FROM locked_until - now()) FROM login_failures"
+         "   WHERE email = $1::text AND client = $2::text AND locked_until > now()),"
+         " (SELECT extract(epoch FROM locked_until - now()) FROM login_email_failures"
+         "   WHERE email = $1::text AND locked_until > now() AND NOT EXISTS"
+         "   (SELECT 1 FROM login_known_clients WHERE user_id = $3::bigint AND client = $2::text"
+         "    AND last_success_at > now() - make_interval(days => $4::int)))))::int",
+         4, PGRES_TUPLES_OK},
+    /* A failed login for $1 from client $2: counts failures within a window
+	 * of $3 seconds and locks for $5 seconds at the $4th; a lock that is over
+	 * starts a new count. -> failures, locked ('t' when this one locked) */
     [ST_LOGIN_FAIL] =
         {"login_fail",
-         "INSERT INTO login_failures AS f (email, failures, window_start, locked_until)"
+         "INSERT INTO login_failures AS f (email, client, failures, window_start, locked_until)"
+         " VALUES ($1::text, $2::text, 1, now(), CASE WHEN $4::int <= 1 THEN now() + make_interval(secs => $5::int) END)"
+         " ON CONFLICT (email, client) DO UPDATE SET"
+         " failures = CASE WHEN f.window_start <= now() - make_interval(secs => $3::int)"
+         "   OR f.locked_until <= now() THEN 1 ELSE f.failures + 1 END,"
+         " window_start = CASE WHEN f.window_start <= now() - make_interval(secs => $3::int)"
+         "   OR f.locked_until <= now() THEN now() ELSE f.window_start END,"
+         " locked_until = CASE WHEN f.window_start > now() - make_interval(secs => $3::int)"
+         "   AND f.locked_until IS NULL AND f.failures + 1 >= $4::int"
+         "   THEN now() + make_interval(secs => $5::int)"
+         "   WHEN f.locked_until > now() THEN f.locked_until END"
+         " RETURNING failures, locked_until IS NOT NULL AND failures = $4::int",
+         5, PGRES_TUPLES_OK},
+    /* The same for $1 from any client, in login_email_failures: window $2,
+	 * the $3rd locks for $4 seconds. -> failures, locked ('t' when this one locked) */
+    [ST_LOGIN_EMAIL_FAIL] =
+        {"login_email_fail",
+         "INSERT INTO login_email_failures AS f (email, failures, window_start, locked_until)"
          " VALUES ($1::text, 1, now(), CASE WHEN $3::int <= 1 THEN now() + make_interval(secs => $4::int) END)"
          " ON CONFLICT (email) DO UPDATE SET"
          " failures = CASE WHEN f.window_start <= now() - make_interval(secs => $2::int)"
@@ -106,12 +132,25 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " window_start = CASE WHEN f.window_start <= now() - make_interval(secs => $2::int)"
          "   OR f.locked_until <= now() THEN now() ELSE f.window_start END,"
          " locked_until = CASE WHEN f.window_start > now() - make_interval(secs => $2::int)"
-         "   AND (f.locked_until IS NULL OR f.locked_until > now()) AND f.failures + 1 >= $3::int"
-         "   THEN now() + make_interval(secs => $4::int) END"
-         " RETURNING failures, locked_until IS NOT NULL",
+         "   AND f.locked_until IS NULL AND f.failures + 1 >= $3::int"
+         "   THEN now() + make_interval(secs => $4::int)"
+         "   WHEN f.locked_until > now() THEN f.locked_until END"
+         " RETURNING failures, locked_until IS NOT NULL AND failures = $3::int",
          4, PGRES_TUPLES_OK},
-    [ST_LOGIN_CLEAR] = {"login_clear", "DELETE FROM login_failures WHERE email = $1::text", 1,
-                        PGRES_COMMAND_OK},
+    /* A right password for $1 from client $2: its failures go; account $3
+	 * (NULL: none) now signs in from $2 (unless $2 is ''). */
+    [ST_LOGIN_SUCCEEDED] =
+        {"login_succeeded",
+         "WITH forget AS (DELETE FROM login_failures WHERE email = $1::text AND client = $2::text)"
+         " INSERT INTO login_known_clients (user_id, client, last_success_at)"
+         " SELECT $3::bigint, $2::text, now() WHERE $3::bigint IS NOT NULL AND $2::text <> ''"
+         " ON CONFLICT (user_id, client) DO UPDATE SET last_success_at = now()",
+         3, PGRES_COMMAND_OK},
+    /* Every failure and lock of $1, from every client. */
+    [ST_LOGIN_CLEAR] = {"login_clear",
+                        "WITH each_client AS (DELETE FROM login_failures WHERE email = $1::text)"
+                        " DELETE FROM login_email_failures WHERE email = $1::text",
+                        1, PGRES_COMMAND_OK},
 
     /* $1 user_id, $2 sha256 hex, $3 minutes valid */
     [ST_RESET_INSERT] =
@@ -120,10 +159,11 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " VALUES ($1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int))",
          3, PGRES_COMMAND_OK},
     /* A live token by digest, locking it and its user.
-	 * -> token id, user_id, email, full_name */
+	 * -> token id, user_id, email, full_name, is_verified ('t'/'f') */
     [ST_RESET_FIND] =
         {"reset_find",
-         "SELECT t.id, u.id, u.email, u.full_name FROM reset_tokens t JOIN users u ON u.id = t.user_id"
+         "SELECT t.id, u.id, u.email, u.full_name, u.is_verified FROM reset_tokens t"
+         " JOIN users u ON u.id = t.user_id"
          " WHERE t.token_hash = decode($1::text, 'hex') AND t.used_at IS NULL AND t.expires_at > now()"
          " FOR UPDATE OF t, u",
          1, PGRES_TUPLES_OK},
@@ -182,17 +222,16 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " WHERE id = $1::bigint",
          1, PGRES_COMMAND_OK},
 
-    /* Per-client-address limits (limit.h): $1 scope, $2 address, $3 window
-	 * seconds, $4 most hits per window. */
-    /* -> seconds left of the window, a row only while the address is at $4 */
+    /* Per-client-address limits (limit.h): $1 scope, $2 budget key, $3
+	 * window seconds, $4 most hits per window. */
+    /* -> seconds left of the key's window */
     [ST_CLIENT_LIMITED] =
         {"client_limited",
          "SELECT ceil(extract(epoch FROM window_start + make_interval(secs => $3::int) - now()))::int"
-         " FROM client_limits WHERE scope = $1::text AND address = $2::inet"
-         " AND window_start > now() - make_interval(secs => $3::int) AND hits >= $4::int",
-         4, PGRES_TUPLES_OK},
-    /* Counts one request if it fits, atomically; a refused one changes nothing.
-	 * -> hits, a row only when it fitted */
+         " FROM client_limits WHERE scope = $1::text AND address = $2::inet",
+         3, PGRES_TUPLES_OK},
+    /* Counts one hit if it fits, atomically; a refused one changes nothing.
+	 * -> hits, window_start (text), a row only when it fitted */
     [ST_CLIENT_TAKE] =
         {"client_take",
          "INSERT INTO client_limits AS l (scope, address, window_start, hits)"
@@ -203,28 +242,37 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
          "   THEN now() ELSE l.window_start END"
          " WHERE l.window_start <= now() - make_interval(secs => $3::int) OR l.hits < $4::int"
-         " RETURNING hits",
+         " RETURNING hits, window_start::text",
          4, PGRES_TUPLES_OK},
-    /* Counts one failure: $1 scope, $2 address, $3 window seconds. -> hits */
-    [ST_CLIENT_HIT] =
-        {"client_hit",
-         "INSERT INTO client_limits AS l (scope, address, window_start, hits)"
-         " VALUES ($1::text, $2::inet, now(), 1)"
-         " ON CONFLICT (scope, address) DO UPDATE SET"
-         " hits = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
-         "   THEN 1 ELSE l.hits + 1 END,"
-         " window_start = CASE WHEN l.window_start <= now() - make_interval(secs => $3::int)"
-         "   THEN now() ELSE l.window_start END"
-         " RETURNING hits",
-         3, PGRES_TUPLES_OK},
+    /* Gives a hit back: $1 scope, $2 budget key, $3 the window it was taken in. */
+    [ST_CLIENT_GIVE_BACK] = {"client_give_back",
+                             "UPDATE client_limits SET hits = hits - 1"
+                             " WHERE scope = $1::text AND address = $2::inet"
+                             " AND window_start = $3::timestamptz AND hits > 0",
+                             3, PGRES_COMMAND_OK},
 
     /* An audit event (audit.h): $1 event, $2 user_id, $3 email, $4 client
-	 * address, $5 user agent, $6 detail; all but $1 may be NULL. */
+	 * address, $5 user agent, $6 detail, $7 email_hmac; all but $1 may be NULL. */
     [ST_AUDIT_INSERT] = {"audit_insert",
                          "INSERT INTO audit_events (event, user_id, email, client_address,"
-                         " user_agent, detail) VALUES ($1::text, $2::bigint, $3::text,"
-                         " $4::inet, $5::text, $6::text)",
-                         6, PGRES_COMMAND_OK},
+                         " user_agent, detail, email_hmac) VALUES ($1::text, $2::bigint,"
+                         " $3::text, $4::inet, $5::text, $6::text, $7::text)",
+                         7, PGRES_COMMAND_OK},
+    /* The events of an address that has no account any more ($1) keep only its
+	 * keyed hash ($2). */
+    [ST_AUDIT_FORGET_EMAIL] = {"audit_forget_email",
+                               "UPDATE audit_events SET email = NULL, email_hmac = $2::text"
+                               " WHERE email = $1::text AND user_id IS NULL",
+                               2, PGRES_COMMAND_OK},
+
+    /* A log line due again ($1 its name) if it was last written more than $2
+	 * seconds ago or never: records now. -> a row when due */
+    [ST_NOTICE_DUE] = {"notice_due",
+                       "INSERT INTO log_notices AS n (name, logged_at) VALUES ($1::text, now())"
+                       " ON CONFLICT (name) DO UPDATE SET logged_at = now()"
+                       " WHERE n.logged_at <= now() - make_interval(secs => $2::int)"
+                       " RETURNING 1",
+                       2, PGRES_TUPLES_OK},
 
     /* medicalcare-prune: each deletes what is over and answers its row count. */
     /* Audit events older than $1 days. */
@@ -249,6 +297,26 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                         " THEN window_start <= now() - make_interval(secs => $1::int)"
                         " ELSE locked_until <= now() END",
                         1, PGRES_COMMAND_OK},
+    /* The same for the email-wide counts (ST_LOGIN_EMAIL_FAIL), window $1. */
+    [ST_PRUNE_LOGIN_EMAIL] =
+        {"prune_login_email",
+         "DELETE FROM login_email_failures WHERE CASE WHEN locked_until IS NULL"
+         " THEN window_start <= now() - make_interval(secs => $1::int)"
+         " ELSE locked_until <= now() END",
+         1, PGRES_COMMAND_OK},
+    /* Clients an account last signed in from more than $1 days ago. */
+    [ST_PRUNE_KNOWN_CLIENTS] = {"prune_known_clients",
+                                "DELETE FROM login_known_clients"
+                                " WHERE last_success_at < now() - make_interval(days => $1::int)",
+                                1, PGRES_COMMAND_OK},
+    /* Up to $2 accounts never verified within $1 days, with what belongs to
+	 * them (codes, reset tokens: ON DELETE CASCADE). -> id, email */
+    [ST_PRUNE_UNVERIFIED] =
+        {"prune_unverified",
+         "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE NOT is_verified"
+         " AND created_at < now() - make_interval(days => $1::int)"
+         " ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) RETURNING id, email",
+         2, PGRES_TUPLES_OK},
     /* Finished mail (its content already wiped) older than $1 hours. */
     [ST_PRUNE_OUTBOX] = {"prune_outbox",
                          "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed', 'expired')"

@@ -14,7 +14,7 @@ enum sql_stmt {
 	ST_USER_BY_EMAIL,
 	ST_USER_BY_ID,
 	ST_USER_INSERT,
-	ST_USER_UPDATE_SIGNUP,
+	ST_USER_DISABLE_OTP,
 	ST_USER_SET_VERIFIED,
 	ST_USER_SET_PASSWORD,
 	ST_USER_SET_HASH,
@@ -25,6 +25,8 @@ enum sql_stmt {
 	ST_MAIL_COUNTS,
 	ST_LOGIN_LOCKED,
 	ST_LOGIN_FAIL,
+	ST_LOGIN_EMAIL_FAIL,
+	ST_LOGIN_SUCCEEDED,
 	ST_LOGIN_CLEAR,
 	ST_RESET_INSERT,
 	ST_RESET_FIND,
@@ -38,13 +40,18 @@ enum sql_stmt {
 	ST_OUTBOX_EXPIRED,
 	ST_CLIENT_LIMITED,
 	ST_CLIENT_TAKE,
-	ST_CLIENT_HIT,
+	ST_CLIENT_GIVE_BACK,
 	ST_AUDIT_INSERT,
+	ST_AUDIT_FORGET_EMAIL,
+	ST_NOTICE_DUE,
 	ST_PRUNE_AUDIT,
 	ST_PRUNE_OTP,
 	ST_PRUNE_RESET,
 	ST_PRUNE_CLIENT,
 	ST_PRUNE_LOGIN,
+	ST_PRUNE_LOGIN_EMAIL,
+	ST_PRUNE_KNOWN_CLIENTS,
+	ST_PRUNE_UNVERIFIED,
 	ST_PRUNE_OUTBOX,
 	ST_IMPORT_CREATE,
 	ST_IMPORT_COPY,
@@ -52,6 +59,20 @@ enum sql_stmt {
 	ST_IMPORT_ROWS,
 	ST_IMPORT_INSERT,
 	ST__COUNT
+};
+
+/*
+ * The columns of ST_USER_BY_EMAIL ($1 email, $2 seconds: "recent" means made
+ * within them), in order.
+ */
+enum user_by_email_col {
+	UBE_ID,
+	UBE_FULL_NAME,
+	UBE_PASSWORD_HASH,
+	UBE_IS_VERIFIED, /* 't'/'f' */
+	UBE_TOKEN_MIN_IAT,
+	UBE_OTP_DISABLED, /* 't'/'f': a second sign-up killed its codes for good */
+	UBE_RECENT,       /* 't'/'f': made within $2 seconds */
 };
 
 struct sql_def {

@@ -2,18 +2,26 @@
  * medicalcare-prune: deletes what the service no longer needs (for a daily
  * cron job):
  *
- *   audit_events     older than AUDIT_RETENTION_DAYS (default 2190)
- *   otp_codes        expired
- *   reset_tokens     past their expiry (used or not)
- *   client_limits    whose window (CLIENT_LIMIT_WINDOW) is over
- *   login_failures   that count no more (window over and no lock, or lock over)
- *   mail_outbox      sent, failed or expired, older than PRUNE_OUTBOX_HOURS
+ *   users                 never verified, older than UNVERIFIED_ACCOUNT_DAYS
+ *                         (default 7), with their codes and reset tokens; their
+ *                         audit events keep only the keyed hash of the address
+ *   audit_events          older than AUDIT_RETENTION_DAYS (default 2190)
+ *   otp_codes             expired
+ *   reset_tokens          past their expiry (used or not)
+ *   client_limits         whose window (CLIENT_LIMIT_WINDOW) is over
+ *   login_failures        that count no more (window over and no lock, or lock over)
+ *   login_email_failures  the same for the email-wide counts
+ *   login_known_clients   last signed in from more than 30 days ago
+ *   mail_outbox           sent, failed or expired, older than PRUNE_OUTBOX_HOURS
+ *                         (longer than every mail cap's window)
  *
  * Prints one line per table, "audit_events 12", in that order. Each table is
- * one statement of its own: a fault stops the run and keeps what was done.
+ * one statement of its own (unverified accounts: one transaction per batch of
+ * PRUNE_BATCH): a fault stops the run and keeps what was done.
  * Exit status: 0 on success, 1 on a configuration or database error (logged
  * on stderr), 2 on a usage error.
  */
+#include "audit.h"
 #include "conf.h"
 #include "db.h"
 #include "limit.h"
@@ -24,16 +32,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PRUNE_OUTBOX_HOURS 24
+#define PRUNE_OUTBOX_HOURS 48 /* over LIMIT_RESET_MAIL_WINDOW: the caps count these rows */
+#define PRUNE_BATCH 500
 
 static void usage(FILE *f)
 {
 	fputs("usage: medicalcare-prune\n"
 	      "\n"
-	      "Deletes audit events older than AUDIT_RETENTION_DAYS, expired one-time\n"
-	      "codes and reset tokens, per-address limit rows whose window is over,\n"
-	      "login failures that count no more, and sent, failed or expired mail\n"
-	      "older than a day. Prints \"<table> <rows deleted>\" per table. Run it\n"
+	      "Deletes accounts never verified within UNVERIFIED_ACCOUNT_DAYS, audit\n"
+	      "events older than AUDIT_RETENTION_DAYS, expired one-time codes and reset\n"
+	      "tokens, per-address limit rows whose window is over, login failures that\n"
+	      "count no more, sign-in addresses unused for 30 days, and sent, failed or\n"
+	      "expired mail older than two days. Prints \"<table> <rows deleted>\" per\n"
+	      "table. Run it\n"
 	      "daily from cron, e.g.\n"
 	      "  17 3 * * * /srv/medicalcare/bin/medicalcare-prune >/dev/null\n",
 	      f);
@@ -58,24 +69,76 @@ static int prune_one(PGconn *db, const struct prune_step *st, const char *param)
 	return 0;
 }
 
+/*
+ * Deletes one batch of accounts never verified in time, in one transaction
+ * with the audit events that named them: those keep the address's keyed hash
+ * only (audit.h). Adds the count to *total; 1 when a full batch went (more may
+ * be left), 0 when done, -1 on a fault (logged).
+ */
+static int prune_unverified_batch(PGconn *db, const struct conf *c, long *total)
+{
+	char days[16], batch[16];
+	const char *params[2] = {days, batch};
+	PGresult *res = NULL;
+	int n = 0, ret = -1;
+
+	snprintf(days, sizeof(days), "%d", c->unverified_account_days);
+	snprintf(batch, sizeof(batch), "%d", PRUNE_BATCH);
+	if (db_begin(db) != DB_OK || db_exec(db, ST_PRUNE_UNVERIFIED, params, 2, &res) != DB_OK)
+		goto out;
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		char hmac[AUDIT_HMAC_HEX];
+		const char *forget[2] = {PQgetvalue(res, i, 1), hmac};
+
+		if (audit_email_hmac(c, forget[0], hmac) != 0 ||
+		    db_exec(db, ST_AUDIT_FORGET_EMAIL, forget, 2, NULL) != DB_OK)
+			goto out;
+	}
+	if (db_commit(db) != DB_OK)
+		goto out;
+	*total += n;
+	ret = n == PRUNE_BATCH;
+out:
+	db_rollback(db);
+	PQclear(res);
+	return ret;
+}
+
 static int prune(const struct conf *c)
 {
-	char days[16], window[16], login_window[16], hours[16];
+	char days[16], window[16], login_window[16], email_window[16], known[16], hours[16];
 	const struct prune_step steps[] = {
-	    {"audit_events", ST_PRUNE_AUDIT, 1},   {"otp_codes", ST_PRUNE_OTP, 0},
-	    {"reset_tokens", ST_PRUNE_RESET, 0},   {"client_limits", ST_PRUNE_CLIENT, 1},
-	    {"login_failures", ST_PRUNE_LOGIN, 1}, {"mail_outbox", ST_PRUNE_OUTBOX, 1},
+	    {"audit_events", ST_PRUNE_AUDIT, 1},
+	    {"otp_codes", ST_PRUNE_OTP, 0},
+	    {"reset_tokens", ST_PRUNE_RESET, 0},
+	    {"client_limits", ST_PRUNE_CLIENT, 1},
+	    {"login_failures", ST_PRUNE_LOGIN, 1},
+	    {"login_email_failures", ST_PRUNE_LOGIN_EMAIL, 1},
+	    {"login_known_clients", ST_PRUNE_KNOWN_CLIENTS, 1},
+	    {"mail_outbox", ST_PRUNE_OUTBOX, 1},
 	};
-	const char *params[] = {days, NULL, NULL, window, login_window, hours};
+	const char *params[] = {days, NULL, NULL, window, login_window, email_window, known, hours};
 	PGconn *db = NULL;
-	int rc = 1;
+	long users = 0;
+	int more, rc = 1;
 
 	snprintf(days, sizeof(days), "%d", c->audit_retention_days);
 	snprintf(window, sizeof(window), "%d", c->client_limit_window);
 	snprintf(login_window, sizeof(login_window), "%d", LIMIT_LOGIN_WINDOW);
+	snprintf(email_window, sizeof(email_window), "%d", LIMIT_LOGIN_EMAIL_WINDOW);
+	snprintf(known, sizeof(known), "%d", LIMIT_LOGIN_KNOWN_DAYS);
 	snprintf(hours, sizeof(hours), "%d", PRUNE_OUTBOX_HOURS);
 	if (db_connect(c, &db) != DB_OK)
 		goto out; /* logged by db_connect() */
+	do {
+		more = prune_unverified_batch(db, c, &users);
+	} while (more == 1);
+	if (more < 0) {
+		log_error("could not prune users");
+		goto out;
+	}
+	printf("users %ld\n", users);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (prune_one(db, &steps[i], params[i]) != 0) {
 			log_error("could not prune %s", steps[i].table);

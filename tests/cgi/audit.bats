@@ -23,9 +23,10 @@ c() {
 }
 
 # events prints "event|user_id|email|client_address|user_agent|detail" per
-# row, oldest first ("" for NULL).
+# row, oldest first ("" for NULL; email "hmac" when only its keyed hash is kept).
 events() {
-	sql "SELECT event, coalesce(user_id::text, ''), coalesce(email, ''),
+	sql "SELECT event, coalesce(user_id::text, ''),
+	            coalesce(email, CASE WHEN email_hmac IS NOT NULL THEN 'hmac' END, ''),
 	            coalesce(host(client_address), ''), coalesce(user_agent, ''), coalesce(detail, '')
 	       FROM audit_events ORDER BY id"
 }
@@ -68,10 +69,10 @@ assert_events() {
 	    "signup|$id|ada@example.com|$u|new" \
 	    "otp_verified|$id|ada@example.com|$u|" \
 	    "login_success|$id|ada@example.com|$u|" \
-	    "login_failure||nobody@example.com|$u|unknown email" \
+	    "login_failure||hmac|$u|unknown email" \
 	    "login_failure|2|ann@example.test|$u|not verified" \
 	    "$f" "$f" "$f" "$f" "$f" \
-	    "lockout|2|ann@example.test|$u|"
+	    "lockout|2|ann@example.test|$u|this address"
 	[[ $(sql "SELECT count(*) FROM audit_events WHERE created_at > now() - interval '1 minute'") == 11 ]]
 }
 
@@ -99,13 +100,14 @@ assert_events() {
 	local u="$ADDR|$UA"
 	assert_events \
 	    "reset_requested|1|ada@example.com|$u|" \
+	    "reset_requested||hmac|$u|no account" \
 	    "reset_completed|1|ada@example.com|$u|" \
 	    "token_rejected|1||$u|token revoked" \
 	    "token_rejected|||$u|malformed token" \
 	    "token_rejected|||$u|account gone"
 	# The events outlive the account.
 	sql "DELETE FROM users" >/dev/null
-	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id IS NULL") == 5 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id IS NULL") == 6 ]]
 }
 
 @test "an event commits with its change: a failed audit write rolls the signup back; a rejected token stays a plain 401" {
@@ -131,7 +133,42 @@ assert_events() {
 		c POST resend-otp.cgi '{"email":"n@example.test"}' CLIENT_LIMIT_RESEND_OTP=2
 	done
 	assert_status 429
-	assert_events "client_limited||n@example.test|$ADDR|$UA|resend_otp"
+	assert_events "client_limited||hmac|$ADDR|$UA|resend_otp"
+}
+
+# audit_hmac EMAIL: HMAC-SHA256 of EMAIL under the audit key, the key derived
+# from the test JWT key as common/conf.c does, in lower-case hex.
+audit_hmac() {
+	"$MC_PYTHON" -c '
+import hashlib, hmac, sys
+key = hmac.new(sys.argv[1].encode(), b"medicalcare audit email key v1", hashlib.sha256).digest()
+print(hmac.new(key, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$MC_TEST_JWT_KEY" "$1"
+}
+
+@test "an address that has no account is kept only as its keyed hash, the same at every attempt" {
+	local ghost other
+	for e in ' Ghost@Example.COM' ghost@example.com; do
+		c POST login.cgi "$(jobj email "$e" password Wrong12345)"
+		assert_status 401
+	done
+	c POST forgot-password.cgi '{"email":"ghost@example.com"}'
+	assert_status 200
+	c POST forgot-password.cgi '{"email":"other@example.com"}'
+	assert_status 200
+	ghost=$(audit_hmac ghost@example.com) other=$(audit_hmac other@example.com)
+	[[ $(sql "SELECT string_agg(event || ':' || email_hmac, ' ' ORDER BY id) FROM audit_events") == \
+	    "login_failure:$ghost login_failure:$ghost reset_requested:$ghost reset_requested:$other" ]]
+	# The address itself is nowhere in the table.
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE email IS NOT NULL") == 0 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events a WHERE a::text ILIKE '%ghost%' OR a::text ILIKE '%other@%'") == 0 ]]
+	# With another JWT key the hash is another: it is keyed.
+	c POST login.cgi '{"email":"ghost@example.com","password":"Wrong12345"}' \
+	    JWT_SECRET_KEY=another-key-of-at-least-32-bytes-0123456789
+	[[ $(sql "SELECT email_hmac FROM audit_events ORDER BY id DESC LIMIT 1") != "$ghost" ]]
+	# An address with an account is written as it is, with the account.
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	c POST login.cgi '{"email":"ann@example.test","password":"Wrong12345"}'
+	[[ $(sql "SELECT email || '|' || (email_hmac IS NULL) FROM audit_events ORDER BY id DESC LIMIT 1") == "ann@example.test|true" ]]
 }
 
 @test "no password, code, token or hash appears in the audit table or the error log" {

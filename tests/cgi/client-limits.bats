@@ -80,7 +80,8 @@ snapshot() {
 	[[ $(sql "SELECT password_hash FROM users") == "$HASH_STRONG" ]]
 	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' REMOTE_ADDR=$B CLIENT_LIMIT_LOGIN=2
 	assert_status 200
-	[[ $(hits login $B) == "" ]] || _fail "a success counted against $B"
+	# A right password is no failure: its hit was given back.
+	[[ $(hits login $B) == 0 ]] || _fail "a success counted against $B"
 }
 
 @test "after 2 wrong codes from one address even the right code gets 429 and verifies nothing; another address verifies" {
@@ -181,4 +182,63 @@ snapshot() {
 	assert_body --raw '{"detail":"Internal server error"}'
 	[[ $cgi_stderr == *"TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs"* ]] ||
 	    _fail "no line naming TRUSTED_PROXIES"
+}
+
+@test "an IPv6 client counts by its /64: rotating addresses inside it escapes no budget" {
+	local -a lim=(CLIENT_LIMIT_RESEND_OTP=2)
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=2001:db8:1:2::1 "${lim[@]}"
+	assert_status 200
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=2001:db8:1:2:aaaa:bbbb:cccc:dddd "${lim[@]}"
+	assert_status 200
+	[[ $(sql "SELECT address || '|' || hits FROM client_limits") == "2001:db8:1:2::/64|2" ]]
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=2001:db8:1:2::99 "${lim[@]}"
+	assert_limited "$REQUESTS"
+	# Through a trusted proxy too.
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.0.0.1 \
+	    HTTP_X_FORWARDED_FOR=2001:db8:1:2::77 TRUSTED_PROXIES=10.0.0.0/8 "${lim[@]}"
+	assert_limited "$REQUESTS"
+	# The next /64 is another client; an IPv4 client counts by its address.
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=2001:db8:1:3::1 "${lim[@]}"
+	assert_status 200
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=$A "${lim[@]}"
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=198.51.100.9 "${lim[@]}"
+	[[ $(hits resend_otp $A) == 1 && $(hits resend_otp 198.51.100.9) == 1 ]]
+}
+
+# The line a private sender of X-Forwarded-For is warned with (common/app.c).
+WARNING='warning: X-Forwarded-For came from 10.1.2.3, which is not in TRUSTED_PROXIES: every client behind that proxy shares one address budget; set TRUSTED_PROXIES'
+
+@test "X-Forwarded-For from a private address with TRUSTED_PROXIES unset logs one warning naming the setting, not one per request" {
+	local i n=0
+	for i in 1 2 3 4; do
+		cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A
+		assert_status 200
+		if [[ $cgi_stderr == *"$WARNING"* ]]; then
+			n=$((n + 1))
+			[[ $i == 1 ]] || _fail "the warning came at request $i"
+		fi
+	done
+	[[ $n == 1 ]] || _fail "$n warnings in 4 requests"
+	# The header was not believed: the proxy's address was counted.
+	[[ $(hits resend_otp 10.1.2.3) == 4 && $(hits resend_otp $A) == "" ]]
+	# Other programs share the "once": no new warning from login either.
+	cgi POST login.cgi '{"email":"n@example.test","password":"Wrong12345"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A
+	[[ $cgi_stderr != *"TRUSTED_PROXIES"* ]]
+	# A day later it is said again.
+	sql "UPDATE log_notices SET logged_at = logged_at - interval '1 day'" >/dev/null
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A
+	[[ $cgi_stderr == *"$WARNING"* ]]
+}
+
+@test "no proxy warning for a trusted proxy, a public sender, or a request without X-Forwarded-For" {
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A TRUSTED_PROXIES=10.0.0.0/8
+	[[ $cgi_stderr != *"TRUSTED_PROXIES"* ]]
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=203.0.113.9 HTTP_X_FORWARDED_FOR=$A
+	[[ $cgi_stderr != *"TRUSTED_PROXIES"* ]]
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3
+	[[ $cgi_stderr != *"TRUSTED_PROXIES"* ]]
+	[[ $(sql "SELECT count(*) FROM log_notices") == 0 ]]
+	# A private sender missing from a TRUSTED_PROXIES that is set is warned about too.
+	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A TRUSTED_PROXIES=192.0.2.1
+	[[ $cgi_stderr == *"$WARNING"* ]]
 }

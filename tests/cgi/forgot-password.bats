@@ -70,6 +70,43 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens WHERE user_id = 1") == 1 ]]
 	# Asking for a link does not verify the account; using it does (reset-password.bats).
 	[[ $(sql "SELECT is_verified FROM users WHERE id = 1") == f ]]
+	# Whoever signed up chose that name, maybe not the owner: the mail greets no one.
+	[[ $(mail_text una@example.test) == "Hello,"[[:space:]]* ]]
+	[[ $(mail_text una@example.test) != *Una* ]]
+}
+
+@test "a verified account's reset mail greets it by name" {
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	mail_wait ann@example.test
+	[[ $(mail_text ann@example.test) == "Hello Ann Smith,"* ]]
+}
+
+@test "at most 5 reset mails a day to one address: the 6th request answers the same 200 and sends nothing" {
+	local i
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	for i in 1 2 3 4 5; do
+		cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+		assert_status 200
+		mail_wait ann@example.test "$i"
+		age_mail ann@example.test 61
+	done
+	sql "UPDATE mail_outbox SET created_at = created_at - interval '23 hours'
+	      WHERE id = (SELECT min(id) FROM mail_outbox)" >/dev/null
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	assert_body --raw "$OK_BODY"
+	refute_header Retry-After
+	sleep 0.3 # no mail may come late either
+	[[ $(mail_count) == 5 ]]
+	[[ $(sql "SELECT count(*) FROM reset_tokens") == 5 ]]
+	[[ $(sql "SELECT count(*) FROM mail_outbox") == 5 ]]
+	# Once the oldest is more than 24 hours old, one more goes out.
+	sql "UPDATE mail_outbox SET created_at = created_at - interval '1 hour 1 minute'
+	      WHERE id = (SELECT min(id) FROM mail_outbox)" >/dev/null
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	mail_wait ann@example.test 6
 }
 
 @test "forgot-password for an unknown email gives the same 200, sends no mail and stores no token" {

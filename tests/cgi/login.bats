@@ -62,11 +62,12 @@ failures() {
 	sql "SELECT failures FROM login_failures WHERE email = :'e'" e="$1"
 }
 
-# fail_n EMAIL N: N logins with a wrong password, each answered 401.
+# fail_n EMAIL N [VAR=value | -VAR]...: N logins with a wrong password, each answered 401.
 fail_n() {
-	local i
-	for ((i = 1; i <= $2; i++)); do
-		login "$1" WrongPass999
+	local i email=$1 n=$2
+	shift 2
+	for ((i = 1; i <= n; i++)); do
+		login "$email" WrongPass999 "$@"
 		assert_status 401
 		assert_body --raw "$BAD_LOGIN"
 	done
@@ -89,13 +90,19 @@ failures_row() {
 	     FROM login_failures WHERE email = :'e'" e="$1"
 }
 
-# lock_now EMAIL: the state 5 recent failures leave (the lock itself is
-# tested through login.cgi; this saves five slow logins elsewhere).
+# lock_now EMAIL [CLIENT]: the state 5 recent failures from CLIENT (default
+# 127.0.0.1, cgi's REMOTE_ADDR) leave (the lock itself is tested through
+# login.cgi; this saves five slow logins elsewhere).
 lock_now() {
-	sql "INSERT INTO login_failures (email, failures, window_start, locked_until)
-	     VALUES (:'e', 5, now(), now() + interval '900 seconds')
-	     ON CONFLICT (email) DO UPDATE SET failures = 5, window_start = now(),
-	        locked_until = now() + interval '900 seconds'" e="$1"
+	sql "INSERT INTO login_failures (email, client, failures, window_start, locked_until)
+	     VALUES (:'e', :'c', 5, now(), now() + interval '900 seconds')
+	     ON CONFLICT (email, client) DO UPDATE SET failures = 5, window_start = now(),
+	        locked_until = now() + interval '900 seconds'" e="$1" c="${2:-127.0.0.1}"
+}
+
+# wide_failures EMAIL: the email-wide failure count ("" if none).
+wide_failures() {
+	sql "SELECT failures FROM login_email_failures WHERE email = :'e'" e="$1"
 }
 
 # ---------------------------------------------------------------------------
@@ -341,6 +348,112 @@ lock_now() {
 	    _fail "old failures still counted: $(failures_row ann@example.test)"
 	login ann@example.test StrongPass123
 	assert_status 200
+}
+
+@test "the lock holds for the email from that address only: the owner's own address still logs in" {
+	local a=198.51.100.7 owner=203.0.113.20
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 5 REMOTE_ADDR=$a
+	login ann@example.test StrongPass123 REMOTE_ADDR=$a
+	assert_429
+	[[ $(sql "SELECT client || '|' || failures FROM login_failures") == "$a|5" ]]
+	# The owner, from elsewhere, was never locked out, and a success there
+	# does not open the stranger's address.
+	login ann@example.test StrongPass123 REMOTE_ADDR=$owner
+	assert_status 200
+	login ann@example.test StrongPass123 REMOTE_ADDR=$a
+	assert_429
+	[[ $(sql "SELECT event || '|' || detail FROM audit_events WHERE event = 'lockout'") == "lockout|this address" ]]
+}
+
+@test "an IPv6 client is locked by its /64: rotating addresses inside it escapes nothing" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	local i
+	for i in 1 2 3 4 5; do
+		login ann@example.test WrongPass999 REMOTE_ADDR="2001:db8:7:7::$i"
+		assert_status 401
+	done
+	[[ $(sql "SELECT client || '|' || failures FROM login_failures") == "2001:db8:7:7::/64|5" ]]
+	login ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:7:ffff::1
+	assert_429
+	login ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:8::1
+	assert_status 200
+}
+
+@test "a login without a client address (from the shell) counts by the email alone" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	fail_n ann@example.test 5 -REMOTE_ADDR
+	[[ $(sql "SELECT '[' || client || ']' || failures FROM login_failures") == "[]5" ]]
+	login ann@example.test StrongPass123 -REMOTE_ADDR
+	assert_429
+	login ann@example.test StrongPass123
+	assert_status 200
+}
+
+@test "100 failures for one email within an hour from any addresses lock it for every address but those it signed in from within 30 days" {
+	local known=203.0.113.20 stale=203.0.113.21 row body
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test StrongPass123 REMOTE_ADDR=$known
+	assert_status 200
+	login ann@example.test StrongPass123 REMOTE_ADDR=$stale
+	assert_status 200
+	sql "UPDATE login_known_clients SET last_success_at = now() - interval '31 days' WHERE client = :'c'" \
+	    c=$stale >/dev/null
+	[[ $(sql "SELECT count(*) FROM login_known_clients") == 2 ]]
+	# Failures from three addresses all count on the email.
+	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.1
+	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.2
+	fail_n ann@example.test 1 REMOTE_ADDR=2001:db8::1
+	[[ $(wide_failures ann@example.test) == 3 ]]
+	# ... up to the 99th (saving 96 slow logins); the 100th still answers 401 and locks.
+	sql "UPDATE login_email_failures SET failures = 99" >/dev/null
+	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.3
+	[[ $(sql "SELECT failures = 100 AND locked_until > now() + interval '840 seconds'
+	                 AND locked_until <= now() + interval '900 seconds'
+	            FROM login_email_failures") == t ]]
+	[[ $(sql "SELECT string_agg(detail, ',') FROM audit_events WHERE event = 'lockout'") == "every address" ]]
+	row=$(sql "SELECT * FROM login_email_failures")
+	# Every other address, new or not, gets 429 even with the right password.
+	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	assert_429
+	body=$cgi_body
+	login ann@example.test StrongPass123 REMOTE_ADDR=$stale
+	assert_429
+	login ann@example.test StrongPass123 -REMOTE_ADDR
+	assert_429
+	[[ $(sql "SELECT * FROM login_email_failures") == "$row" ]]
+	# The address it signed in from lately is open.
+	login ann@example.test StrongPass123 REMOTE_ADDR=$known
+	assert_status 200
+	# An unknown email locked the same way answers the same 429.
+	sql "INSERT INTO login_email_failures (email, failures, window_start, locked_until)
+	     VALUES ('ghost@example.test', 100, now(), now() + interval '900 seconds')" >/dev/null
+	login ghost@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	assert_429
+	[[ $cgi_body == "$body" ]]
+	# After the lock, a new count starts.
+	sql "UPDATE login_email_failures SET locked_until = now() - interval '1 second'" >/dev/null
+	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	assert_status 200
+	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.99
+	[[ $(wide_failures ann@example.test) == 1 ]]
+}
+
+@test "email-wide failures older than an hour do not count" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	sql "INSERT INTO login_email_failures (email, failures, window_start)
+	     VALUES ('ann@example.test', 99, now() - interval '61 minutes')" >/dev/null
+	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.3
+	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL) FROM login_email_failures") == "1|true" ]]
+	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.4
+	assert_status 200
+}
+
+@test "a sign-in with the right password of an unverified account does not make its address known" {
+	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
+	login new@example.test StrongPass123 REMOTE_ADDR=203.0.113.20
+	assert_status 403
+	[[ $(sql "SELECT count(*) FROM login_known_clients") == 0 ]]
 }
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
-# bin/medicalcare-prune (tools/prune.c): deletes audit events past
-# AUDIT_RETENTION_DAYS, expired codes and reset tokens, limit and login
-# failure rows that count no more, and finished mail older than a day; keeps
+# bin/medicalcare-prune (tools/prune.c): deletes accounts never verified
+# within UNVERIFIED_ACCOUNT_DAYS (their audit events keep only the keyed hash
+# of the address), audit events past AUDIT_RETENTION_DAYS, expired codes and
+# reset tokens, limit and login failure rows that count no more, sign-in
+# addresses unused for 30 days, and finished mail older than two days; keeps
 # everything else; prints its counts; exits non-zero on a fault.
 
 load helpers
@@ -20,11 +22,19 @@ run_prune() {
 seed() {
 	insert_verified a@example.test "User A"
 	insert_verified b@example.test "User B"
+	insert_user old-unverified@example.test "User C" x false >/dev/null
+	insert_user live-unverified@example.test "User D" x false >/dev/null
 	sql "
-	INSERT INTO audit_events (event, created_at, detail) VALUES
-	  ('signup', now() - interval '31 days', 'old'), ('signup', now() - interval '29 days', 'live');
+	UPDATE users SET created_at = now() - interval '30 days' WHERE id = 1;
+	UPDATE users SET created_at = now() - interval '7 days 1 minute' WHERE id = 3;
+	UPDATE users SET created_at = now() - interval '6 days 23 hours' WHERE id = 4;
+	INSERT INTO audit_events (event, created_at, detail, user_id, email) VALUES
+	  ('signup', now() - interval '31 days', 'old', NULL, NULL),
+	  ('signup', now() - interval '29 days', 'live', NULL, NULL),
+	  ('login_failure', now(), 'of pruned', 3, 'old-unverified@example.test');
 	INSERT INTO otp_codes (user_id, code_hash, expires_at) VALUES
-	  (1, sha256('a'), now() - interval '1 second'), (2, sha256('b'), now() + interval '5 minutes');
+	  (1, sha256('a'), now() - interval '1 second'), (2, sha256('b'), now() + interval '5 minutes'),
+	  (3, sha256('c'), now() + interval '5 minutes');
 	INSERT INTO reset_tokens (user_id, token_hash, expires_at, used_at) VALUES
 	  (1, sha256('old unused'), now() - interval '1 minute', NULL),
 	  (1, sha256('old used'), now() - interval '1 minute', now() - interval '2 minutes'),
@@ -38,22 +48,32 @@ seed() {
 	  ('old-lock@example.test', 5, now() - interval '20 minutes', now() - interval '1 second'),
 	  ('live-window@example.test', 2, now() - interval '899 seconds', NULL),
 	  ('live-lock@example.test', 5, now() - interval '20 minutes', now() + interval '1 minute');
+	INSERT INTO login_email_failures (email, failures, window_start, locked_until) VALUES
+	  ('old-window@example.test', 2, now() - interval '3601 seconds', NULL),
+	  ('old-lock@example.test', 100, now() - interval '20 minutes', now() - interval '1 second'),
+	  ('live-window@example.test', 2, now() - interval '3599 seconds', NULL),
+	  ('live-lock@example.test', 100, now() - interval '2 hours', now() + interval '1 minute');
+	INSERT INTO login_known_clients (user_id, client, last_success_at) VALUES
+	  (1, 'old', now() - interval '31 days'), (2, 'live', now() - interval '29 days');
 	INSERT INTO mail_outbox (kind, recipient, message, status, created_at) VALUES
-	  ('otp', 'old-sent@example.test', NULL, 'sent', now() - interval '25 hours'),
-	  ('otp', 'old-failed@example.test', NULL, 'failed', now() - interval '25 hours'),
-	  ('reset', 'old-expired@example.test', NULL, 'expired', now() - interval '25 hours'),
-	  ('otp', 'live-sent@example.test', NULL, 'sent', now() - interval '23 hours'),
+	  ('otp', 'old-sent@example.test', NULL, 'sent', now() - interval '49 hours'),
+	  ('otp', 'old-failed@example.test', NULL, 'failed', now() - interval '49 hours'),
+	  ('reset', 'old-expired@example.test', NULL, 'expired', now() - interval '49 hours'),
+	  ('otp', 'live-sent@example.test', NULL, 'sent', now() - interval '47 hours'),
 	  ('otp', 'live-pending@example.test', '\\x00', 'pending', now() - interval '3 days');
 	" >/dev/null
 }
 
 # survivors prints what is left, one table a line.
 survivors() {
-	sql "SELECT string_agg(detail, ',' ORDER BY id) FROM audit_events;
+	sql "SELECT string_agg(email, ',' ORDER BY id) FROM users;
+	     SELECT string_agg(detail, ',' ORDER BY id) FROM audit_events;
 	     SELECT string_agg(user_id::text, ',' ORDER BY user_id) FROM otp_codes;
 	     SELECT string_agg(user_id::text || ':' || (used_at IS NOT NULL), ',' ORDER BY id) FROM reset_tokens;
 	     SELECT string_agg(scope, ',' ORDER BY scope) FROM client_limits;
 	     SELECT string_agg(email, ',' ORDER BY email) FROM login_failures;
+	     SELECT string_agg(email, ',' ORDER BY email) FROM login_email_failures;
+	     SELECT string_agg(client, ',' ORDER BY client) FROM login_known_clients;
 	     SELECT string_agg(recipient, ',' ORDER BY id) FROM mail_outbox;"
 }
 
@@ -61,17 +81,33 @@ survivors() {
 	seed
 	run_prune AUDIT_RETENTION_DAYS=30
 	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
-	[[ $prune_out == $'audit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nmail_outbox 3' ]] ||
+	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_known_clients 1\nmail_outbox 3' ]] ||
 	    _fail "printed: $prune_out"
 	[[ -z $prune_err ]] || _fail "stderr: $prune_err"
 	local want
-	want=$(printf '%s\n' live 2 1:true,2:false signup \
-	    live-lock@example.test,live-window@example.test live-sent@example.test,live-pending@example.test)
+	want=$(printf '%s\n' a@example.test,b@example.test,live-unverified@example.test "live,of pruned" 2 \
+	    1:true,2:false signup live-lock@example.test,live-window@example.test \
+	    live-lock@example.test,live-window@example.test live \
+	    live-sent@example.test,live-pending@example.test)
 	[[ $(survivors) == "$want" ]] || _fail "left: $(survivors)"
+	# The pruned account's events keep no address, only its keyed hash.
+	[[ $(sql "SELECT coalesce(user_id::text, '-') || '|' || coalesce(email, '-') || '|' || length(email_hmac)
+	            FROM audit_events WHERE detail = 'of pruned'") == "-|-|64" ]]
 	# A second run finds nothing more.
 	run_prune AUDIT_RETENTION_DAYS=30
-	[[ $prune_rc == 0 && $prune_out == $'audit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nmail_outbox 0' ]] ||
+	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_known_clients 0\nmail_outbox 0' ]] ||
 	    _fail "second run: $prune_rc $prune_out"
+}
+
+@test "prune deletes unverified accounts after UNVERIFIED_ACCOUNT_DAYS, in batches, and never a verified one" {
+	sql "INSERT INTO users (email, full_name, password_hash, is_verified, created_at)
+	     SELECT 'u' || i || '@example.test', 'U', 'x', i % 3 = 0, now() - interval '3 days'
+	       FROM generate_series(1, 1200) AS i" >/dev/null
+	run_prune
+	[[ $prune_rc == 0 && $prune_out == "users 0"* ]] || _fail "default 7 days: $prune_out"
+	run_prune UNVERIFIED_ACCOUNT_DAYS=2
+	[[ $prune_rc == 0 && $prune_out == "users 800"* ]] || _fail "2 days: $prune_rc $prune_out $prune_err"
+	[[ $(sql "SELECT count(*), bool_and(is_verified) FROM users") == "400|t" ]]
 }
 
 @test "prune keeps audit events for the default six years, and rows a live service made" {
@@ -82,8 +118,9 @@ survivors() {
 	run_prune
 	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
 	[[ $(sql "SELECT string_agg(coalesce(detail, event), ',' ORDER BY id) FROM audit_events") == live,new,wrong\ password ]]
-	[[ $(sql "SELECT (SELECT count(*) FROM otp_codes), (SELECT count(*) FROM login_failures),
-	                 (SELECT count(*) FROM client_limits), (SELECT count(*) FROM mail_outbox)") == "1|1|2|1" ]]
+	[[ $(sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
+	                 (SELECT count(*) FROM login_failures), (SELECT count(*) FROM login_email_failures),
+	                 (SELECT count(*) FROM client_limits), (SELECT count(*) FROM mail_outbox)") == "1|1|1|1|2|1" ]]
 }
 
 @test "prune --help prints its usage; a bad argument or an unreachable database exits non-zero" {

@@ -214,6 +214,26 @@ hash_of() {
 	assert_status 200
 }
 
+@test "a reset clears every login lock of the email: each address's and the email-wide one" {
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	sql "INSERT INTO login_failures (email, client, failures, window_start, locked_until) VALUES
+	       ('ann@example.test', '198.51.100.1', 5, now(), now() + interval '15 minutes'),
+	       ('ann@example.test', '', 5, now(), now() + interval '15 minutes'),
+	       ('bob@example.test', '198.51.100.1', 5, now(), now() + interval '15 minutes');
+	     INSERT INTO login_email_failures (email, failures, window_start, locked_until) VALUES
+	       ('ann@example.test', 100, now(), now() + interval '15 minutes'),
+	       ('bob@example.test', 100, now(), now() + interval '15 minutes');" >/dev/null
+	login ann@example.test StrongPass123
+	assert_status 429
+	make_token 1
+	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)"
+	assert_status 200
+	[[ $(sql "SELECT string_agg(email, ',') FROM login_failures") == bob@example.test ]]
+	[[ $(sql "SELECT string_agg(email, ',') FROM login_email_failures") == bob@example.test ]]
+	login ann@example.test NewStrongPass123
+	assert_status 200
+}
+
 @test "a reset makes an unverified account verified" {
 	add_user una@example.test "Una Verified" StrongPass123 f
 	request_token una@example.test
@@ -225,6 +245,10 @@ hash_of() {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $jwt"
 	assert_status 200
 	assert_json .is_verified true
+	# The name was typed at a sign-up nobody had proven: the notice greets no one.
+	mail_wait una@example.test 2
+	[[ $(mail_header una@example.test Subject) =~ [Pp]assword.*changed ]]
+	[[ $(mail_text una@example.test) == "Hello,"[[:space:]]* ]]
 }
 
 @test "a reset mails the owner that the password was changed" {
@@ -241,6 +265,7 @@ hash_of() {
 	[[ $(mail_header ann@example.test Subject) =~ [Pp]assword.*changed ]]
 	text=$(mail_text ann@example.test)
 	[[ $text =~ [Pp]assword.*changed ]]
+	[[ $text == "Hello Ann Smith,"* ]]
 	# It carries no live secret: neither the token nor the new password.
 	[[ $text != *"$token"* && $text != *NewStrongPass123* ]]
 	[[ $(sql "SELECT kind, status FROM mail_outbox ORDER BY id DESC LIMIT 1") == "password_changed|sent" ]]

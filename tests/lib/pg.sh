@@ -123,6 +123,7 @@ pg_start() {
 	pg__as tee -a "$dir/data/postgresql.conf" >/dev/null <<-EOF
 
 		# tests/lib/pg.sh: a private throwaway cluster
+		# 100 connections: the race tests run 45 programs at once.
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$dir/sock'
 		unix_socket_permissions = 0700
@@ -130,7 +131,7 @@ pg_start() {
 		fsync = off
 		synchronous_commit = off
 		full_page_writes = off
-		max_connections = 40
+		max_connections = 100
 		shared_buffers = 32MB
 		log_min_messages = warning
 		log_min_error_statement = error

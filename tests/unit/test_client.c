@@ -1,7 +1,8 @@
 /*
  * Unit tests of client: X-Forwarded-For counts only from a trusted proxy,
  * chains are read from the right, CIDRs match to the bit, garbage is never
- * trusted, and the user agent is cleaned.
+ * trusted, an IPv6 client counts by its /64, X-Forwarded-For from an
+ * internal address nobody trusted is flagged, and the user agent is cleaned.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,81 @@ static void the_user_agent_is_bounded_and_clean(void **state)
 	assert_int_equal(strlen(cl.user_agent), CLIENT_UA_MAX - 1);
 }
 
+/* The budget key: an IPv4 address as it is, an IPv6 address by its /64. */
+static void the_budget_key_is_the_ipv4_address_or_the_ipv6_64(void **state)
+{
+	static const struct {
+		const char *trusted, *remote, *xff, *key;
+	} cases[] = {
+	    {NULL, "203.0.113.7", NULL, "203.0.113.7"},
+	    {NULL, "2001:db8:1:2:3:4:5:6", NULL, "2001:db8:1:2::/64"},
+	    {NULL, "2001:db8:1:2:ffff:ffff:ffff:ffff", NULL, "2001:db8:1:2::/64"},
+	    {NULL, "2001:db8:1:3::1", NULL, "2001:db8:1:3::/64"},
+	    {NULL, "::ffff:198.51.100.1", NULL, "198.51.100.1"},
+	    {NULL, "::1", NULL, "::/64"},
+	    /* From a trusted proxy's header too. */
+	    {"10.0.0.1", "10.0.0.1", "2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64"},
+	    {"10.0.0.1", "10.0.0.1", "[2001:db8:aa:bb::9]:443", "2001:db8:aa:bb::/64"},
+	    {NULL, NULL, NULL, ""},
+	    {NULL, "garbage", NULL, ""},
+	};
+	struct client cl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		client_resolve(&cl, cases[i].trusted, cases[i].remote, cases[i].xff, NULL);
+		if (strcmp(cl.key, cases[i].key) != 0)
+			fail_msg("case %zu: remote '%s': want key '%s', got '%s'", i,
+			         cases[i].remote ? cases[i].remote : "(null)", cases[i].key,
+			         cl.key);
+	}
+	/* Two addresses of one /64 share a key and keep their own address. */
+	client_resolve(&cl, NULL, "2001:db8:5:6::a", NULL, NULL);
+	assert_string_equal(cl.addr, "2001:db8:5:6::a");
+	assert_string_equal(cl.key, "2001:db8:5:6::/64");
+}
+
+/* X-Forwarded-For from a private, loopback or link-local REMOTE_ADDR not trusted. */
+static void forwarded_for_from_an_internal_untrusted_address_is_flagged(void **state)
+{
+	static const struct {
+		const char *trusted, *remote, *xff;
+		int flagged;
+	} cases[] = {
+	    {NULL, "10.1.2.3", "198.51.100.1", 1},
+	    {NULL, "172.16.0.1", "198.51.100.1", 1},
+	    {NULL, "172.31.255.255", "198.51.100.1", 1},
+	    {NULL, "192.168.1.1", "198.51.100.1", 1},
+	    {NULL, "127.0.0.1", "198.51.100.1", 1},
+	    {NULL, "169.254.1.1", "198.51.100.1", 1},
+	    {NULL, "100.64.0.1", "198.51.100.1", 1},
+	    {NULL, "::1", "198.51.100.1", 1},
+	    {NULL, "fe80::1", "198.51.100.1", 1},
+	    {NULL, "fd00::1", "198.51.100.1", 1},
+	    {"192.0.2.1", "10.1.2.3", "198.51.100.1", 1},
+	    /* Public, trusted, or no header: nothing to say. */
+	    {NULL, "203.0.113.7", "198.51.100.1", 0},
+	    {NULL, "172.32.0.1", "198.51.100.1", 0},
+	    {NULL, "100.128.0.1", "198.51.100.1", 0},
+	    {NULL, "2001:db8::1", "198.51.100.1", 0},
+	    {"10.0.0.0/8", "10.1.2.3", "198.51.100.1", 0},
+	    {NULL, "10.1.2.3", NULL, 0},
+	    {NULL, "10.1.2.3", "", 0},
+	};
+	struct client cl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		client_resolve(&cl, cases[i].trusted, cases[i].remote, cases[i].xff, NULL);
+		if (cl.forwarded_ignored != cases[i].flagged)
+			fail_msg("case %zu: remote '%s': want flagged %d", i, cases[i].remote,
+			         cases[i].flagged);
+		/* Flagged or not, an untrusted sender's header is never read. */
+		if (cases[i].trusted == NULL && strcmp(cl.addr, cases[i].remote) != 0)
+			fail_msg("case %zu: the header moved the client to %s", i, cl.addr);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +285,8 @@ int main(void)
 	    cmocka_unit_test(garbage_falls_back_to_remote_addr),
 	    cmocka_unit_test(trusted_proxies_are_validated),
 	    cmocka_unit_test(the_user_agent_is_bounded_and_clean),
+	    cmocka_unit_test(the_budget_key_is_the_ipv4_address_or_the_ipv6_64),
+	    cmocka_unit_test(forwarded_for_from_an_internal_untrusted_address_is_flagged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

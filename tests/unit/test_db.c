@@ -214,11 +214,11 @@ static void db_connect_to_a_server_shutting_down_is_unavailable(void **state)
 
 static void db_exec_refuses_a_wrong_parameter_count(void **state)
 {
-	const char *params[2] = {"a", "b"};
+	const char *params[3] = {"a", "b", "c"};
 
 	(void)state;
 	/* Checked before the connection is touched. */
-	assert_int_equal(db_exec(NULL, ST_USER_BY_EMAIL, params, 2, NULL), DB_ERROR);
+	assert_int_equal(db_exec(NULL, ST_USER_BY_EMAIL, params, 3, NULL), DB_ERROR);
 }
 
 static void db_rollback_without_a_connection_is_harmless(void **state)

@@ -31,6 +31,7 @@ static void conf_fill(struct conf *c)
 	c->mail_transport = MAIL_TRANSPORT_FILE;
 	c->smtp_timeout = 10;
 	c->smtp_port = 587;
+	c->unverified_account_days = 7;
 	for (int i = 0; i < 32; i++)
 		c->outbox_key[i] = (unsigned char)(i * 7 + 1);
 }
@@ -164,28 +165,42 @@ struct render_case {
 	const char *subject;
 	const char *text_has[5];
 	const char *html_has[3];
+	int after_signup;
 };
 
 static const struct render_case render_cases[] = {
     {"otp",
      MAIL_OTP,
      "MedicalCare verification code",
-     {"Hello Ann Lee,", "123456", "It expires in 10 minutes.",
-      "If you did not sign up, ignore this email.", NULL},
-     {"Hello Ann Lee,", "123456", "It expires in 10 minutes."}},
+     {"Hello,\n", "123456", "It expires in 10 minutes.",
+      "If you did not sign up, someone else typed your address: do not share this code",
+      "is never opened, and it is deleted after 7 days.\n"},
+     {"Hello,</p>", "123456", "it is deleted after 7 days.</p>"},
+     0},
     {"reset",
      MAIL_RESET,
      "MedicalCare password reset",
      {"Hello Ann Lee,", "http://localhost:3000/reset-password?token=abc_DEF-123",
       "expires in 10 minutes", "If you did not ask for a password reset, ignore this email", NULL},
      {"href=\"http://localhost:3000/reset-password?token=abc_DEF-123\"", "expires in 10 minutes",
-      NULL}},
+      NULL},
+     0},
+    {"reset after a second sign-up",
+     MAIL_RESET,
+     "MedicalCare password reset",
+     {"Hello Ann Lee,", "tried to sign up for MedicalCare with this address",
+      "http://localhost:3000/reset-password?token=abc_DEF-123",
+      "If you did not sign up, ignore this email", NULL},
+     {"tried to sign up for MedicalCare with this address",
+      "href=\"http://localhost:3000/reset-password?token=abc_DEF-123\"", NULL},
+     1},
     {"password_changed",
      MAIL_PASSWORD_CHANGED,
      "Your MedicalCare password was changed",
      {"Hello Ann Lee,", "password of your MedicalCare account was just changed",
       "reset your password", "contact support", NULL},
-     {"was just changed", "contact support", NULL}},
+     {"was just changed", "contact support", NULL},
+     0},
 };
 
 static void render_gives_subject_and_bodies_of_each_kind(void **state)
@@ -204,6 +219,7 @@ static void render_gives_subject_and_bodies_of_each_kind(void **state)
 		char *s = NULL, *t = NULL, *h = NULL;
 
 		print_message("case %s\n", rc->name);
+		v.after_signup = rc->after_signup;
 		assert_int_equal(mail_render(&c, rc->kind, &v, &s, &t, &h), 0);
 		assert_string_equal(s, rc->subject);
 		for (size_t j = 0; j < 5 && rc->text_has[j] != NULL; j++)
@@ -232,11 +248,12 @@ static void render_says_minute_for_one(void **state)
 	free(h);
 }
 
-static void render_html_escapes_the_name(void **state)
+/* Whoever signed up chose the name: the code mail, to someone's address, never shows it. */
+static void render_otp_greets_no_one(void **state)
 {
 	struct conf c;
 	struct mail_vars v = {.to = "a@b.co",
-	                      .full_name = "<script>alert(\"x&y\")</script>",
+	                      .full_name = "Visit evil.example to claim a prize",
 	                      .code = "123456",
 	                      .expire_minutes = 10};
 	char *s = NULL, *t = NULL, *h = NULL;
@@ -244,6 +261,27 @@ static void render_html_escapes_the_name(void **state)
 	(void)state;
 	conf_fill(&c);
 	assert_int_equal(mail_render(&c, MAIL_OTP, &v, &s, &t, &h), 0);
+	assert_null(strstr(s, "evil"));
+	assert_null(strstr(t, "evil"));
+	assert_null(strstr(h, "evil"));
+	assert_non_null(strstr(t, "Hello,\n"));
+	free(s);
+	free(t);
+	free(h);
+}
+
+static void render_html_escapes_the_name(void **state)
+{
+	struct conf c;
+	struct mail_vars v = {.to = "a@b.co",
+	                      .full_name = "<script>alert(\"x&y\")</script>",
+	                      .link = "http://localhost:3000/reset-password?token=abc",
+	                      .expire_minutes = 10};
+	char *s = NULL, *t = NULL, *h = NULL;
+
+	(void)state;
+	conf_fill(&c);
+	assert_int_equal(mail_render(&c, MAIL_RESET, &v, &s, &t, &h), 0);
 	assert_null(strstr(h, "<script>"));
 	assert_non_null(
 	    strstr(h, "Hello &lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;,</p>"));
@@ -259,13 +297,13 @@ static void render_drops_control_characters_from_the_name(void **state)
 	struct conf c;
 	struct mail_vars v = {.to = "a@b.co",
 	                      .full_name = "Ann\r\nBcc: evil@x\x1b[31m",
-	                      .code = "123456",
+	                      .link = "http://localhost:3000/reset-password?token=abc",
 	                      .expire_minutes = 10};
 	char *s = NULL, *t = NULL, *h = NULL;
 
 	(void)state;
 	conf_fill(&c);
-	assert_int_equal(mail_render(&c, MAIL_OTP, &v, &s, &t, &h), 0);
+	assert_int_equal(mail_render(&c, MAIL_RESET, &v, &s, &t, &h), 0);
 	assert_non_null(strstr(t, "Hello AnnBcc: evil@x[31m,\n"));
 	assert_null(strchr(t, '\r'));
 	assert_null(strchr(t, '\x1b'));
@@ -381,21 +419,21 @@ static void compose_bodies_decode_to_the_rendered_text(void **state)
 	struct conf c;
 	struct mail_vars v = {.to = "ann@example.com",
 	                      .full_name = "Zoë <b>",
-	                      .code = "987654",
+	                      .link = "http://localhost:3000/reset-password?token=987654",
 	                      .expire_minutes = 10};
 	size_t len;
 	char *msg, *text, *html;
 
 	(void)state;
 	conf_fill(&c);
-	msg = compose_kind(&c, MAIL_OTP, &v, &len);
+	msg = compose_kind(&c, MAIL_RESET, &v, &len);
 	text = part_body(msg, "text/plain");
 	html = part_body(msg, "text/html");
 	assert_non_null(strstr(text, "Hello Zoë <b>,\r\n\r\n"));
-	assert_non_null(strstr(text, "987654"));
+	assert_non_null(strstr(text, "token=987654"));
 	assert_null(strstr(text, "\n\n")); /* every LF became CRLF */
 	assert_non_null(strstr(html, "Hello Zoë &lt;b&gt;,</p>"));
-	assert_non_null(strstr(html, "987654"));
+	assert_non_null(strstr(html, "token=987654"));
 	free(text);
 	free(html);
 	free(msg);
@@ -733,6 +771,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(render_gives_subject_and_bodies_of_each_kind),
 	    cmocka_unit_test(render_says_minute_for_one),
+	    cmocka_unit_test(render_otp_greets_no_one),
 	    cmocka_unit_test(render_html_escapes_the_name),
 	    cmocka_unit_test(render_drops_control_characters_from_the_name),
 	    cmocka_unit_test(render_refuses_otp_without_code_and_reset_without_link),

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Every budget is checked and counted in one atomic step (common/limit.h):
+# N requests at once against a budget of B let exactly B through, and the
+# other N-B get 429 without any password or code work (no failure recorded,
+# no audit event, nothing counted). Per-address budgets (CLIENT_LIMIT_*) and
+# per-account ones (the login lock, the code-mail cap) alike.
+
+load helpers
+
+setup_file() {
+	mc_setup_file
+	# A cheap Argon2id hash (its cost is read from the string).
+	HASH_STRONG=$(printf '%s' StrongPass123 | argon2 mc-race-salt-0001 -id -t 1 -m 10 -p 1 -e)
+	export HASH_STRONG
+}
+
+A=198.51.100.7
+
+# race N PROGRAM BODY [VAR=value]...: runs PROGRAM N times at once, each
+# from a subshell waiting on one start signal; BODY may hold %d, replaced by
+# the run's number (1..N). Sets statuses to the sorted answers, as
+# "COUNTxSTATUS" words ("30x401 15x429").
+race() {
+	local n=$1 prog=$2 body=$3 d=$BATS_TEST_TMPDIR/race i
+	local -a pids=()
+	shift 3
+	mkdir -p "$d"
+	for ((i = 1; i <= n; i++)); do
+		mkdir "$d/$i"
+		(
+			BATS_TEST_TMPDIR=$d/$i
+			while [[ ! -e $d/go ]]; do sleep 0.01; done
+			# shellcheck disable=SC2059 # the body is the format
+			cgi POST "$prog" "$(printf "$body" "$i")" "$@" || exit 1
+			printf '%s\n' "$cgi_status" >"$d/$i/status"
+		) &
+		pids+=($!)
+	done
+	touch "$d/go"
+	for i in "${pids[@]}"; do
+		wait "$i" || return 1
+	done
+	statuses=$(cat "$d"/*/status | sort | uniq -c | awk '{ print $1 "x" $2 }' | paste -s -d ' ')
+}
+
+# hits SCOPE ADDRESS prints the hits of that budget ("" if none).
+hits() {
+	sql "SELECT hits FROM client_limits WHERE scope = :'s' AND address = :'a'" s="$1" a="$2"
+}
+
+# events NAME prints how many audit events of that name there are.
+events() {
+	sql "SELECT count(*) FROM audit_events WHERE event = :'e'" e="$1"
+}
+
+@test "45 failed logins at once from one address against a budget of 30: exactly 30 are checked (401) and 15 get 429 unchecked" {
+	race 45 login.cgi '{"email":"x%d@example.test","password":"Wrong12345"}' \
+	    REMOTE_ADDR=$A CLIENT_LIMIT_LOGIN=30
+	[[ $statuses == "30x401 15x429" ]] || _fail "answers: $statuses"
+	# One failure (and one event) per checked password, none for the others.
+	[[ $(hits login $A) == 30 ]]
+	[[ $(events login_failure) == 30 ]]
+	[[ $(sql "SELECT count(*), sum(failures) FROM login_failures") == "30|30" ]]
+	[[ $(events client_limited) == 1 ]]
+}
+
+@test "12 wrong passwords at once for one email from one address: exactly 5 are checked (401), then the lock answers 429" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	race 12 login.cgi '{"email":"ann@example.test","password":"Wrong%d345"}' REMOTE_ADDR=$A
+	[[ $statuses == "5x401 7x429" ]] || _fail "answers: $statuses"
+	[[ $(sql "SELECT failures FROM login_failures") == 5 ]]
+	[[ $(events login_failure) == 5 && $(events lockout) == 1 ]]
+	# The lock took no hit from the address's budget: only the 5 checked did.
+	[[ $(hits login $A) == 5 ]]
+}
+
+@test "20 wrong codes at once from one address against a budget of 8: exactly 8 are checked (400) and 12 get 429" {
+	race 20 verify-otp.cgi '{"email":"n%d@example.test","otp":"123456"}' \
+	    REMOTE_ADDR=$A CLIENT_LIMIT_VERIFY_OTP=8
+	[[ $statuses == "8x400 12x429" ]] || _fail "answers: $statuses"
+	[[ $(hits verify_otp $A) == 8 ]]
+}
+
+@test "15 signups, resend-otp and forgot-password requests at once against a budget of 6: exactly 6 of each are served" {
+	race 15 signup.cgi '{"full_name":"Ann","email":"s%d@example.test","password":"StrongPass123"}' \
+	    REMOTE_ADDR=$A CLIENT_LIMIT_SIGNUP=6
+	[[ $statuses == "6x201 9x429" ]] || _fail "signup answers: $statuses"
+	[[ $(sql "SELECT count(*) FROM users") == 6 && $(hits signup $A) == 6 ]]
+	mail_wait "" 6
+	rm -rf -- "$BATS_TEST_TMPDIR/race"
+	race 15 resend-otp.cgi '{"email":"r%d@example.test"}' REMOTE_ADDR=$A CLIENT_LIMIT_RESEND_OTP=6
+	[[ $statuses == "6x200 9x429" ]] || _fail "resend-otp answers: $statuses"
+	[[ $(hits resend_otp $A) == 6 ]]
+	rm -rf -- "$BATS_TEST_TMPDIR/race"
+	race 15 forgot-password.cgi '{"email":"f%d@example.test"}' REMOTE_ADDR=$A CLIENT_LIMIT_FORGOT_PASSWORD=6
+	[[ $statuses == "6x200 9x429" ]] || _fail "forgot-password answers: $statuses"
+	[[ $(hits forgot_password $A) == 6 ]]
+	[[ $(events reset_requested) == 6 ]]
+}
+
+@test "10 resend-otp at once for one unverified account: exactly one code mail, 9 get 429" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	race 10 resend-otp.cgi '{"email":"ada@example.com"}'
+	[[ $statuses == "1x200 9x429" ]] || _fail "answers: $statuses"
+	[[ $(sql "SELECT count(*) FROM mail_outbox") == 2 ]]
+	mail_wait ada@example.com 2
+	sleep 0.3
+	[[ $(mail_count ada@example.com) == 2 ]]
+}
+
+@test "8 forgot-password at once for one account: one reset mail; all answer the same 200" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	race 8 forgot-password.cgi '{"email":"ann@example.test"}'
+	[[ $statuses == "8x200" ]] || _fail "answers: $statuses"
+	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 && $(sql "SELECT count(*) FROM mail_outbox") == 1 ]]
+}
