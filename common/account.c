@@ -521,13 +521,19 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 		ret = acct_fault(found);
 		goto out;
 	}
+	/* The cap is read whatever the address, so the time does not tell. */
+	rc = limit_otp_mail(db, r->email, &o->retry_after);
+	if (rc < 0) {
+		ret = acct_fault(rc);
+		goto out;
+	}
 	/* Unknown, verified, or its codes ended by a second sign-up: nothing to
 	 * send, and nothing said about it. */
 	if (found == 0 || u.verified || u.otp_disabled) {
+		o->retry_after = 0;
 		ret = ACCT_OK;
 		goto out;
 	}
-	rc = limit_otp_mail(db, r->email, &o->retry_after);
 	if (rc != 0) {
 		ret = rc == 1 ? ACCT_LIMITED : acct_fault(rc);
 		o->limit_detail = DETAIL_OTP_LIMIT;
@@ -717,10 +723,17 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 	 * the answer (acct_out.mail_id), so the time does not tell either. Past
 	 * the reset-mail caps: the same answer and no mail.
 	 */
-	if (found)
+	if (found) {
 		rc = acct_new_reset(db, c, &u, r->email, 0, &o->mail_id);
-	else
-		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl, "no account");
+	} else {
+		long wait = 0;
+
+		/* The cap is read for an unknown address too, so the time does not tell. */
+		rc = limit_reset_mail(db, r->email, &wait);
+		if (rc >= 0)
+			rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl,
+			                 "no account");
+	}
 	if (rc == DB_OK && o->mail_id > 0)
 		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
 	if (rc == DB_OK)

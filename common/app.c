@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,41 +221,43 @@ static void app_fd_null(int fd, int flags)
 }
 
 /*
- * After the answer is written and stdout closed: delivers the queued mail.
- * When stderr is a pipe or socket, the web server still waits for it to end:
- * the mail then goes from a child in a session of its own, with stdin,
- * stdout and stderr on /dev/null, and this process returns at once (a web
- * server may kill it right after the answer, as Apache's mod_cgi does). A
- * child that could not be started leaves the mail to medicalcare-outbox.
+ * After the answer is written and stdout closed: ends the answer and delivers
+ * the queued mail. When stderr is a pipe or socket, the web server waits for
+ * it to end too: it is pointed at /dev/null at once, whether there is mail or
+ * not, so every answer ends at the same point; the mail then goes from a
+ * child in a session of its own at a lower priority, and this process
+ * returns at once. (A web server may signal the program once its answer is
+ * complete, as Apache's mod_cgi does with SIGTERM: until the child is
+ * started, that is ignored.) A child that could not be started leaves the
+ * mail to medicalcare-outbox. Otherwise (a shell, the tests) the mail goes
+ * from this process, which logs as usual.
  */
-static void app_deliver_after_answer(struct ctx *ctx)
+static void app_after_answer(struct ctx *ctx)
 {
 	pid_t pid;
 
-	if (ctx->mail_id <= 0)
-		return;
 	if (!app_fd_is_stream(STDERR_FILENO)) {
 		app_deliver(ctx);
 		return;
 	}
+	signal(SIGTERM, SIG_IGN);
+	fflush(stderr);
+	app_fd_null(STDERR_FILENO, O_WRONLY);
+	if (ctx->mail_id <= 0)
+		return;
 	/* The child opens its own connection: this one ends with this process. */
 	if (ctx->db != NULL) {
 		db_close(ctx->db);
 		ctx->db = NULL;
 	}
-	fflush(stderr);
 	pid = fork();
-	if (pid < 0) {
-		log_warn("could not start the mail sender: mail %lld waits in the outbox",
-		         (long long)ctx->mail_id);
-		return;
-	}
-	if (pid > 0)
-		return;
+	if (pid != 0)
+		return; /* this process (or no child: the mail waits in the outbox) */
+	signal(SIGTERM, SIG_DFL);
 	(void)setsid();
+	(void)setpriority(PRIO_PROCESS, 0, 10);
 	app_fd_null(STDIN_FILENO, O_RDONLY);
 	app_fd_null(STDOUT_FILENO, O_WRONLY);
-	app_fd_null(STDERR_FILENO, O_WRONLY);
 	app_deliver(ctx);
 }
 
@@ -300,7 +303,7 @@ int app_main(const struct endpoint *ep)
 	 */
 	if (fclose(stdout) != 0)
 		log_warn("could not close the response");
-	app_deliver_after_answer(&ctx);
+	app_after_answer(&ctx);
 
 	if (ctx.db != NULL)
 		db_close(ctx.db);

@@ -25,11 +25,12 @@
  * complete, so no answer waits for a mail server and how long an answer
  * takes does not tell whether mail went out (forgot-password, resend-otp).
  * Under a web server, which reads a CGI program's stdout and stderr through
- * pipes until both end, app_main() closes both and delivers from a detached
- * child process, whose log lines are lost (a failed delivery stays queued,
- * with its error on the outbox row, and medicalcare-outbox logs it); with
- * stderr a file or terminal (a shell, the tests), it delivers in the same
- * process after closing stdout, logging as usual.
+ * pipes until both end, app_main() ends both right after the answer, mail or
+ * not, and delivers from a detached child process at a lower priority, whose
+ * log lines are lost (a failed delivery stays queued, with its error on the
+ * outbox row, and medicalcare-outbox retries and logs it); with stderr a file
+ * or terminal (a shell, the tests), it delivers in the same process after
+ * closing stdout, logging as usual.
  *
  * No state outlives app_serve() except the read-only struct conf, so the same
  * handlers can serve many requests in one process (FastCGI).
