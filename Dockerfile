@@ -50,6 +50,9 @@ RUN rm -f /app/cgi-bin/*.c /app/cgi-bin/*.h \
  && chmod 0755 /app/deploy/entrypoint.sh /app/apache/render.sh /app/sql/migrate.sh \
  && /app/deploy/entrypoint.sh --help >/dev/null
 
+# No TRUSTED_PROXIES here: the same image runs outside Cloud Run. On Cloud
+# Run (K_SERVICE set) the entrypoint sets it to 169.254.0.0/16 when nothing
+# else does (DEPLOYMENT_GUIDE.md, "Client addresses on Cloud Run").
 ENV PORT=8080 \
     MEDICALCARE_RUN_DIR=/tmp/medicalcare-apache \
     MAIL_TRANSPORT=smtp

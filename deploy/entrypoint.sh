@@ -4,7 +4,9 @@
 # foreground on 0.0.0.0:$PORT.
 #
 #   1. checks the settings: JWT_SECRET_KEY must be set (environment, else the
-#      env file: MEDICALCARE_ENV_FILE, else .env in the project root)
+#      env file: MEDICALCARE_ENV_FILE, else .env in the project root); on
+#      Cloud Run (K_SERVICE set) with no TRUSTED_PROXIES in either, sets it to
+#      169.254.0.0/16 and says so on one line
 #   2. with MIGRATE_ON_START=1, applies the schema (sql/migrate.sh) first
 #   3. renders the Apache configuration (apache/render.sh local --pass-env,
 #      so every setting set in the environment reaches the programs), made
@@ -23,6 +25,14 @@
 #   MEDICALCARE_RUN_DIR  the server's pid file and configuration.
 #                        Default: ${TMPDIR:-/tmp}/medicalcare-apache
 #   MIGRATE_ON_START     1: run sql/migrate.sh before serving. Default: 0
+#   TRUSTED_PROXIES      as in env.sample. On Cloud Run (K_SERVICE set), when
+#                        neither the environment nor the env file sets it (an
+#                        empty value counts as unset, as for every setting):
+#                        169.254.0.0/16, the link-local block Cloud Run's
+#                        front end connects to the container from, so that
+#                        the client is the rightmost X-Forwarded-For entry.
+#                        See DEPLOYMENT_GUIDE.md, "Client addresses on Cloud
+#                        Run" (behind a load balancer, add its address).
 #   and every setting of env.sample (JWT_SECRET_KEY, DATABASE_URL or
 #   INSTANCE_CONNECTION_NAME + DB_NAME + DB_USER + DB_PASSWORD, SMTP_*, ...).
 #
@@ -72,6 +82,17 @@ fi
 if ! setting DATABASE_URL >/dev/null && ! setting INSTANCE_CONNECTION_NAME >/dev/null &&
     ! setting DB_HOST >/dev/null && ! setting DB_NAME >/dev/null; then
 	say "warning: no DATABASE_URL, INSTANCE_CONNECTION_NAME or DB_* setting: libpq's defaults apply"
+fi
+
+# Cloud Run sets K_SERVICE (and K_REVISION, K_CONFIGURATION) in every
+# service's container. Its front end connects from a link-local address
+# (169.254.x.x) and puts the client's address last in X-Forwarded-For; without
+# TRUSTED_PROXIES every client would share that one address's limits. An
+# explicit value, in the environment or the env file, wins.
+cloud_run_proxies=169.254.0.0/16
+if [[ -n ${K_SERVICE:-} ]] && ! setting TRUSTED_PROXIES >/dev/null; then
+	export TRUSTED_PROXIES=$cloud_run_proxies
+	say "Cloud Run (K_SERVICE=$K_SERVICE) and no TRUSTED_PROXIES: set TRUSTED_PROXIES=$cloud_run_proxies, the front end's link-local addresses (DEPLOYMENT_GUIDE.md, \"Client addresses on Cloud Run\"; behind a load balancer, add its address)"
 fi
 
 apache=$(mc_apache_bin) || die "no apache2 binary"

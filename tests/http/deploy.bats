@@ -230,6 +230,162 @@ ep_check() {
 }
 
 # ---------------------------------------------------------------------------
+# Client addresses on Cloud Run (DEPLOYMENT_GUIDE.md, "Client addresses on
+# Cloud Run"): the entrypoint's TRUSTED_PROXIES, and the address the
+# per-address limits count for the X-Forwarded-For Cloud Run sends.
+
+# As Cloud Run sets them in every service's container.
+CLOUD_RUN_ENV=(K_SERVICE=medicalcare-auth K_REVISION=medicalcare-auth-00001-abc
+    K_CONFIGURATION=medicalcare-auth)
+
+# ep_default_proxies TEXT: the TRUSTED_PROXIES the entrypoint's line in TEXT
+# says it set ("" if there is no such line).
+ep_default_proxies() {
+	sed -n -E 's/^entrypoint: Cloud Run \(K_SERVICE=[^)]*\) and no TRUSTED_PROXIES: set TRUSTED_PROXIES=([^ ,]+), .*/\1/p' <<<"$1"
+}
+
+# guide_lb_proxies LB_IP: the TRUSTED_PROXIES of the guide's load balancer
+# command, taken literally, with $LB_IP replaced by LB_IP.
+guide_lb_proxies() {
+	local v
+	v=$(sed -n -E 's/.*--update-env-vars "\^@\^TRUSTED_PROXIES=([^"]*)".*/\1/p' "$MC_ROOT/DEPLOYMENT_GUIDE.md")
+	if [[ -z $v || $v == *$'\n'* || $v != *'$LB_IP'* ]]; then
+		echo "DEPLOYMENT_GUIDE.md has no single TRUSTED_PROXIES=...\$LB_IP command: '$v'" >&2
+		return 1
+	fi
+	printf '%s\n' "${v//\$LB_IP/$1}"
+}
+
+# resend_hits ADDRESS: the resend-otp requests counted against ADDRESS ("" if none).
+resend_hits() {
+	sql "SELECT hits FROM client_limits WHERE scope = 'resend_otp' AND address = :'a'" a="$1"
+}
+
+@test "entrypoint_on_cloud_run_sets_TRUSTED_PROXIES_to_the_link_local_block_and_says_so_in_one_line" {
+	ep_check "${CLOUD_RUN_ENV[@]}"
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	[[ $(grep -c '^entrypoint: Cloud Run' <<<"$output") -eq 1 ]] || { echo "$output" >&2; return 1; }
+	[[ $(ep_default_proxies "$output") == 169.254.0.0/16 ]] || { echo "$output" >&2; return 1; }
+	grep -E -q '^ *PassEnv .*\bTRUSTED_PROXIES\b' <<<"$output"
+	# The guide says the same: in its text and in its load balancer command.
+	grep -q -F '`TRUSTED_PROXIES=169.254.0.0/16`' "$MC_ROOT/DEPLOYMENT_GUIDE.md"
+	[[ $(guide_lb_proxies 203.0.113.50) == 169.254.0.0/16,203.0.113.50 ]]
+
+	# Not on Cloud Run: nothing set.
+	ep_check
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	if grep -q -e '^entrypoint: Cloud Run' -e 'PassEnv .*TRUSTED_PROXIES' <<<"$output"; then
+		echo "TRUSTED_PROXIES set without K_SERVICE: $output" >&2
+		return 1
+	fi
+
+	# Served: the value is in the server's environment, which PassEnv hands
+	# to the programs. The connection here comes from 127.0.0.1, not from
+	# Cloud Run's front end, so its X-Forwarded-For is ignored.
+	ep_start "${CLOUD_RUN_ENV[@]}"
+	[[ $(grep -c '^entrypoint: Cloud Run' "$EP_ERR") -eq 1 ]]
+	# EP_PID is Apache's parent: the entrypoint execs it.
+	tr '\0' '\n' <"/proc/$EP_PID/environ" | grep -q -x 'TRUSTED_PROXIES=169.254.0.0/16'
+	http POST /auth/resend-otp '{"email":"nobody@example.test"}' -H 'X-Forwarded-For: 198.51.100.7'
+	assert_status 200
+	[[ $(resend_hits 127.0.0.1) == 1 && -z $(resend_hits 198.51.100.7) ]] ||
+	    { sql "SELECT scope, address, hits FROM client_limits" >&2; return 1; }
+}
+
+@test "entrypoint_an_explicit_TRUSTED_PROXIES_wins_over_the_cloud_run_default_an_empty_one_does_not" {
+	# In the environment.
+	ep_check "${CLOUD_RUN_ENV[@]}" TRUSTED_PROXIES=10.0.0.0/8
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	if grep -q '^entrypoint: Cloud Run' <<<"$output"; then
+		echo "the default replaced an explicit TRUSTED_PROXIES: $output" >&2
+		return 1
+	fi
+	grep -E -q '^ *PassEnv .*\bTRUSTED_PROXIES\b' <<<"$output"
+
+	# In the env file: the programs read it there; nothing in the environment
+	# may override it.
+	env_file=$BATS_TEST_TMPDIR/proxies.env
+	printf 'TRUSTED_PROXIES=10.0.0.0/8\n' >"$env_file"
+	ep_check "${CLOUD_RUN_ENV[@]}" MEDICALCARE_ENV_FILE="$env_file"
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	if grep -q -e '^entrypoint: Cloud Run' -e 'PassEnv .*TRUSTED_PROXIES' <<<"$output"; then
+		echo "the default overrode the env file's TRUSTED_PROXIES: $output" >&2
+		return 1
+	fi
+
+	# Empty counts as unset, as for every setting: the default applies.
+	ep_check "${CLOUD_RUN_ENV[@]}" TRUSTED_PROXIES=
+	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
+	[[ $(ep_default_proxies "$output") == 169.254.0.0/16 ]] || { echo "$output" >&2; return 1; }
+
+	# Served with the guide's load balancer list, 127.0.0.1 standing for the
+	# load balancer's address (a local connection's REMOTE_ADDR is 127.0.0.1):
+	# the X-Forwarded-For a load balancer sends after a client's forged one,
+	# through Apache, is counted against the client.
+	ep_start "${CLOUD_RUN_ENV[@]}" "TRUSTED_PROXIES=$(guide_lb_proxies 127.0.0.1)"
+	if grep -q '^entrypoint: Cloud Run' "$EP_ERR"; then
+		echo "the default replaced an explicit TRUSTED_PROXIES" >&2
+		return 1
+	fi
+	http POST /auth/resend-otp '{"email":"nobody@example.test"}' \
+	    -H 'X-Forwarded-For: 203.0.113.66, 198.51.100.7, 127.0.0.1'
+	assert_status 200
+	[[ $(resend_hits 198.51.100.7) == 1 && $(sql "SELECT count(*) FROM client_limits") == 1 ]] ||
+	    { sql "SELECT scope, address, hits FROM client_limits" >&2; return 1; }
+}
+
+@test "cloud_run_x_forwarded_for_counts_against_the_client_with_the_recipe_TRUSTED_PROXIES" {
+	local direct lb lb_ip=203.0.113.50
+	ep_check "${CLOUD_RUN_ENV[@]}"
+	direct=$(ep_default_proxies "$output")
+	[[ -n $direct ]] || { echo "$output" >&2; return 1; }
+	lb=$(guide_lb_proxies "$lb_ip")
+	# resend PEER XFF [VAR=value]...: a resend-otp request as Cloud Run's front
+	# end at PEER hands it to the container.
+	resend() {
+		local peer=$1 xff=$2
+		shift 2
+		cgi POST resend-otp.cgi '{"email":"nobody@example.test"}' REMOTE_ADDR="$peer" \
+		    HTTP_X_FORWARDED_FOR="$xff" "$@"
+		assert_status 200
+	}
+
+	# Without TRUSTED_PROXIES (the recipe before): every client counts
+	# against the front end's address.
+	resend 169.254.8.129 198.51.100.1
+	resend 169.254.8.129 198.51.100.2
+	[[ $(resend_hits 169.254.8.129) == 2 && -z $(resend_hits 198.51.100.1) ]]
+
+	# The run.app URL, from either reported front-end address: the client's
+	# address last, after whatever the client sent.
+	resend 169.254.8.129 198.51.100.7 TRUSTED_PROXIES="$direct"
+	resend 169.254.169.126 "203.0.113.66, 198.51.100.7" TRUSTED_PROXIES="$direct"
+	resend 169.254.169.126 "2001:db8::7" TRUSTED_PROXIES="$direct"
+	[[ $(resend_hits 198.51.100.7) == 2 && $(resend_hits 2001:db8::7) == 1 ]]
+	[[ -z $(resend_hits 203.0.113.66) && $(resend_hits 169.254.169.126) == "" ]]
+
+	# Through the load balancer, with the guide's list: client, then the
+	# load balancer's own address.
+	resend 169.254.169.126 "198.51.100.9, $lb_ip" TRUSTED_PROXIES="$lb"
+	resend 169.254.169.126 "203.0.113.66, 198.51.100.9, $lb_ip" TRUSTED_PROXIES="$lb"
+	# The 2022 form (the client once more after the load balancer).
+	resend 169.254.8.129 "198.51.100.9, $lb_ip, 198.51.100.9" TRUSTED_PROXIES="$lb"
+	[[ $(resend_hits 198.51.100.9) == 3 && -z $(resend_hits "$lb_ip") ]]
+	# With the default alone, the load balancer's clients would share its budget.
+	resend 169.254.169.126 "198.51.100.10, $lb_ip" TRUSTED_PROXIES="$direct"
+	[[ $(resend_hits "$lb_ip") == 1 && -z $(resend_hits 198.51.100.10) ]]
+
+	# A client posing as the load balancer through the run.app URL: Cloud Run
+	# appends the sender's address, and that is what counts.
+	resend 169.254.8.129 "198.51.100.9, $lb_ip, 192.0.2.44" TRUSTED_PROXIES="$lb"
+	[[ $(resend_hits 192.0.2.44) == 1 && $(resend_hits 198.51.100.9) == 3 ]]
+
+	# Not from Cloud Run's front end: the header is ignored.
+	resend 203.0.113.9 198.51.100.12 TRUSTED_PROXIES="$lb"
+	[[ $(resend_hits 203.0.113.9) == 1 && -z $(resend_hits 198.51.100.12) ]]
+}
+
+# ---------------------------------------------------------------------------
 # Cloud SQL through its Unix socket
 
 # Starts a second private PostgreSQL whose only socket is in
