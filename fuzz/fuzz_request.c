@@ -143,7 +143,7 @@ static void check_bearer(struct ctx *ctx)
 	e = jwt_verify(tok, (const unsigned char *)FUZZ_JWT_KEY, strlen(FUZZ_JWT_KEY), FUZZ_NOW,
 	               &c);
 	if (e != JWT_OK) {
-		http_resp_401(ctx->resp, "Invalid or expired token");
+		http_resp_401_invalid_token(ctx->resp, "Invalid or expired token");
 		return;
 	}
 	FUZZ_CHECK(c.sub > 0);
