@@ -324,6 +324,26 @@ nul_password() {
 	[[ $(failures ann@example.test) == 1 ]] || _fail "failures row: '$(failures ann@example.test)'"
 }
 
+@test "login's 401 and 429 from an allowed origin expose WWW-Authenticate (plain Bearer) and Retry-After; another origin gets no Access-Control header" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test WrongPass999 HTTP_ORIGIN=http://localhost:3000
+	assert_status 401
+	assert_header WWW-Authenticate Bearer
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	login ann@example.test WrongPass999 HTTP_ORIGIN=http://evil.example
+	assert_status 401
+	assert_header WWW-Authenticate Bearer
+	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
+	lock_now ann@example.test
+	login ann@example.test StrongPass123 HTTP_ORIGIN=http://localhost:3000
+	assert_429
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	login ann@example.test StrongPass123 HTTP_ORIGIN=http://evil.example
+	assert_429
+	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
+}
+
 @test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test WrongPass999

@@ -158,12 +158,15 @@ unchanged() {
 }
 
 # expect STATUS BODY: the last answer is STATUS with exactly BODY and the usual
-# headers (WWW-Authenticate: Bearer on a 401).
+# headers (on a 401 one WWW-Authenticate: Bearer error="invalid_token" for a
+# refused token, plain Bearer for any other).
 expect() {
 	assert_status "$1" || return 1
 	assert_body --raw "$2" || return 1
 	assert_std_headers || return 1
-	if [[ $1 == 401 ]]; then
+	if [[ $1 == 401 && $2 == "$BAD_TOKEN" ]]; then
+		assert_header WWW-Authenticate 'Bearer error="invalid_token"' || return 1
+	elif [[ $1 == 401 ]]; then
 		assert_header WWW-Authenticate Bearer || return 1
 	fi
 }
