@@ -1,8 +1,9 @@
 /*
  * GET /user/profile (and /auth/user/profile), Authorization: Bearer <jwt>
  * 200 {"id", "full_name", "email", "is_verified"}; 401 Not authenticated (no
- * bearer credentials); 401 Invalid or expired token (bad, tampered, expired,
- * revoked, or the user is gone); 503, 500.
+ * bearer credentials; WWW-Authenticate: Bearer); 401 Invalid or expired token
+ * (bad, tampered, expired, revoked, or the user is gone; WWW-Authenticate:
+ * Bearer error="invalid_token"); 503, 500.
  */
 #include "app.h"
 #include "respond.h"

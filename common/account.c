@@ -558,10 +558,11 @@ out:
 /*
  * After a login matched: replaces a bcrypt hash (an account migrated from the
  * FastAPI version) or an Argon2id hash below the configured cost with a new
- * one, inside the open transaction. DB_OK (also when hashing failed: logged,
- * and the old hash stays) or a db_rc.
+ * one from pw (pwlen bytes, NULs included), inside the open transaction.
+ * DB_OK (also when hashing failed: logged, and the old hash stays) or a db_rc.
  */
-static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, const char *pw)
+static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, const char *pw,
+                       size_t pwlen)
 {
 	struct pw_cost cost;
 	char id_s[24];
@@ -571,7 +572,7 @@ static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, c
 
 	if (!pw_needs_rehash(u->password_hash, acct_cost(c, &cost)))
 		return DB_OK;
-	if (pw_hash(pw, strlen(pw), &cost, &phc) != 0)
+	if (pw_hash(pw, pwlen, &cost, &phc) != 0)
 		return DB_OK;
 	snprintf(id_s, sizeof(id_s), "%" PRId64, u->id);
 	params[0] = id_s;
@@ -592,7 +593,6 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 	struct user u;
 	struct limit_hit hit;
 	const char *client = acct_login_client(cl);
-	size_t pwlen = strlen(r->password);
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int match = 0;
@@ -630,12 +630,12 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 		goto out;
 	}
 	if (found) {
-		match = pw_verify(u.password_hash, r->password, pwlen);
+		match = pw_verify(u.password_hash, r->password, r->password_len);
 		if (match < 0)
 			goto out;
 	} else {
 		/* The same work as a verify, so timing does not tell. */
-		pw_burn(r->password, pwlen, acct_cost(c, &cost));
+		pw_burn(r->password, r->password_len, acct_cost(c, &cost));
 	}
 	if (!match) {
 		rc = limit_login_failed(db, r->email, client, &locked);
@@ -669,7 +669,7 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 	/* Right password: only a verified account signs in (and makes the client known). */
 	rc = limit_login_succeeded(db, r->email, client, u.verified ? u.id : 0);
 	if (rc == DB_OK)
-		rc = acct_rehash(db, c, &u, r->password);
+		rc = acct_rehash(db, c, &u, r->password, r->password_len);
 	if (rc == DB_OK)
 		rc = audit_write(db, c, u.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE,
 		                 u.id, r->email, cl, u.verified ? NULL : "not verified");

@@ -140,6 +140,14 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 		app_options(ep, req, resp, cors_ok);
 		return;
 	}
+	/*
+	 * A page of an allowed origin may read only CORS-safelisted response
+	 * headers and those listed here: a 401's WWW-Authenticate (refresh on
+	 * error="invalid_token") and the Retry-After of a 429 or 503.
+	 */
+	if (cors_ok && http_resp_header(resp, "Access-Control-Expose-Headers",
+	                                "WWW-Authenticate, Retry-After") != 0)
+		log_error("could not add the CORS expose header");
 	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
 	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
 		resp->head = 1;

@@ -17,7 +17,10 @@
  *   POST: not application/json -> 415
  *   POST: body short, not JSON, not an object -> 400 "Invalid JSON body"
  *   the handler                -> 422 and the endpoint's own rules
- * and on every response the CORS headers for an allowed Origin.
+ * and on every response the CORS headers for an allowed Origin
+ * (Access-Control-Allow-Origin, Vary: Origin; on all but OPTIONS also
+ * Access-Control-Expose-Headers: WWW-Authenticate, Retry-After, so that the
+ * page can read those of a 401, 429 or 503).
  *
  * Before the handler it resolves the client (client.h) into ctx->client, once.
  *

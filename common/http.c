@@ -210,6 +210,7 @@ void http_resp_init(struct http_resp *resp)
 	resp->body_len = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
+	resp->invalid_token = 0;
 	resp->head = 0;
 }
 
@@ -254,6 +255,9 @@ int http_resp_header(struct http_resp *resp, const char *name, const char *fmt, 
 	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
 		if (!http_tchar(*p))
 			return -1;
+	/* http_resp_write() writes these, exactly once, from the status. */
+	if (strcasecmp(name, "WWW-Authenticate") == 0 || strcasecmp(name, "Retry-After") == 0)
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -311,6 +315,7 @@ static void http_resp_set(struct http_resp *resp, int status, const char *ctype,
 	resp->body = b;
 	resp->body_len = b != NULL ? len : 0;
 	resp->content_type = ct;
+	resp->invalid_token = 0;
 	return;
 oom:
 	free(b);
@@ -438,6 +443,14 @@ void http_resp_401(struct http_resp *resp, const char *msg)
 	http_resp_detail(resp, 401, msg);
 }
 
+void http_resp_401_invalid_token(struct http_resp *resp, const char *msg)
+{
+	http_resp_detail(resp, 401, msg);
+	/* Only if that became the 401 (not a 500 for want of memory). */
+	if (resp->status == 401)
+		resp->invalid_token = 1;
+}
+
 void http_resp_unavailable(struct http_resp *resp)
 {
 	http_resp_detail(resp, 503, "Service temporarily unavailable");
@@ -454,6 +467,7 @@ void http_resp_internal(struct http_resp *resp)
 	resp->body = b;
 	resp->body_len = b != NULL ? sizeof(http_internal_body) - 1 : 0;
 	resp->content_type = NULL;
+	resp->invalid_token = 0;
 }
 
 void http_resp_db_error(struct http_resp *resp, int db_rc)
@@ -586,7 +600,9 @@ int http_resp_write(const struct http_resp *resp, FILE *out)
 	if (status != 204)
 		fprintf(out, "Content-Length: %zu\r\n", len);
 	if (status == 401)
-		fputs("WWW-Authenticate: Bearer\r\n", out);
+		fputs(resp->invalid_token ? "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"
+		                          : "WWW-Authenticate: Bearer\r\n",
+		      out);
 	if (status == 429)
 		fprintf(out, "Retry-After: %ld\r\n",
 		        resp->retry_after < 1 ? 1L : resp->retry_after);

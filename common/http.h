@@ -5,7 +5,8 @@
  * This module is the one place that turns an outcome into a status line and a
  * {"detail": ...} body. Every response carries Content-Type: application/json
  * (unless set otherwise), Cache-Control: no-store and X-Content-Type-Options: nosniff;
- * every 401 carries WWW-Authenticate: Bearer.
+ * every 401 carries exactly one WWW-Authenticate: Bearer, with error="invalid_token"
+ * (RFC 6750, 3.1) when the access token sent was refused (http_resp_401_invalid_token()).
  */
 #ifndef MC_HTTP_H
 #define MC_HTTP_H
@@ -78,9 +79,10 @@ int http_req_bearer(const struct http_req *r, const char **token);
 
 /*
  * A response. Setting it again (http_resp_json() etc.) replaces the status and
- * the body; extra headers accumulate. http_resp_write() adds WWW-Authenticate:
- * Bearer to every 401 and Retry-After (at least 1) to every 429 by itself, so a
- * response that changes its mind never carries a stale one.
+ * the body (and forgets invalid_token); extra headers accumulate.
+ * http_resp_write() adds WWW-Authenticate to every 401 and Retry-After (at
+ * least 1) to every 429 by itself, so a response that changes its mind never
+ * carries a stale one.
  */
 struct http_resp {
 	int status;         /* 0 until set */
@@ -89,6 +91,7 @@ struct http_resp {
 	size_t body_len;
 	char *content_type; /* owned; NULL means application/json (set by http_resp_raw()) */
 	long retry_after;   /* seconds for a 429's Retry-After; 0 until http_resp_429() */
+	int invalid_token;  /* set by http_resp_401_invalid_token(): error="invalid_token" */
 	int head;           /* a HEAD request: written without the body, Content-Length kept */
 };
 
@@ -98,7 +101,9 @@ void http_resp_release(struct http_resp *resp);
 /*
  * Adds a header; a name that is not an RFC 9110 token, or a value with CR, LF,
  * NUL or another control character (HTAB aside), is refused (-1) and nothing is
- * added. -1 also when out of memory or past the headers' maximum. 0 on success.
+ * added; so are WWW-Authenticate and Retry-After (any case), which
+ * http_resp_write() writes itself, once. -1 also when out of memory or past
+ * the headers' maximum. 0 on success.
  */
 int http_resp_header(struct http_resp *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -111,8 +116,17 @@ void http_resp_detail(struct http_resp *resp, int status, const char *msg);
 void http_resp_422(struct http_resp *resp, const struct ferrs *errs);
 /* 429 {"detail": msg} with Retry-After: seconds (at least 1). */
 void http_resp_429(struct http_resp *resp, const char *msg, long retry_after);
-/* 401 {"detail": msg} with WWW-Authenticate: Bearer. */
+/*
+ * 401 {"detail": msg} with WWW-Authenticate: Bearer: no credentials, another
+ * scheme, or a login's wrong password.
+ */
 void http_resp_401(struct http_resp *resp, const char *msg);
+/*
+ * 401 {"detail": msg} with WWW-Authenticate: Bearer error="invalid_token"
+ * (RFC 6750, 3.1): the access token sent is malformed, forged, expired,
+ * revoked, or its user is gone; a client refreshes or signs in again on it.
+ */
+void http_resp_401_invalid_token(struct http_resp *resp, const char *msg);
 /* 503 {"detail": "Service temporarily unavailable"} with Retry-After: HTTP_RETRY_UNAVAILABLE. */
 void http_resp_unavailable(struct http_resp *resp);
 /* 500 {"detail": "Internal server error"}; the caller has logged why. */
@@ -125,8 +139,9 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
 
 /*
  * CORS (CONTRACT.md): when origin is in the comma-separated allowed list,
- * adds Access-Control-Allow-Origin: <origin> and Vary: Origin; otherwise adds
- * no Access-Control-* header. Returns 1 if the origin is allowed. Entries are
+ * adds Access-Control-Allow-Origin: <origin> and Vary: Origin (and app_serve()
+ * adds Access-Control-Expose-Headers to every answer but a preflight's);
+ * otherwise adds no Access-Control-* header. Returns 1 if the origin is allowed. Entries are
  * trimmed and compared exactly (case-sensitive, whole string); "*" is not a
  * wildcard and never matches; an origin with a space or control byte never does.
  */
@@ -134,7 +149,8 @@ int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
 
 /*
  * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
- * Content-Length, WWW-Authenticate (401) or Retry-After (429, 503), the extra
+ * Content-Length, WWW-Authenticate (401: Bearer, or Bearer
+ * error="invalid_token" when invalid_token is set) or Retry-After (429, 503), the extra
  * headers, a blank line and the body, CGI style. A 204 has no Content-Type,
  * Content-Length or body; an unset status is written as a 500. With
  * resp->head set (HEAD), everything but the body: Content-Length is still the

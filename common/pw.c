@@ -182,19 +182,22 @@ enum pw_kind pw_kind(const char *stored)
  * bcrypt itself (and passlib, which truncates silently), only the first 72
  * bytes of the password count; cutting it here also keeps it below
  * crypt_rn's 512-byte limit.
+ *
+ * crypt_rn() takes a C string, so it would read "StrongPass123\0junk" as
+ * "StrongPass123"; passlib and bcrypt refuse a password with a NUL byte. Such
+ * a password never matches here: the bcrypt work is still done (on the bytes
+ * before the NUL), so that it takes as long as any wrong password, and the
+ * result is thrown away.
  */
 static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 {
 	struct crypt_data *data = NULL;
 	char phrase[PW_BCRYPT_KEY_MAX + 1];
 	size_t n = pwlen < PW_BCRYPT_KEY_MAX ? pwlen : PW_BCRYPT_KEY_MAX;
+	int has_nul = pwlen > 0 && memchr(pw, '\0', pwlen) != NULL;
 	const char *out;
 	int ret = -1;
 
-	/* crypt() takes a C string, and passlib and bcrypt refuse a password
-	 * with a NUL byte: such a password never matches. */
-	if (pwlen > 0 && memchr(pw, '\0', pwlen) != NULL)
-		return 0;
 	data = calloc(1, sizeof(*data));
 	if (data == NULL) {
 		log_error("could not verify password: out of memory");
@@ -208,7 +211,8 @@ static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 		log_error("could not verify bcrypt password hash");
 		goto out;
 	}
-	ret = strlen(out) == PW_BCRYPT_LEN && CRYPTO_memcmp(out, hash, PW_BCRYPT_LEN) == 0;
+	ret = strlen(out) == PW_BCRYPT_LEN && CRYPTO_memcmp(out, hash, PW_BCRYPT_LEN) == 0 &&
+	      !has_nul;
 out:
 	OPENSSL_cleanse(phrase, sizeof(phrase));
 	OPENSSL_cleanse(data, sizeof(*data));

@@ -96,11 +96,12 @@ out:
 }
 
 /*
- * Reads field as a string: 0 with *s (borrowed from body) and *len, or -1
- * with an entry in errs (missing, not a string, holds a NUL byte).
+ * Reads field as a string of any bytes: 0 with *s (borrowed from body,
+ * NUL-terminated, but it may hold NULs) and *len, its length from json-c; or
+ * -1 with an entry in errs (missing, not a string).
  */
-static int req_string(json_object *body, const char *field, struct ferrs *errs, const char **s,
-                      size_t *len)
+static int req_bytes(json_object *body, const char *field, struct ferrs *errs, const char **s,
+                     size_t *len)
 {
 	json_object *v = NULL;
 	int n;
@@ -115,21 +116,41 @@ static int req_string(json_object *body, const char *field, struct ferrs *errs, 
 	}
 	*s = json_object_get_string(v);
 	n = json_object_get_string_len(v);
-	if (*s == NULL || n < 0 || strlen(*s) != (size_t)n) {
-		ferrs_add(errs, field, msg_nul, type_value);
+	if (*s == NULL || n < 0) {
+		ferrs_add(errs, field, msg_string_type, type_string);
 		return -1;
 	}
 	*len = (size_t)n;
 	return 0;
 }
 
-/* Frees s after wiping its bytes. */
-static void free_secret(char *s)
+/* As req_bytes(), and a NUL byte is an error too. */
+static int req_string(json_object *body, const char *field, struct ferrs *errs, const char **s,
+                      size_t *len)
+{
+	if (req_bytes(body, field, errs, s, len) != 0)
+		return -1;
+	if (memchr(*s, '\0', *len) != NULL) {
+		ferrs_add(errs, field, msg_nul, type_value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Frees s, of len bytes, after wiping them. */
+static void free_secret_len(char *s, size_t len)
 {
 	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
+		OPENSSL_cleanse(s, len);
 		free(s);
 	}
+}
+
+/* Frees s, a C string, after wiping its bytes. */
+static void free_secret(char *s)
+{
+	if (s != NULL)
+		free_secret_len(s, strlen(s));
 }
 
 /* An owned copy of s[0..len), or NULL when out of memory. */
@@ -265,13 +286,16 @@ int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs)
 
 	memset(r, 0, sizeof(*r));
 	merge(&ret, req_email(body, "email", errs, &r->email));
-	if (req_string(body, "password", errs, &s, &len) != 0 ||
+	/* Any bytes, NULs too: a login never gets a 422 for what the password holds. */
+	if (req_bytes(body, "password", errs, &s, &len) != 0 ||
 	    valid_login_password(errs, "password", s, len) != 0) {
 		merge(&ret, -1);
 	} else {
 		r->password = dup_bytes(s, len);
 		if (r->password == NULL)
 			merge(&ret, -2);
+		else
+			r->password_len = len;
 	}
 	if (ret != 0)
 		login_req_release(r);
@@ -281,7 +305,7 @@ int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs)
 void login_req_release(struct login_req *r)
 {
 	free(r->email);
-	free_secret(r->password);
+	free_secret_len(r->password, r->password_len);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -10,7 +10,8 @@
  * Field errors, in the struct's field order: absent or JSON null -> "Field
  * required"/"missing"; not a JSON string -> "Input should be a valid
  * string"/"string_type"; a string with a NUL byte -> "Value error, must not
- * contain NUL bytes"/"value_error"; then the field's own rule.
+ * contain NUL bytes"/"value_error" (every field but login's password, which
+ * may hold any bytes); then the field's own rule.
  */
 #ifndef MC_REQ_H
 #define MC_REQ_H
@@ -52,9 +53,15 @@ struct email_req {
 int email_req_parse(json_object *body, struct email_req *r, struct ferrs *errs);
 void email_req_release(struct email_req *r);
 
+/*
+ * {"email", "password"}: password is any string of 1 to LOGIN_PASSWORD_MAX
+ * bytes (valid_login_password()), NUL bytes included, so it is password_len
+ * bytes long: never take its strlen(). It is still NUL-terminated.
+ */
 struct login_req {
 	char *email;
-	char *password; /* not checked for strength: valid_login_password() */
+	char *password;
+	size_t password_len; /* bytes, NULs included */
 };
 int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs);
 void login_req_release(struct login_req *r);

@@ -79,7 +79,8 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 		http_resp_422(resp, &o->errs);
 		break;
 	case ACCT_BAD_TOKEN:
-		http_resp_401(resp, "Invalid or expired token");
+		/* WWW-Authenticate: Bearer error="invalid_token": the client refreshes on it. */
+		http_resp_401_invalid_token(resp, "Invalid or expired token");
 		break;
 	case ACCT_UNAVAILABLE:
 		http_resp_unavailable(resp);

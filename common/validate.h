@@ -70,7 +70,10 @@ int valid_full_name(struct ferrs *errs, const char *field, const char *in, size_
 int valid_new_password(struct ferrs *errs, const char *field, const char *pw, size_t len,
                        const char *email, const char *full_name);
 
-/* A password at login: 1 to 1024 bytes, no NUL. 0, or -1 with one entry. */
+/*
+ * A password at login: 1 to 1024 bytes, whatever they are (NUL bytes
+ * included: CONTRACT.md, login). 0, or -1 with one entry.
+ */
 int valid_login_password(struct ferrs *errs, const char *field, const char *pw, size_t len);
 
 /* Number of code points in valid UTF-8 s of len bytes. */

@@ -104,8 +104,14 @@ static void parse_all(struct ctx *ctx)
 
 	rc = login_req_parse(ctx->body, &lr, &e4);
 	CHECK_PARSE(rc, e4, !lr.email && !lr.password, !lr.email || !lr.password);
-	if (rc == 0)
+	if (rc == 0) {
 		check_email(lr.email);
+		/* Any bytes, NULs too: the length is json-c's, and a NUL ends them. */
+		FUZZ_CHECK(lr.password_len >= 1 && lr.password_len <= LOGIN_PASSWORD_MAX &&
+		           lr.password[lr.password_len] == '\0');
+	} else {
+		FUZZ_CHECK(lr.password_len == 0);
+	}
 
 	rc = reset_req_parse(ctx->body, &rr, &e5);
 	CHECK_PARSE(rc, e5, !rr.token && !rr.new_password, !rr.token || !rr.new_password);
@@ -137,7 +143,7 @@ static void check_bearer(struct ctx *ctx)
 	e = jwt_verify(tok, (const unsigned char *)FUZZ_JWT_KEY, strlen(FUZZ_JWT_KEY), FUZZ_NOW,
 	               &c);
 	if (e != JWT_OK) {
-		http_resp_401(ctx->resp, "Invalid or expired token");
+		http_resp_401_invalid_token(ctx->resp, "Invalid or expired token");
 		return;
 	}
 	FUZZ_CHECK(c.sub > 0);

@@ -4,13 +4,16 @@
 // ports; usable by hand too:
 //
 //   node tests/browser/browser-test.mjs allowed --api URL --port P \
-//        --name NAME --email EMAIL --password PW
+//        --name NAME --email EMAIL --password PW [--expired-token JWT]
 //       Serves tests/browser/page/ on http://127.0.0.1:P (an origin that
 //       must be in the API's CORS_ORIGINS) and, in the page, signs up, reads
 //       the OTP from the SMTP sink's mail (mail_wait + mail_otp of
 //       tests/cgi/helpers.bash, so MC_MAIL_SINK must be set), verifies, logs
 //       in and loads the profile; checks the profile shown (name, email,
-//       verified).
+//       verified). Then loads the profile with the expired token (when
+//       given) and with a malformed one: the page must read the 401's
+//       WWW-Authenticate cross-origin as exactly Bearer error="invalid_token";
+//       and without a token, as plain Bearer.
 //   node tests/browser/browser-test.mjs refused --api URL --port P \
 //        --email EMAIL --password PW --login-email EMAIL2
 //       The same page on http://127.0.0.1:P, an origin NOT in CORS_ORIGINS:
@@ -254,6 +257,32 @@ async function allowed(ctx, opts) {
 		}
 	}
 	log(`ok: profile shown: ${p.name} <${p.email}>, verified ${p.verified}`);
+
+	// A refused token's 401, read from another origin: the cue to refresh.
+	const invalid = 'Bearer error="invalid_token"';
+	if (opts['expired-token']) {
+		await checkToken(page, 'expired token', opts['expired-token'], 401, invalid, 'yes');
+	}
+	await checkToken(page, 'malformed token', 'not-a-jwt', 401, invalid, 'yes');
+	await checkToken(page, 'no token', '', 401, 'Bearer', 'no');
+}
+
+// Loads the profile in the page with TOKEN ('' for none); checks the status
+// and the WWW-Authenticate the page could read (cross-origin).
+async function checkToken(page, what, token, wantStatus, wantHeader, wantRefresh) {
+	await page.fill('#token', token);
+	await page.click('#check-token');
+	const s = await expectOk(page, 'token');
+	const got = await page.$eval('#status', (el) => ({
+		status: el.dataset.httpStatus,
+		header: el.dataset.wwwAuthenticate,
+		refresh: el.dataset.refresh,
+	}));
+	if (got.status !== String(wantStatus) || got.header !== wantHeader || got.refresh !== wantRefresh) {
+		fail(`${what}: the page saw ${JSON.stringify(got)}, want status ${wantStatus}, ` +
+			`WWW-Authenticate ${JSON.stringify(wantHeader)}, refresh ${wantRefresh} (${s.text})`);
+	}
+	log(`ok: ${what}: the page read WWW-Authenticate: ${got.header}`);
 }
 
 async function expectCorsFailure(page, step) {

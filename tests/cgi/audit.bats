@@ -123,7 +123,7 @@ assert_events() {
 	[[ $(counts) == "0|0|0|0" ]] || _fail "the signup left rows: $(counts)"
 	[[ $status2 == 401 && $body == '{"detail":"Invalid or expired token"}' ]] ||
 	    _fail "profile answered $status2 $body"
-	[[ $headers == *"WWW-Authenticate: Bearer"* ]] || _fail "no WWW-Authenticate"
+	[[ $headers == *'WWW-Authenticate: Bearer error="invalid_token"'* ]] || _fail "no WWW-Authenticate: $headers"
 	[[ $stderr == *"could not record a token_rejected event"* ]] || _fail "not logged: $stderr"
 	[[ $(sql "SELECT count(*) FROM audit_events") == 0 ]]
 }

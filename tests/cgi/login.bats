@@ -14,10 +14,13 @@ setup_file() {
 	HASH_STRONG=$(printf '%s' StrongPass123 | argon2 mc-login-salt-01 -id -t 2 -m 10 -p 1 -e)
 	HASH_WEAK=$(printf '%s' password | argon2 mc-login-salt-02 -id -t 2 -m 10 -p 1 -e)
 	HASH_EIGHT=$(printf '%s' Abcdef12 | argon2 mc-login-salt-03 -id -t 2 -m 10 -p 1 -e)
+	# A bcrypt hash of StrongPass123 as passlib writes it for the FastAPI
+	# version (migration.bats), at bcrypt's lowest cost.
+	HASH_BCRYPT=$("$MC_PYTHON" -c 'import bcrypt; print(bcrypt.hashpw(b"StrongPass123", bcrypt.gensalt(4)).decode())')
 	# Every stored hash and its digest part, one a line: never to be logged.
 	HASH_SECRETS=$(printf '%s\n' "$HASH_STRONG" "${HASH_STRONG##*\$}" "$HASH_WEAK" \
-	    "${HASH_WEAK##*\$}" "$HASH_EIGHT" "${HASH_EIGHT##*\$}")
-	export HASH_STRONG HASH_WEAK HASH_EIGHT HASH_SECRETS
+	    "${HASH_WEAK##*\$}" "$HASH_EIGHT" "${HASH_EIGHT##*\$}" "$HASH_BCRYPT" "${HASH_BCRYPT:29}")
+	export HASH_STRONG HASH_WEAK HASH_EIGHT HASH_BCRYPT HASH_SECRETS
 }
 
 BAD_LOGIN='{"detail":"Invalid email or password"}'
@@ -191,6 +194,129 @@ wide_failures() {
 	assert_body --raw "$BAD_LOGIN"
 }
 
+# login_json EMAIL PASSWORD_JSON [VAR=value]...: POSTs {"email": EMAIL,
+# "password": PASSWORD_JSON}, the password as JSON string text, so that it can
+# hold \u0000 (a bash string cannot hold a NUL); then as login: none of the
+# secrets, nor the password's text before its first NUL, in the error log.
+login_json() {
+	local email=$1 pw=$2 before
+	local -a secrets=()
+	shift 2
+	cgi POST login.cgi "{\"email\":\"$email\",\"password\":$pw}" "$@"
+	mapfile -t secrets <<<"$HASH_SECRETS"
+	before=${pw#\"}
+	before=${before%%\\u0000*}
+	if [[ ${#before} -ge 10 ]]; then
+		secrets+=("$before")
+	fi
+	refute_logged "${secrets[@]}"
+}
+
+# nul_password BYTES: JSON string text of a password of BYTES bytes, every
+# other one a NUL ("\u0000a\u0000a...").
+nul_password() {
+	local out='"' i
+	for ((i = 0; i < $1; i++)); do
+		if ((i % 2 == 0)); then
+			out+='\u0000'
+		else
+			out+=a
+		fi
+	done
+	printf '%s"' "$out"
+}
+
+# ---------------------------------------------------------------------------
+# A password with a NUL byte: any bytes are a password at login
+
+@test "login with a password holding a NUL gets 401 Invalid email or password and counts a failure like any wrong one" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test WrongPass999
+	assert_status 401
+	cp -- "$cgi_out_file" "$BATS_TEST_TMPDIR/wrong-password.out"
+	login_json ann@example.test '"WrongPass\u0000999x"'
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	assert_header WWW-Authenticate Bearer
+	assert_std_headers
+	cmp -s -- "$BATS_TEST_TMPDIR/wrong-password.out" "$cgi_out_file" ||
+	    _fail "the NUL password's answer differs from a wrong password's: $(diff "$BATS_TEST_TMPDIR/wrong-password.out" "$cgi_out_file")"
+	[[ $(failures ann@example.test) == 2 ]] || _fail "failures: '$(failures ann@example.test)'"
+	[[ $(sql "SELECT string_agg(event || ':' || detail, ',' ORDER BY id) FROM audit_events
+	          WHERE email = 'ann@example.test'") == 'login_failure:wrong password,login_failure:wrong password' ]] ||
+	    _fail "audit: $(sql "SELECT event, detail FROM audit_events")"
+	[[ $cgi_stderr != *WrongPass* ]] || _fail "the password reached the log: $cgi_stderr"
+	# An unknown email: the same 401, counted for that email too.
+	login_json ghost@example.test '"\u0000"'
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	[[ $(failures ghost@example.test) == 1 ]]
+}
+
+@test "StrongPass123 with a NUL and more after it does not log in to an Argon2id account whose password is StrongPass123" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	local pw
+	for pw in '"StrongPass123\u0000x"' '"StrongPass123\u0000"' '"\u0000StrongPass123"' \
+	    '"StrongPass123\u0000StrongPass123"'; do
+		login_json ann@example.test "$pw"
+		assert_status 401
+		assert_body --raw "$BAD_LOGIN"
+		[[ $cgi_stderr != *StrongPass123* ]] || _fail "the password reached the log: $cgi_stderr"
+	done
+	[[ $(failures ann@example.test) == 4 ]]
+	[[ $(sql "SELECT password_hash FROM users") == "$HASH_STRONG" ]]
+	login ann@example.test StrongPass123
+	assert_status 200
+}
+
+@test "StrongPass123 with a NUL and more after it does not log in to a bcrypt account whose password is StrongPass123" {
+	insert_user ann@example.test "Ann Example" "$HASH_BCRYPT" true >/dev/null
+	local pw
+	# crypt() reads a C string: each of these would be StrongPass123 to it.
+	for pw in '"StrongPass123\u0000x"' '"StrongPass123\u0000"' \
+	    '"StrongPass123\u0000StrongPass123"'; do
+		login_json ann@example.test "$pw"
+		assert_status 401
+		assert_body --raw "$BAD_LOGIN"
+		[[ $cgi_stderr != *StrongPass123* ]] || _fail "the password reached the log: $cgi_stderr"
+	done
+	[[ $(failures ann@example.test) == 3 ]]
+	# Not a match, so the hash was not replaced.
+	[[ $(sql "SELECT password_hash FROM users") == "$HASH_BCRYPT" ]]
+	login ann@example.test StrongPass123
+	assert_status 200
+	[[ $(sql "SELECT password_hash FROM users") == '$argon2id$'* ]]
+}
+
+@test "5 failed logins with NUL passwords lock the email like any 5 failures" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	local i
+	for ((i = 1; i <= 5; i++)); do
+		login_json ann@example.test '"StrongPass123\u0000"'
+		assert_status 401
+	done
+	login ann@example.test StrongPass123
+	assert_429
+}
+
+@test "a 1024-byte password with NULs is checked (401, counted); 1025 bytes gets 422 and counts nothing" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login_json ann@example.test "$(nul_password 1024)"
+	assert_status 401
+	assert_body --raw "$BAD_LOGIN"
+	[[ $(failures ann@example.test) == 1 ]]
+	login_json ann@example.test "$(nul_password 1025)"
+	assert_status 422
+	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at most 1024 characters","type":"string_too_long"}]}'
+	[[ $(failures ann@example.test) == 1 ]]
+	# Only NULs, or only one.
+	login_json ann@example.test "\"$(printf '\\u0000%.0s' {1..1024})\""
+	assert_status 401
+	login_json ann@example.test '"\u0000"'
+	assert_status 401
+	[[ $(failures ann@example.test) == 3 ]]
+}
+
 # ---------------------------------------------------------------------------
 # 401 / 403
 
@@ -203,6 +329,26 @@ wide_failures() {
 	assert_header Content-Type application/json
 	assert_header Cache-Control no-store
 	[[ $(failures ann@example.test) == 1 ]] || _fail "failures row: '$(failures ann@example.test)'"
+}
+
+@test "login's 401 and 429 from an allowed origin expose WWW-Authenticate (plain Bearer) and Retry-After; another origin gets no Access-Control header" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	login ann@example.test WrongPass999 HTTP_ORIGIN=http://localhost:3000
+	assert_status 401
+	assert_header WWW-Authenticate Bearer
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	login ann@example.test WrongPass999 HTTP_ORIGIN=http://evil.example
+	assert_status 401
+	assert_header WWW-Authenticate Bearer
+	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
+	lock_now ann@example.test
+	login ann@example.test StrongPass123 HTTP_ORIGIN=http://localhost:3000
+	assert_429
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	login ann@example.test StrongPass123 HTTP_ORIGIN=http://evil.example
+	assert_429
+	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
 }
 
 @test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
@@ -619,6 +765,16 @@ wide_failures() {
 	cat -- "$cgi_stderr_file" >>"$all"
 	login ann@example.test "StrongPass123$(printf 'b%.0s' {1..1020})"
 	assert_status 422
+	cat -- "$cgi_stderr_file" >>"$all"
+	login_json ann@example.test '"StrongPass123\u0000WrongPass999"'
+	assert_429
+	cat -- "$cgi_stderr_file" >>"$all"
+	sql "DELETE FROM login_failures" >/dev/null
+	login_json ann@example.test '"StrongPass123\u0000WrongPass999"'
+	assert_status 401
+	cat -- "$cgi_stderr_file" >>"$all"
+	login_json ghost@example.test '"StrongPass123\u0000WrongPass999"'
+	assert_status 401
 	cat -- "$cgi_stderr_file" >>"$all"
 	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
 	assert_status 503

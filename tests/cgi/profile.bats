@@ -78,21 +78,25 @@ profile() {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" "$@"
 }
 
-# A 401 for a token that is there but not good.
+# A 401 for a token that is there but not good: exactly one WWW-Authenticate,
+# with RFC 6750's error="invalid_token", on which a frontend refreshes.
 assert_invalid_token() {
 	assert_status 401
 	assert_body --raw "$INVALID_TOKEN"
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 	assert_std_headers
 }
 
-# A 401 for a request without bearer credentials.
+# A 401 for a request without bearer credentials: exactly one plain
+# WWW-Authenticate: Bearer (no error: there was no token to refresh).
 assert_not_authenticated() {
 	assert_status 401
 	assert_body --raw "$NOT_AUTHENTICATED"
 	assert_header WWW-Authenticate Bearer
 	assert_header Content-Type application/json
 }
+
+EXPOSE='WWW-Authenticate, Retry-After'
 
 # refute_access_control: no Access-Control-* header at all.
 refute_access_control() {
@@ -352,6 +356,45 @@ refute_access_control() {
 	assert_body --raw "$ANN_PROFILE"
 }
 
+@test "every 401 has exactly one WWW-Authenticate: error=invalid_token for a bad, expired, revoked or orphaned token, plain Bearer without one" {
+	two_users
+	local tok n
+	tok=$(login_token ann@example.test)
+	# bad, tampered, expired, HEAD
+	profile garbage
+	assert_invalid_token
+	profile "${tok%.*}.AAAA"
+	assert_invalid_token
+	profile "$(make_jwt "$(claims 2 ann@example.test -3720 -120)")"
+	assert_invalid_token
+	cgi HEAD profile.cgi HTTP_AUTHORIZATION="Bearer garbage"
+	assert_status 401
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	# revoked by a reset, then the user gone
+	sql "UPDATE users SET token_min_iat = $(($(date +%s) + 5)) WHERE id = 2"
+	profile "$tok"
+	assert_invalid_token
+	sql "DELETE FROM users WHERE id = 2"
+	profile "$tok"
+	assert_invalid_token
+	n=$(grep -ci '^www-authenticate:' <<<"$cgi_headers")
+	[[ $n == 1 ]] || _fail "$n WWW-Authenticate headers: $cgi_headers"
+	# no credentials, another scheme, no token: no error attribute
+	cgi GET profile.cgi
+	assert_not_authenticated
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Basic abc"
+	assert_not_authenticated
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer "
+	assert_not_authenticated
+	cgi HEAD profile.cgi
+	assert_status 401
+	assert_header WWW-Authenticate Bearer
+	# not a 401: none
+	profile "$BOB_TOKEN"
+	assert_status 200
+	refute_header WWW-Authenticate
+}
+
 # ---------------------------------------------------------------------------
 # Method, database, configuration
 
@@ -447,21 +490,28 @@ refute_access_control() {
 # ---------------------------------------------------------------------------
 # CORS and common headers
 
-@test "profile from an allowed origin gets Access-Control-Allow-Origin and Vary Origin, on success and on 401" {
+@test "profile from an allowed origin gets Access-Control-Allow-Origin, Vary Origin and Expose-Headers, on success and on 401" {
 	two_users
 	profile "$ANN_TOKEN" HTTP_ORIGIN=http://localhost:3000
 	assert_status 200
 	assert_header Access-Control-Allow-Origin http://localhost:3000
 	assert_header_token Vary Origin
+	assert_header Access-Control-Expose-Headers "$EXPOSE"
 	cgi GET profile.cgi HTTP_ORIGIN=http://localhost:3000
 	assert_not_authenticated
 	assert_header Access-Control-Allow-Origin http://localhost:3000
 	assert_header_token Vary Origin
+	assert_header Access-Control-Expose-Headers "$EXPOSE"
 	# the second entry of CORS_ORIGINS is allowed too, and answered with itself
 	profile garbage HTTP_ORIGIN=http://app.example.test
 	assert_invalid_token
 	assert_header Access-Control-Allow-Origin http://app.example.test
 	assert_header_token Vary Origin
+	# so that the page can read the header it refreshes on
+	assert_header Access-Control-Expose-Headers "$EXPOSE"
+	profile "$ANN_TOKEN" HTTP_ORIGIN=http://localhost:3000 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	assert_status 503
+	assert_header Access-Control-Expose-Headers "$EXPOSE"
 }
 
 @test "profile from an origin that is not allowed gets no Access-Control header at all" {
@@ -490,6 +540,8 @@ refute_access_control() {
 	assert_header Access-Control-Max-Age 600
 	assert_header Cache-Control no-store
 	assert_header X-Content-Type-Options nosniff
+	# Exposing is for the actual answer, not the preflight.
+	refute_header Access-Control-Expose-Headers
 }
 
 @test "a preflight from an origin that is not allowed gets no Access-Control header" {

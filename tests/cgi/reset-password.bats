@@ -93,7 +93,7 @@ hash_of() {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $before"
 	assert_status 401
 	assert_body --raw '{"detail":"Invalid or expired token"}'
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
 @test "an access token from a login right after the reset works, even within the same second" {

@@ -4,7 +4,9 @@
 # in tests/browser). A small page (tests/browser/page/) served from another
 # origin (http://127.0.0.1:<free port>) runs the frontend's fetch calls
 # against the API behind Apache: from an origin in CORS_ORIGINS it signs up,
-# verifies with the OTP from the captured mail, logs in and shows the profile;
+# verifies with the OTP from the captured mail, logs in and shows the profile,
+# and reads the WWW-Authenticate: Bearer error="invalid_token" of an expired
+# or malformed token's 401 (exposed to it by Access-Control-Expose-Headers);
 # from an origin not in CORS_ORIGINS every call fails in the browser. /docs
 # lists the endpoints. Each run of the script takes a minute at most
 # (MC_BROWSER_TOTAL_MS), each of its steps a few seconds (MC_BROWSER_STEP_MS).
@@ -56,8 +58,13 @@ access_since() {
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
 	access_mark
 
+	# Signed with the server's key, expired 2 minutes ago (past the leeway).
+	local now expired
+	now=$(date +%s)
+	expired=$(make_jwt "{\"sub\":\"1\",\"email\":\"ada@example.test\",\"iat\":$((now - 3720)),\"exp\":$((now - 120))}")
 	browser allowed --api "$MC_HTTP_URL" --port "$port_a" \
-	    --name 'Ada Lovelace' --email Ada@Example.test --password StrongPass123
+	    --name 'Ada Lovelace' --email Ada@Example.test --password StrongPass123 \
+	    --expired-token "$expired"
 
 	# The account the browser made is verified, and the calls were real
 	# cross-origin ones: the browser sent preflights and got 204.
@@ -74,6 +81,7 @@ access_since() {
 		fi
 	done
 	grep -q -E '"GET /user/profile HTTP/1\.1" 200 ' <<<"$log"
+	grep -q -E '"GET /user/profile HTTP/1\.1" 401 ' <<<"$log"
 }
 
 @test "browser_page_from_a_refused_origin_fails_on_cors_and_shows_nothing" {

@@ -308,7 +308,7 @@ wrong_otp() {
 	http GET /user/profile -H "Authorization: Bearer $before"
 	assert_status 401
 	assert_body --raw "$BAD_TOKEN"
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 	assert_std_headers
 }
 
@@ -356,8 +356,61 @@ wrong_otp() {
 	http GET /user/profile -H "Authorization: Bearer $tok"
 	assert_status 401
 	assert_body --raw "$BAD_TOKEN"
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 	assert_std_headers
+}
+
+@test "profile_with_an_expired_token_or_a_deleted_user_answers_401_with_error_invalid_token_exactly_once" {
+	local now tok n
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	now=$(date +%s)
+	http GET /user/profile -H "Authorization: Bearer $(make_jwt "{\"sub\":\"1\",\"email\":\"ann@example.test\",\"iat\":$((now - 3720)),\"exp\":$((now - 120))}")"
+	assert_status 401
+	assert_body --raw "$BAD_TOKEN"
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	n=$(grep -ci '^www-authenticate:' <<<"$http_headers")
+	[[ $n == 1 ]] || { echo "$n WWW-Authenticate headers: $http_headers" >&2; return 1; }
+	tok=$(make_jwt "{\"sub\":\"1\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
+	http GET /auth/user/profile -H "Authorization: Bearer $tok"
+	assert_status 200
+	sql "DELETE FROM users" >/dev/null
+	http GET /auth/user/profile -H "Authorization: Bearer $tok"
+	assert_status 401
+	assert_body --raw "$BAD_TOKEN"
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	# Without a token: plain Bearer, and the alias the same.
+	http GET /auth/user/profile -H "Authorization: Basic YTpi"
+	assert_status 401
+	assert_body --raw "$NOT_AUTH"
+	assert_header WWW-Authenticate Bearer
+}
+
+@test "an_allowed_origin_may_read_www_authenticate_and_retry_after_other_origins_get_no_cors_header" {
+	local i
+	http GET /user/profile -H 'Origin: http://localhost:3000' -H 'Authorization: Bearer garbage'
+	assert_status 401
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	assert_header Access-Control-Allow-Origin http://localhost:3000
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	http GET /user/profile -H 'Origin: http://evil.example.test' -H 'Authorization: Bearer garbage'
+	assert_status 401
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	refute_header Access-Control-Allow-Origin
+	refute_header Access-Control-Expose-Headers
+	# A 429's Retry-After, likewise.
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	for ((i = 1; i <= 5; i++)); do
+		login_http ann@example.test WrongPass999
+		assert_status 401
+	done
+	http POST /auth/login "$(jobj email ann@example.test password StrongPass123)" -H 'Origin: http://localhost:3000'
+	assert_status 429
+	assert_retry_after 1 900
+	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
+	# Not on a preflight: exposing is for the answer itself.
+	http OPTIONS /user/profile -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: GET'
+	assert_status 204
+	refute_header Access-Control-Expose-Headers
 }
 
 @test "profile_accepts_the_scheme_in_lower_case_bearer" {

@@ -65,7 +65,7 @@
 #
 # Example:
 #   @test "profile_over_http_needs_the_bearer_token" {
-#       http GET /user/profile -H "Authorization: Bearer $(make_jwt '{...}')"
+#       http GET /user/profile
 #       assert_status 401
 #       assert_header WWW-Authenticate Bearer
 #   }

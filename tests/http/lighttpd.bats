@@ -122,7 +122,7 @@ assert_header_once() {
 	http GET /user/profile -H 'Authorization: Bearer not-a-jwt'
 	assert_status 401
 	assert_body '{"detail": "Invalid or expired token"}'
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
 @test "lighttpd_passes_a_preflight_from_an_allowed_origin_to_the_program" {

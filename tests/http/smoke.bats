@@ -63,7 +63,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	http GET /user/profile -H 'Authorization: Bearer not-a-jwt'
 	assert_status 401
 	assert_body '{"detail": "Invalid or expired token"}'
-	assert_header WWW-Authenticate Bearer
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
 @test "http_account_makes_a_verified_account_whose_token_works" {

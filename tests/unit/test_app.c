@@ -395,9 +395,12 @@ static void options_without_request_method_is_not_a_preflight(void **state)
 	http_resp_release(&resp);
 }
 
+/* Every answer but a preflight, errors included; the page may read WWW-Authenticate and Retry-After. */
 static void allowed_origin_gets_cors_on_every_response(void **state)
 {
-	static const char acao[] = "Access-Control-Allow-Origin: " ORIGIN "\r\nVary: Origin\r\n";
+	static const char acao[] =
+	    "Access-Control-Allow-Origin: " ORIGIN "\r\nVary: Origin\r\n"
+	    "Access-Control-Expose-Headers: WWW-Authenticate, Retry-After\r\n";
 	struct {
 		const struct endpoint *ep;
 		struct http_req req;
@@ -431,6 +434,31 @@ static void allowed_origin_gets_cors_on_every_response(void **state)
 			fail_msg("case %zu: got %d, want %d", i, resp.status, t[i].status);
 		if (strncmp(headers_of(&resp), acao, sizeof(acao) - 1) != 0)
 			fail_msg("case %zu: headers \"%s\"", i, headers_of(&resp));
+		http_resp_release(&resp);
+	}
+}
+
+/* Not even Access-Control-Expose-Headers for an origin that is not allowed. */
+static void refused_origin_gets_no_cors_header_on_any_response(void **state)
+{
+	static const char *const origins[] = {
+	    "https://evil.example", "https://app.example.evil", "null", "", NULL,
+	};
+	struct conf c = test_conf();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
+		struct http_req get = {.method = "GET", .origin = origins[i]};
+		struct http_req wrong = {.method = "GET", .origin = origins[i]};
+		struct http_resp resp;
+
+		serve(&get_ep, &c, &get, &resp);
+		assert_int_equal(resp.status, 200);
+		assert_null(strstr(headers_of(&resp), "Access-Control-"));
+		http_resp_release(&resp);
+		serve(&post_ep, &c, &wrong, &resp);
+		assert_int_equal(resp.status, 405);
+		assert_null(strstr(headers_of(&resp), "Access-Control-"));
 		http_resp_release(&resp);
 	}
 }
@@ -609,6 +637,7 @@ static void main_serves_a_cgi_request_end_to_end(void **state)
 	                         "Content-Length: 11\r\n"
 	                         "Access-Control-Allow-Origin: " ORIGIN "\r\n"
 	                         "Vary: Origin\r\n"
+	                         "Access-Control-Expose-Headers: WWW-Authenticate, Retry-After\r\n"
 	                         "\r\n"
 	                         "{\"ok\":true}");
 	assert_true(consumed >= 7);
@@ -732,6 +761,7 @@ int main(void)
 	    cmocka_unit_test(get_is_not_marked_head),
 	    cmocka_unit_test(preflight_from_allowed_origin_gets_cors_headers),
 	    cmocka_unit_test(preflight_from_refused_origin_gets_no_cors_header),
+	    cmocka_unit_test(refused_origin_gets_no_cors_header_on_any_response),
 	    cmocka_unit_test(options_without_request_method_is_not_a_preflight),
 	    cmocka_unit_test(allowed_origin_gets_cors_on_every_response),
 	    cmocka_unit_test(handler_leaving_no_status_gives_500),

@@ -507,6 +507,60 @@ static void write_unauthorized_carries_www_authenticate(void **state)
 	http_resp_release(&resp);
 }
 
+/* RFC 6750, 3.1: a refused access token's 401 says error="invalid_token", once. */
+static void write_invalid_token_401_says_so_once(void **state)
+{
+	struct http_resp resp;
+	char *out;
+	static const char want[] = "Status: 401 Unauthorized\r\n"
+	                           "Content-Type: application/json\r\n"
+	                           "Cache-Control: no-store\r\n"
+	                           "X-Content-Type-Options: nosniff\r\n"
+	                           "Content-Length: 37\r\n"
+	                           "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"
+	                           "\r\n"
+	                           "{\"detail\":\"Invalid or expired token\"}";
+
+	(void)state;
+	http_resp_init(&resp);
+	http_resp_401_invalid_token(&resp, "Invalid or expired token");
+	assert_int_equal(resp.invalid_token, 1);
+	out = written(&resp, NULL);
+	assert_string_equal(out, want);
+	free(out);
+
+	/* A response that changes its mind forgets it: a plain 401, a 503, a 500. */
+	http_resp_401(&resp, "Not authenticated");
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "\r\nWWW-Authenticate: Bearer\r\n"));
+	assert_null(strstr(out, "invalid_token"));
+	free(out);
+	http_resp_401_invalid_token(&resp, "Invalid or expired token");
+	http_resp_unavailable(&resp);
+	out = written(&resp, NULL);
+	assert_null(strstr(out, "WWW-Authenticate"));
+	free(out);
+	http_resp_401_invalid_token(&resp, "Invalid or expired token");
+	http_resp_internal(&resp);
+	assert_int_equal(resp.invalid_token, 0);
+	http_resp_detail(&resp, 401, "Invalid email or password");
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "\r\nWWW-Authenticate: Bearer\r\n"));
+	free(out);
+	http_resp_release(&resp);
+
+	/* HEAD: the same header, no body. */
+	http_resp_init(&resp);
+	http_resp_401_invalid_token(&resp, "Invalid or expired token");
+	resp.head = 1;
+	out = written(&resp, NULL);
+	assert_non_null(
+	    strstr(out, "\r\nWWW-Authenticate: Bearer error=\"invalid_token\"\r\n\r\n"));
+	assert_null(strstr(out, "detail"));
+	free(out);
+	http_resp_release(&resp);
+}
+
 static void write_no_content_has_no_body_or_content_type(void **state)
 {
 	struct http_resp resp;
@@ -615,6 +669,11 @@ static void header_refuses_injection(void **state)
 	    {"Bad:Name", "v", -1},
 	    {"Bad\r\nName", "v", -1},
 	    {"", "v", -1},
+	    /* Written by http_resp_write() itself, exactly once. */
+	    {"WWW-Authenticate", "Bearer", -1},
+	    {"www-authenticate", "Basic", -1},
+	    {"Retry-After", "5", -1},
+	    {"RETRY-AFTER", "5", -1},
 	};
 	struct http_resp resp;
 
@@ -729,6 +788,7 @@ int main(void)
 	    cmocka_unit_test(unprocessable_lists_field_errors_in_order),
 	    cmocka_unit_test(write_created_gives_exact_bytes),
 	    cmocka_unit_test(write_unauthorized_carries_www_authenticate),
+	    cmocka_unit_test(write_invalid_token_401_says_so_once),
 	    cmocka_unit_test(write_head_has_the_headers_and_content_length_but_no_body),
 	    cmocka_unit_test(write_no_content_has_no_body_or_content_type),
 	    cmocka_unit_test(write_too_many_requests_carries_retry_after),

@@ -88,6 +88,23 @@ static void pw_passwords_are_byte_strings_of_explicit_length(void **state)
 	free(phc);
 }
 
+/* A NUL is a byte like any other: nothing stops at it, so a prefix never matches. */
+static void pw_argon2id_takes_nul_bytes_as_part_of_the_password(void **state)
+{
+	char *phc = NULL;
+
+	(void)state;
+	assert_int_equal(pw_verify(cli_argon2id, "StrongPass123\0x", 15), 0);
+	assert_int_equal(pw_verify(cli_argon2id, "StrongPass123\0", 14), 0);
+	assert_int_equal(pw_verify(cli_argon2id, "\0StrongPass123", 14), 0);
+	assert_int_equal(pw_hash("ab\0cd", 5, &cheap, &phc), 0);
+	assert_int_equal(pw_verify(phc, "ab\0cd", 5), 1);
+	assert_int_equal(pw_verify(phc, "ab\0cX", 5), 0);
+	assert_int_equal(pw_verify(phc, "ab", 2), 0);
+	assert_int_equal(pw_verify(phc, "ab\0", 3), 0);
+	free(phc);
+}
+
 /* Split "$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>" and check the part sizes. */
 static void pw_hash_uses_a_fresh_16_byte_salt_and_32_byte_hash(void **state)
 {
@@ -582,6 +599,7 @@ int main(void)
 	    cmocka_unit_test(pw_hash_then_verify_round_trips),
 	    cmocka_unit_test(pw_verify_refuses_wrong_passwords),
 	    cmocka_unit_test(pw_passwords_are_byte_strings_of_explicit_length),
+	    cmocka_unit_test(pw_argon2id_takes_nul_bytes_as_part_of_the_password),
 	    cmocka_unit_test(pw_hash_uses_a_fresh_16_byte_salt_and_32_byte_hash),
 	    cmocka_unit_test(pw_default_cost_gives_the_documented_format),
 	    cmocka_unit_test(pw_verify_accepts_a_hash_from_the_argon2_cli),

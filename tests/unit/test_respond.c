@@ -46,16 +46,26 @@ static void respond_failure_maps_each_outcome_to_the_contract(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct http_resp resp;
 		struct acct_out o = {0};
+		const char *out;
 
 		http_resp_init(&resp);
 		respond_failure(&resp, cases[i].rc, &o);
 		assert_int_equal(resp.status, cases[i].status);
 		assert_int_equal(resp.body_len, strlen(cases[i].body));
 		assert_memory_equal(resp.body, cases[i].body, resp.body_len);
+		out = written(&resp);
+		/* Exactly one WWW-Authenticate, on a 401 only; error="invalid_token" on
+		 * a refused access token, plain Bearer on a wrong password. */
+		if (cases[i].rc == ACCT_BAD_TOKEN)
+			assert_non_null(strstr(
+			    out, "\r\nWWW-Authenticate: Bearer error=\"invalid_token\"\r\n"));
+		else if (cases[i].status == 401)
+			assert_non_null(strstr(out, "\r\nWWW-Authenticate: Bearer\r\n"));
 		if (cases[i].status == 401)
-			assert_non_null(strstr(written(&resp), "\r\nWWW-Authenticate: Bearer\r\n"));
+			assert_null(
+			    strstr(strstr(out, "WWW-Authenticate") + 1, "WWW-Authenticate"));
 		else
-			assert_null(strstr(written(&resp), "WWW-Authenticate"));
+			assert_null(strstr(out, "WWW-Authenticate"));
 		http_resp_release(&resp);
 	}
 }

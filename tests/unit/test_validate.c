@@ -350,7 +350,7 @@ static void valid_new_password_survives_many_name_words(void **state)
 	free(name);
 }
 
-static void valid_login_password_only_checks_length_and_nul(void **state)
+static void valid_login_password_only_checks_the_length_in_bytes(void **state)
 {
 	char *max = repeat("a", 1024, "");
 	char *over = repeat("a", 1025, "");
@@ -364,8 +364,9 @@ static void valid_login_password_only_checks_length_and_nul(void **state)
 	    {"one byte", S("x"), NULL, NULL},
 	    {"weak but allowed", S("password"), NULL, NULL},
 	    {"empty", S(""), "String should have at least 1 character", "string_too_short"},
-	    {"NUL byte", S("pass\0word"), "Value error, Password must not contain NUL bytes",
-	     "value_error"},
+	    {"NUL byte", S("pass\0word"), NULL, NULL},
+	    {"only a NUL", S("\0"), NULL, NULL},
+	    {"invalid UTF-8", S("\xff\xfe"), NULL, NULL},
 	};
 
 	(void)state;
@@ -384,6 +385,19 @@ static void valid_login_password_only_checks_length_and_nul(void **state)
 
 		check("1024 bytes", valid_login_password(&errs, "f", max, 1024), &errs, NULL, &ok);
 		check("1025 bytes", valid_login_password(&errs, "f", over, 1025), &errs, NULL,
+		      &too_long);
+	}
+	{
+		struct ferrs errs = {0}, errs2 = {0};
+		struct expect ok = {NULL, NULL, NULL};
+		struct expect too_long = {NULL, "String should have at most 1024 characters",
+		                          "string_too_long"};
+
+		/* Bytes, whatever they are: NULs count like any other. */
+		memset(over, '\0', 1025);
+		check("1024 NUL bytes", valid_login_password(&errs, "f", over, 1024), &errs, NULL,
+		      &ok);
+		check("1025 NUL bytes", valid_login_password(&errs2, "f", over, 1025), &errs2, NULL,
 		      &too_long);
 	}
 	free(max);
@@ -439,7 +453,7 @@ int main(void)
 	    cmocka_unit_test(valid_new_password_follows_contract_rules),
 	    cmocka_unit_test(valid_new_password_limits_length_to_128_characters),
 	    cmocka_unit_test(valid_new_password_survives_many_name_words),
-	    cmocka_unit_test(valid_login_password_only_checks_length_and_nul),
+	    cmocka_unit_test(valid_login_password_only_checks_the_length_in_bytes),
 	    cmocka_unit_test(utf8_chars_counts_code_points),
 	    cmocka_unit_test(utf8_valid_rejects_malformed_sequences),
 	    cmocka_unit_test(ferrs_drops_entries_past_max),

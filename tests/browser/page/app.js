@@ -1,7 +1,11 @@
 // The frontend's calls to the API, as the README shows them: plain fetch,
 // JSON bodies, the access token sent as "Authorization: Bearer <token>".
 // Every step writes its outcome into #status (data-state "ok" or "error",
-// data-step the step's name); the profile is rendered into #profile.
+// data-step the step's name); the profile is rendered into #profile. The
+// "token" step loads the profile with the token typed in #token and reports
+// the 401's WWW-Authenticate, which a frontend on another origin can read
+// only because the API lists it in Access-Control-Expose-Headers: on
+// error="invalid_token" a frontend refreshes or signs in again.
 'use strict';
 
 const API = new URLSearchParams(location.search).get('api') || 'http://localhost:8000';
@@ -33,11 +37,23 @@ async function login(email, password) {
 	return { status: res.status, body: await res.json() };
 }
 
+// token null: no Authorization header at all.
 async function getProfile(token) {
 	const res = await fetch(`${API}/user/profile`, {
-		headers: { Authorization: `Bearer ${token}` },
+		headers: token === null ? {} : { Authorization: `Bearer ${token}` },
 	});
-	return { status: res.status, body: await res.json() };
+	return {
+		status: res.status,
+		body: await res.json(),
+		// null when the browser hides it (not exposed to this origin).
+		wwwAuthenticate: res.headers.get('WWW-Authenticate'),
+	};
+}
+
+// RFC 6750, 3: the token was refused (bad, expired, revoked), as opposed to
+// no credentials at all: the cue to refresh.
+function tokenRefused(wwwAuthenticate) {
+	return /^Bearer\b.*\berror="invalid_token"/.test(wwwAuthenticate || '');
 }
 
 // ---------------------------------------------------------------------------
@@ -113,6 +129,20 @@ $('verify-form').addEventListener('submit', (ev) => {
 		}
 		accessToken = r.body.access_token;
 		show('verify', 'ok', 'email verified');
+	});
+});
+
+$('token-form').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	step('token', async () => {
+		const t = $('token').value;
+		const r = await getProfile(t === '' ? null : t);
+		const s = $('status');
+		s.dataset.httpStatus = String(r.status);
+		s.dataset.wwwAuthenticate = r.wwwAuthenticate === null ? '(hidden)' : r.wwwAuthenticate;
+		s.dataset.refresh = tokenRefused(r.wwwAuthenticate) ? 'yes' : 'no';
+		show('token', 'ok', `profile: ${r.status} ${detail(r.body)}; WWW-Authenticate: ` +
+			`${s.dataset.wwwAuthenticate}; refresh: ${s.dataset.refresh}`);
 	});
 });
 
