@@ -349,6 +349,25 @@ whole_row() {
 	row "$1" "to_jsonb(mail_outbox)"
 }
 
+@test "every queued mail carries the id of its key, 8 bytes that are not the key, and --key-id prints it without the database" {
+	local id other
+	signup bob@example.test
+	mail_wait bob@example.test
+	id=$(row 1 "encode(key_id, 'hex')")
+	[[ $id =~ ^[0-9a-f]{16}$ ]]
+	run_outbox --key-id "DATABASE_URL=$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	assert_outbox_ok "$id"
+	[[ -z $outbox_err ]]
+	run_outbox --key-id MEDICALCARE_ENV_FILE="$(other_env)"
+	[[ $outbox_rc == 0 && $outbox_out =~ ^[0-9a-f]{16}$ && $outbox_out != "$id" ]]
+	other=$outbox_out
+	signup carl@example.test MEDICALCARE_ENV_FILE="$(other_env)"
+	mail_wait carl@example.test
+	[[ $(row 2 "encode(key_id, 'hex')") == "$other" ]]
+	# Not a piece of the secret, nor of the keys derived from it.
+	[[ $(printf '%s' "$MC_TEST_JWT_KEY" | od -An -tx1 | tr -d ' \n') != *"$id"* ]]
+}
+
 @test "a mail sealed under another JWT_SECRET_KEY stays pending, uncounted and logged once by that install, and its own key delivers it once" {
 	local other before id
 	other=$(other_env)
@@ -487,4 +506,26 @@ whole_row() {
 	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
 	[[ $(row 1 "status, message IS NULL") == "expired|t" ]]
 	[[ $(mail_count) == 0 ]]
+}
+
+@test "rotating JWT_SECRET_KEY as README says loses no mail: the old key's resender delivers what was queued under it" {
+	local old=$MEDICALCARE_ENV_FILE new old_id pending
+	new=$(other_env)
+	run_outbox --key-id MEDICALCARE_ENV_FILE="$old"
+	old_id=$outbox_out
+	[[ $old_id =~ ^[0-9a-f]{16}$ ]]
+	# Queued under the old key while the mail server refused it.
+	queue_pending bob@example.test
+	# The switch: the programs and the cron job use the new key.
+	signup carl@example.test MEDICALCARE_ENV_FILE="$new"
+	mail_wait carl@example.test
+	run_outbox MEDICALCARE_ENV_FILE="$new"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	# The old key's resender, from the kept env file, delivers the rest.
+	run_outbox MEDICALCARE_ENV_FILE="$old"
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	pending=$(sql "SELECT count(*) FROM mail_outbox WHERE status = 'pending'
+	                 AND (key_id = decode(:'k', 'hex') OR key_id IS NULL)" k="$old_id")
+	[[ $pending == 0 ]]
+	[[ $(mail_count bob@example.test) == 1 && $(mail_count carl@example.test) == 1 ]]
 }
