@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "outbox.h"
 #include "token.h"
 
 #include <curl/curl.h>
@@ -1059,8 +1060,8 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
 	char *subject = NULL, *text = NULL, *html = NULL, *msg = NULL, *hex = NULL;
 	unsigned char *sealed = NULL;
 	size_t msglen = 0, sealedlen = 0;
-	char uid[24], mins[16];
-	const char *params[5];
+	char uid[24], mins[16], key_id[OUTBOX_KEY_ID_HEX];
+	const char *params[6];
 	PGresult *res = NULL;
 	char *end = NULL;
 	long long got;
@@ -1073,20 +1074,24 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
 	}
 	if (mail_compose(c, v->to, subject, text, html, time(NULL), &msg, &msglen) != 0)
 		goto out;
-	if (mail_seal(c->outbox_key, msg, msglen, &sealed, &sealedlen) != 0)
+	if (mail_seal(c->outbox_key, msg, msglen, &sealed, &sealedlen) != 0 ||
+	    outbox_key_id(c->outbox_key, key_id) != 0)
 		goto out;
 	hex = malloc(2 * sealedlen + 1);
 	if (hex == NULL)
 		goto out;
 	hex_encode(sealed, sealedlen, hex);
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
-	snprintf(mins, sizeof(mins), "%d", v->expire_minutes);
+	/* A notice's content does not expire; it waits OUTBOX_NOTICE_MINUTES. */
+	snprintf(mins, sizeof(mins), "%d",
+	         kind == MAIL_PASSWORD_CHANGED ? OUTBOX_NOTICE_MINUTES : v->expire_minutes);
 	params[0] = mail_kind_name(kind);
 	params[1] = v->to;
 	params[2] = user_id > 0 ? uid : NULL;
 	params[3] = hex;
-	params[4] = kind == MAIL_PASSWORD_CHANGED ? NULL : mins;
-	rc = db_exec(db, ST_OUTBOX_INSERT, params, 5, &res);
+	params[4] = mins;
+	params[5] = key_id;
+	rc = db_exec(db, ST_OUTBOX_INSERT, params, 6, &res);
 	if (rc != DB_OK)
 		goto out;
 	rc = DB_ERROR;
@@ -1110,7 +1115,8 @@ out:
 	return rc;
 }
 
-enum outcome { OUT_SENT, OUT_RETRIED, OUT_FAILED, OUT_EXPIRED, OUT_DBERR };
+/* OUT_UNREADABLE: this key could not unseal it; given back, not counted. */
+enum outcome { OUT_SENT, OUT_RETRIED, OUT_FAILED, OUT_EXPIRED, OUT_UNREADABLE, OUT_DBERR };
 
 /* min(60 * 2^(n-1), 3600) seconds after the n-th failed attempt. */
 static int backoff_seconds(int attempts)
@@ -1131,9 +1137,11 @@ static enum outcome mark_failed(PGconn *db, const char *id, const char *reason)
 
 /*
  * Delivers one claimed row (columns: id, recipient, sealed hex, expired,
- * attempts, kind) and records the outcome.
+ * attempts, kind) and records the outcome; key_id is the hex id of
+ * c->outbox_key (outbox.h).
  */
-static enum outcome outbox_handle(PGconn *db, const struct conf *c, PGresult *res, int row)
+static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *key_id,
+                                  PGresult *res, int row)
 {
 	const char *id = PQgetvalue(res, row, 0);
 	const char *to = PQgetvalue(res, row, 1);
@@ -1158,8 +1166,10 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, PGresult *re
 	}
 	if (PQgetisnull(res, row, 2) || hex_decode(hex, &sealed, &sealedlen) != 0 ||
 	    mail_unseal(c->outbox_key, sealed, sealedlen, &msg, &msglen) != 0) {
-		log_error("outbox %s (%s): could not unseal message", id, kind);
-		o = mark_failed(db, id, "could not unseal message");
+		/* Sealed under another key before rows had key ids, or damaged:
+		 * an install with the right key may still read it. */
+		o = outbox_release_unreadable(db, id, kind, key_id) == 0 ? OUT_UNREADABLE
+		                                                         : OUT_DBERR;
 		goto out;
 	}
 	switch (mail_transport_send(c, to, msg, msglen, err, sizeof(err))) {
@@ -1217,6 +1227,7 @@ static void count(struct mail_flush_stats *st, enum outcome o)
 	case OUT_EXPIRED:
 		st->expired++;
 		break;
+	case OUT_UNREADABLE:
 	case OUT_DBERR:
 		break;
 	}
@@ -1229,15 +1240,16 @@ static int claim_ok(const PGresult *res)
 
 int mail_outbox_deliver_id(PGconn *db, const struct conf *c, int64_t id)
 {
-	char ids[24], lease[16];
-	const char *p[2] = {ids, lease};
+	char ids[24], lease[16], key_id[OUTBOX_KEY_ID_HEX];
+	const char *p[3] = {ids, lease, key_id};
 	PGresult *res = NULL;
 	enum outcome o;
 	int rc = -1;
 
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
-	if (db_exec(db, ST_OUTBOX_CLAIM_ID, p, 2, &res) != DB_OK)
+	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	    db_exec(db, ST_OUTBOX_CLAIM_ID, p, 3, &res) != DB_OK)
 		goto out;
 	if (!claim_ok(res))
 		goto out;
@@ -1245,7 +1257,7 @@ int mail_outbox_deliver_id(PGconn *db, const struct conf *c, int64_t id)
 		rc = 1;
 		goto out;
 	}
-	o = outbox_handle(db, c, res, 0);
+	o = outbox_handle(db, c, key_id, res, 0);
 	rc = o == OUT_SENT ? 0 : o == OUT_DBERR ? -1 : 1;
 out:
 	if (res != NULL)
@@ -1269,12 +1281,17 @@ static int batch_size(const struct conf *c)
 
 int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flush_stats *stats)
 {
-	char limit[16], lease[16];
-	const char *p[2] = {limit, lease};
+	char limit[16], lease[16], key_id[OUTBOX_KEY_ID_HEX];
+	const char *p[3] = {limit, lease, key_id};
 	int handled = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
+	/* Expired rows of any key first, then a line about rows of other keys. */
+	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	    outbox_expire_due(db, max, &stats->expired) != 0 ||
+	    outbox_note_foreign(db, key_id) != 0)
+		return -1;
 	while (handled < max) {
 		PGresult *res = NULL;
 		int want = max - handled;
@@ -1283,7 +1300,7 @@ int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flu
 		if (want > batch_size(c))
 			want = batch_size(c);
 		snprintf(limit, sizeof(limit), "%d", want);
-		if (db_exec(db, ST_OUTBOX_CLAIM_DUE, p, 2, &res) != DB_OK)
+		if (db_exec(db, ST_OUTBOX_CLAIM_DUE, p, 3, &res) != DB_OK)
 			return -1;
 		if (!claim_ok(res)) {
 			PQclear(res);
@@ -1291,7 +1308,7 @@ int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flu
 		}
 		n = PQntuples(res);
 		for (int i = 0; i < n; i++) {
-			enum outcome o = outbox_handle(db, c, res, i);
+			enum outcome o = outbox_handle(db, c, key_id, res, i);
 
 			if (o == OUT_DBERR) {
 				PQclear(res);

@@ -10,6 +10,12 @@
  * delivery and marked sent right after, so two senders never both send it.
  * Delivered, expired or permanently failed rows have their content wiped.
  *
+ * Each row carries the id of the key that sealed it (outbox.h): an install
+ * claims only rows of its own key (or of none, queued before key ids), so
+ * mail sealed under another JWT_SECRET_KEY waits for an install that holds
+ * it. A claimed row that this key cannot unseal stays pending, uncounted, and
+ * is logged once. Every row expires (notices after OUTBOX_NOTICE_MINUTES).
+ *
  * Transports: MAIL_TRANSPORT=smtp through libcurl (plain, STARTTLS, or
  * implicit TLS, with login when SMTP_PASSWORD is set), or =file, one .eml file
  * per message in MAIL_DIR. Header values come only from validated addresses,
@@ -37,10 +43,12 @@ struct mail_vars {
 	/* The account's name for the greeting, or NULL: only a name the owner of
 	 * the address set (a verified account's). MAIL_OTP never greets by name. */
 	const char *full_name;
-	const char *code;   /* MAIL_OTP: the 6-digit code */
-	const char *link;   /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
-	int expire_minutes; /* MAIL_OTP, MAIL_RESET: how long the code or link lasts */
-	int after_signup;   /* MAIL_RESET: sent for a second sign-up of an unverified account */
+	const char *code; /* MAIL_OTP: the 6-digit code */
+	const char *link; /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
+	/* MAIL_OTP, MAIL_RESET: how long the code or link lasts; the mail is
+	 * dropped after it (other kinds: after OUTBOX_NOTICE_MINUTES). */
+	int expire_minutes;
+	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
 };
 
 /* "otp", "reset", "password_changed": the outbox's kind column. */
@@ -104,10 +112,11 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
                  const struct mail_vars *v, int64_t *id);
 
 /*
- * Right after the commit: delivers outbox row id if it is still pending, due
- * and not leased. Returns 0 when sent, 1 when left queued (failed for now, or
- * not claimable), -1 on a database error. Failures are logged, never raised:
- * the request that queued the mail has succeeded either way.
+ * Right after the commit: delivers outbox row id if it is still pending, due,
+ * not leased and sealed under c's key. Returns 0 when sent, 1 when left queued
+ * (failed for now, not claimable, or unreadable with this key), -1 on a
+ * database error. Failures are logged, never raised: the request that queued
+ * the mail has succeeded either way.
  */
 int mail_outbox_deliver_id(PGconn *db, const struct conf *c, int64_t id);
 
@@ -119,9 +128,12 @@ struct mail_flush_stats {
 };
 
 /*
- * Delivers up to max due rows. Backoff after the n-th failed attempt:
- * min(60 * 2^(n-1), 3600) seconds; after MAIL_MAX_ATTEMPTS it is failed.
- * 0 with *stats filled, or -1 on a database error.
+ * Marks up to max pending rows past their expiry expired, whatever their key
+ * (counted in stats->expired); logs once each pending row of another key;
+ * then delivers up to max due rows of c's key. Backoff after the n-th failed
+ * attempt: min(60 * 2^(n-1), 3600) seconds; after MAIL_MAX_ATTEMPTS it is
+ * failed. A row this key cannot unseal is counted nowhere. 0 with *stats
+ * filled, or -1 on a database error.
  */
 int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flush_stats *stats);
 

@@ -4,13 +4,18 @@
  *
  *   medicalcare-outbox [--max N]          deliver up to N due mails (100)
  *   medicalcare-outbox --test-to ADDRESS  send a test message, no database
+ *   medicalcare-outbox --key-id           print the id of this install's
+ *                                         outbox key, no database
  *
  * Prints one line on stdout: "sent 3, retried 0, failed 0, expired 1"; for a
  * test message "sent", "temporary failure: <reason>" (the outbox would retry)
- * or "permanent failure: <reason>" (it would give up). Exit status: 0 on
+ * or "permanent failure: <reason>" (it would give up); for --key-id the 16 hex
+ * digits that mail_outbox.key_id holds for mail this install sealed (outbox.h),
+ * to tell whose mail is still pending after a key rotation. Exit status: 0 on
  * success, 1 on a configuration, database or delivery error (logged on
  * stderr), 2 on a usage error.
  */
+#include "outbox.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -31,12 +36,15 @@ static void usage(FILE *f)
 {
 	fputs("usage: medicalcare-outbox [--max N]\n"
 	      "       medicalcare-outbox --test-to ADDRESS\n"
+	      "       medicalcare-outbox --key-id\n"
 	      "\n"
 	      "Delivers up to N (default 100) due messages from the mail outbox and\n"
 	      "prints \"sent N, retried N, failed N, expired N\". With --test-to, sends a\n"
 	      "test message to ADDRESS through the configured transport (MAIL_TRANSPORT,\n"
 	      "SMTP_*), without the database, and prints \"sent\", or \"temporary failure: ...\"\n"
-	      "or \"permanent failure: ...\" as the outbox would classify the error.\n",
+	      "or \"permanent failure: ...\" as the outbox would classify the error.\n"
+	      "With --key-id, prints the id of the key this install seals mail with\n"
+	      "(JWT_SECRET_KEY), as mail_outbox.key_id holds it, in hex.\n",
 	      f);
 }
 
@@ -99,6 +107,18 @@ out:
 	return rc;
 }
 
+static int print_key_id(const struct conf *c)
+{
+	char id[OUTBOX_KEY_ID_HEX];
+
+	if (outbox_key_id(c->outbox_key, id) != 0) {
+		log_error("could not derive the outbox key id");
+		return 1;
+	}
+	printf("%s\n", id);
+	return 0;
+}
+
 static int flush(const struct conf *c, int max)
 {
 	struct mail_flush_stats st;
@@ -126,6 +146,7 @@ int main(int argc, char **argv)
 {
 	struct conf c;
 	const char *test_to = NULL;
+	int key_id = 0;
 	char err[512];
 	int max = OUTBOX_MAX_DEFAULT;
 	int rc;
@@ -147,6 +168,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--test-to") == 0 && i + 1 < argc) {
 			test_to = argv[++i];
+		} else if (strcmp(argv[i], "--key-id") == 0) {
+			key_id = 1;
 		} else {
 			usage(stderr);
 			return 2;
@@ -157,7 +180,10 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	rc = test_to != NULL ? send_test(&c, test_to) : flush(&c, max);
+	if (key_id)
+		rc = print_key_id(&c);
+	else
+		rc = test_to != NULL ? send_test(&c, test_to) : flush(&c, max);
 	if (fflush(stdout) != 0)
 		rc = 1;
 	conf_release(&c);

@@ -297,3 +297,235 @@ make_due() {
 	[[ $outbox_err == *database* ]]
 	[[ $outbox_err != *"$MC_PG_PASSWORD"* ]]
 }
+
+# Mail and keys (README "Mail and the outbox"): each row carries the id of the
+# key that sealed it; an install with another JWT_SECRET_KEY (a rotated key, a
+# second install on the same database) leaves it pending, counts no attempt,
+# logs it once, and never marks it failed; it ends by delivery by an install
+# that holds its key, or by its expiry.
+
+# A second JWT_SECRET_KEY (at least 32 bytes, unlike MC_TEST_JWT_KEY).
+OTHER_KEY=mc-other-install-secret-9876543210-zyxwvutsrqpon
+
+# other_env: prints an env file for the other install (test_env_file).
+other_env() {
+	test_env_file JWT_SECRET_KEY="$OTHER_KEY"
+}
+
+# queue_pending EMAIL [VAR=value]...: signs EMAIL up while the sink answers
+# 451, so its mail stays pending after one attempt, then makes it due.
+queue_pending() {
+	mail_reject_with "451 4.3.0 try later"
+	signup "$@"
+	mail_accept
+	[[ $(sql "SELECT status, attempts FROM mail_outbox WHERE recipient = :'e'" e="$1") == "pending|1" ]]
+	make_due
+}
+
+# assert_log_lines N [PATTERN]: the last outbox run wrote N lines on stderr
+# (each matching the glob PATTERN when given).
+assert_log_lines() {
+	local n=0 line
+	if [[ -n $outbox_err ]]; then
+		n=$(wc -l <<<"$outbox_err")
+	fi
+	if [[ $n != "$1" ]]; then
+		printf 'expected %s log lines, got %s:\n%s\n' "$1" "$n" "$outbox_err" >&2
+		return 1
+	fi
+	if [[ -n ${2:-} && $n -gt 0 ]]; then
+		while IFS= read -r line; do
+			# shellcheck disable=SC2053 # $2 is a glob
+			[[ $line == $2 ]] || {
+				printf 'log line does not match %s:\n%s\n' "$2" "$line" >&2
+				return 1
+			}
+		done <<<"$outbox_err"
+	fi
+}
+
+# The whole of row ID, to show it unchanged.
+whole_row() {
+	row "$1" "to_jsonb(mail_outbox)"
+}
+
+@test "every queued mail carries the id of its key, 8 bytes that are not the key, and --key-id prints it without the database" {
+	local id other
+	signup bob@example.test
+	mail_wait bob@example.test
+	id=$(row 1 "encode(key_id, 'hex')")
+	[[ $id =~ ^[0-9a-f]{16}$ ]]
+	run_outbox --key-id "DATABASE_URL=$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	assert_outbox_ok "$id"
+	[[ -z $outbox_err ]]
+	run_outbox --key-id MEDICALCARE_ENV_FILE="$(other_env)"
+	[[ $outbox_rc == 0 && $outbox_out =~ ^[0-9a-f]{16}$ && $outbox_out != "$id" ]]
+	other=$outbox_out
+	signup carl@example.test MEDICALCARE_ENV_FILE="$(other_env)"
+	mail_wait carl@example.test
+	[[ $(row 2 "encode(key_id, 'hex')") == "$other" ]]
+	# Not a piece of the secret, nor of the keys derived from it.
+	[[ $(printf '%s' "$MC_TEST_JWT_KEY" | od -An -tx1 | tr -d ' \n') != *"$id"* ]]
+}
+
+@test "a mail sealed under another JWT_SECRET_KEY stays pending, uncounted and logged once by that install, and its own key delivers it once" {
+	local other before id
+	other=$(other_env)
+	queue_pending bob@example.test
+	id=$(row 1 "encode(key_id, 'hex')")
+	before=$(whole_row 1)
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 1 "*outbox 1: sealed under another key (key id $id)*"
+	[[ $(mail_count) == 0 ]]
+	[[ $(whole_row 1) == "$before" ]]
+	[[ $(row 1 "status, attempts, message IS NOT NULL") == "pending|1|t" ]]
+	# A second run logs nothing new and still leaves the row as it is.
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 0
+	[[ $(whole_row 1) == "$before" ]]
+	# A newly queued mail of that key gets its own one line.
+	queue_pending carl@example.test
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 1 "*outbox 2: sealed under another key (key id $id)*"
+	# The install of the key delivers both, once.
+	run_outbox
+	assert_outbox_ok "sent 2, retried 0, failed 0, expired 0"
+	[[ $(mail_count bob@example.test) == 1 && $(mail_count carl@example.test) == 1 ]]
+	[[ $(row 1 "status, attempts, message IS NULL") == "sent|2|t" ]]
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 2 ]]
+}
+
+@test "many pending mails of another key are logged in one line" {
+	local id
+	queue_pending bob@example.test
+	queue_pending carl@example.test
+	queue_pending dora@example.test
+	id=$(row 1 "encode(key_id, 'hex')")
+	run_outbox MEDICALCARE_ENV_FILE="$(other_env)"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 1 "*outbox: 3 pending mails (ids 1 to 3) sealed under another key (key id $id)*"
+	[[ $(sql "SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == "pending:1,pending:1,pending:1" ]]
+}
+
+@test "a pending mail of another key past its expiry is marked expired and wiped by the other install" {
+	queue_pending bob@example.test
+	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second'"
+	run_outbox MEDICALCARE_ENV_FILE="$(other_env)"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
+	[[ $(row 1 "status, attempts, message IS NULL, sent_at IS NULL, locked_until IS NULL") == "expired|1|t|t|t" ]]
+	[[ $outbox_err != *"another key"* ]]
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "the expiry sweep leaves a mail that a sender has leased to that sender" {
+	queue_pending bob@example.test
+	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second', locked_until = now() + interval '60 seconds'"
+	run_outbox MEDICALCARE_ENV_FILE="$(other_env)"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	[[ $(row 1 "status, message IS NOT NULL") == "pending|t" ]]
+	sql "UPDATE mail_outbox SET locked_until = now() - interval '1 second'"
+	run_outbox MEDICALCARE_ENV_FILE="$(other_env)"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
+}
+
+@test "a second install's signup delivers its own mail right after the commit and leaves the first install's rows untouched" {
+	local before
+	queue_pending bob@example.test
+	before=$(whole_row 1)
+	signup carl@example.test MEDICALCARE_ENV_FILE="$(other_env)"
+	mail_wait carl@example.test
+	[[ $cgi_stderr != *unseal* ]]
+	[[ $(mail_count) == 1 && $(mail_count bob@example.test) == 0 ]]
+	[[ $(whole_row 1) == "$before" ]]
+	[[ $(row 2 "status, key_id <> (SELECT key_id FROM mail_outbox WHERE id = 1)") == "sent|t" ]]
+}
+
+@test "a corrupted message of this install's key is not marked failed: it stays pending, uncounted, logged once, until it expires" {
+	queue_pending bob@example.test
+	# One bit of the ciphertext flipped: the GCM tag no longer verifies.
+	sql "UPDATE mail_outbox SET message = set_byte(message, 20, get_byte(message, 20) # 1)"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 1 "*outbox 1 (otp): could not unseal message*"
+	[[ $(row 1 "status, attempts, message IS NOT NULL, next_attempt_at <= now(), locked_until IS NULL") == "pending|1|t|t|t" ]]
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 0
+	[[ $(row 1 "status, attempts") == "pending|1" ]]
+	[[ $(mail_count) == 0 ]]
+	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second'"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
+	[[ $(row 1 "status, attempts, message IS NULL") == "expired|1|t" ]]
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "a mail queued before key ids, which another install cannot unseal, is logged once there and then delivered by the key that sealed it" {
+	local other
+	other=$(other_env)
+	queue_pending bob@example.test
+	sql "UPDATE mail_outbox SET key_id = NULL"
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 1 "*outbox 1 (otp): could not unseal message*"
+	# Given back at once: still due for the install that can read it.
+	[[ $(row 1 "status, attempts, next_attempt_at <= now(), locked_until IS NULL") == "pending|1|t|t" ]]
+	run_outbox MEDICALCARE_ENV_FILE="$other"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	assert_log_lines 0
+	[[ $(row 1 "status, attempts") == "pending|1" ]]
+	run_outbox
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	[[ $(mail_count bob@example.test) == 1 ]]
+	[[ $(row 1 "status, attempts, message IS NULL") == "sent|2|t" ]]
+}
+
+@test "a password-changed notice expires too: 7 days after it was queued, also one queued without an expiry" {
+	local token
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	make_token 1
+	cgi POST reset-password.cgi "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}" \
+	    "$(smtp_down)"
+	assert_status 200
+	[[ $(row 1 "kind, status, expires_at - created_at") == "password_changed|pending|7 days" ]]
+	# A row from before sql/004 has no expiry: it ends 7 days after it was queued.
+	sql "UPDATE mail_outbox SET expires_at = NULL, next_attempt_at = now(), created_at = now() - interval '6 days 23 hours'"
+	run_outbox SMTP_PORT="$(free_port)"
+	assert_outbox_ok "sent 0, retried 1, failed 0, expired 0"
+	sql "UPDATE mail_outbox SET next_attempt_at = now(), created_at = now() - interval '7 days 1 second'"
+	run_outbox
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
+	[[ $(row 1 "status, message IS NULL") == "expired|t" ]]
+	[[ $(mail_count) == 0 ]]
+}
+
+@test "rotating JWT_SECRET_KEY as README says loses no mail: the old key's resender delivers what was queued under it" {
+	local old=$MEDICALCARE_ENV_FILE new old_id pending
+	new=$(other_env)
+	run_outbox --key-id MEDICALCARE_ENV_FILE="$old"
+	old_id=$outbox_out
+	[[ $old_id =~ ^[0-9a-f]{16}$ ]]
+	# Queued under the old key while the mail server refused it.
+	queue_pending bob@example.test
+	# The switch: the programs and the cron job use the new key.
+	signup carl@example.test MEDICALCARE_ENV_FILE="$new"
+	mail_wait carl@example.test
+	run_outbox MEDICALCARE_ENV_FILE="$new"
+	assert_outbox_ok "sent 0, retried 0, failed 0, expired 0"
+	# The old key's resender, from the kept env file, delivers the rest.
+	run_outbox MEDICALCARE_ENV_FILE="$old"
+	assert_outbox_ok "sent 1, retried 0, failed 0, expired 0"
+	pending=$(sql "SELECT count(*) FROM mail_outbox WHERE status = 'pending'
+	                 AND (key_id = decode(:'k', 'hex') OR key_id IS NULL)" k="$old_id")
+	[[ $pending == 0 ]]
+	[[ $(mail_count bob@example.test) == 1 && $(mail_count carl@example.test) == 1 ]]
+}

@@ -243,6 +243,27 @@ cheap_user() {
 	[[ $(sql "SELECT status FROM mail_outbox") == sent ]]
 }
 
+@test "valgrind: medicalcare-outbox expires, leaves mail of another key and gives back an unreadable one; --key-id" {
+	local other e
+	other=$(test_env_file JWT_SECRET_KEY=mc-other-install-secret-9876543210-zyxwvutsrqpon)
+	for e in ann bob carl; do
+		cgi POST signup.cgi "{\"full_name\":\"Ann Smith\",\"email\":\"$e@example.test\",\"password\":\"StrongPass123\"}" \
+		    "SMTP_PORT=$(free_port)" MEDICALCARE_ENV_FILE="$other"
+		assert_status 201
+	done
+	# All sealed under another key: ann's expired, bob's waits for its key,
+	# carl's looks older than key ids, so it is claimed and cannot be unsealed.
+	sql "UPDATE mail_outbox SET next_attempt_at = now();
+	     UPDATE mail_outbox SET expires_at = now() - interval '1 second' WHERE id = 1;
+	     UPDATE mail_outbox SET key_id = NULL WHERE id = 3" >/dev/null
+	vg run_outbox
+	[[ $outbox_rc -eq 0 && $outbox_out == "sent 0, retried 0, failed 0, expired 1" ]]
+	[[ $(sql "SELECT string_agg(status, ',' ORDER BY id) FROM mail_outbox") == expired,pending,pending ]]
+	[[ $(wc -l <<<"$outbox_err") == 3 ]]
+	vg run_outbox --key-id
+	[[ $outbox_rc -eq 0 && $outbox_out =~ ^[0-9a-f]{16}$ ]]
+}
+
 @test "valgrind: medicalcare-outbox exits 1 with the database down" {
 	vg run_outbox "DATABASE_URL=$(db_down_url)"
 	[[ $outbox_rc -eq 1 ]]
