@@ -26,10 +26,13 @@ static void forgot_handle(struct ctx *ctx)
 		goto out;
 	rc = account_forgot_password(db, ctx->conf, &ctx->client, &r, &o);
 	app_mail_after(ctx, o.mail_id);
-	if (rc == ACCT_OK)
+	if (rc == ACCT_OK) {
+		/* Whatever the address: the same answer at the same time. */
+		app_answer_not_before(ctx, ACCT_SAME_TIME_MS);
 		respond_message(ctx->resp, 200, "Password reset link sent to your email");
-	else
+	} else {
 		respond_failure(ctx->resp, rc, &o);
+	}
 out:
 	acct_out_release(&o);
 	email_req_release(&r);

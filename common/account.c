@@ -196,9 +196,11 @@ static int acct_issue_token(const struct conf *c, int64_t id, const char *email,
 
 /*
  * Makes a new OTP for user id (replacing any earlier one) and queues its mail,
- * inside the open transaction. DB_OK and *mail_id, or a db_rc.
+ * inside the open transaction. DB_OK and *mail_id, or a db_rc. A decoy does
+ * the same work for an address that gets no code, storing and queuing
+ * nothing, so that the time of the answer does not tell.
  */
-static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email, int decoy,
                         int64_t *mail_id)
 {
 	char code[TOKEN_OTP_LEN + 1];
@@ -206,7 +208,7 @@ static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char
 	char hex[2 * TOKEN_DIGEST_LEN + 1];
 	char id_s[24];
 	char mins[16];
-	const char *params[3];
+	const char *params[4];
 	struct mail_vars v;
 	int rc = DB_ERROR;
 
@@ -218,14 +220,15 @@ static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char
 	params[0] = id_s;
 	params[1] = hex;
 	params[2] = mins;
-	rc = db_exec(db, ST_OTP_UPSERT, params, 3, NULL);
-	if (rc != DB_OK)
-		goto out;
+	params[3] = decoy ? "false" : "true";
 	memset(&v, 0, sizeof(v));
 	v.to = email;
 	v.code = code;
 	v.expire_minutes = c->otp_expire_minutes;
-	rc = mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
+	rc = db_exec(db, ST_OTP_UPSERT, params, 4, NULL);
+	if (rc == DB_OK)
+		rc = decoy ? mail_decoy(db, c, MAIL_OTP, &v)
+		           : mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
 out:
 	OPENSSL_cleanse(code, sizeof(code));
 	return rc;
@@ -235,28 +238,34 @@ out:
  * Makes a reset token for account u and queues the mail with its link,
  * inside the open transaction, if the reset-mail caps allow one more (else
  * nothing, and *mail_id stays 0). after_signup: the mail answers a second
- * sign-up of an unverified account. DB_OK or a db_rc.
+ * sign-up of an unverified account. u NULL: a decoy for an address without
+ * an account, the same work (caps read, token and mail made) with nothing
+ * stored or queued. DB_OK or a db_rc.
  */
 static int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u, const char *email,
                           int after_signup, int64_t *mail_id)
 {
+	static const struct user nobody = {0};
 	char token[TOKEN_RESET_LEN + 1];
 	unsigned char digest[TOKEN_DIGEST_LEN];
 	char hex[2 * TOKEN_DIGEST_LEN + 1];
 	char id_s[24];
 	char mins[16];
 	char link[1024];
-	const char *params[3] = {id_s, hex, mins};
+	int decoy = u == NULL;
+	const char *params[4] = {id_s, hex, mins, decoy ? "false" : "true"};
 	struct mail_vars v;
 	long wait = 0;
 	int rc;
 
 	*mail_id = 0;
+	if (decoy)
+		u = &nobody;
 	memset(token, 0, sizeof(token));
 	memset(link, 0, sizeof(link));
 	rc = limit_reset_mail(db, email, &wait);
 	if (rc != 0) {
-		if (rc == 1)
+		if (rc == 1 && !decoy)
 			log_info("account %" PRId64 ", reset mail cap reached: no mail", u->id);
 		rc = rc == 1 ? DB_OK : rc;
 		goto out;
@@ -273,9 +282,6 @@ static int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u
 		log_error("FRONTEND_URL is too long for a reset link");
 		goto out;
 	}
-	rc = db_exec(db, ST_RESET_INSERT, params, 3, NULL);
-	if (rc != DB_OK)
-		goto out;
 	memset(&v, 0, sizeof(v));
 	v.to = email;
 	/* A name only its owner can have set: a verified account's. */
@@ -283,7 +289,10 @@ static int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u
 	v.link = link;
 	v.expire_minutes = c->reset_token_expire_minutes;
 	v.after_signup = after_signup;
-	rc = mail_enqueue(db, c, MAIL_RESET, u->id, &v, mail_id);
+	rc = db_exec(db, ST_RESET_INSERT, params, 4, NULL);
+	if (rc == DB_OK)
+		rc = decoy ? mail_decoy(db, c, MAIL_RESET, &v)
+		           : mail_enqueue(db, c, MAIL_RESET, u->id, &v, mail_id);
 out:
 	OPENSSL_cleanse(token, sizeof(token));
 	OPENSSL_cleanse(link, sizeof(link));
@@ -383,7 +392,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	}
 	if (rc == DB_OK)
-		rc = acct_new_otp(db, c, id, r->email, &o->mail_id);
+		rc = acct_new_otp(db, c, id, r->email, 0, &o->mail_id);
 	if (rc == DB_OK)
 		rc = audit_write(db, c, AUDIT_SIGNUP, id, r->email, cl, "new");
 	if (rc == DB_OK)
@@ -528,10 +537,16 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 		goto out;
 	}
 	/* Unknown, verified, or its codes ended by a second sign-up: nothing to
-	 * send, and nothing said about it. */
+	 * send, and nothing said about it; the same work, though. */
 	if (found == 0 || u.verified || u.otp_disabled) {
 		o->retry_after = 0;
-		ret = ACCT_OK;
+		rc = acct_new_otp(db, c, 0, r->email, 1, &o->mail_id);
+		if (rc == DB_OK)
+			rc = audit_write(db, c, AUDIT_OTP_REQUESTED, found ? u.id : 0, r->email, cl,
+			                 found ? "none due" : "no account");
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		ret = rc == DB_OK ? ACCT_OK : acct_fault(rc);
 		goto out;
 	}
 	if (rc != 0) {
@@ -539,7 +554,9 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 		o->limit_detail = DETAIL_OTP_LIMIT;
 		goto out;
 	}
-	rc = acct_new_otp(db, c, u.id, r->email, &o->mail_id);
+	rc = acct_new_otp(db, c, u.id, r->email, 0, &o->mail_id);
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_OTP_REQUESTED, u.id, r->email, cl, NULL);
 	if (rc == DB_OK)
 		rc = db_commit(db);
 	if (rc != DB_OK) {
@@ -719,21 +736,15 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 		goto out;
 	}
 	/*
-	 * The same answer whatever the address; the mail, if any, goes out after
-	 * the answer (acct_out.mail_id), so the time does not tell either. Past
-	 * the reset-mail caps: the same answer and no mail.
+	 * The same answer whatever the address, and the same work before it (an
+	 * unknown address gets a decoy: caps read, token and mail made, nothing
+	 * kept); the mail, if any, goes out after the answer (acct_out.mail_id),
+	 * so the time does not tell either. Past the reset-mail caps: the same
+	 * answer and no mail.
 	 */
-	if (found) {
-		rc = acct_new_reset(db, c, &u, r->email, 0, &o->mail_id);
-	} else {
-		long wait = 0;
-
-		/* The cap is read for an unknown address too, so the time does not tell. */
-		rc = limit_reset_mail(db, r->email, &wait);
-		if (rc >= 0)
-			rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl,
-			                 "no account");
-	}
+	rc = acct_new_reset(db, c, found ? &u : NULL, r->email, 0, &o->mail_id);
+	if (rc == DB_OK && !found)
+		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl, "no account");
 	if (rc == DB_OK && o->mail_id > 0)
 		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
 	if (rc == DB_OK)

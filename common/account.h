@@ -33,6 +33,14 @@
 #include "req.h"
 #include "validate.h"
 
+/*
+ * forgot-password and resend-otp answer no sooner than this many
+ * milliseconds after the request began (app_answer_not_before()), whatever
+ * the address: with the decoy work an address without mail gets, it hides
+ * what writing a token, a code and a mail costs.
+ */
+#define ACCT_SAME_TIME_MS 100
+
 enum acct_rc {
 	ACCT_OK = 0,
 	ACCT_EMAIL_TAKEN,      /* signup: an account has the address (409) */

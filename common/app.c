@@ -10,12 +10,14 @@
 #include "notice.h"
 #include "req.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 PGconn *app_db(struct ctx *ctx)
@@ -92,6 +94,28 @@ void app_mail_after(struct ctx *ctx, int64_t mail_id)
 {
 	if (mail_id > 0)
 		ctx->mail_id = mail_id;
+}
+
+void app_answer_not_before(struct ctx *ctx, long ms)
+{
+	ctx->answer_floor_ms = ms > 0 ? ms : 0;
+}
+
+/* Sleeps until ctx->answer_floor_ms after ctx->started, if that is still ahead. */
+static void app_wait_for_floor(const struct ctx *ctx)
+{
+	struct timespec until = ctx->started;
+
+	if (ctx->answer_floor_ms <= 0)
+		return;
+	until.tv_sec += ctx->answer_floor_ms / 1000;
+	until.tv_nsec += (ctx->answer_floor_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
 }
 
 /*
@@ -179,6 +203,7 @@ static void app_ctx_init(struct ctx *ctx, const struct conf *conf, const struct 
 	ctx->req = req;
 	ctx->resp = resp;
 	ctx->now = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ctx->started);
 }
 
 /* Delivers the queued mail, if any, on the request's connection (opened if need be). */
@@ -230,42 +255,55 @@ static void app_fd_null(int fd, int flags)
 
 /*
  * After the answer is written and stdout closed: ends the answer and delivers
- * the queued mail. When stderr is a pipe or socket, the web server waits for
- * it to end too: it is pointed at /dev/null at once, whether there is mail or
- * not, so every answer ends at the same point; the mail then goes from a
- * child in a session of its own at a lower priority, and this process
- * returns at once. (A web server may signal the program once its answer is
- * complete, as Apache's mod_cgi does with SIGTERM: until the child is
- * started, that is ignored.) A child that could not be started leaves the
- * mail to medicalcare-outbox. Otherwise (a shell, the tests) the mail goes
- * from this process, which logs as usual.
+ * the queued mail from a child process in a session of its own, which
+ * outlives whatever a web server does to this one once the answer is
+ * complete (Apache's mod_cgi sends SIGTERM, then SIGKILL after 3 s; lighttpd
+ * sends SIGTERM), so a slow mail server is waited for by nobody. Until then
+ * this process ignores SIGTERM.
+ *
+ * When stderr is a pipe or socket, the web server also waits for it to end:
+ * it is pointed at /dev/null at once, mail or not, so every answer ends at
+ * the same point; this process then returns without waiting, and the child
+ * runs at a lower priority with its log lines lost. Otherwise (a shell, the
+ * tests, a server that logs the program's stderr to a file) the child logs
+ * as usual and this process waits for it, so the mail is out when it exits.
+ * A child that could not be started leaves the mail to medicalcare-outbox.
  */
 static void app_after_answer(struct ctx *ctx)
 {
+	int stream = app_fd_is_stream(STDERR_FILENO);
 	pid_t pid;
 
-	if (!app_fd_is_stream(STDERR_FILENO)) {
-		app_deliver(ctx);
-		return;
-	}
 	signal(SIGTERM, SIG_IGN);
-	fflush(stderr);
-	app_fd_null(STDERR_FILENO, O_WRONLY);
-	if (ctx->mail_id <= 0)
+	if (stream) {
+		fflush(stderr);
+		app_fd_null(STDERR_FILENO, O_WRONLY);
+	}
+	if (ctx->mail_id <= 0 || ctx->conf == NULL)
 		return;
 	/* The child opens its own connection: this one ends with this process. */
 	if (ctx->db != NULL) {
 		db_close(ctx->db);
 		ctx->db = NULL;
 	}
+	fflush(stderr);
 	pid = fork();
-	if (pid != 0)
-		return; /* this process (or no child: the mail waits in the outbox) */
-	signal(SIGTERM, SIG_DFL);
+	if (pid < 0) {
+		log_warn("could not start the mail sender: mail %lld waits in the outbox",
+		         (long long)ctx->mail_id);
+		return;
+	}
+	if (pid > 0) {
+		if (!stream)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return;
+	}
 	(void)setsid();
-	(void)setpriority(PRIO_PROCESS, 0, 10);
 	app_fd_null(STDIN_FILENO, O_RDONLY);
 	app_fd_null(STDOUT_FILENO, O_WRONLY);
+	if (stream)
+		(void)setpriority(PRIO_PROCESS, 0, 10);
 	app_deliver(ctx);
 }
 
@@ -279,7 +317,9 @@ int app_main(const struct endpoint *ep)
 	json_object *body = NULL;
 	char err[512] = "";
 	long long len;
+	struct timespec started;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	signal(SIGPIPE, SIG_IGN);
 	log_set_program(ep->name);
 	memset(&conf, 0, sizeof(conf));
@@ -301,7 +341,9 @@ int app_main(const struct endpoint *ep)
 
 	http_resp_init(&resp);
 	app_ctx_init(&ctx, cp, &req, &resp);
+	ctx.started = started;
 	app_dispatch(ep, &ctx, &body);
+	app_wait_for_floor(&ctx);
 	if (http_resp_write(&resp, stdout) != 0)
 		log_warn("could not write the response");
 	/*

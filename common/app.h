@@ -27,13 +27,15 @@
  * Mail a handler queued (app_mail_after()) is delivered after the answer is
  * complete, so no answer waits for a mail server and how long an answer
  * takes does not tell whether mail went out (forgot-password, resend-otp).
- * Under a web server, which reads a CGI program's stdout and stderr through
- * pipes until both end, app_main() ends both right after the answer, mail or
- * not, and delivers from a detached child process at a lower priority, whose
- * log lines are lost (a failed delivery stays queued, with its error on the
- * outbox row, and medicalcare-outbox retries and logs it); with stderr a file
- * or terminal (a shell, the tests), it delivers in the same process after
- * closing stdout, logging as usual.
+ * The mail goes from a child process in a session of its own, so a web
+ * server that signals the program once its answer is complete (Apache,
+ * lighttpd) does not cut the delivery short. When stderr is a pipe or socket
+ * (Apache reads the program's stdout and stderr until both end), app_main()
+ * ends both right after the answer, mail or not, and does not wait for the
+ * child, which runs at a lower priority and whose log lines are lost (a
+ * failed delivery stays queued, with its error on the outbox row, and
+ * medicalcare-outbox retries and logs it); with stderr a file or terminal (a
+ * shell, the tests), it waits for the child, which logs as usual.
  *
  * No state outlives app_serve() except the read-only struct conf, so the same
  * handlers can serve many requests in one process (FastCGI).
@@ -59,6 +61,8 @@ struct ctx {
 	time_t now;                 /* the request's clock */
 	struct client client;       /* who sent it, resolved once before the handler */
 	int64_t mail_id;            /* outbox row to deliver after the answer, 0 if none */
+	struct timespec started;    /* when serving began (CLOCK_MONOTONIC) */
+	long answer_floor_ms;       /* app_answer_not_before(), 0 if none */
 };
 
 struct endpoint {
@@ -79,6 +83,14 @@ PGconn *app_db(struct ctx *ctx);
  * above. One per request: a later call replaces an earlier one.
  */
 void app_mail_after(struct ctx *ctx, int64_t mail_id);
+
+/*
+ * Holds the answer back until ms milliseconds after serving began (app_main()
+ * sleeps before writing it), so that answers that must not tell two cases
+ * apart take the same time whatever work each did, as long as both finish
+ * within ms. A later call replaces an earlier one.
+ */
+void app_answer_not_before(struct ctx *ctx, long ms);
 
 /*
  * Serves one request; mail queued with app_mail_after() is delivered before

@@ -29,6 +29,8 @@ const char *audit_event_name(enum audit_event e)
 		return "token_rejected";
 	case AUDIT_CLIENT_LIMITED:
 		return "client_limited";
+	case AUDIT_OTP_REQUESTED:
+		return "otp_requested";
 	}
 	return "unknown";
 }

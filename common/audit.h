@@ -33,6 +33,7 @@ enum audit_event {
 	AUDIT_RESET_COMPLETED, /* a password changed by a reset link */
 	AUDIT_TOKEN_REJECTED,  /* an access token refused (bad, expired, revoked, user gone) */
 	AUDIT_CLIENT_LIMITED,  /* a client address reached a per-address limit */
+	AUDIT_OTP_REQUESTED, /* resend-otp: a new code mailed, or none ("no account", "none due") */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

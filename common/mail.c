@@ -1054,20 +1054,19 @@ enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, cons
 	return send_smtp(c, to, msg, len, err, errlen);
 }
 
-int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t user_id,
-                 const struct mail_vars *v, int64_t *id)
+/*
+ * Renders, composes and seals a message of kind for v: *hex (caller frees)
+ * holds the sealed bytes in hex, and key_id this key's id. 0, or -1 (logged).
+ */
+static int mail_sealed_hex(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
+                           char **hex, char key_id[OUTBOX_KEY_ID_HEX])
 {
-	char *subject = NULL, *text = NULL, *html = NULL, *msg = NULL, *hex = NULL;
+	char *subject = NULL, *text = NULL, *html = NULL, *msg = NULL;
 	unsigned char *sealed = NULL;
 	size_t msglen = 0, sealedlen = 0;
-	char uid[24], mins[16], key_id[OUTBOX_KEY_ID_HEX];
-	const char *params[6];
-	PGresult *res = NULL;
-	char *end = NULL;
-	long long got;
-	int rc = DB_ERROR;
+	int rc = -1;
 
-	*id = 0;
+	*hex = NULL;
 	if (mail_render(c, kind, v, &subject, &text, &html) != 0) {
 		log_error("could not render the %s mail", mail_kind_name(kind));
 		goto out;
@@ -1077,10 +1076,35 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
 	if (mail_seal(c->outbox_key, msg, msglen, &sealed, &sealedlen) != 0 ||
 	    outbox_key_id(c->outbox_key, key_id) != 0)
 		goto out;
-	hex = malloc(2 * sealedlen + 1);
-	if (hex == NULL)
+	*hex = malloc(2 * sealedlen + 1);
+	if (*hex == NULL)
 		goto out;
-	hex_encode(sealed, sealedlen, hex);
+	hex_encode(sealed, sealedlen, *hex);
+	rc = 0;
+out:
+	wipe_free(subject);
+	wipe_free(text);
+	wipe_free(html);
+	wipe_free_len(msg, msglen);
+	free(sealed);
+	return rc;
+}
+
+/* mail_enqueue(), or with keep 0 mail_decoy(). */
+static int mail_queue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t user_id,
+                      const struct mail_vars *v, int keep, int64_t *id)
+{
+	char *hex = NULL;
+	char uid[24], mins[16], key_id[OUTBOX_KEY_ID_HEX];
+	const char *params[7];
+	PGresult *res = NULL;
+	char *end = NULL;
+	long long got;
+	int rc = DB_ERROR;
+
+	*id = 0;
+	if (mail_sealed_hex(c, kind, v, &hex, key_id) != 0)
+		goto out;
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
 	/* A notice's content does not expire; it waits OUTBOX_NOTICE_MINUTES. */
 	snprintf(mins, sizeof(mins), "%d",
@@ -1091,8 +1115,9 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
 	params[3] = hex;
 	params[4] = mins;
 	params[5] = key_id;
-	rc = db_exec(db, ST_OUTBOX_INSERT, params, 6, &res);
-	if (rc != DB_OK)
+	params[6] = keep ? "true" : "false";
+	rc = db_exec(db, ST_OUTBOX_INSERT, params, 7, &res);
+	if (rc != DB_OK || !keep)
 		goto out;
 	rc = DB_ERROR;
 	if (PQntuples(res) != 1 || PQnfields(res) < 1)
@@ -1106,13 +1131,21 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
 out:
 	if (res != NULL)
 		PQclear(res);
-	wipe_free(subject);
-	wipe_free(text);
-	wipe_free(html);
-	wipe_free_len(msg, msglen);
-	free(sealed);
 	free(hex);
 	return rc;
+}
+
+int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t user_id,
+                 const struct mail_vars *v, int64_t *id)
+{
+	return mail_queue(db, c, kind, user_id, v, 1, id);
+}
+
+int mail_decoy(PGconn *db, const struct conf *c, enum mail_kind kind, const struct mail_vars *v)
+{
+	int64_t id = 0;
+
+	return mail_queue(db, c, kind, 0, v, 0, &id);
 }
 
 /* OUT_UNREADABLE: this key could not unseal it; given back, not counted. */

@@ -112,6 +112,13 @@ int mail_enqueue(PGconn *db, const struct conf *c, enum mail_kind kind, int64_t 
                  const struct mail_vars *v, int64_t *id);
 
 /*
+ * Does what mail_enqueue() does, statement included, but the statement
+ * inserts nothing: the same work for an address that gets no mail, so that
+ * the time of an answer does not tell (account.h). DB_OK or a db_rc.
+ */
+int mail_decoy(PGconn *db, const struct conf *c, enum mail_kind kind, const struct mail_vars *v);
+
+/*
  * Right after the commit: delivers outbox row id if it is still pending, due,
  * not leased and sealed under c's key. Returns 0 when sent, 1 when left queued
  * (failed for now, not claimable, or unreadable with this key), -1 on a

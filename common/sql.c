@@ -56,14 +56,16 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           " WHERE id = $1::bigint AND password_hash = $2::text",
                           3, PGRES_COMMAND_OK},
 
-    /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code. */
+    /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code.
+	 * $4 false: a decoy (account.c), the same statement writing nothing. */
     [ST_OTP_UPSERT] =
         {"otp_upsert",
          "INSERT INTO otp_codes (user_id, code_hash, expires_at, attempts)"
-         " VALUES ($1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int), 0)"
+         " SELECT $1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int), 0"
+         " WHERE $4::boolean"
          " ON CONFLICT (user_id) DO UPDATE SET code_hash = EXCLUDED.code_hash,"
          " expires_at = EXCLUDED.expires_at, attempts = 0, created_at = now()",
-         3, PGRES_COMMAND_OK},
+         4, PGRES_COMMAND_OK},
     /* -> code digest hex, live ('t' when not expired), attempts */
     [ST_OTP_GET] = {"otp_get",
                     "SELECT encode(code_hash, 'hex'), expires_at > now(), attempts"
@@ -152,12 +154,13 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                         " DELETE FROM login_email_failures WHERE email = $1::text",
                         1, PGRES_COMMAND_OK},
 
-    /* $1 user_id, $2 sha256 hex, $3 minutes valid */
+    /* $1 user_id, $2 sha256 hex, $3 minutes valid; $4 false: a decoy, writing nothing */
     [ST_RESET_INSERT] =
         {"reset_insert",
          "INSERT INTO reset_tokens (user_id, token_hash, expires_at)"
-         " VALUES ($1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int))",
-         3, PGRES_COMMAND_OK},
+         " SELECT $1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int)"
+         " WHERE $4::boolean",
+         4, PGRES_COMMAND_OK},
     /* A live token by digest, locking it and its user.
 	 * -> token id, user_id, email, full_name, is_verified ('t'/'f') */
     [ST_RESET_FIND] =
@@ -175,13 +178,15 @@ static const struct sql_def sql_defs[ST__COUNT] = {
 
     /* $1 kind, $2 recipient, $3 user_id or NULL, $4 sealed message hex,
 	 * $5 minutes until it is useless, $6 id of the key that sealed it (hex,
-	 * outbox.h). -> id */
+	 * outbox.h); $7 false: a decoy (mail_decoy()), writing nothing. -> id,
+	 * no row for a decoy */
     [ST_OUTBOX_INSERT] =
         {"outbox_insert",
          "INSERT INTO mail_outbox (kind, recipient, user_id, message, expires_at, key_id)"
-         " VALUES ($1::text, $2::text, $3::bigint, decode($4::text, 'hex'),"
-         " now() + make_interval(mins => $5::int), decode($6::text, 'hex')) RETURNING id",
-         6, PGRES_TUPLES_OK},
+         " SELECT $1::text, $2::text, $3::bigint, decode($4::text, 'hex'),"
+         " now() + make_interval(mins => $5::int), decode($6::text, 'hex')"
+         " WHERE $7::boolean RETURNING id",
+         7, PGRES_TUPLES_OK},
     /* Leases row $1 for $2 seconds if it is pending, due, not leased, sealed
 	 * under key id $3 (hex) or under no key id, and not recorded as
 	 * unreadable by $3. -> id, recipient, sealed message hex, expired

@@ -39,6 +39,13 @@ CREATE INDEX login_known_clients_last_idx ON login_known_clients (last_success_a
 ALTER TABLE client_limits DROP CONSTRAINT client_limits_hits_check;
 ALTER TABLE client_limits ADD CONSTRAINT client_limits_hits_check CHECK (hits >= 0);
 
+-- resend-otp is an event too (otp_requested), whatever the address.
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_check
+    CHECK (event IN ('signup', 'otp_verified', 'login_success', 'login_failure', 'lockout',
+                     'reset_requested', 'reset_completed', 'token_rejected', 'client_limited',
+                     'otp_requested'));
+
 -- An address that has no account is kept only as a keyed hash (HMAC-SHA256
 -- under a key derived from JWT_SECRET_KEY, lower-case hex): enough to
 -- correlate attempts, never the address. Earlier rows that hold the address

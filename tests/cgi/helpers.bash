@@ -39,7 +39,7 @@
 #                  age_mail, make_token, db_down_url, db_down
 #   mail           mail_files, mail_count, mail_last, mail_wait, mail_text,
 #                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
-#                  mail_accept
+#                  mail_accept, mail_slow
 #   sign-up        signed_up, verify
 #   tokens         make_jwt, jwt_decode
 #
@@ -179,7 +179,8 @@ reset_state() {
 		sql "$_mc_reset_sql" >/dev/null || return 1
 	fi
 	if [[ -n ${MC_MAIL_SINK:-} && -d $MC_MAIL_SINK ]]; then
-		rm -f -- "$MC_MAIL_SINK"/*.eml "$MC_MAIL_SINK"/*.json "$MC_MAIL_SINK/.reply"
+		rm -f -- "$MC_MAIL_SINK"/*.eml "$MC_MAIL_SINK"/*.json "$MC_MAIL_SINK/.reply" \
+		    "$MC_MAIL_SINK/.delay"
 	fi
 	return 0
 }
@@ -938,6 +939,12 @@ mail_reject_with() {
 
 mail_accept() {
 	rm -f -- "$MC_MAIL_SINK/.reply"
+}
+
+# mail_slow SECONDS makes the sink wait that long before it answers DATA (a
+# slow mail server); reset_state undoes it.
+mail_slow() {
+	printf '%s\n' "$1" >"$MC_MAIL_SINK/.delay"
 }
 
 # ---------------------------------------------------------------------------

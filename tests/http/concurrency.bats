@@ -66,8 +66,8 @@ assert_codes() {
 	done >"$list"
 	codes=$(fan_out "$list" 16)
 	[[ $(wc -l <<<"$codes") -eq 16 ]]
-	# One wins; every other falls in the mail cooldown.
-	assert_codes "$codes" 201 429
+	# One wins; every other finds the address registered (CONTRACT.md, signup).
+	assert_codes "$codes" 201 409
 	[[ $(grep -c -x 201 <<<"$codes") -eq 1 ]]
 	[[ $(sql "SELECT count(*) FROM users WHERE email = 'same@example.test'") == 1 ]]
 	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE recipient = 'same@example.test'") == 1 ]]

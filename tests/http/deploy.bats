@@ -361,7 +361,7 @@ resend_hits() {
 	resend 169.254.8.129 198.51.100.7 TRUSTED_PROXIES="$direct"
 	resend 169.254.169.126 "203.0.113.66, 198.51.100.7" TRUSTED_PROXIES="$direct"
 	resend 169.254.169.126 "2001:db8::7" TRUSTED_PROXIES="$direct"
-	[[ $(resend_hits 198.51.100.7) == 2 && $(resend_hits 2001:db8::7) == 1 ]]
+	[[ $(resend_hits 198.51.100.7) == 2 && $(resend_hits 2001:db8::/64) == 1 ]]
 	[[ -z $(resend_hits 203.0.113.66) && $(resend_hits 169.254.169.126) == "" ]]
 
 	# Through the load balancer, with the guide's list: client, then the

@@ -15,7 +15,8 @@ a test that sees the .eml can read both.
 
 Fault injection: while DIR/.reply exists, its first line (for example
 "451 4.3.0 try later" or "550 5.1.1 no such user") is the reply to DATA and
-the message is not stored.
+the message is not stored. While DIR/.delay exists, its first line (seconds,
+e.g. "0.3") is how long DATA waits before its reply: a slow mail server.
 
 TLS: --tls-cert/--tls-key offer STARTTLS (--require-starttls makes it
 mandatory before MAIL); with --implicit-tls the listening socket speaks TLS
@@ -92,7 +93,17 @@ class Sink:
             line = "451 4.3.0 " + (line or "injected failure")
         return line
 
+    def injected_delay(self):
+        try:
+            with open(os.path.join(self.dir, ".delay"), "rb") as f:
+                return max(0.0, min(30.0, float(f.read().split()[0])))
+        except (FileNotFoundError, IndexError, ValueError):
+            return 0.0
+
     async def handle_DATA(self, server, session, envelope):
+        delay = self.injected_delay()
+        if delay > 0:
+            await asyncio.sleep(delay)
         reply = self.injected_reply()
         if reply is not None:
             return reply
