@@ -1,41 +1,49 @@
 /*
  * GET /health (and /healthz)
  * 200 {"status": "ok", "database": "ok"}; 503 {"status": "unavailable",
- * "database": "unreachable"} when the database cannot be reached.
+ * "database": "unreachable"} with Retry-After when the database cannot be
+ * reached; 503 {"status": "unavailable", "database": "misconfigured"} without
+ * Retry-After when the server refuses the configured user, password or
+ * database name (waiting does not fix that: the settings must change).
  */
 #include "app.h"
 #include "db.h"
 #include "log.h"
 #include "respond.h"
 
-static void health_body(struct http_resp *resp, int ok)
+/* The answer for rc: DB_OK, DB_MISCONFIGURED, or anything else (unreachable). */
+static void health_body(struct http_resp *resp, int rc)
 {
+	const char *status = rc == DB_OK ? "ok" : "unavailable";
+	const char *database = rc == DB_OK              ? "ok"
+	                       : rc == DB_MISCONFIGURED ? "misconfigured"
+	                                                : "unreachable";
 	json_object *o = json_object_new_object();
 
-	if (o == NULL ||
-	    json_object_object_add(o, "status",
-	                           json_object_new_string(ok ? "ok" : "unavailable")) != 0 ||
-	    json_object_object_add(o, "database",
-	                           json_object_new_string(ok ? "ok" : "unreachable")) != 0) {
+	if (o == NULL || json_object_object_add(o, "status", json_object_new_string(status)) != 0 ||
+	    json_object_object_add(o, "database", json_object_new_string(database)) != 0) {
 		json_object_put(o);
 		log_error("out of memory");
 		http_resp_internal(resp);
 		return;
 	}
-	http_resp_json(resp, ok ? 200 : 503, o);
+	http_resp_json(resp, rc == DB_OK ? 200 : 503, o);
 	json_object_put(o);
+	if (rc == DB_MISCONFIGURED)
+		http_resp_no_retry(resp);
 }
 
 static void health_handle(struct ctx *ctx)
 {
 	PGconn *db = NULL;
-	int ok = 0;
+	int rc;
 
-	/* Not app_db(): its failure answer is the generic 503 body. */
-	if (db_connect(ctx->conf, &db) == DB_OK)
-		ok = account_ping(db) == ACCT_OK;
+	/* Not app_db(): its failure answers are the generic 503 and 500 bodies. */
+	rc = db_connect(ctx->conf, &db);
+	if (rc == DB_OK && account_ping(db) != ACCT_OK)
+		rc = DB_UNAVAILABLE;
 	db_close(db);
-	health_body(ctx->resp, ok);
+	health_body(ctx->resp, rc);
 }
 
 static const struct endpoint health_endpoint = {"health", "GET", health_handle};

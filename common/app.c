@@ -23,14 +23,20 @@
 PGconn *app_db(struct ctx *ctx)
 {
 	PGconn *db = NULL;
+	int rc = DB_UNAVAILABLE;
 
 	if (ctx->db != NULL)
 		return ctx->db;
-	if (ctx->conf == NULL || db_connect(ctx->conf, &db) != DB_OK || db == NULL) {
+	if (ctx->conf != NULL)
+		rc = db_connect(ctx->conf, &db);
+	if (rc != DB_OK || db == NULL) {
 		/* db_connect() has logged why. */
 		if (db != NULL)
 			db_close(db);
-		http_resp_unavailable(ctx->resp);
+		if (rc == DB_MISCONFIGURED)
+			http_resp_internal(ctx->resp); /* the settings must change: no retry */
+		else
+			http_resp_unavailable(ctx->resp);
 		return NULL;
 	}
 	ctx->db = db;

@@ -73,8 +73,10 @@ struct endpoint {
 
 /*
  * Returns the request's database connection, connecting on first use. On
- * failure it logs, sets the 503 response and returns NULL: the handler then
- * returns at once.
+ * failure it logs, sets the response and returns NULL: the handler then
+ * returns at once. The response is 503 with Retry-After (the database cannot
+ * be reached), or 500 when the server refused the configured user, password
+ * or database name (DB_MISCONFIGURED: retrying will not help).
  */
 PGconn *app_db(struct ctx *ctx);
 

@@ -1,9 +1,16 @@
 #include "db.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+
+/* The least time a connection attempt gets, in seconds (as libpq's connect_timeout). */
+#define DB_CONNECT_MIN_SECONDS 2
 
 /*
  * SQLSTATEs that mean "the database is not there right now": class 08
@@ -47,29 +54,103 @@ static void db_first_line(const char *msg, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-int db_connect(const struct conf *c, PGconn **out)
+/* The last line of a libpq message that has text, without trailing blanks. */
+static void db_last_line(const char *msg, char *out, size_t outlen)
 {
-	const char *keys[12];
-	const char *vals[12];
-	char timeout[16];
-	char host[300];
-	int n = 0;
-	int expand = 0;
-	PGconn *db = NULL;
-	char line[512];
+	const char *start = msg != NULL ? msg : "";
+	size_t n;
 
-	*out = NULL;
-	snprintf(timeout, sizeof(timeout), "%d", c->db_connect_timeout);
+	for (const char *p = start; *p != '\0'; p++)
+		if ((p == start || p[-1] == '\n') && *p != '\n' && *p != '\r')
+			start = p;
+	db_first_line(start, out, outlen);
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = '\0';
+}
+
+static int db_sqlstate_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+}
+
+const char *db_conn_sqlstate(const char *msg, char state[6])
+{
+	const char *code = NULL;
+	const char *line;
+
+	state[0] = '\0';
+	if (msg == NULL)
+		return NULL;
+	/* libpq writes "<severity>:  <code>: <message>" (two blanks, then one). */
+	for (const char *p = strstr(msg, ":  "); p != NULL; p = strstr(p + 1, ":  ")) {
+		const char *c = p + 3;
+		int i = 0;
+
+		while (i < 5 && db_sqlstate_char(c[i]))
+			i++;
+		if (i == 5 && c[5] == ':' && c[6] == ' ')
+			code = c;
+	}
+	if (code == NULL)
+		return NULL;
+	memcpy(state, code, 5);
+	state[5] = '\0';
+	line = code;
+	while (line > msg && line[-1] != '\n')
+		line--;
+	return line;
+}
+
+int db_conn_rc(const char *state, int needs_password)
+{
+	if (needs_password)
+		return DB_MISCONFIGURED;
+	if (state == NULL || strlen(state) != 5)
+		return DB_UNAVAILABLE;
+	if (strncmp(state, "28", 2) == 0 || strcmp(state, "3D000") == 0)
+		return DB_MISCONFIGURED;
+	return DB_UNAVAILABLE;
+}
+
+const char *db_conn_settings(const struct conf *c, const char *state, int needs_password)
+{
+	int cloud = c->instance_connection_name != NULL;
+
+	if (c->database_url != NULL)
+		return "DATABASE_URL";
+	if (needs_password)
+		return cloud ? "DB_PASSWORD and INSTANCE_CONNECTION_NAME" : "DB_PASSWORD";
+	if (state != NULL && strcmp(state, "3D000") == 0)
+		return cloud ? "DB_NAME and INSTANCE_CONNECTION_NAME" : "DB_NAME";
+	if (state != NULL && strcmp(state, "28P01") == 0)
+		return cloud ? "DB_USER, DB_PASSWORD and INSTANCE_CONNECTION_NAME"
+		             : "DB_USER and DB_PASSWORD";
+	return cloud ? "DB_USER, DB_NAME and INSTANCE_CONNECTION_NAME" : "DB_USER and DB_NAME";
+}
+
+/*
+ * Fills keys and vals (NULL-terminated, room for 9) with the connection
+ * parameters of c; host and timeout are the caller's buffers the values may
+ * point into. *expand: the dbname is a URL or conninfo string to expand.
+ * 0, or -1 (logged).
+ */
+static int db_params(const struct conf *c, const char **keys, const char **vals, char *host,
+                     size_t hostlen, char *timeout, size_t timeoutlen, int *expand)
+{
+	int n = 0;
+
+	*expand = 0;
 	if (c->database_url != NULL) {
 		keys[n] = "dbname";
 		vals[n++] = c->database_url;
-		expand = 1;
+		*expand = 1;
 	} else {
 		if (c->instance_connection_name != NULL) {
-			if ((size_t)snprintf(host, sizeof(host), "/cloudsql/%s",
-			                     c->instance_connection_name) >= sizeof(host)) {
+			if ((size_t)snprintf(host, hostlen, "/cloudsql/%s",
+			                     c->instance_connection_name) >= hostlen) {
 				log_error("INSTANCE_CONNECTION_NAME is too long");
-				return DB_UNAVAILABLE;
+				return -1;
 			}
 			keys[n] = "host";
 			vals[n++] = host;
@@ -98,27 +179,134 @@ int db_connect(const struct conf *c, PGconn **out)
 			vals[n++] = c->db_sslmode;
 		}
 	}
-	/* Later keywords override those expanded from the URL. */
+	/*
+	 * Later keywords override those expanded from the URL. libpq reads
+	 * connect_timeout only when it waits itself (PQconnectdb, PQreset);
+	 * db_poll() keeps the same time limit.
+	 */
+	snprintf(timeout, timeoutlen, "%d", c->db_connect_timeout);
 	keys[n] = "connect_timeout";
 	vals[n++] = timeout;
 	keys[n] = "application_name";
 	vals[n++] = "medicalcare";
 	keys[n] = NULL;
 	vals[n] = NULL;
+	return 0;
+}
 
-	db = PQconnectdbParams(keys, vals, expand);
+enum db_poll_rc { DB_POLL_OK, DB_POLL_FAILED, DB_POLL_TIMEOUT, DB_POLL_ERROR };
+
+/* Milliseconds from now to end (CLOCK_MONOTONIC), at most INT_MAX, 0 when past. */
+static int db_ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * Drives the attempt db (from PQconnectStartParams()) as libpq's documentation
+ * of PQconnectPoll() says, until it succeeds, fails, or seconds have passed.
+ * libpq tries each host and address in turn, so the socket may change from one
+ * call to the next. DB_POLL_ERROR: poll() failed (errno).
+ */
+static enum db_poll_rc db_poll(PGconn *db, int seconds)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	for (;;) {
+		struct pollfd pfd;
+		int ms, n;
+
+		if (st == PGRES_POLLING_OK)
+			return DB_POLL_OK;
+		if (st == PGRES_POLLING_FAILED || PQsocket(db) < 0)
+			return DB_POLL_FAILED;
+		ms = db_ms_left(&end);
+		if (ms == 0)
+			return DB_POLL_TIMEOUT;
+		pfd.fd = PQsocket(db);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return DB_POLL_ERROR;
+		if (n == 0)
+			return DB_POLL_TIMEOUT;
+		st = PQconnectPoll(db);
+	}
+}
+
+int db_connect(const struct conf *c, PGconn **out)
+{
+	const char *keys[9];
+	const char *vals[9];
+	char timeout[16];
+	char host[300];
+	char line[512];
+	char state[6];
+	const char *at;
+	int expand = 0;
+	int needs_password;
+	int rc = DB_UNAVAILABLE;
+	int seconds = c->db_connect_timeout < DB_CONNECT_MIN_SECONDS ? DB_CONNECT_MIN_SECONDS
+	                                                             : c->db_connect_timeout;
+	enum db_poll_rc polled;
+	PGconn *db = NULL;
+
+	*out = NULL;
+	if (db_params(c, keys, vals, host, sizeof(host), timeout, sizeof(timeout), &expand) != 0)
+		return DB_UNAVAILABLE;
+	db = PQconnectStartParams(keys, vals, expand);
 	if (db == NULL) {
 		log_error("could not connect to database: out of memory");
 		return DB_UNAVAILABLE;
 	}
-	if (PQstatus(db) != CONNECTION_OK) {
-		db_first_line(PQerrorMessage(db), line, sizeof(line));
-		log_error("could not connect to database: %s", line);
-		PQfinish(db);
-		return DB_UNAVAILABLE;
+	/*
+	 * Before the server can answer: its error then reads "FATAL:  28P01:
+	 * ...". (PQconnectStartParams() has only opened the socket so far.)
+	 */
+	PQsetErrorVerbosity(db, PQERRORS_VERBOSE);
+	polled = PQstatus(db) == CONNECTION_BAD ? DB_POLL_FAILED : db_poll(db, seconds);
+	switch (polled) {
+	case DB_POLL_OK:
+		PQsetErrorVerbosity(db, PQERRORS_DEFAULT);
+		*out = db;
+		return DB_OK;
+	case DB_POLL_TIMEOUT:
+		/* The last line names the server libpq was waiting for. */
+		db_last_line(PQerrorMessage(db), line, sizeof(line));
+		log_error("could not connect to database: %s%stimeout expired", line,
+		          *line != '\0' ? " " : "");
+		break;
+	case DB_POLL_ERROR:
+		log_error("could not connect to database: could not wait for the server: %s",
+		          strerror(errno));
+		break;
+	case DB_POLL_FAILED:
+		at = db_conn_sqlstate(PQerrorMessage(db), state);
+		needs_password = PQconnectionNeedsPassword(db);
+		rc = db_conn_rc(state, needs_password);
+		db_first_line(at != NULL ? at : PQerrorMessage(db), line, sizeof(line));
+		if (rc == DB_MISCONFIGURED)
+			log_error("could not connect to database, check %s: %s",
+			          db_conn_settings(c, state, needs_password), line);
+		else
+			log_error("could not connect to database: %s", line);
+		break;
 	}
-	*out = db;
-	return DB_OK;
+	PQfinish(db);
+	return rc;
 }
 
 void db_close(PGconn *db)

@@ -211,6 +211,7 @@ void http_resp_init(struct http_resp *resp)
 	resp->content_type = NULL;
 	resp->retry_after = 0;
 	resp->invalid_token = 0;
+	resp->no_retry = 0;
 	resp->head = 0;
 }
 
@@ -316,6 +317,7 @@ static void http_resp_set(struct http_resp *resp, int status, const char *ctype,
 	resp->body_len = b != NULL ? len : 0;
 	resp->content_type = ct;
 	resp->invalid_token = 0;
+	resp->no_retry = 0;
 	return;
 oom:
 	free(b);
@@ -468,6 +470,12 @@ void http_resp_internal(struct http_resp *resp)
 	resp->body_len = b != NULL ? sizeof(http_internal_body) - 1 : 0;
 	resp->content_type = NULL;
 	resp->invalid_token = 0;
+	resp->no_retry = 0;
+}
+
+void http_resp_no_retry(struct http_resp *resp)
+{
+	resp->no_retry = 1;
 }
 
 void http_resp_db_error(struct http_resp *resp, int db_rc)
@@ -606,7 +614,7 @@ int http_resp_write(const struct http_resp *resp, FILE *out)
 	if (status == 429)
 		fprintf(out, "Retry-After: %ld\r\n",
 		        resp->retry_after < 1 ? 1L : resp->retry_after);
-	if (status == 503)
+	if (status == 503 && !resp->no_retry)
 		fprintf(out, "Retry-After: %d\r\n", HTTP_RETRY_UNAVAILABLE);
 	if (resp->headers.len > 0)
 		fwrite(resp->headers.data, 1, resp->headers.len, out);

@@ -92,7 +92,8 @@ struct http_resp {
 	char *content_type; /* owned; NULL means application/json (set by http_resp_raw()) */
 	long retry_after;   /* seconds for a 429's Retry-After; 0 until http_resp_429() */
 	int invalid_token;  /* set by http_resp_401_invalid_token(): error="invalid_token" */
-	int head;           /* a HEAD request: written without the body, Content-Length kept */
+	int no_retry; /* a 503 without Retry-After (http_resp_no_retry()); every setter clears it */
+	int head;     /* a HEAD request: written without the body, Content-Length kept */
 };
 
 void http_resp_init(struct http_resp *resp);
@@ -129,6 +130,11 @@ void http_resp_401(struct http_resp *resp, const char *msg);
 void http_resp_401_invalid_token(struct http_resp *resp, const char *msg);
 /* 503 {"detail": "Service temporarily unavailable"} with Retry-After: HTTP_RETRY_UNAVAILABLE. */
 void http_resp_unavailable(struct http_resp *resp);
+/*
+ * Leaves Retry-After off the 503 set last: for an outage that waiting does not
+ * end (health's "misconfigured"). Setting the response again brings it back.
+ */
+void http_resp_no_retry(struct http_resp *resp);
 /* 500 {"detail": "Internal server error"}; the caller has logged why. */
 void http_resp_internal(struct http_resp *resp);
 /* For a db_rc from db.h: DB_UNAVAILABLE -> 503, anything else -> 500. */
@@ -150,7 +156,8 @@ int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
 /*
  * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
  * Content-Length, WWW-Authenticate (401: Bearer, or Bearer
- * error="invalid_token" when invalid_token is set) or Retry-After (429, 503), the extra
+ * error="invalid_token" when invalid_token is set) or Retry-After (429, 503
+ * unless http_resp_no_retry()), the extra
  * headers, a blank line and the body, CGI style. A 204 has no Content-Type,
  * Content-Length or body; an unset status is written as a 500. With
  * resp->head set (HEAD), everything but the body: Content-Length is still the

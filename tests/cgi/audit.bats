@@ -133,7 +133,27 @@ assert_events() {
 		c POST resend-otp.cgi '{"email":"n@example.test"}' CLIENT_LIMIT_RESEND_OTP=2
 	done
 	assert_status 429
-	assert_events "client_limited||hmac|$ADDR|$UA|resend_otp"
+	assert_events "otp_requested||hmac|$ADDR|$UA|no account" \
+	    "client_limited||hmac|$ADDR|$UA|resend_otp" \
+	    "otp_requested||hmac|$ADDR|$UA|no account"
+}
+
+@test "resend-otp is an event whatever the address: a code sent, none due, or no account" {
+	signed_up ada@example.com
+	age_mail ada@example.com 61
+	insert_verified ann@example.test "Ann Example"
+	sql "DELETE FROM audit_events" >/dev/null
+	c POST resend-otp.cgi '{"email":"ada@example.com"}'
+	assert_status 200
+	c POST resend-otp.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	c POST resend-otp.cgi '{"email":"ghost@example.com"}'
+	assert_status 200
+	local u="$ADDR|$UA"
+	assert_events \
+	    "otp_requested|1|ada@example.com|$u|" \
+	    "otp_requested|2|ann@example.test|$u|none due" \
+	    "otp_requested||hmac|$u|no account"
 }
 
 # audit_hmac EMAIL: HMAC-SHA256 of EMAIL under the audit key, the key derived

@@ -373,3 +373,144 @@ outbox_says() {
 	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
 	assert_status 200
 }
+
+# ---------------------------------------------------------------------------
+# The database refusing the configured settings: a wrong password, an unknown
+# role or database (SQLSTATE class 28, 3D000), or no password where the server
+# wants one. A configuration error, not an outage: 500 without Retry-After
+# (health: 503 "misconfigured", without Retry-After: waiting does not fix it)
+# and one line on stderr naming the settings to fix, never the password.
+
+HEALTH_MISCONFIGURED='{"status":"unavailable","database":"misconfigured"}'
+WRONG_PW=Wrong-Secret-7f3a9c
+
+# db_state: the rows a request could have written, table by table.
+db_state() {
+	sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
+	            (SELECT count(*) FROM reset_tokens), (SELECT count(*) FROM login_failures),
+	            (SELECT count(*) FROM mail_outbox), (SELECT count(*) FROM client_limits),
+	            (SELECT count(*) FROM audit_events),
+	            (SELECT string_agg(id || password_hash, ',' ORDER BY id) FROM users)"
+}
+
+# assert_misconfigured NAME: the answer to a refused configuration, the one
+# stderr line naming $WANT_SETTING and carrying $WANT_STATE, without
+# $WANT_SECRET (the password tried).
+assert_misconfigured() {
+	if [[ $1 == health ]]; then
+		assert_status 503 || return 1
+		assert_body --raw "$HEALTH_MISCONFIGURED" || return 1
+		assert_std_headers || return 1
+	else
+		assert_config_500 "$WANT_SETTING" || return 1
+	fi
+	refute_header Retry-After || return 1
+	if [[ -z $cgi_stderr || $(wc -l <<<"$cgi_stderr") -ne 1 || $cgi_stderr != *"$WANT_SETTING"* ]]; then
+		_fail "$1: expected exactly one line on stderr naming $WANT_SETTING"
+		return 1
+	fi
+	if [[ $cgi_stderr != *"$WANT_STATE"* ]]; then
+		_fail "$1: the line does not carry the server's SQLSTATE $WANT_STATE"
+		return 1
+	fi
+	if [[ -n ${WANT_SECRET:-} && $cgi_stderr == *"$WANT_SECRET"* ]]; then
+		_fail "$1: the password reached stderr"
+		return 1
+	fi
+}
+
+# works_again: with the test env file's own settings, health and login answer 200.
+works_again() {
+	cgi GET health.cgi
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+}
+
+@test "a wrong password in DATABASE_URL: every endpoint answers 500 naming DATABASE_URL, health 503 misconfigured, no Retry-After; the right one works again" {
+	local before
+	ann
+	before=$(db_state)
+	WANT_SETTING=DATABASE_URL WANT_STATE=28P01 WANT_SECRET=$WRONG_PW
+	each_endpoint assert_misconfigured \
+	    DATABASE_URL="postgresql://mc_test:$WRONG_PW@127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	[[ $(db_state) == "$before" ]] || _fail "the database changed"
+	works_again
+}
+
+@test "an unknown role or database in DATABASE_URL gives 500 naming DATABASE_URL and health 503 misconfigured" {
+	local before pw=$MC_PG_PASSWORD
+	ann
+	before=$(db_state)
+	WANT_SETTING=DATABASE_URL WANT_STATE=28P01 WANT_SECRET=$pw
+	each_endpoint assert_misconfigured \
+	    DATABASE_URL="postgresql://mc_nobody:$pw@127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	WANT_STATE=3D000
+	each_endpoint assert_misconfigured \
+	    DATABASE_URL="postgresql://mc_test:$pw@127.0.0.1:$MC_PG_PORT/medicalcare_nosuch"
+	[[ $(db_state) == "$before" ]] || _fail "the database changed"
+	works_again
+}
+
+@test "with DB_* settings a wrong password, unknown role, unknown database or missing password each name the settings to fix" {
+	local before env base pw=$MC_PG_PASSWORD
+	ann
+	before=$(db_state)
+	base=(-DATABASE_URL DB_HOST=127.0.0.1 DB_PORT="$MC_PG_PORT")
+	# Wrong password: SCRAM answers 28P01 for a wrong password and for an unknown role alike.
+	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_test DB_USER=mc_test DB_PASSWORD="$WRONG_PW")
+	WANT_SETTING="DB_USER and DB_PASSWORD" WANT_STATE=28P01 WANT_SECRET=$WRONG_PW
+	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
+	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_test DB_USER=mc_nobody DB_PASSWORD="$pw")
+	WANT_SECRET=$pw
+	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
+	# Unknown database.
+	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_nosuch DB_USER=mc_test DB_PASSWORD="$pw")
+	WANT_SETTING=DB_NAME WANT_STATE=3D000
+	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
+	# No password, where the server asks for one (libpq: no SQLSTATE, but
+	# PQconnectionNeedsPassword()).
+	env=$(test_env_file "${base[@]}" -DB_PASSWORD DB_NAME=medicalcare_test DB_USER=mc_test)
+	WANT_SETTING=DB_PASSWORD WANT_STATE="no password supplied" WANT_SECRET=""
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' MEDICALCARE_ENV_FILE="$env"
+	assert_misconfigured login
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_misconfigured health
+	[[ $(db_state) == "$before" ]] || _fail "the database changed"
+	# The right parts work.
+	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_test DB_USER=mc_test DB_PASSWORD="$pw")
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_status 200
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' MEDICALCARE_ENV_FILE="$env"
+	assert_status 200
+}
+
+@test "an unknown role over the Unix socket (28000, trust auth) gives 500 naming DB_USER and health 503 misconfigured" {
+	local env
+	ann
+	[[ -S $MC_PG_DIR/sock/.s.PGSQL.$MC_PG_PORT ]] || skip "no Unix socket of the test PostgreSQL"
+	env=$(test_env_file -DATABASE_URL DB_HOST="$MC_PG_DIR/sock" DB_PORT="$MC_PG_PORT" \
+	    DB_NAME=medicalcare_test DB_USER=mc_nobody)
+	WANT_SETTING="DB_USER and DB_NAME" WANT_STATE=28000 WANT_SECRET=""
+	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
+	works_again
+}
+
+@test "the cron tools name DATABASE_URL in one line when the server refuses it, and exit 1" {
+	local url="postgresql://mc_test:$WRONG_PW@127.0.0.1:$MC_PG_PORT/medicalcare_test" tool
+	for tool in outbox prune import-users; do
+		if [[ $tool == import-users ]]; then
+			run_tool "$tool" - DATABASE_URL="$url"
+		else
+			run_tool "$tool" DATABASE_URL="$url"
+		fi
+		[[ $tool_rc -eq 1 ]] || _fail "$tool exited $tool_rc"
+		if [[ $(wc -l <<<"$tool_err") -ne 1 || $tool_err != *"check DATABASE_URL"* || $tool_err != *28P01* ]]; then
+			_fail "$tool: expected one line on stderr naming DATABASE_URL, got:"$'\n'"$tool_err"
+		fi
+		[[ $tool_err != *"$WRONG_PW"* ]] || _fail "$tool: the password reached stderr"
+	done
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+}

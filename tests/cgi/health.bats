@@ -34,3 +34,14 @@ load helpers
 	cgi GET health.cgi
 	assert_status 200
 }
+
+@test "health with a password the database refuses gives 503 misconfigured without Retry-After, and 200 with the right one" {
+	cgi GET health.cgi DATABASE_URL="postgresql://mc_test:Wrong-Secret-7f3a9c@127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	assert_status 503
+	assert_body '{"status":"unavailable","database":"misconfigured"}'
+	assert_std_headers
+	refute_header Retry-After
+	[[ $cgi_stderr == *"check DATABASE_URL"* && $cgi_stderr != *Wrong-Secret-7f3a9c* ]]
+	cgi GET health.cgi
+	assert_status 200
+}

@@ -135,6 +135,15 @@ cheap_user() {
 	assert_status 405
 }
 
+@test "valgrind: a database refusing the password: health.cgi 503 misconfigured, login.cgi 500" {
+	local url="postgresql://mc_test:Wrong-Secret-7f3a9c@127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	vg cgi GET health.cgi DATABASE_URL="$url"
+	assert_status 503
+	assert_body '{"status":"unavailable","database":"misconfigured"}'
+	vg cgi POST login.cgi "{\"email\":\"ann@example.test\",\"password\":\"$PW\"}" DATABASE_URL="$url"
+	assert_status 500
+}
+
 @test "valgrind: openapi.cgi 200 for GET, 405 for POST" {
 	vg cgi GET openapi.cgi
 	assert_status 200

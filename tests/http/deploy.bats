@@ -494,9 +494,14 @@ cloudsql_settings() {
 	[[ $(sql "SELECT count(*) FROM users WHERE email = 'cloud@example.test'") -eq 0 ]]
 	mail_wait cloud@example.test
 
-	# A wrong password is refused: the password reached the server.
+	# A wrong password is refused: the password reached the server. A
+	# configuration error, not an outage: the log line names what to fix.
 	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${cs[@]}" DB_PASSWORD=wrong-password
 	assert_status 503
+	assert_body --raw '{"status":"unavailable","database":"misconfigured"}'
+	refute_header Retry-After
+	[[ $cgi_stderr == *"check DB_USER, DB_PASSWORD and INSTANCE_CONNECTION_NAME"* ]]
+	[[ $cgi_stderr != *wrong-password* ]]
 }
 
 @test "entrypoint_with_cloud_sql_settings_migrates_on_start_and_serves_health" {

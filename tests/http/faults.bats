@@ -172,3 +172,33 @@ assert_config_500() {
 	http GET /health
 	assert_status 200
 }
+
+@test "faults_a_database_refusing_the_configured_password_gives_500_and_health_503_misconfigured_without_retry_after" {
+	local wrong=Wrong-Secret-7f3a9c before
+	ann
+	before=$(sql "SELECT count(*), (SELECT count(*) FROM audit_events), (SELECT count(*) FROM login_failures) FROM users")
+	http_setting DATABASE_URL="postgresql://mc_test:$wrong@127.0.0.1:$MC_PG_PORT/medicalcare_test"
+	http POST /auth/login "$LOGIN_BODY"
+	assert_config_500 DATABASE_URL
+	refute_header Retry-After
+	[[ $http_log == *28P01* ]] || _fail "the log line does not carry the SQLSTATE"
+	[[ $http_log != *"$wrong"* ]] || _fail "the password reached the error log"
+	http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
+	assert_config_500 DATABASE_URL
+	refute_header Retry-After
+	http GET /health
+	assert_status 503
+	assert_body --raw '{"status":"unavailable","database":"misconfigured"}'
+	refute_header Retry-After
+	assert_header Cache-Control no-store
+	[[ $(grep -c -F DATABASE_URL <<<"$http_log") == 1 ]] || _fail "expected one log line naming DATABASE_URL"
+	[[ $http_log != *"$wrong"* ]] || _fail "the password reached the error log"
+	[[ $(sql "SELECT count(*), (SELECT count(*) FROM audit_events), (SELECT count(*) FROM login_failures) FROM users") == "$before" ]]
+	# The right password: everything works again, nothing restarted.
+	http_setting DATABASE_URL="$DATABASE_URL"
+	http GET /health
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	http POST /auth/login "$LOGIN_BODY"
+	assert_status 200
+}

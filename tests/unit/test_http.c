@@ -371,6 +371,9 @@ static void fixed_responses_have_the_contract_bodies(void **state)
 	assert_int_equal(resp.status, 500);
 	http_resp_db_error(&resp, DB_UNIQUE);
 	assert_int_equal(resp.status, 500);
+	http_resp_db_error(&resp, DB_MISCONFIGURED);
+	assert_int_equal(resp.status, 500);
+	assert_string_equal(body_of(&resp), "{\"detail\":\"Internal server error\"}");
 	http_resp_release(&resp);
 }
 
@@ -611,6 +614,41 @@ static void write_too_many_requests_carries_retry_after(void **state)
 	}
 }
 
+static void write_unavailable_carries_retry_after_unless_told_not_to(void **state)
+{
+	struct http_resp resp;
+	json_object *o = json_object_new_object();
+	char *out;
+
+	(void)state;
+	json_object_object_add(o, "database", json_object_new_string("misconfigured"));
+	http_resp_init(&resp);
+	http_resp_unavailable(&resp);
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "Status: 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(out, "\r\nRetry-After: 5\r\n"));
+	free(out);
+	/* A 503 that waiting does not end: no Retry-After. */
+	http_resp_json(&resp, 503, o);
+	http_resp_no_retry(&resp);
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "Status: 503 Service Unavailable\r\n"));
+	assert_null(strstr(out, "Retry-After"));
+	free(out);
+	/* Set again, the response has its Retry-After back. */
+	http_resp_json(&resp, 503, o);
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "\r\nRetry-After: 5\r\n"));
+	free(out);
+	http_resp_no_retry(&resp);
+	http_resp_unavailable(&resp);
+	out = written(&resp, NULL);
+	assert_non_null(strstr(out, "\r\nRetry-After: 5\r\n"));
+	free(out);
+	json_object_put(o);
+	http_resp_release(&resp);
+}
+
 static void write_raw_uses_its_content_type(void **state)
 {
 	struct http_resp resp;
@@ -792,6 +830,7 @@ int main(void)
 	    cmocka_unit_test(write_head_has_the_headers_and_content_length_but_no_body),
 	    cmocka_unit_test(write_no_content_has_no_body_or_content_type),
 	    cmocka_unit_test(write_too_many_requests_carries_retry_after),
+	    cmocka_unit_test(write_unavailable_carries_retry_after_unless_told_not_to),
 	    cmocka_unit_test(write_raw_uses_its_content_type),
 	    cmocka_unit_test(write_unset_status_is_internal_error),
 	    cmocka_unit_test(header_refuses_injection),
