@@ -475,5 +475,11 @@ int main(void)
 	    cmocka_unit_test(db_rollback_without_a_connection_is_harmless),
 	};
 
+	/* The fake servers' answers must not depend on the caller's libpq
+	 * environment: tests/run.sh exports PGPASSWORD for psql, which libpq
+	 * would send where these tests want it to have none. */
+	unsetenv("PGPASSWORD");
+	setenv("PGPASSFILE", "/dev/null", 1);
+	unsetenv("PGSERVICE");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
