@@ -210,21 +210,7 @@ static int connect_to_fake_server(const char *code, const char *msg)
 
 static void connect_to_refusing_server(const char *code, const char *msg)
 {
-	struct conf c;
-	char url[128];
-	PGconn *db = NULL;
-	pid_t pid;
-	int port = fake_server(code, msg, &pid);
-
-	snprintf(url, sizeof(url),
-	         "postgresql://mc@127.0.0.1:%d/mc?sslmode=disable&gssencmode=disable", port);
-	memset(&c, 0, sizeof(c));
-	c.database_url = url;
-	c.db_connect_timeout = 5;
-	assert_int_equal(db_connect(&c, &db), DB_UNAVAILABLE);
-	assert_null(db);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	assert_int_equal(connect_to_fake_server(code, msg), DB_UNAVAILABLE);
 }
 
 static void db_connect_to_a_full_server_is_unavailable(void **state)
