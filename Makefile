@@ -6,6 +6,9 @@
 #   make fuzz            build the libFuzzer harnesses (make fuzz-build) and run
 #                        each for FUZZ_SECONDS (600)
 #   make db              apply sql/ migrations to the configured database
+#   make bench           requests/s, latency, CPU and memory in FastCGI and CGI
+#                        mode (tests/load/bench.sh, docs/BENCHMARKS.md);
+#                        BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_PEER_URL
 #
 # Objects go under $(B)/obj; programs built without SAN land in cgi-bin/ and bin/,
 # where a web server and cron expect them.
@@ -148,6 +151,13 @@ run:
 # apache/*.in and apache/routes.txt with this project's paths, into
 # build/configs/ to read (for a deployment, run apache/render.sh with the
 # server's own options: see apache/render.sh --help).
+# Benchmarks (not tests): its own servers on free ports, about 10 minutes with
+# the defaults; BENCH_PEER_URL and BENCH_PEER_MAIL_DIR add another server of
+# the same API, interleaved, with the ratios (tests/load/bench.sh --help).
+.PHONY: bench
+bench: all
+	BENCH_SECONDS=$(or $(BENCH_SECONDS),10) BENCH_RUNS=$(or $(BENCH_RUNS),3) tests/load/bench.sh --no-build
+
 .PHONY: configs
 configs:
 	apache/render.sh vhost --out build/configs/vhost.conf
