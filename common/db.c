@@ -423,14 +423,13 @@ static int db_kept_alive(PGconn *db)
 	p.revents = 0;
 	if (p.fd < 0)
 		return 0;
-	if (poll(&p, 1, 0) <= 0)
-		return 1; /* nothing to read: as it was */
-	/* Idle, the server only speaks to say it is going (57P01) or has closed. */
-	if (!PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK)
-		return 0;
-	while (PQnotifies(db) != NULL)
-		; /* never LISTENed: none expected */
-	return !PQisBusy(db) && PQstatus(db) == CONNECTION_OK;
+	/*
+	 * Nothing to read: as it was. On an idle connection that never LISTENs
+	 * nor SETs anything, the server only speaks to say it is going
+	 * (57P01 after a restart or pg_terminate_backend(), an idle timeout)
+	 * or has closed it: either way it is of no more use.
+	 */
+	return poll(&p, 1, 0) == 0;
 }
 
 int db_keep_acquire(const struct conf *c, PGconn **out)
