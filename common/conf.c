@@ -60,6 +60,7 @@ _Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are writt
 
 static const char *const transport_names[] = {"smtp", "file", NULL};
 static const char *const security_names[] = {"none", "starttls", "tls", NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
 
 #define F(field) .off = offsetof(struct conf, field)
 #define STR(n, field, d)                                           \
@@ -86,6 +87,7 @@ static const struct conf_setting conf_table[] = {
     STR("DB_SSLMODE", db_sslmode, NULL),
     STR("INSTANCE_CONNECTION_NAME", instance_connection_name, NULL),
     INT("DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 60, 5),
+    {.name = "DB_PREPARE", .type = CONF_ENUM, F(db_prepare), .def_int = 1, .choices = onoff_names},
     /* Tokens */
     {.name = "JWT_SECRET_KEY",
      .type = CONF_KEY,

@@ -33,6 +33,7 @@ struct conf {
 	char *db_sslmode;
 	char *instance_connection_name;
 	int db_connect_timeout; /* DB_CONNECT_TIMEOUT seconds, default 5 */
+	int db_prepare;         /* DB_PREPARE on (1, default) or off (0): see db_keep_acquire() */
 
 	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
 	size_t jwt_secret_len;

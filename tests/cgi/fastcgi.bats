@@ -6,6 +6,8 @@
 # are tested in tests/http.
 
 load helpers
+# shellcheck source=tests/lib/pgbouncer.sh
+source "$MC_ROOT/tests/lib/pgbouncer.sh"
 
 setup_file() { mc_setup_file; }
 teardown_file() { mc_teardown_file; }
@@ -14,7 +16,10 @@ setup() {
 	_fcgi_pids=()
 	export MC_CGI_VIA=$BATS_TEST_TMPDIR
 }
-teardown() { fcgi_stop_all; }
+teardown() {
+	fcgi_stop_all
+	pgbouncer_stop
+}
 
 # fcgi_start PROGRAM [VAR=value]...   one FastCGI process of PROGRAM on
 # $BATS_TEST_TMPDIR/<name>.sock (spawn-fcgi -n: the program itself, no
@@ -260,4 +265,47 @@ login_token() {
 	[[ $(sql "SELECT is_verified FROM users WHERE email = 'eve@example.test'") == t ]]
 	sleep 0.3
 	[[ $(mail_count eve@example.test) == 1 ]]
+}
+
+@test "behind a pooler in transaction mode, a lost prepared statement costs at most one 503" {
+	# Two server connections from the start, used in turn: a statement
+	# prepared on one is unknown to the other (SQLSTATE 26000).
+	pgbouncer_start min_pool_size=2 default_pool_size=2 server_round_robin=1
+	MEDICALCARE_ENV_FILE=$(test_env_file DATABASE_URL="$MC_PGB_URL")
+	export MEDICALCARE_ENV_FILE
+	add_user fay@example.test "Fay Example" StrongPass123 >/dev/null
+	fcgi_start login.cgi
+	fcgi_start profile.cgi
+	local i n503=0
+	for ((i = 0; i < 6; i++)); do
+		cgi POST login.cgi "$(jobj email fay@example.test password StrongPass123)"
+		if [[ $cgi_status == 503 ]]; then
+			n503=$((n503 + 1))
+			continue
+		fi
+		assert_status 200
+		tok=$(json_get .access_token)
+	done
+	for ((i = 0; i < 6; i++)); do
+		cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
+		assert_status 200
+		assert_jq .email fay@example.test
+	done
+	[[ $n503 -le 1 ]]
+	grep -q "lost a prepared statement" "$BATS_TEST_TMPDIR/login.log" \
+	    "$BATS_TEST_TMPDIR/profile.log"
+}
+
+@test "DB_PREPARE=off behind the same pooler: every request succeeds" {
+	pgbouncer_start min_pool_size=2 default_pool_size=2 server_round_robin=1
+	MEDICALCARE_ENV_FILE=$(test_env_file DATABASE_URL="$MC_PGB_URL" DB_PREPARE=off)
+	export MEDICALCARE_ENV_FILE
+	add_user gus@example.test "Gus Example" StrongPass123 >/dev/null
+	fcgi_start login.cgi
+	local i
+	for ((i = 0; i < 6; i++)); do
+		cgi POST login.cgi "$(jobj email gus@example.test password StrongPass123)"
+		assert_status 200
+	done
+	! grep -q "prepared statement" "$BATS_TEST_TMPDIR/login.log"
 }
