@@ -19,6 +19,12 @@
 --   BENCH_TAG       word put in every signup address (default "bench"); each
 --                   run needs its own: addresses are TAG-tT-N@example.com
 --                   (thread T, its N-th signup)
+--   BENCH_IDLE_AT   Unix time (whole seconds), 0 or unset: none. From then on
+--                   a thread that has had an answer sends nothing more, and
+--                   once every request it sent has its answer it writes
+--                   BENCH_QUIET_DIR/quiet.ID, for the runner to stop wrk
+--                   (SIGINT) with nothing in flight: every run then has
+--                   answers, however slow the server (bench.sh --until-answered)
 --
 -- Every answer is counted by status; one that is not the scenario's
 -- expected answer (401, 200, 2xx for signup) is "unexpected", and the first
@@ -40,10 +46,15 @@ local password = os.getenv("BENCH_PASSWORD") or "StrongPass123"
 local tag = os.getenv("BENCH_TAG") or "bench"
 local json_headers = { ["Content-Type"] = "application/json" }
 
+local idle_at = tonumber(os.getenv("BENCH_IDLE_AT") or "0")
+local quiet_dir = os.getenv("BENCH_QUIET_DIR") or "."
 local emails = {}
 local tokens = {}
 local seq = 0
 local signups = 0
+local answered = 0
+local due = 0 -- requests delay() let through that request() has not made yet
+local quiet = false
 local rotation = {
 	profile401 = { "profile401" },
 	profile = { "profile" },
@@ -99,15 +110,49 @@ local function make(kind)
 		string.format('{"full_name":"Bench User","email":"%s","password":"%s"}', email, password))
 end
 
+local checked = false
 function request()
-	-- wrk calls request() once before the run to check it, in its main
-	-- Lua state (no wrk.thread there, and init() was not called): that
-	-- request is never sent.
-	if wrk.thread == nil then
-		return wrk.format("GET", "/user/profile")
+	-- wrk 4.1 calls request() once before the run to check it, in the
+	-- first thread's state (after setup() and init()); that request is
+	-- never sent and is not counted.
+	if not checked then
+		checked = true
+		if wrk.thread:get("id") == 1 then
+			return wrk.format("GET", "/user/profile")
+		end
 	end
 	seq = seq + 1
+	due = due - 1
 	return make(kinds[(seq - 1) % #kinds + 1])
+end
+
+-- With BENCH_IDLE_AT: true once this thread sends nothing more; writes
+-- quiet.ID when it has every answer.
+local function check_quiet()
+	if idle_at == 0 or os.time() < idle_at or answered == 0 then
+		return false
+	end
+	if not quiet and answered == seq and due <= 0 then
+		local f = io.open(quiet_dir .. "/quiet." .. wrk.thread:get("id"), "w")
+		if f then
+			f:write(answered, "\n")
+			f:close()
+		end
+		quiet = true
+	end
+	return true
+end
+
+-- Defined only with BENCH_IDLE_AT: wrk asks delay() before every request
+-- when the script has one, which a plain run need not pay for.
+if idle_at > 0 then
+	function delay()
+		if check_quiet() then
+			return 3600 * 1000
+		end
+		due = due + 1
+		return 0
+	end
 end
 
 -- The expected answers: 401 without a token, 200 with the account for a
@@ -127,12 +172,16 @@ local function expected(status, body)
 end
 
 function response(status, headers, body)
+	answered = answered + 1
 	bench_statuses[status] = (bench_statuses[status] or 0) + 1
 	if not expected(status, body) then
 		bench_unexpected = bench_unexpected + 1
 		if #bench_samples < 5 then
 			table.insert(bench_samples, status .. " " .. string.sub(body, 1, 160))
 		end
+	end
+	if idle_at > 0 then
+		check_quiet()
 	end
 end
 

@@ -6,7 +6,8 @@
 #
 #   tests/load/bench.sh [--seconds N] [--runs N] [--connections N]
 #                       [--threads N] [--modes LIST] [--scenarios LIST]
-#                       [--accounts N] [--timeout N] [--out DIR] [--no-build]
+#                       [--accounts N] [--timeout N] [--until-answered]
+#                       [--out DIR] [--no-build]
 #
 # Scenarios (tests/load/bench.lua), each run with
 # `wrk -t THREADS -c CONNECTIONS -d SECONDS --timeout TIMEOUTs`:
@@ -18,7 +19,11 @@
 # Defaults: 10 seconds, 3 runs of each, 16 connections, 2 threads, modes
 # fastcgi,cgi (the modes tests/lib/apache.sh offers), every scenario, 16
 # accounts, timeout 30 s. BENCH_SECONDS and BENCH_RUNS set the first two too
-# (make bench BENCH_SECONDS=5).
+# (make bench BENCH_SECONDS=5). --until-answered (for the smoke test,
+# tests/http/bench.bats): a wrk thread that has had no answer when the
+# seconds are up goes on until it has one, and wrk is stopped once every
+# request sent has its answer (60 s at most), so every run has answers
+# however busy the machine; its req/s then count that tail too.
 #
 # Starts its own PostgreSQL (tests/lib/pg.sh, set to the durability of a
 # stock Debian cluster: fsync, synchronous_commit and full_page_writes on,
@@ -61,7 +66,7 @@ source tests/lib/pg.sh
 source tests/lib/apache.sh
 
 seconds=${BENCH_SECONDS:-10} runs=${BENCH_RUNS:-3} connections=16 threads=2 accounts=16
-wrk_timeout=30 out="" build=1 modes="" scenarios=profile401,profile,login,signup,mixed
+wrk_timeout=30 out="" build=1 modes="" until_answered=0 scenarios=profile401,profile,login,signup,mixed
 usage() {
 	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
 	exit 2
@@ -78,6 +83,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout) wrk_timeout=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-build) build=0 ;;
+	--until-answered) until_answered=1 ;;
 	-h | --help) usage ;;
 	*) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -149,6 +155,7 @@ wrk_pid=""
 cleanup() {
 	local rc=$? m
 	trap - EXIT INT TERM
+	set +e
 	if [[ -n $wrk_pid ]]; then
 		kill -TERM "$wrk_pid" 2>/dev/null || true
 	fi
@@ -190,7 +197,9 @@ fi
 
 # Servers of its own: none of a surrounding test run.
 unset MC_HTTP_URL MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE \
-    MC_APACHE_ERROR_LOG MC_TEST_HARNESS DATABASE_URL MC_SMTP_PORT MC_MAIL_SINK MC_KEEP_LOGS_DIR
+    MC_APACHE_ERROR_LOG MC_TEST_HARNESS DATABASE_URL MC_SMTP_PORT MC_MAIL_SINK MC_KEEP_LOGS_DIR \
+    MC_PG_DIR MC_PG_PORT MC_PG_BINDIR MC_PG_OSUSER MC_PG_PASSWORD PGHOST PGPORT PGUSER \
+    PGPASSWORD PGDATABASE MC_SINK_PID MC_SINK_BASE
 
 say "machine: $(machine_line)"
 printf '%s\n' "$(cpu_state)" >"$out/state.before"
@@ -206,8 +215,11 @@ pg_admin_psql -d postgres >/dev/null <<-'EOF'
 EOF
 pg_down
 pg_up
+# shellcheck disable=SC2119  # no argument: mail in a directory of its own, removed at the end
 sink_start
 our_pg=$(head -n 1 "$MC_PG_DIR/data/postmaster.pid")
+# The servers it starts (for the smoke test: gone at the end).
+printf '%s\n' "$our_pg" "$MC_SINK_PID" >"$out/pids"
 
 jwt_key=$(openssl rand -hex 32)
 env_file=$out/bench.env
@@ -246,6 +258,7 @@ start_ours() { # MODE
 	apache_vars[$m]=$saved
 	url[$m]=$MC_HTTP_URL
 	roots[$m]=$MC_APACHE_PID
+	printf '%s\n' "$MC_APACHE_PID" >>"$out/pids"
 	exe_dirs[$m]=""
 	if [[ $m == fastcgi ]]; then
 		exe_dirs[$m]=$root/cgi-bin
@@ -296,6 +309,7 @@ if [[ -n $peer_url ]]; then
 	fi
 	peer_pg=${BENCH_PEER_PG_PID:-}
 	if [[ -z $peer_pg ]]; then
+		# shellcheck disable=SC2086  # a list of pids
 		mapfile -t tree < <(descendants $peer_roots)
 		for port in $(ss -Htnp state established | awk -v pids=" ${tree[*]} " '
 			{ if (match($0, /pid=[0-9]+/) && index(pids, " " substr($0, RSTART + 4, RLENGTH - 4) " ")) {
@@ -358,14 +372,32 @@ run_one() { # TARGET SCENARIO RUN
 		[[ -e $base.sample.json.ready ]] && break
 		sleep 0.05
 	done
+	local idle_at=0 duration=$seconds
+	if [[ $until_answered -eq 1 ]]; then
+		mkdir -p "$base.quiet"
+		idle_at=$(($(date +%s) + seconds))
+		duration=$((seconds + 60))
+	fi
 	cpu_state >"$base.before"
 	BENCH_SCENARIO=$sc BENCH_OUT=$base.wrk.json BENCH_ACCOUNTS=$out/accounts.$t \
-	    BENCH_TAG=$prefix-$t-$sc-$r \
-	    timeout -k 5 $((seconds + wrk_timeout + 30)) /usr/bin/time -o "$base.time" -f '%e %U %S %M' \
-	    wrk -t "$threads" -c "$connections" -d "${seconds}s" --timeout "${wrk_timeout}s" \
+	    BENCH_TAG=$prefix-$t-$sc-$r BENCH_IDLE_AT=$idle_at BENCH_QUIET_DIR=$base.quiet \
+	    timeout -k 5 $((duration + wrk_timeout + 30)) /usr/bin/time -o "$base.time" -f '%e %U %S %M' \
+	    wrk -t "$threads" -c "$connections" -d "${duration}s" --timeout "${wrk_timeout}s" \
 	    -s tests/load/bench.lua "${url[$t]}" >"$base.wrk.txt" 2>&1 </dev/null &
 	wrk_pid=$!
+	if [[ $until_answered -eq 1 ]]; then
+		# Once every thread is quiet: SIGINT to timeout, which passes it
+		# on to its process group (wrk stops and reports; time ignores it).
+		while kill -0 "$wrk_pid" 2>/dev/null; do
+			if [[ $(find "$base.quiet" -name 'quiet.*' | wc -l) -ge $threads ]]; then
+				kill -INT "$wrk_pid" 2>/dev/null || true
+				break
+			fi
+			sleep 0.1
+		done
+	fi
 	wait "$wrk_pid" || wrk_rc=$?
+	rm -rf -- "$base.quiet"
 	wrk_pid=""
 	cpu_state >"$base.after"
 	kill -TERM "$sampler"
@@ -392,13 +424,14 @@ run_one() { # TARGET SCENARIO RUN
 jq -n --arg stamp "$stamp" --arg machine "$(machine_line)" --argjson seconds "$seconds" \
     --argjson runs "$runs" --argjson c "$connections" --argjson t "$threads" \
     --argjson timeout "$wrk_timeout" --argjson accounts "$accounts" --arg peer "$peer_url" \
+    --argjson until "$until_answered" \
     --arg peer_name "$peer_name" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
     --arg dirty "$(git status --porcelain 2>/dev/null | grep -q . && echo yes || echo no)" \
     --arg apache "$("$(mc_apache_bin)" -v | sed -n 's/^Server version: //p')" \
     --arg pg "$("$MC_PG_BINDIR/postgres" --version)" --arg wrk "$(wrk -v 2>&1 | head -n 1)" \
     --arg targets "${targets[*]}" --arg scenarios "${scenario_list[*]}" \
     '{stamp: $stamp, machine: $machine, seconds: $seconds, runs: $runs, connections: $c,
-      threads: $t, timeout: $timeout, accounts: $accounts, peer_url: $peer, peer_name: $peer_name,
+      threads: $t, timeout: $timeout, until_answered: ($until == 1), accounts: $accounts, peer_url: $peer, peer_name: $peer_name,
       commit: $commit, dirty: $dirty, apache: $apache, postgres: $pg, wrk: $wrk,
       targets: ($targets | split(" ")), scenarios: ($scenarios | split(" "))}' >"$out/meta.json"
 

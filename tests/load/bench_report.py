@@ -146,7 +146,9 @@ def main(out):
                  f"{m['load_after']} after; over the sitting ({m['seconds']:.0f} s) CPU busy "
                  f"{m['busy_pct']} %, steal {m['steal_pct']} %")
     lines.append(f"- `wrk -t{meta['threads']} -c{meta['connections']} -d{meta['seconds']}s "
-                 f"--timeout {meta['timeout']}s`, {meta['runs']} run(s) of each scenario, "
+                 f"--timeout {meta['timeout']}s`"
+                 f"{' (each thread on until it had an answer)' if meta.get('until_answered') else ''}, "
+                 f"{meta['runs']} run(s) of each scenario, "
                  f"targets interleaved run by run; {meta['accounts']} accounts; "
                  f"{meta['apache']}, {meta['postgres']}, {meta['wrk']}")
     if peer:
