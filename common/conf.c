@@ -138,7 +138,7 @@ static const struct conf_setting conf_table[] = {
     INT("UNVERIFIED_ACCOUNT_DAYS", unverified_account_days, 1, 3650, 7),
     /* Long-lived (FastCGI) processes: read by the programs and the launcher */
     INT("FCGI_MAX_REQUESTS", fcgi_max_requests, 1, 1000000000, 10000),
-    INT("FCGI_PROCESSES", fcgi_processes, 1, 256, 4),
+    INT("FCGI_PROCESSES", fcgi_processes, 0, 256, 0),
     INT("DB_MAX_CONNECTIONS", db_max_connections, 1, 10000, 40),
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},

@@ -365,7 +365,6 @@ void db_rollback(PGconn *db)
 	PQclear(res);
 }
 
-
 /* SQLSTATE 26000: the prepared statement is gone (a pooler gave us another server). */
 static int db_statement_gone(const PGresult *r)
 {
