@@ -64,6 +64,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .DEFAULT_GOAL := all
 
 all: $(CGI_BIN) $(TOOL_BIN)
+ifeq ($(SAN),1)
+# openapi.cgi serves docs/openapi.json of the root above its cgi-bin/: the
+# sanitizer build's programs find it through build/san/docs.
+all: $(B)/docs
+$(B)/docs:
+	ln -sfn ../../docs $@
+endif
 lib: $(LIB)
 cgi: $(CGI_BIN)
 tools: $(TOOL_BIN)

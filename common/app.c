@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcgios.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -499,6 +500,7 @@ static int app_fcgi_main(const struct endpoint *ep)
 			break;
 	}
 	FCGX_Free(&app_fcgx, 1);
+	OS_LibShutdown(); /* FCGX_Init's table of libfcgi, else never freed */
 	db_keep_drop();
 	reload_release(&rl);
 	return 0;

@@ -21,67 +21,6 @@ teardown() {
 	pgbouncer_stop
 }
 
-# fcgi_start PROGRAM [VAR=value]...   one FastCGI process of PROGRAM on
-# $BATS_TEST_TMPDIR/<name>.sock (spawn-fcgi -n: the program itself, no
-# supervisor), with MEDICALCARE_ENV_FILE, the sanitizer options and VARs in
-# its environment and its stderr in $BATS_TEST_TMPDIR/<name>.log. Sets
-# fcgi_pid; waits until the socket is there.
-fcgi_start() {
-	local program=$1 name=${1%.cgi} sock i
-	shift
-	sock=$BATS_TEST_TMPDIR/$name.sock
-	rm -f -- "$sock"
-	local -a ev=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
-	for i in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		[[ -z ${!i+set} ]] || ev+=("$i=${!i}")
-	done
-	env -i "${ev[@]}" "$@" spawn-fcgi -n -s "$sock" -M 0600 -- "$CGI_DIR/$program" \
-	    </dev/null >/dev/null 2>>"$BATS_TEST_TMPDIR/$name.log" &
-	fcgi_pid=$!
-	_fcgi_pids+=("$fcgi_pid")
-	for ((i = 0; i < 100; i++)); do
-		[[ -S $sock ]] && return 0
-		sleep 0.05
-	done
-	echo "fcgi_start: $program did not make $sock" >&2
-	return 1
-}
-
-# fcgi_exit PID [SECONDS]   waits up to SECONDS (5) for process PID to end;
-# sets fcgi_rc to its exit status; fails if it is still running.
-fcgi_exit() {
-	local pid=$1 i
-	for ((i = 0; i < ${2:-5} * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "process $pid is still running" >&2
-		return 1
-	fi
-	fcgi_rc=0
-	wait "$pid" || fcgi_rc=$?
-}
-
-fcgi_stop_all() {
-	local pid f
-	for pid in "${_fcgi_pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${_fcgi_pids[@]}"; do
-		fcgi_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
-	done
-	_fcgi_pids=()
-	for f in "$BATS_TEST_TMPDIR"/*.log; do
-		[[ -f $f ]] || continue
-		if _san_report "$(<"$f")"; then
-			echo "sanitizer report in $f:" >&2
-			cat -- "$f" >&2
-			return 1
-		fi
-	done
-}
-
 # The number of connections the programs hold (application_name medicalcare).
 backends() {
 	sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'medicalcare'"

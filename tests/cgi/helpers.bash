@@ -42,6 +42,8 @@
 #                  mail_accept, mail_slow
 #   sign-up        signed_up, verify
 #   tokens         make_jwt, jwt_decode
+#   FastCGI        fcgi_start, fcgi_exit, fcgi_stop_all (one process of a
+#                  program, reached by cgi with MC_CGI_VIA), fcgi_soak_round
 #
 # Sourcing this file (bats's load, or `source` from another suite's helpers)
 # only defines functions and variable defaults and sources tests/lib/pg.sh: it
@@ -1020,4 +1022,154 @@ jwt_decode() {
 		print(json.dumps({"header": header, "claims": claims}, sort_keys=True,
 		                 separators=(",", ":")))
 	EOF
+}
+
+# ---------------------------------------------------------------------------
+# FastCGI processes without a web server: spawn-fcgi gives the program a
+# listening socket on fd 0, and cgi sends each request to it through
+# cgi-fcgi when MC_CGI_VIA names the socket folder (export
+# MC_CGI_VIA=$BATS_TEST_TMPDIR in setup, call fcgi_stop_all in teardown).
+
+# fcgi_start PROGRAM [VAR=value]...   one FastCGI process of PROGRAM on
+# $BATS_TEST_TMPDIR/<name>.sock (spawn-fcgi -n: the program itself, no
+# supervisor), with MEDICALCARE_ENV_FILE, the sanitizer options and VARs in
+# its environment and its stderr in $BATS_TEST_TMPDIR/<name>.log. Sets
+# fcgi_pid; waits until it listens on the socket. MC_FCGI_WRAP: a command (words
+# split on blanks) put before the program, e.g. valgrind and its options
+# (the pid is then valgrind's, which runs the program in itself).
+fcgi_start() {
+	local program=$1 name=${1%.cgi} sock i
+	local -a wrap=()
+	shift
+	sock=$BATS_TEST_TMPDIR/$name.sock
+	rm -f -- "$sock"
+	local -a ev=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$MEDICALCARE_ENV_FILE")
+	for i in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[[ -z ${!i+set} ]] || ev+=("$i=${!i}")
+	done
+	if [[ -n ${MC_FCGI_WRAP:-} ]]; then
+		read -r -a wrap <<<"$MC_FCGI_WRAP"
+		# spawn-fcgi runs its command with execv: a full path.
+		wrap[0]=$(command -v "${wrap[0]}") || {
+			echo "fcgi_start: no ${MC_FCGI_WRAP%% *} on PATH" >&2
+			return 1
+		}
+	fi
+	env -i "${ev[@]}" "$@" spawn-fcgi -n -s "$sock" -M 0600 -- "${wrap[@]}" "$CGI_DIR/$program" \
+	    </dev/null >/dev/null 2>>"$BATS_TEST_TMPDIR/$name.log" 3>&- &
+	fcgi_pid=$!
+	_fcgi_pids+=("$fcgi_pid")
+	# The socket is bound before it listens; once spawn-fcgi has made way
+	# for the program (exec), it listens.
+	for ((i = 0; i < 200; i++)); do
+		if [[ -S $sock && $(readlink "/proc/$fcgi_pid/exe" 2>/dev/null) != */spawn-fcgi ]]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "fcgi_start: $program did not make $sock" >&2
+	return 1
+}
+
+# fcgi_exit PID [SECONDS]   waits up to SECONDS (5) for process PID to end;
+# sets fcgi_rc to its exit status; fails if it is still running.
+fcgi_exit() {
+	local pid=$1 i
+	for ((i = 0; i < ${2:-5} * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "process $pid is still running" >&2
+		return 1
+	fi
+	fcgi_rc=0
+	wait "$pid" || fcgi_rc=$?
+}
+
+# fcgi_stop_all: SIGTERM to every process fcgi_start started (KILL after 5
+# s), then fails if a sanitizer report is in any of their logs.
+fcgi_stop_all() {
+	local pid f
+	for pid in "${_fcgi_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${_fcgi_pids[@]}"; do
+		fcgi_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+	done
+	_fcgi_pids=()
+	for f in "$BATS_TEST_TMPDIR"/*.log; do
+		[[ -f $f ]] || continue
+		if _san_report "$(<"$f")"; then
+			echo "sanitizer report in $f:" >&2
+			cat -- "$f" >&2
+			return 1
+		fi
+	done
+}
+_fcgi_pids=()
+
+# The requests of one fcgi_soak_round, per program: 15 in all.
+declare -gA FCGI_SOAK_REQUESTS=(
+	[health.cgi]=1 [openapi.cgi]=1 [profile.cgi]=3 [signup.cgi]=2 [verify-otp.cgi]=2
+	[login.cgi]=2 [resend-otp.cgi]=1 [forgot-password.cgi]=1 [reset-password.cgi]=2
+)
+
+# fcgi_soak_round TAG   one round of mixed requests through one FastCGI
+# process of each program (fcgi_start each first), every answer checked:
+# a sign-up, its code from the mail, verify-otp, login with the new account,
+# its profile, a reset mail and the reset, and on the way the failures (a
+# wrong code, a wrong password, no token, a malformed body, an unknown reset
+# token), a CORS preflight, health, openapi, resend-otp. TAG makes the
+# round's addresses (soak-TAG@example.test, nobody-TAG@example.test) new.
+# Needs cheap Argon2 settings in the env file to stay quick.
+fcgi_soak_round() {
+	# Without bats's DEBUG trap in the functions it calls.
+	local -
+	set +T
+	_fcgi_soak_round "$@"
+}
+
+_fcgi_soak_round() {
+	local e=soak-$1@example.test nobody=nobody-$1@example.test code tok rtok
+	cgi GET health.cgi || return 1
+	assert_status 200 || return 1
+	cgi GET openapi.cgi || return 1
+	assert_status 200 || return 1
+	cgi GET profile.cgi || return 1
+	assert_status 401 || return 1
+	cgi OPTIONS profile.cgi HTTP_ORIGIN=http://localhost:3000 \
+	    HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET || return 1
+	assert_status 204 || return 1
+	cgi POST signup.cgi "$(jobj full_name "Soak User" email "$e" password StrongPass123)" || return 1
+	assert_status 201 || return 1
+	cgi POST signup.cgi '{"full_name": 1}' || return 1
+	assert_status 422 || return 1
+	cgi POST verify-otp.cgi "$(jobj email "$nobody" otp 123456)" || return 1
+	assert_status 400 || return 1
+	mail_wait "$e" 1 || return 1
+	code=$(mail_otp "$e") || return 1
+	cgi POST verify-otp.cgi "$(jobj email "$e" otp "$code")" || return 1
+	assert_status 200 || return 1
+	cgi POST login.cgi "$(jobj email "$e" password StrongPass123)" || return 1
+	assert_status 200 || return 1
+	tok=$(json_get .access_token) || return 1
+	cgi POST login.cgi "$(jobj email "$nobody" password WrongPass123)" || return 1
+	assert_status 401 || return 1
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 200 || return 1
+	assert_jq .email "$e" || return 1
+	cgi POST resend-otp.cgi "$(jobj email "$nobody")" || return 1
+	assert_status 200 || return 1
+	cgi POST forgot-password.cgi "$(jobj email "$e")" || return 1
+	assert_status 200 || return 1
+	mail_wait "$e" 2 || return 1
+	rtok=$(mail_reset_token "$e") || return 1
+	cgi POST reset-password.cgi \
+	    "$(jobj token "$rtok" new_password NewStrongPass456 confirm_password NewStrongPass456)" || return 1
+	assert_status 200 || return 1
+	cgi POST reset-password.cgi \
+	    "$(jobj token "${rtok//?/A}" new_password NewStrongPass456 confirm_password NewStrongPass456)" ||
+		return 1
+	assert_status 400 || return 1
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # Every program under valgrind's memcheck: each cgi-bin/*.cgi with a request
 # that succeeds and one that fails, one CORS preflight, and each
-# bin/medicalcare-* tool, on the release build (-O2 -g). A run passes when
+# bin/medicalcare-* tool, on the release build (-O2 -g); then one FastCGI
+# process of each program under memcheck through 210 mixed requests
+# (fcgi_soak_round), each leaving after its last. A run passes when
 # memcheck reports no error (invalid read or write, use of uninitialised
 # memory, bad free, fd misuse) and no leak of any kind: definite, indirect,
 # possible, and also still reachable (--errors-for-leak-kinds=all), except
@@ -48,32 +50,49 @@ setup() {
 		skip "$VG_SKIP"
 	fi
 	reset_state
+	_fcgi_pids=()
+}
+
+teardown() {
+	fcgi_stop_all
+}
+
+# The memcheck command and options of every run here (log into DIR).
+vg_command() { # DIR
+	printf '%s' "valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all" \
+	    " --track-fds=yes --error-exitcode=99 --suppressions=$MC_ROOT/tests/valgrind.supp" \
+	    " --num-callers=30 --log-file=$1/vg.%p.log"
 }
 
 # vg COMMAND [ARG]...   runs a helper (cgi, run_outbox, run_tool) with its
 # program under memcheck, then fails if memcheck reported anything (the
 # report is printed). The command's own result is returned otherwise.
 vg() {
-	local rc=0 log
-	local MC_CGI_WRAP="valgrind --leak-check=full --show-leak-kinds=all"
-	MC_CGI_WRAP+=" --errors-for-leak-kinds=all --track-fds=yes --error-exitcode=99"
-	MC_CGI_WRAP+=" --suppressions=$MC_ROOT/tests/valgrind.supp --num-callers=30"
-	MC_CGI_WRAP+=" --log-file=$BATS_TEST_TMPDIR/vg.%p.log"
+	local rc=0
+	local MC_CGI_WRAP
+	MC_CGI_WRAP=$(vg_command "$BATS_TEST_TMPDIR")
 	rm -f -- "$BATS_TEST_TMPDIR"/vg.*.log
 	"$@" || rc=$?
+	vg_logs_clean "$*" || return 1
+	return "$rc"
+}
+
+# vg_logs_clean WHAT: every memcheck log in $BATS_TEST_TMPDIR (at least one)
+# reports no error and no descriptor left open; else prints them and fails.
+vg_logs_clean() {
+	local log
 	for log in "$BATS_TEST_TMPDIR"/vg.*.log; do
 		if [[ ! -f $log ]]; then
-			echo "vg: $*: valgrind wrote no log" >&2
+			echo "vg: $1: valgrind wrote no log" >&2
 			return 1
 		fi
 		if ! grep -q 'ERROR SUMMARY: 0 errors from 0 contexts' "$log" ||
 		    [[ -n $(vg_fds "$log") ]]; then
-			echo "vg: $*: memcheck found problems:" >&2
+			echo "vg: $1: memcheck found problems:" >&2
 			cat -- "$log" >&2
 			return 1
 		fi
 	done
-	return "$rc"
 }
 
 # vg_fds LOG: the descriptors the program left open at exit that it did not
@@ -294,4 +313,31 @@ cheap_user() {
 	[[ $(sql "SELECT email, full_name, is_verified FROM users") == "ann@example.test|Ann Smith|t" ]]
 	vg run_tool import-users "$BATS_TEST_TMPDIR/no-such-file.csv"
 	assert_tool_rc 1
+}
+
+@test "valgrind: one FastCGI process of each program, 14 rounds of mixed requests (210), each exits clean" {
+	local p r rounds=14
+	local -A pid=()
+	export MC_CGI_VIA=$BATS_TEST_TMPDIR
+	rm -f -- "$BATS_TEST_TMPDIR"/vg.*.log
+	# Each process under memcheck leaves through its normal exit after its
+	# last request (FCGI_MAX_REQUESTS): memcheck then checks for leaks.
+	for p in "${!FCGI_SOAK_REQUESTS[@]}"; do
+		MC_FCGI_WRAP=$(vg_command "$BATS_TEST_TMPDIR") \
+		    fcgi_start "$p" FCGI_MAX_REQUESTS=$((rounds * FCGI_SOAK_REQUESTS[$p]))
+		pid[$p]=$fcgi_pid
+	done
+	for ((r = 1; r <= rounds; r++)); do
+		fcgi_soak_round "vg$r"
+	done
+	for p in "${!pid[@]}"; do
+		fcgi_exit "${pid[$p]}" 60
+		if [[ $fcgi_rc != 0 ]]; then
+			echo "$p (under valgrind) exited with $fcgi_rc:" >&2
+			cat -- "$BATS_TEST_TMPDIR/${p%.cgi}.log" "$BATS_TEST_TMPDIR"/vg."${pid[$p]}".log >&2
+			false
+		fi
+	done
+	[[ $(find "$BATS_TEST_TMPDIR" -name 'vg.*.log' | wc -l) == "${#pid[@]}" ]]
+	vg_logs_clean "FastCGI soak"
 }
