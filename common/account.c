@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "hashgate.h"
 #include "jwt.h"
 #include "limit.h"
 #include "log.h"
@@ -63,11 +64,17 @@ static enum acct_rc acct_fault(int db_rc)
 	return db_rc == DB_UNAVAILABLE ? ACCT_UNAVAILABLE : ACCT_ERROR;
 }
 
-static const struct pw_cost *acct_cost(const struct conf *c, struct pw_cost *cost)
+/*
+ * The password settings of c: fills cost, and points this process's hash
+ * gate (hashgate.h) at c's HASH_LOCK_FILE and HASH_CONCURRENCY, so a changed
+ * setting applies to the next hash. Returns cost.
+ */
+static const struct pw_cost *acct_pw(const struct conf *c, struct pw_cost *cost)
 {
 	cost->memory_kib = c->argon2_memory_kib;
 	cost->iterations = c->argon2_iterations;
 	cost->parallelism = c->argon2_parallelism;
+	hashgate_configure(c->hash_lock_file, c->hash_concurrency);
 	return cost;
 }
 
@@ -353,7 +360,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 		goto out;
 	ret = ACCT_ERROR;
 	/* The slow hash is made before any lock is held. */
-	if (pw_hash(r->password, strlen(r->password), acct_cost(c, &cost), &hash) != 0)
+	if (pw_hash(r->password, strlen(r->password), acct_pw(c, &cost), &hash) != 0)
 		goto out;
 	rc = acct_begin_locked(db, r->email);
 	if (rc != DB_OK) {
@@ -587,7 +594,7 @@ static int acct_rehash(PGconn *db, const struct conf *c, const struct user *u, c
 	const char *params[3];
 	int rc;
 
-	if (!pw_needs_rehash(u->password_hash, acct_cost(c, &cost)))
+	if (!pw_needs_rehash(u->password_hash, acct_pw(c, &cost)))
 		return DB_OK;
 	if (pw_hash(pw, pwlen, &cost, &phc) != 0)
 		return DB_OK;
@@ -647,12 +654,13 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 		goto out;
 	}
 	if (found) {
+		acct_pw(c, &cost);
 		match = pw_verify(u.password_hash, r->password, r->password_len);
 		if (match < 0)
 			goto out;
 	} else {
 		/* The same work as a verify, so timing does not tell. */
-		pw_burn(r->password, r->password_len, acct_cost(c, &cost));
+		pw_burn(r->password, r->password_len, acct_pw(c, &cost));
 	}
 	if (!match) {
 		rc = limit_login_failed(db, r->email, client, &locked);
@@ -808,7 +816,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = ACCT_WEAK_PASSWORD;
 		goto out;
 	}
-	if (pw_hash(r->new_password, strlen(r->new_password), acct_cost(c, &cost), &hash) != 0)
+	if (pw_hash(r->new_password, strlen(r->new_password), acct_pw(c, &cost), &hash) != 0)
 		goto out;
 	{
 		const char *params[2] = {id_s, hash};

@@ -117,6 +117,8 @@ mc_setup_file() {
 		CLIENT_LIMIT_VERIFY_OTP=1000000
 		CLIENT_LIMIT_RESEND_OTP=1000000
 		CLIENT_LIMIT_FORGOT_PASSWORD=1000000
+		# A hash gate of this file's own, apart from other test runs.
+		HASH_LOCK_FILE=$BATS_FILE_TMPDIR/hash.lock
 	EOF
 }
 
