@@ -21,6 +21,8 @@ setup_file() {
 
 A=198.51.100.7
 
+teardown() { release_gate; }
+
 # race N PROGRAM BODY [VAR=value]...: runs PROGRAM N times at once, each
 # from a subshell waiting on one start signal; BODY may hold %d, replaced by
 # the run's number (1..N). Sets statuses to the sorted answers, as
@@ -46,45 +48,6 @@ race() {
 		wait "$i" || return 1
 	done
 	statuses=$(cat "$d"/*/status | sort | uniq -c | awk '{ print $1 "x" $2 }' | paste -s -d ' ')
-}
-
-# hold_gate N: holds slots 0..N-1 of this file's hash gate (HASH_LOCK_FILE of
-# the test env file) from a process of its own, as a hashing program would,
-# until release_gate. Byte i + 64 of the file is slot i (hashgate.h); POSIX
-# record locks and the programs' open-file-description locks exclude each other.
-hold_gate() {
-	local lock ready=$BATS_TEST_TMPDIR/gate.ready
-	lock=$(sed -n 's/^HASH_LOCK_FILE=//p' "$MEDICALCARE_ENV_FILE")
-	rm -f -- "$ready" "$BATS_TEST_TMPDIR/gate.release"
-	python3 -c '
-import fcntl, os, sys, time
-lock, n, ready, release = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-for i in range(n):
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 64 + i, os.SEEK_SET)
-open(ready, "w").close()
-while not os.path.exists(release):
-    time.sleep(0.02)
-' "$lock" "$1" "$ready" "$BATS_TEST_TMPDIR/gate.release" &
-	gate_pid=$!
-	wait_for "the gate held" test -e "$ready"
-}
-
-release_gate() {
-	touch "$BATS_TEST_TMPDIR/gate.release"
-	wait "$gate_pid"
-}
-
-# wait_for WHAT COMMAND...: runs COMMAND until it succeeds, for up to 20 s.
-wait_for() {
-	local what=$1 i
-	shift
-	for ((i = 0; i < 1000; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	echo "timed out waiting for $what" >&2
-	return 1
 }
 
 # attempts_are N: exactly N password checks are reserved and not settled.
