@@ -261,7 +261,16 @@ start_ours() { # MODE
 	printf '%s\n' "$MC_APACHE_PID" >>"$out/pids"
 	exe_dirs[$m]=""
 	if [[ $m == fastcgi ]]; then
-		exe_dirs[$m]=$root/cgi-bin
+		# The FastCGI processes are not Apache's: they descend from the
+		# launcher (apache/fcgi.sh: multiwatch per program, then the
+		# programs), whose pid is in the run folder. Without it, any
+		# process running a program of cgi-bin/ counts.
+		if [[ -s $MC_APACHE_DIR/fcgi.pid ]]; then
+			roots[$m]+=" $(<"$MC_APACHE_DIR/fcgi.pid")"
+			printf '%s\n' "$(<"$MC_APACHE_DIR/fcgi.pid")" >>"$out/pids"
+		else
+			exe_dirs[$m]=$root/cgi-bin
+		fi
 	fi
 	pgpid[$m]=$our_pg
 	targets+=("$m")
