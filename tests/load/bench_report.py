@@ -16,7 +16,9 @@ of p50 and p99 latency (wrk's, at the client), socket errors, 5xx and
 unexpected answers (other than the scenario's success) summed, the median
 CPU of the server's processes and of PostgreSQL in cores (CPU seconds per
 second of the run), the median CPU per request (server + PostgreSQL), and
-the highest peak resident memory of the server's processes.
+the highest peak resident memory of the server's processes, as RSS (the sum
+of each process's resident pages, shared ones in every process) and as PSS
+(shared pages divided among the processes that map them).
 """
 import glob
 import json
@@ -74,6 +76,7 @@ def one_run(d):
         "pg_cores": s["pg"]["cpu_s"] / wall,
         "cpu_ms_per_request": 1000.0 * (s["server"]["cpu_s"] + s["pg"]["cpu_s"]) / max(1, w["requests"]),
         "server_rss_peak_mib": s["server"]["rss_peak_kib"] / 1024.0,
+        "server_pss_peak_mib": s["server"].get("pss_peak_kib", 0) / 1024.0,
         "server_procs_peak": s["server"]["procs_peak"],
         "pg_rss_peak_mib": s["pg"]["rss_peak_kib"] / 1024.0,
         "wrk_cpu_s": float(user) + float(system),
@@ -98,6 +101,7 @@ def aggregate(runs):
         "pg_cores": med("pg_cores"),
         "cpu_ms_per_request": med("cpu_ms_per_request"),
         "server_rss_peak_mib": max(r["server_rss_peak_mib"] for r in runs),
+        "server_pss_peak_mib": max(r["server_pss_peak_mib"] for r in runs),
         "pg_rss_peak_mib": max(r["pg_rss_peak_mib"] for r in runs),
         "steal_pct_median": statistics.median(r["machine"]["steal_pct"] for r in runs),
         "busy_pct_median": statistics.median(r["machine"]["busy_pct"] for r in runs),
@@ -188,17 +192,21 @@ def main(out):
                 if t in pr:
                     r = pr[t]["server_rss_peak_mib"] / pr["peer"]["server_rss_peak_mib"]
                     ratios.setdefault("profile", {})[f"{t}_rss"] = r
+                    rp = pr[t]["server_pss_peak_mib"] / max(1e-9, pr["peer"]["server_pss_peak_mib"])
+                    ratios["profile"][f"{t}_pss"] = rp
                     cells.append(f"{labels[t]} {pr[t]['server_rss_peak_mib']:.0f} MiB "
-                                 f"({r:.2f} of it)")
+                                 f"({r:.2f} of it; PSS {pr[t]['server_pss_peak_mib']:.0f} MiB, "
+                                 f"{rp:.2f})")
             lines.append(f"Peak RSS of the server's processes under the profile run: {pn} "
-                         f"{pr['peer']['server_rss_peak_mib']:.0f} MiB; " + ", ".join(cells) + ".")
+                         f"{pr['peer']['server_rss_peak_mib']:.0f} MiB (PSS "
+                         f"{pr['peer']['server_pss_peak_mib']:.0f} MiB); " + ", ".join(cells) + ".")
         summary["ratios"] = ratios
         lines.append("")
 
     lines += ["## Figures", "",
               "| scenario | server | req/s median [range] | p50 | p99 | socket errors | non-2xx "
-              "| 5xx | unexpected | server CPU | PostgreSQL CPU | CPU per request | peak RSS |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| 5xx | unexpected | server CPU | PostgreSQL CPU | CPU per request | peak RSS | peak PSS |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for sc in order:
         for t in targets:
             a = summary["scenarios"][sc].get(t)
@@ -209,13 +217,16 @@ def main(out):
                 f"[{fmt_rate(a['rps_min'])}-{fmt_rate(a['rps_max'])}] | {fmt_ms(a['p50_ms'])} "
                 f"| {fmt_ms(a['p99_ms'])} | {a['socket_errors']} | {a['non2xx']} | {a['s5xx']} "
                 f"| {a['unexpected']} | {a['server_cores']:.2f} | {a['pg_cores']:.2f} "
-                f"| {a['cpu_ms_per_request']:.2f} ms | {a['server_rss_peak_mib']:.0f} MiB |")
+                f"| {a['cpu_ms_per_request']:.2f} ms | {a['server_rss_peak_mib']:.0f} MiB "
+                f"| {a['server_pss_peak_mib']:.0f} MiB |")
     lines += ["",
               "Latency at the client (wrk). CPU in cores (CPU seconds per second of run) of the "
               "server's processes (Apache and the programs; for the other server, its processes) "
               "and of PostgreSQL (postmaster and backends); CPU per request: both together per "
               "answer. Peak RSS: the largest sum of the server's processes' resident memory at "
-              "one sample (every 0.1 s), PostgreSQL apart. Non-2xx includes the expected 401s; "
+              "one sample (every 0.1 s), PostgreSQL apart, shared pages counted in every process "
+              "that maps them; peak PSS: the same with each shared page divided among them "
+              "(every 0.5 s), the memory they take together. Non-2xx includes the expected 401s; "
               "unexpected: answers other than the scenario's success."]
     bad = [(sc, t, a["unexpected_samples"]) for sc in order for t in targets
            for a in summary["scenarios"][sc].get(t, {"runs": []})["runs"] if a["unexpected_samples"]]

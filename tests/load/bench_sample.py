@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """CPU and memory of a server's processes during one run of `make bench`.
 
-    tests/load/bench_sample.py --out FILE [--interval SECS]
+    tests/load/bench_sample.py --out FILE [--interval SECS] [--pss-every N]
         [--pid PID]... [--exe-dir DIR]... [--pg-pid PID]
 
 Samples /proc every --interval seconds (default 0.1) until SIGTERM or SIGINT,
@@ -24,6 +24,10 @@ FILE holds, for "server" and "pg":
                parent is init) by their own time while seen
   rss_peak_kib the largest sum of VmRSS over the processes at one sample
                (shared pages counted once per process, as `ps` does)
+  pss_peak_kib the largest sum of their Pss (/proc/PID/smaps_rollup: each
+               shared page divided among the processes that map it, so the
+               sum is the memory they take together), read every
+               --pss-every samples (default 5: it costs more to read)
   procs_peak   the most processes at one sample
 and wall_s (first to last sample), samples.
 """
@@ -59,6 +63,17 @@ def read_rss_kib(pid):
         return 0
 
 
+def read_pss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def exe_in(pid, dirs):
     try:
         exe = os.readlink(f"/proc/{pid}/exe")
@@ -87,6 +102,7 @@ class Group:
         self.last = 0
         self.orphans = {}  # pid -> [ticks when first seen, ticks when last seen]
         self.rss_peak = 0
+        self.pss_peak = 0
         self.procs_peak = 0
 
 
@@ -126,7 +142,7 @@ def exe_extra(procs, tree, exe_dirs, mine):
     return extra
 
 
-def sample(group, procs, tree, extra, first):
+def sample(group, procs, tree, extra, first, pss):
     ticks = sum(procs[p][1] + procs[p][2] for p in tree)
     if first:
         group.first = ticks
@@ -142,12 +158,14 @@ def sample(group, procs, tree, extra, first):
     every = tree | extra
     group.rss_peak = max(group.rss_peak, sum(read_rss_kib(p) for p in every))
     group.procs_peak = max(group.procs_peak, len(every))
+    if pss:
+        group.pss_peak = max(group.pss_peak, sum(read_pss_kib(p) for p in every))
 
 
 def result(group):
     ticks = (group.last - group.first) + sum(b - a for a, b in group.orphans.values())
     return {"cpu_s": round(ticks / TICK, 3), "rss_peak_kib": group.rss_peak,
-            "procs_peak": group.procs_peak}
+            "pss_peak_kib": group.pss_peak, "procs_peak": group.procs_peak}
 
 
 def main():
@@ -157,6 +175,7 @@ def main():
     ap.add_argument("--pid", type=int, action="append", default=[])
     ap.add_argument("--exe-dir", action="append", default=[])
     ap.add_argument("--pg-pid", type=int, action="append", default=[])
+    ap.add_argument("--pss-every", type=int, default=5)
     a = ap.parse_args()
     exe_dirs = [os.path.realpath(d).rstrip("/") + "/" for d in a.exe_dir]
     mine = ancestors(os.getpid())
@@ -174,8 +193,9 @@ def main():
             children.setdefault(ppid, []).append(pid)
         tree = tree_of(a.pid, procs, children)
         extra = exe_extra(procs, tree, exe_dirs, mine) if exe_dirs else set()
-        sample(server, procs, tree, extra, n == 0)
-        sample(pg, procs, tree_of(a.pg_pid, procs, children), set(), n == 0)
+        pss = n % max(1, a.pss_every) == 0 or bool(stop)
+        sample(server, procs, tree, extra, n == 0, pss)
+        sample(pg, procs, tree_of(a.pg_pid, procs, children), set(), n == 0, pss)
         n += 1
         t1 = time.monotonic()
         if n == 1:
