@@ -48,8 +48,9 @@
 # Per run: wrk's figures (requests, req/s, latency p50/p90/p99, socket
 # errors, statuses, unexpected answers), the CPU time of the server's
 # processes (Apache, the FastCGI processes, CGI programs) and of PostgreSQL
-# (postmaster, backends) apart, the peak resident memory of each
-# (tests/load/bench_sample.py, sampling /proc every 0.1 s during the run),
+# (postmaster, backends) apart, the peak resident memory of each, as RSS and
+# as PSS (tests/load/bench_sample.py, sampling /proc every 0.1 s during the
+# run),
 # wrk's own CPU (/usr/bin/time), and the machine's CPU use and steal
 # (/proc/stat) and load average. Prints and keeps in DIR (default
 # tests/tmp/bench.DATE): report.md (median and range of 3 runs, ratios
