@@ -77,6 +77,8 @@ def one_run(d):
         "cpu_ms_per_request": 1000.0 * (s["server"]["cpu_s"] + s["pg"]["cpu_s"]) / max(1, w["requests"]),
         "server_rss_peak_mib": s["server"]["rss_peak_kib"] / 1024.0,
         "server_pss_peak_mib": s["server"].get("pss_peak_kib", 0) / 1024.0,
+        "server_rss_by_name": s["server"].get("rss_by_name", {}),
+        "server_pss_by_name": s["server"].get("pss_by_name", {}),
         "server_procs_peak": s["server"]["procs_peak"],
         "pg_rss_peak_mib": s["pg"]["rss_peak_kib"] / 1024.0,
         "wrk_cpu_s": float(user) + float(system),
@@ -228,6 +230,21 @@ def main(out):
               "that maps them; peak PSS: the same with each shared page divided among them "
               "(every 0.5 s), the memory they take together. Non-2xx includes the expected 401s; "
               "unexpected: answers other than the scenario's success."]
+    # What the memory peak of the profile run is made of, per server.
+    pr = summary["scenarios"].get("profile", {})
+    if pr:
+        lines += ["", "Peak memory of the profile run by process (the run with the highest peak): "
+                  "command, processes, RSS / PSS:"]
+        for t in targets:
+            if t not in pr:
+                continue
+            run = max(pr[t]["runs"], key=lambda x: x["server_rss_peak_mib"])
+            rss, pss = run["server_rss_by_name"], run["server_pss_by_name"]
+            parts = []
+            for name in sorted(rss, key=lambda n: -rss[n][1]):
+                p = pss.get(name, [0, 0])[1] / 1024.0
+                parts.append(f"{name} {rss[name][0]}, {rss[name][1] / 1024.0:.0f} / {p:.0f} MiB")
+            lines.append(f"- {labels[t]}: " + "; ".join(parts))
     bad = [(sc, t, a["unexpected_samples"]) for sc in order for t in targets
            for a in summary["scenarios"][sc].get(t, {"runs": []})["runs"] if a["unexpected_samples"]]
     if bad:

@@ -29,6 +29,9 @@ FILE holds, for "server" and "pg":
                sum is the memory they take together), read every
                --pss-every samples (default 5: it costs more to read)
   procs_peak   the most processes at one sample
+  rss_by_name  at the sample of the peak RSS: {command name: [processes,
+               KiB]}, what the peak is made of (pss_by_name: the same for
+               the peak PSS)
 and wall_s (first to last sample), samples.
 """
 import argparse
@@ -40,6 +43,24 @@ import time
 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def read_comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def by_name(values):
+    """{comm: [processes, KiB]} of {pid: KiB}."""
+    out = {}
+    for pid, kib in values.items():
+        e = out.setdefault(read_comm(pid), [0, 0])
+        e[0] += 1
+        e[1] += kib
+    return out
 
 
 def read_stat(pid):
@@ -103,6 +124,8 @@ class Group:
         self.orphans = {}  # pid -> [ticks when first seen, ticks when last seen]
         self.rss_peak = 0
         self.pss_peak = 0
+        self.rss_by_name = {}
+        self.pss_by_name = {}
         self.procs_peak = 0
 
 
@@ -156,16 +179,23 @@ def sample(group, procs, tree, extra, first, pss):
             # later: all its time is of the run.
             group.orphans[p] = [own if first else 0, own]
     every = tree | extra
-    group.rss_peak = max(group.rss_peak, sum(read_rss_kib(p) for p in every))
+    rss = {p: read_rss_kib(p) for p in every}
+    if sum(rss.values()) > group.rss_peak:
+        group.rss_peak = sum(rss.values())
+        group.rss_by_name = by_name(rss)
     group.procs_peak = max(group.procs_peak, len(every))
     if pss:
-        group.pss_peak = max(group.pss_peak, sum(read_pss_kib(p) for p in every))
+        v = {p: read_pss_kib(p) for p in every}
+        if sum(v.values()) > group.pss_peak:
+            group.pss_peak = sum(v.values())
+            group.pss_by_name = by_name(v)
 
 
 def result(group):
     ticks = (group.last - group.first) + sum(b - a for a, b in group.orphans.values())
     return {"cpu_s": round(ticks / TICK, 3), "rss_peak_kib": group.rss_peak,
-            "pss_peak_kib": group.pss_peak, "procs_peak": group.procs_peak}
+            "pss_peak_kib": group.pss_peak, "procs_peak": group.procs_peak,
+            "rss_by_name": group.rss_by_name, "pss_by_name": group.pss_by_name}
 
 
 def main():
