@@ -79,7 +79,7 @@ prog=apache/fcgi.sh
 # DB_MAX_CONNECTIONS).
 no_db_programs=" openapi.cgi "
 
-say() { printf '%s: %s\n' "$prog" "$*" >&2; }
+say() { printf '%s %s: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$prog" "$*" >&2; }
 die() {
 	say "error: $*"
 	exit 2
@@ -190,6 +190,12 @@ if [[ $cmd == stop ]]; then
 	done
 	say "the launcher $pid did not stop in $((grace + 10)) s: killing its processes"
 	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	for f in "$sock_dir"/*.pid; do
+		[[ -r $f ]] || continue
+		mw=$(<"$f")
+		[[ $mw =~ ^[1-9][0-9]*$ ]] && kill -KILL -- -"$mw" 2>/dev/null
+		rm -f -- "$f"
+	done
 	exit 0
 fi
 
@@ -389,6 +395,24 @@ start_program() { # PROGRAM
 	echo "${mw_pid[$p]}" >"$sock_dir/$name.pid"
 }
 
+# 0 when process group PGID has a process that has not exited (an exited
+# one stays, a zombie, until this shell waits for it).
+group_alive() { # PGID
+	ps -o stat= -g "$1" 2>/dev/null | grep -q -v '^Z'
+}
+
+# SIGTERM to a program's multiwatch, which sends it on to its processes and
+# starts no other; to its whole group when the multiwatch is gone (its
+# processes left behind).
+term_program() { # PROGRAM
+	local mw=${mw_pid[$1]}
+	if ps -o stat= -p "$mw" 2>/dev/null | grep -q -v '^Z'; then
+		kill -TERM "$mw" 2>/dev/null || true
+	else
+		kill -TERM -- -"$mw" 2>/dev/null || true
+	fi
+}
+
 stop_all() {
 	local p pid i left
 	trap '' INT TERM
@@ -396,19 +420,19 @@ stop_all() {
 	# Each multiwatch's group: it and its processes (SIGTERM: an idle one
 	# exits at once, a busy one after the request in hand).
 	for p in "${!mw_pid[@]}"; do
-		kill -TERM -- -"${mw_pid[$p]}" 2>/dev/null || true
+		term_program "$p"
 	done
 	for ((i = 0; i < grace * 10; i++)); do
 		left=0
 		for p in "${!mw_pid[@]}"; do
-			kill -0 -- -"${mw_pid[$p]}" 2>/dev/null && left=1
+			group_alive "${mw_pid[$p]}" && left=1
 		done
 		[[ $left -eq 0 ]] && break
 		sleep 0.1
 	done
 	for p in "${!mw_pid[@]}"; do
 		pid=${mw_pid[$p]}
-		if kill -0 -- -"$pid" 2>/dev/null; then
+		if group_alive "$pid"; then
 			say "$p: processes still busy after $grace s: killed"
 			kill -KILL -- -"$pid" 2>/dev/null || true
 		fi
@@ -455,46 +479,53 @@ for p in "${programs[@]}"; do
 	started_at[$p]=$SECONDS
 	short[$p]=0
 done
-restart_program() { # PROGRAM WHY
-	local p=$1 old=${mw_pid[$1]} i
-	say "$p: $2; starting its processes again in ${backoff[$p]} s"
-	# Its group: the multiwatch and its processes, also those left behind
-	# by a multiwatch that was killed.
-	kill -TERM -- -"$old" 2>/dev/null || true
+stop_program() { # PROGRAM: its group (the multiwatch and its processes, also
+	# those left behind by a multiwatch that was killed), SIGTERM then SIGKILL
+	local old=${mw_pid[$1]} i
+	term_program "$1"
 	for ((i = 0; i < grace * 10; i++)); do
-		kill -0 -- -"$old" 2>/dev/null || break
+		group_alive "$old" || break
 		sleep 0.1
 	done
 	kill -KILL -- -"$old" 2>/dev/null || true
 	wait "$old" 2>/dev/null || true
-	sleep "${backoff[$p]}" &
-	wait $! || true
-	[[ $stopping -eq 1 ]] && return 0
-	backoff[$p]=$((backoff[$p] * 2 > 60 ? 60 : backoff[$p] * 2))
-	start_program "$p"
-	started_at[$p]=$SECONDS
-	short[$p]=0
 }
 while [[ $stopping -eq 0 ]]; do
 	sleep 2 &
 	wait $! || true
 	[[ $stopping -eq 1 ]] && break
+	again=() pause=0
 	for p in "${programs[@]}"; do
 		if ((SECONDS - started_at[$p] > 60)); then
 			backoff[$p]=1
 		fi
-		if ! kill -0 "${mw_pid[$p]}" 2>/dev/null; then
-			restart_program "$p" "its multiwatch ended"
-			continue
-		fi
-		have=$(pgrep -P "${mw_pid[$p]}" | wc -l)
-		if ((have < $(want_of "$p"))); then
-			short[$p]=$((short[$p] + 1))
-			if ((short[$p] >= 2)); then
-				restart_program "$p" "$have of $(want_of "$p") processes (multiwatch gave up on some: they died at start)"
-			fi
+		why=""
+		if ! kill -0 "${mw_pid[$p]}" 2>/dev/null || ! ps -o stat= -p "${mw_pid[$p]}" | grep -q -v '^Z'; then
+			why="its multiwatch ended"
 		else
-			short[$p]=0
+			have=$(pgrep -P "${mw_pid[$p]}" | wc -l)
+			if ((have < $(want_of "$p"))); then
+				short[$p]=$((short[$p] + 1))
+				((short[$p] < 2)) ||
+					why="$have of $(want_of "$p") processes (multiwatch gave up on some: they died at start)"
+			else
+				short[$p]=0
+			fi
 		fi
+		[[ -n $why ]] || continue
+		say "$p: $why; starting its processes again in ${backoff[$p]} s"
+		stop_program "$p"
+		again+=("$p")
+		((backoff[$p] <= pause)) || pause=${backoff[$p]}
+		backoff[$p]=$((backoff[$p] * 2 > 60 ? 60 : backoff[$p] * 2))
+	done
+	[[ ${#again[@]} -gt 0 ]] || continue
+	sleep "$pause" &
+	wait $! || true
+	[[ $stopping -eq 1 ]] && break
+	for p in "${again[@]}"; do
+		start_program "$p"
+		started_at[$p]=$SECONDS
+		short[$p]=0
 	done
 done
