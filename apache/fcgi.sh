@@ -273,11 +273,24 @@ want_of() { # PROGRAM
 	fi
 }
 
+# With --pass-env: the settings of env.sample set in this environment.
+passed=()
+if [[ $pass_env -eq 1 ]]; then
+	while IFS= read -r n; do
+		[[ $n == MEDICALCARE_ENV_FILE ]] && continue
+		[[ -n ${!n:-} ]] && passed+=("$n")
+	done < <(sed -n -E 's/^#? ?([A-Z][A-Z0-9_]*)=.*/\1/p' "$root/env.sample" | sort -u)
+fi
+
 if [[ $cmd == plan ]]; then
 	[[ -z $note ]] || say "$note"
 	for p in "${programs[@]}"; do
 		printf '%-20s %3s  %s\n' "$p" "$(want_of "$p")" "$sock_dir/${p%.cgi}.sock"
 	done
+	echo "settings file: $env_file"
+	if [[ ${#passed[@]} -gt 0 ]]; then
+		echo "settings passed from the environment (by name): ${passed[*]}"
+	fi
 	exit 0
 fi
 
@@ -360,12 +373,9 @@ child_env=(PATH=/usr/local/bin:/usr/bin:/bin "MEDICALCARE_ENV_FILE=$env_file")
 for v in TZ ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 	[[ -z ${!v:-} ]] || child_env+=("$v=${!v}")
 done
-if [[ $pass_env -eq 1 ]]; then
-	while IFS= read -r n; do
-		[[ $n == MEDICALCARE_ENV_FILE ]] && continue
-		[[ -n ${!n:-} ]] && child_env+=("$n=${!n}")
-	done < <(sed -n -E 's/^#? ?([A-Z][A-Z0-9_]*)=.*/\1/p' "$root/env.sample" | sort -u)
-fi
+for n in "${passed[@]}"; do
+	child_env+=("$n=${!n}")
+done
 
 mkdir -p -- "$run_dir"
 mkdir -p -- "$sock_dir"

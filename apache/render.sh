@@ -31,7 +31,8 @@
 #                     ROOT/.env
 #   --run-dir DIR     local: pid file, logs and CGI socket; every target:
 #                     the FastCGI sockets are in DIR/fcgi/ (apache/fcgi.sh
-#                     --run-dir DIR). Default: ROOT/build/run
+#                     --run-dir DIR). Default: /run/medicalcare for vhost
+#                     (deploy/medicalcare-fcgi.service), else ROOT/build/run
 #   --user U          local: the user the server's children run as when it
 #   --group G         is started by root. Default: www-data
 #   --modules-dir D   local: Apache's modules. Default: /usr/lib/apache2/modules
@@ -239,6 +240,9 @@ fi
 	die "server name '$server_name' is not a host name"
 
 safe_path --env-file "$env_file"
+if [[ -z $run_dir && $target == vhost ]]; then
+	run_dir=/run/medicalcare # deploy/medicalcare-fcgi.service
+fi
 [[ -n $run_dir ]] || run_dir=$root/build/run
 run_dir=$(absolute "$run_dir")
 safe_path --run-dir "$run_dir"
