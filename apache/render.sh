@@ -631,7 +631,25 @@ routes_htaccess() {
 	echo "# The programs (only these run). Their whole answer is read before it is"
 	echo "# sent (mod_buffer), so that it always has a Content-Length (see vhost)."
 	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
-	echo "    SetHandler cgi-script"
+	if [[ $env_file == "$root/.env" ]]; then
+		echo "    # Where the host has mod_fcgid: as FastCGI processes it starts and"
+		echo "    # keeps (they read the settings from .env in this folder, the"
+		echo "    # programs' default: mod_fcgid gives them none of the SetEnv above)."
+		echo "    # Otherwise as CGI programs, one process per request."
+		echo "    <IfModule fcgid_module>"
+		echo "        SetHandler fcgid-script"
+		echo "    </IfModule>"
+		echo "    <IfModule !fcgid_module>"
+		echo "        SetHandler cgi-script"
+		echo "    </IfModule>"
+	else
+		echo "    # As CGI programs, one process per request. (Not under mod_fcgid,"
+		echo "    # even where the host has it: its FastCGI processes get no SetEnv,"
+		echo "    # so they would read .env in this folder, not @ENV_FILE@;"
+		echo "    # render without --env-file, with the settings in that .env, to"
+		echo "    # use it.)"
+		echo "    SetHandler cgi-script"
+	fi
 	echo "    <IfModule mod_buffer.c>"
 	echo "        SetOutputFilter BUFFER"
 	echo "    </IfModule>"
@@ -709,6 +727,9 @@ routes_lighttpd() {
 		done
 		echo ')'
 	else
+		echo "# The programs as CGI programs (mod_cgi), one process per request;"
+		echo "# only executable files run."
+		echo 'cgi.execute-x-only = "enable"'
 		echo 'setenv.add-environment = ( "MEDICALCARE_ENV_FILE" => "@ENV_FILE@" )'
 		echo '$HTTP["url"] =~ "^/__mc/cgi-bin/" {'
 		echo '    cgi.assign = ( ".cgi" => "" )'
@@ -760,6 +781,10 @@ mpm_block() {
 			# So: room for a burst (up to 16 processes a program, 64 in all, a
 			# score that lets them start) and idle ones kept (2 a program).
 			LoadModule fcgid_module "@MODULES_DIR@/mod_fcgid.so"
+			# And CGI, for a .htaccess that does not use mod_fcgid (mod_cgid: the
+			# threaded MPMs' CGI module).
+			LoadModule cgid_module "@MODULES_DIR@/mod_cgid.so"
+			ScriptSock "@RUN_DIR@/cgid.sock"
 			<IfModule fcgid_module>
 			    FcgidIPCDir "@RUN_DIR@/fcgid"
 			    FcgidProcessTableFile "@RUN_DIR@/fcgid/shm"
@@ -782,20 +807,14 @@ mpm_block() {
 	EOF
 }
 
-# lighttpd.conf.in's @HANDLER@: the module that runs the programs.
+# lighttpd.conf.in's @HANDLER@, in server.modules before mod_staticfile
+# (which would otherwise send a program as a file): the module that runs
+# the programs.
 handler_lighttpd() {
 	if [[ $serve == fastcgi ]]; then
-		cat <<-'EOF'
-			# The programs as FastCGI processes (apache/fcgi.sh), through mod_fastcgi.
-			server.modules += ( "mod_fastcgi" )
-		EOF
+		echo '"mod_fastcgi",'
 	else
-		cat <<-'EOF'
-			# The programs as CGI programs, one process per request; only executable
-			# files run.
-			server.modules += ( "mod_cgi" )
-			cgi.execute-x-only = "enable"
-		EOF
+		echo '"mod_cgi",'
 	fi
 }
 

@@ -21,11 +21,14 @@
 #       MEDICALCARE_ENV_FILE): empty, or a copy of FILE; rewrite it in place
 #       (keeping its mode) to change the settings between requests.
 #       --htaccess: a shared host instead: the web root $MC_APACHE_DIR/www
-#       holds the rendered .htaccess (apache/render.sh htaccess), a fake
-#       .env, and links to the project's cgi-bin, docs, sql, apache,
-#       common, tests, .git, Makefile, setup.sh and env.sample, as if the
-#       whole project had been uploaded; the server reads
-#       it with AllowOverride All (apache/render.sh local-htaccess).
+#       holds the rendered .htaccess (apache/render.sh htaccess, with
+#       --env-file $MC_APACHE_ENV_FILE), a fake .env, the programs
+#       (cgi-bin/*.cgi, hard links) and links to the project's docs, sql,
+#       apache, common, tests, .git, Makefile, setup.sh and env.sample, as
+#       if the whole project had been uploaded; the server reads it with
+#       AllowOverride All (apache/render.sh local-htaccess), and in FastCGI
+#       mode has mod_fcgid (which that .htaccess does not use: see
+#       tests/http/htaccess.bats for one that does).
 #       --copy: the routes (apache/render.sh local) served from a copy of
 #       the project instead, $MC_APACHE_DIR/www: every file hard-linked
 #       (copied where links cannot be made) but .env, build and bin, plus a
@@ -132,9 +135,18 @@ apache_start() {
 	if [[ $mode == local-htaccess ]]; then
 		www=$dir/www
 		mkdir -m 755 "$www"
-		for e in cgi-bin docs sql apache common tests .git Makefile setup.sh env.sample; do
+		for e in docs sql apache common tests .git Makefile setup.sh env.sample; do
 			[[ -e $root/$e ]] && ln -s "$root/$e" "$www/$e"
 		done
+		# The programs as files of the web root (hard links), not a link
+		# to the project's folder: a program finds its default .env from
+		# where it is (mod_fcgid: the web root's .env).
+		mkdir -m 755 "$www/cgi-bin"
+		cp -al -- "$root"/cgi-bin/*.cgi "$www/cgi-bin/" 2>/dev/null ||
+			cp -a -- "$root"/cgi-bin/*.cgi "$www/cgi-bin/" || {
+			apache_stop
+			return 1
+		}
 		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' >"$www/.env"
 		if ! "$root/apache/render.sh" htaccess --root "$www" --env-file "$MC_APACHE_ENV_FILE" \
 		    --out "$www/.htaccess"; then
