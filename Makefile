@@ -11,7 +11,7 @@
 # where a web server and cron expect them.
 
 CC      ?= cc
-PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt
+PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # make run and make configs build nothing themselves (run calls ./setup.sh,

@@ -53,6 +53,7 @@ fi
 packages=(
 	build-essential pkg-config make git ca-certificates
 	libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+	libfcgi-dev libfcgi-bin spawn-fcgi multiwatch libapache2-mod-fcgid
 	libcmocka-dev
 	postgresql postgresql-client
 	python3 python3-aiosmtpd python3-jwt python3-bcrypt

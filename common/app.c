@@ -8,17 +8,42 @@
 #include "log.h"
 #include "mail.h"
 #include "notice.h"
+#include "reload.h"
 #include "req.h"
 
 #include <errno.h>
+#include <fcgiapp.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Set in a long-lived (FastCGI) process: requests use the kept connection (db.h). */
+static int app_long_lived;
+
+/* The request's connection: the kept one in a long-lived process, else a new one. */
+static int app_connect(const struct conf *conf, PGconn **db)
+{
+	return app_long_lived ? db_keep_acquire(conf, db) : db_connect(conf, db);
+}
+
+/* The end of the request's use of its connection. */
+static void app_disconnect(struct ctx *ctx)
+{
+	if (ctx->db == NULL)
+		return;
+	if (app_long_lived)
+		db_keep_release(ctx->db);
+	else
+		db_close(ctx->db);
+	ctx->db = NULL;
+}
 
 PGconn *app_db(struct ctx *ctx)
 {
@@ -28,10 +53,10 @@ PGconn *app_db(struct ctx *ctx)
 	if (ctx->db != NULL)
 		return ctx->db;
 	if (ctx->conf != NULL)
-		rc = db_connect(ctx->conf, &db);
+		rc = app_connect(ctx->conf, &db);
 	if (rc != DB_OK || db == NULL) {
 		/* db_connect() has logged why. */
-		if (db != NULL)
+		if (db != NULL && !app_long_lived)
 			db_close(db);
 		if (rc == DB_MISCONFIGURED)
 			http_resp_internal(ctx->resp); /* the settings must change: no retry */
@@ -217,7 +242,7 @@ static void app_deliver(struct ctx *ctx)
 {
 	if (ctx->mail_id <= 0 || ctx->conf == NULL)
 		return;
-	if (ctx->db == NULL && db_connect(ctx->conf, &ctx->db) != DB_OK) {
+	if (ctx->db == NULL && app_connect(ctx->conf, &ctx->db) != DB_OK) {
 		ctx->db = NULL;
 		log_warn("mail %lld waits in the outbox", (long long)ctx->mail_id);
 		return;
@@ -235,8 +260,7 @@ void app_serve(const struct endpoint *ep, const struct conf *conf, const struct 
 	app_ctx_init(&ctx, conf, req, resp);
 	app_dispatch(ep, &ctx, &body);
 	app_deliver(&ctx);
-	if (ctx.db != NULL)
-		db_close(ctx.db);
+	app_disconnect(&ctx);
 	json_object_put(body);
 }
 
@@ -313,7 +337,175 @@ static void app_after_answer(struct ctx *ctx)
 	app_deliver(ctx);
 }
 
-int app_main(const struct endpoint *ep)
+/*
+ * Reads the body of a request that will be parsed: a 413 is answered unread,
+ * and one without a length (chunked) is read up to HTTP_BODY_MAX, then
+ * refused. A short body sets body_incomplete: a 400.
+ */
+static void app_read_body(const struct endpoint *ep, struct http_req *req, FILE *in)
+{
+	long long len = http_req_content_length(req);
+
+	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST") &&
+	    http_req_is_json(req) &&
+	    (req->content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
+		(void)http_req_read_body(req, in);
+}
+
+/*
+ * One request, from its parameters and body to the written answer: the
+ * body read from in, served, held back to its floor, written to out.
+ * *body gets the parsed POST body (the caller json_object_put()s it); ctx
+ * keeps what comes after the answer (mail, the connection).
+ */
+static void app_answer(const struct endpoint *ep, struct ctx *ctx, struct http_req *req, FILE *in,
+                       FILE *out, json_object **body)
+{
+	app_read_body(ep, req, in);
+	app_dispatch(ep, ctx, body);
+	app_wait_for_floor(ctx);
+	if (http_resp_write(ctx->resp, out) != 0)
+		log_warn("could not write the response");
+}
+
+/* 1 if fd 0 is a listening socket: started by a FastCGI process manager. */
+static int app_fd0_listening(void)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* A FastCGI stream as a stdio FILE (fopencookie), so http.c reads and writes it as stdin and stdout. */
+static ssize_t app_fcgx_read(void *cookie, char *buf, size_t n)
+{
+	int got = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, (FCGX_Stream *)cookie);
+
+	return got < 0 ? -1 : got;
+}
+
+static ssize_t app_fcgx_write(void *cookie, const char *buf, size_t n)
+{
+	int put = FCGX_PutStr(buf, n > INT_MAX ? INT_MAX : (int)n, (FCGX_Stream *)cookie);
+
+	return put < 0 ? 0 : put; /* fopencookie: 0 is the error */
+}
+
+static FILE *app_fcgx_file(FCGX_Stream *stream, const char *mode)
+{
+	cookie_io_functions_t io = {.read = app_fcgx_read, .write = app_fcgx_write};
+
+	return fopencookie(stream, mode, io);
+}
+
+/*
+ * The FastCGI request in hand, and whether the loop waits in FCGX_Accept_r():
+ * SIGTERM then ends the process at once (nothing is in hand while no
+ * connection is accepted yet, ipcFd < 0), and otherwise only once the request
+ * in hand is answered. (Plain loads of an int and a sig_atomic_t.)
+ */
+static FCGX_Request app_fcgx;
+static volatile sig_atomic_t app_waiting;
+static volatile sig_atomic_t app_stop;
+
+static void app_on_term(int sig)
+{
+	(void)sig;
+	app_stop = 1;
+	if (app_waiting && app_fcgx.ipcFd < 0)
+		_exit(0);
+}
+
+/* One FastCGI request: answered, finished (the web server has it all), then its mail. */
+static void app_fcgi_one(const struct endpoint *ep, const struct conf *conf)
+{
+	struct http_req req;
+	struct http_resp resp;
+	struct ctx ctx;
+	json_object *body = NULL;
+	FILE *in = app_fcgx_file(app_fcgx.in, "r");
+	FILE *out = app_fcgx_file(app_fcgx.out, "w");
+
+	http_req_from_params(&req, app_fcgx.envp);
+	http_resp_init(&resp);
+	app_ctx_init(&ctx, conf, &req, &resp);
+	if (in == NULL || out == NULL) {
+		log_error("out of memory for the request's streams");
+		http_resp_internal(&resp);
+		if (out != NULL)
+			(void)http_resp_write(&resp, out);
+	} else {
+		app_answer(ep, &ctx, &req, in, out, &body);
+	}
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL && fclose(out) != 0)
+		log_warn("could not write the response");
+	/* The answer is complete; the request's parameters are gone after this. */
+	FCGX_Finish_r(&app_fcgx);
+	app_deliver(&ctx);
+	app_disconnect(&ctx);
+	json_object_put(body);
+	http_resp_release(&resp);
+	http_req_release(&req);
+}
+
+/*
+ * The FastCGI loop: requests on the listening socket on fd 0 until
+ * FCGI_MAX_REQUESTS were served, SIGTERM, or accepting fails. The settings
+ * are read again when the env file changes (reload.h); the database
+ * connection is kept (db.h) and dropped when the settings change.
+ */
+static int app_fcgi_main(const struct endpoint *ep)
+{
+	struct reload rl;
+	struct sigaction sa;
+	long served = 0;
+	int changed = 0;
+
+	memset(&rl, 0, sizeof(rl));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = app_on_term;
+	sa.sa_flags = SA_RESTART; /* reads and writes of a request are not cut short */
+	sigemptyset(&sa.sa_mask);
+	app_long_lived = 1;
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&app_fcgx, STDIN_FILENO, 0) != 0) {
+		log_error("could not start FastCGI");
+		return 1;
+	}
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	while (!app_stop) {
+		const struct conf *conf;
+		int rc;
+
+		app_waiting = 1;
+		if (app_stop) /* SIGTERM came before the flag was up */
+			break;
+		rc = FCGX_Accept_r(&app_fcgx);
+		app_waiting = 0;
+		if (rc < 0) {
+			if (!app_stop)
+				log_error("FastCGI: could not accept a request (%d)", rc);
+			break;
+		}
+		conf = reload_current(&rl, &changed);
+		if (changed)
+			db_keep_drop(); /* the database settings may have changed */
+		app_fcgi_one(ep, conf);
+		served++;
+		if (conf != NULL && served >= conf->fcgi_max_requests)
+			break;
+	}
+	FCGX_Free(&app_fcgx, 1);
+	db_keep_drop();
+	reload_release(&rl);
+	return 0;
+}
+
+/* The CGI main: one request from the environment and stdin. */
+static int app_cgi_main(const struct endpoint *ep, const struct timespec *started)
 {
 	struct conf conf;
 	const struct conf *cp = NULL;
@@ -322,12 +514,7 @@ int app_main(const struct endpoint *ep)
 	struct ctx ctx;
 	json_object *body = NULL;
 	char err[512] = "";
-	long long len;
-	struct timespec started;
 
-	clock_gettime(CLOCK_MONOTONIC, &started);
-	signal(SIGPIPE, SIG_IGN);
-	log_set_program(ep->name);
 	memset(&conf, 0, sizeof(conf));
 	if (conf_load(&conf, err, sizeof(err)) != 0)
 		log_error("configuration error: %s", err);
@@ -335,23 +522,10 @@ int app_main(const struct endpoint *ep)
 		cp = &conf;
 
 	http_req_from_env(&req);
-	len = http_req_content_length(&req);
-	/*
-	 * Only a body that will be parsed is read: a 413 is answered unread. One
-	 * without a length (chunked) is read up to HTTP_BODY_MAX, then refused.
-	 */
-	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(&req, "POST") &&
-	    http_req_is_json(&req) &&
-	    (req.content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
-		(void)http_req_read_body(&req, stdin); /* a short body sets body_incomplete: 400 */
-
 	http_resp_init(&resp);
 	app_ctx_init(&ctx, cp, &req, &resp);
-	ctx.started = started;
-	app_dispatch(ep, &ctx, &body);
-	app_wait_for_floor(&ctx);
-	if (http_resp_write(&resp, stdout) != 0)
-		log_warn("could not write the response");
+	ctx.started = *started;
+	app_answer(ep, &ctx, &req, stdin, stdout, &body);
 	/*
 	 * The end of the answer, at once rather than at exit: a web server that
 	 * reads the answer before the program's exit cleanup is over would
@@ -361,11 +535,22 @@ int app_main(const struct endpoint *ep)
 		log_warn("could not close the response");
 	app_after_answer(&ctx);
 
-	if (ctx.db != NULL)
-		db_close(ctx.db);
+	app_disconnect(&ctx);
 	json_object_put(body);
 	http_resp_release(&resp);
 	http_req_release(&req);
 	conf_release(&conf);
 	return 0;
+}
+
+int app_main(const struct endpoint *ep)
+{
+	struct timespec started;
+
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	signal(SIGPIPE, SIG_IGN);
+	log_set_program(ep->name);
+	if (app_fd0_listening())
+		return app_fcgi_main(ep);
+	return app_cgi_main(ep, &started);
 }

@@ -60,6 +60,7 @@ _Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are writt
 
 static const char *const transport_names[] = {"smtp", "file", NULL};
 static const char *const security_names[] = {"none", "starttls", "tls", NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
 
 #define F(field) .off = offsetof(struct conf, field)
 #define STR(n, field, d)                                           \
@@ -86,6 +87,7 @@ static const struct conf_setting conf_table[] = {
     STR("DB_SSLMODE", db_sslmode, NULL),
     STR("INSTANCE_CONNECTION_NAME", instance_connection_name, NULL),
     INT("DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 60, 5),
+    {.name = "DB_PREPARE", .type = CONF_ENUM, F(db_prepare), .def_int = 1, .choices = onoff_names},
     /* Tokens */
     {.name = "JWT_SECRET_KEY",
      .type = CONF_KEY,
@@ -134,6 +136,10 @@ static const struct conf_setting conf_table[] = {
     INT("CLIENT_LIMIT_FORGOT_PASSWORD", client_limit_forgot, 0, 1000000, 10),
     INT("AUDIT_RETENTION_DAYS", audit_retention_days, 1, 36500, 2190),
     INT("UNVERIFIED_ACCOUNT_DAYS", unverified_account_days, 1, 3650, 7),
+    /* Long-lived (FastCGI) processes: read by the programs and the launcher */
+    INT("FCGI_MAX_REQUESTS", fcgi_max_requests, 1, 1000000000, 10000),
+    INT("FCGI_PROCESSES", fcgi_processes, 0, 256, 0),
+    INT("DB_MAX_CONNECTIONS", db_max_connections, 1, 10000, 40),
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
 };
@@ -845,6 +851,17 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 		return -1;
 	}
 	return 0;
+}
+
+int conf_env_path(char *out, size_t outlen)
+{
+	const char *path = getenv(ENVFILE_VAR);
+	int w;
+
+	if (path == NULL || *path == '\0')
+		return default_env_path(out, outlen);
+	w = snprintf(out, outlen, "%s", path);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 
 int conf_load(struct conf *c, char *err, size_t errlen)

@@ -33,6 +33,7 @@ struct conf {
 	char *db_sslmode;
 	char *instance_connection_name;
 	int db_connect_timeout; /* DB_CONNECT_TIMEOUT seconds, default 5 */
+	int db_prepare;         /* DB_PREPARE on (1, default) or off (0): see db_keep_acquire() */
 
 	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
 	size_t jwt_secret_len;
@@ -71,6 +72,9 @@ struct conf {
 	int client_limit_forgot;  /* CLIENT_LIMIT_FORGOT_PASSWORD requests per window, default 10 */
 	int audit_retention_days; /* AUDIT_RETENTION_DAYS, default 2190 (six years) */
 	int unverified_account_days; /* UNVERIFIED_ACCOUNT_DAYS, default 7: prune deletes older ones */
+	int fcgi_max_requests;  /* FCGI_MAX_REQUESTS, default 10000: a FastCGI process then exits */
+	int fcgi_processes;     /* FCGI_PROCESSES, default 0: as many as cores, per program */
+	int db_max_connections; /* DB_MAX_CONNECTIONS, default 40: the launcher keeps under it */
 
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
@@ -89,6 +93,13 @@ struct conf {
  * caller logs; c is then released. Returns 0 on success; release with conf_release().
  */
 int conf_load(struct conf *c, char *err, size_t errlen);
+
+/*
+ * Writes the path of the env file conf_load() reads (MEDICALCARE_ENV_FILE, or
+ * the project's .env) into out, whether or not it exists. 0, or -1 when there
+ * is none or it does not fit.
+ */
+int conf_env_path(char *out, size_t outlen);
 
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);

@@ -9,6 +9,16 @@
 
 #include "log.h"
 
+/*
+ * The process's kept connection (db_keep_acquire()) and which statements are
+ * prepared on it: prepared[s] is set once PQprepare() of statement s
+ * succeeded there. Any other connection runs statements unprepared.
+ */
+static PGconn *db_kept;
+static unsigned char db_prepared[ST__COUNT];
+/* Statements are prepared on the kept connection (DB_PREPARE, until a pooler loses one). */
+static int db_prepare_on;
+
 /* The least time a connection attempt gets, in seconds (as libpq's connect_timeout). */
 #define DB_CONNECT_MIN_SECONDS 2
 
@@ -311,6 +321,10 @@ int db_connect(const struct conf *c, PGconn **out)
 
 void db_close(PGconn *db)
 {
+	if (db != NULL && db == db_kept) {
+		db_keep_drop();
+		return;
+	}
 	if (db != NULL)
 		PQfinish(db);
 }
@@ -351,6 +365,130 @@ void db_rollback(PGconn *db)
 	PQclear(res);
 }
 
+/* SQLSTATE 26000: the prepared statement is gone (a pooler gave us another server). */
+static int db_statement_gone(const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, "26000") == 0;
+}
+
+/*
+ * Runs statement s: prepared (named "mc_<n>") on the kept connection,
+ * preparing it on first use; unprepared elsewhere, and when preparing fails
+ * or the server lost the prepared statement (then every mark is forgotten and
+ * statements are prepared again as they come). The caller PQclear()s.
+ */
+static PGresult *db_run(PGconn *db, enum sql_stmt s, const struct sql_def *def,
+                        const char *const *params, int nparams)
+{
+	char name[16];
+	PGresult *r;
+
+	if (db != db_kept || db == NULL || !db_prepare_on)
+		return PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "mc_%d", (int)s);
+	if (!db_prepared[s]) {
+		r = PQprepare(db, name, def->text, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			/* Inside a transaction the failure has aborted it: report it as is. */
+			if (PQtransactionStatus(db) == PQTRANS_INERROR ||
+			    PQstatus(db) != CONNECTION_OK)
+				return r;
+			PQclear(r);
+			return PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
+		}
+		PQclear(r);
+		db_prepared[s] = 1;
+	}
+	r = PQexecPrepared(db, name, nparams, params, NULL, NULL, 0);
+	if (db_statement_gone(r)) {
+		/*
+		 * A pooler in transaction mode (pgbouncer before 1.21) hands each
+		 * transaction another server, which never saw the statement: from
+		 * now on this process runs every statement unprepared. Inside a
+		 * transaction the failure has aborted it (a 503); else it is run
+		 * again at once.
+		 */
+		log_warn("the database lost a prepared statement (a pooler in transaction mode?): "
+		         "statements run unprepared from now on; set DB_PREPARE=off");
+		memset(db_prepared, 0, sizeof(db_prepared));
+		db_prepare_on = 0;
+		if (PQtransactionStatus(db) == PQTRANS_IDLE) {
+			PQclear(r);
+			r = PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
+		}
+	}
+	return r;
+}
+
+/* 1 if the kept connection still looks usable: connected, no transaction, and nothing from the server waiting (a termination notice). */
+static int db_kept_alive(PGconn *db)
+{
+	struct pollfd p;
+
+	if (PQstatus(db) != CONNECTION_OK || PQtransactionStatus(db) != PQTRANS_IDLE)
+		return 0;
+	p.fd = PQsocket(db);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (p.fd < 0)
+		return 0;
+	/*
+	 * Nothing to read: as it was. On an idle connection that never LISTENs
+	 * nor SETs anything, the server only speaks to say it is going
+	 * (57P01 after a restart or pg_terminate_backend(), an idle timeout)
+	 * or has closed it: either way it is of no more use.
+	 */
+	return poll(&p, 1, 0) == 0;
+}
+
+int db_keep_acquire(const struct conf *c, PGconn **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (db_kept != NULL && !db_kept_alive(db_kept)) {
+		log_warn("database connection lost; connecting again");
+		db_keep_drop();
+	}
+	if (db_kept == NULL) {
+		rc = db_connect(c, &db_kept);
+		if (rc != DB_OK) {
+			db_kept = NULL;
+			return rc;
+		}
+		memset(db_prepared, 0, sizeof(db_prepared));
+		db_prepare_on = c->db_prepare;
+	}
+	*out = db_kept;
+	return DB_OK;
+}
+
+void db_keep_release(PGconn *db)
+{
+	if (db == NULL || db != db_kept)
+		return;
+	if (PQstatus(db) != CONNECTION_OK) {
+		db_keep_drop();
+		return;
+	}
+	if (PQtransactionStatus(db) != PQTRANS_IDLE) {
+		log_error("a transaction was left open; rolling it back");
+		db_rollback(db);
+		if (PQtransactionStatus(db) != PQTRANS_IDLE)
+			db_keep_drop();
+	}
+}
+
+void db_keep_drop(void)
+{
+	if (db_kept != NULL)
+		PQfinish(db_kept);
+	db_kept = NULL;
+	memset(db_prepared, 0, sizeof(db_prepared));
+}
+
 int db_exec(PGconn *db, enum sql_stmt s, const char *const *params, int nparams, PGresult **res)
 {
 	const struct sql_def *def = sql_def(s);
@@ -365,9 +503,10 @@ int db_exec(PGconn *db, enum sql_stmt s, const char *const *params, int nparams,
 		          nparams);
 		return DB_ERROR;
 	}
-	r = PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
+	r = db_run(db, s, def, params, nparams);
 	if (PQresultStatus(r) != def->expect) {
-		rc = db_classify(db, r);
+		/* A prepared statement the server lost: run again, it will work (db_run()). */
+		rc = db_statement_gone(r) ? DB_UNAVAILABLE : db_classify(db, r);
 		if (rc != DB_UNIQUE) {
 			db_first_line(PQresultErrorMessage(r) != NULL &&
 			                      *PQresultErrorMessage(r) != '\0'

@@ -1,6 +1,7 @@
 /*
  * db: the PostgreSQL connection, transactions, and running the statements of
- * sql.h. Parameters always go separately from the SQL text (PQexecParams);
+ * sql.h. Parameters always go separately from the SQL text (PQexecParams,
+ * or PQexecPrepared on a long-lived process's kept connection);
  * no SQL is ever built from input.
  *
  * Every function returns a db_rc. A failure is logged here with the server's
@@ -46,7 +47,38 @@ enum db_rc {
  * starting up, shutting down, out of memory), logged as one line.
  */
 int db_connect(const struct conf *c, PGconn **out);
+/* Closes a connection; the kept one (below) too, which is then forgotten. */
 void db_close(PGconn *db);
+
+/*
+ * The kept connection of a long-lived (FastCGI) process: one per process,
+ * opened on first use and kept across requests, its statements prepared
+ * (PQprepare, once each) and run with PQexecPrepared; any other connection
+ * runs them with PQexecParams. Nothing session-level is ever set on it, so a
+ * request finds it as a new one would.
+ *
+ * db_keep_acquire(): the kept connection in *out (borrowed: not closed by the
+ * caller), connecting first when there is none or it is no longer usable:
+ * broken, in a transaction, or with input waiting, which on an idle
+ * connection is the server saying it is going away (a restart: 57P01) or
+ * gone; so a connection the server or a pooler closed while idle is replaced
+ * before the request uses it. A connection that breaks during a request
+ * fails that request (DB_UNAVAILABLE, a 503) and is replaced at the next
+ * acquire. The return codes are db_connect()'s.
+ * With DB_PREPARE=off nothing is prepared. When the server loses a prepared
+ * statement (SQLSTATE 26000: a pooler in transaction mode, pgbouncer before
+ * 1.21, gave the connection another server), the process logs it and runs
+ * every statement unprepared from then on; the statement that found it is
+ * run again at once outside a transaction, and inside one fails the request
+ * with DB_UNAVAILABLE (a 503).
+ *
+ * db_keep_release(): the end of a request: a transaction left open is rolled
+ * back (and logged as the bug it is); a broken connection is closed.
+ * db_keep_drop(): closes the kept connection (the settings changed, or exit).
+ */
+int db_keep_acquire(const struct conf *c, PGconn **out);
+void db_keep_release(PGconn *db);
+void db_keep_drop(void);
 
 int db_begin(PGconn *db);
 int db_commit(PGconn *db);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h> /* environ (_GNU_SOURCE) */
 
 /* Extra headers of one response: CORS, Allow and a few more; an echoed Origin is at most 8 KiB. */
 #define HTTP_HEADERS_MAX (32 * 1024)
@@ -20,30 +21,46 @@
 /* What an out-of-memory response says, without allocating. */
 static const char http_internal_body[] = "{\"detail\":\"Internal server error\"}";
 
-/* Environment variable name, or NULL when unset or longer than HTTP_HEADER_VALUE_MAX. */
-static const char *http_env(const char *name)
+/* The value of NAME in params ("NAME=value" strings, NULL-terminated), or NULL. */
+static const char *http_param(char *const *params, const char *name)
 {
-	const char *v = getenv(name);
+	size_t n = strlen(name);
+
+	for (; params != NULL && *params != NULL; params++)
+		if (strncmp(*params, name, n) == 0 && (*params)[n] == '=')
+			return *params + n + 1;
+	return NULL;
+}
+
+/* Variable name of params, or NULL when unset or longer than HTTP_HEADER_VALUE_MAX. */
+static const char *http_env(char *const *params, const char *name)
+{
+	const char *v = http_param(params, name);
 
 	if (v != NULL && strnlen(v, HTTP_HEADER_VALUE_MAX + 1) > HTTP_HEADER_VALUE_MAX)
 		return NULL;
 	return v;
 }
 
-void http_req_from_env(struct http_req *r)
+void http_req_from_params(struct http_req *r, char *const *params)
 {
 	memset(r, 0, sizeof(*r));
-	r->method = http_env("REQUEST_METHOD");
-	r->content_type = http_env("CONTENT_TYPE");
-	r->content_length = http_env("CONTENT_LENGTH");
+	r->method = http_env(params, "REQUEST_METHOD");
+	r->content_type = http_env(params, "CONTENT_TYPE");
+	r->content_length = http_env(params, "CONTENT_LENGTH");
 	/* Kept whatever its length: an over-long bearer token is refused as a token. */
-	r->authorization = getenv("HTTP_AUTHORIZATION");
-	r->origin = http_env("HTTP_ORIGIN");
-	r->acr_method = http_env("HTTP_ACCESS_CONTROL_REQUEST_METHOD");
-	r->remote_addr = http_env("REMOTE_ADDR");
-	r->user_agent = http_env("HTTP_USER_AGENT");
-	r->forwarded_for = http_env("HTTP_X_FORWARDED_FOR");
-	r->path_info = http_env("PATH_INFO");
+	r->authorization = http_param(params, "HTTP_AUTHORIZATION");
+	r->origin = http_env(params, "HTTP_ORIGIN");
+	r->acr_method = http_env(params, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	r->remote_addr = http_env(params, "REMOTE_ADDR");
+	r->user_agent = http_env(params, "HTTP_USER_AGENT");
+	r->forwarded_for = http_env(params, "HTTP_X_FORWARDED_FOR");
+	r->path_info = http_env(params, "PATH_INFO");
+}
+
+void http_req_from_env(struct http_req *r)
+{
+	http_req_from_params(r, environ);
 }
 
 long long http_req_content_length(const struct http_req *r)

@@ -1,6 +1,7 @@
 /*
  * http: the CGI side of a request (RFC 3875): reading the request from the
- * environment and stdin, building the response, CORS, and writing it out.
+ * environment (or a FastCGI request's parameters) and stdin, building the
+ * response, CORS, and writing it out.
  *
  * This module is the one place that turns an outcome into a status line and a
  * {"detail": ...} body. Every response carries Content-Type: application/json
@@ -47,6 +48,11 @@ struct http_req {
  * http_req_bearer()).
  */
 void http_req_from_env(struct http_req *r);
+/*
+ * The same from params, "NAME=value" strings ending with NULL: a FastCGI
+ * request's parameters (FCGX_Request.envp). The fields borrow from params.
+ */
+void http_req_from_params(struct http_req *r, char *const *params);
 /*
  * Reads exactly CONTENT_LENGTH bytes (0 when malformed) from in into r->body,
  * NUL-terminated (not counted in body_len), replacing any earlier body.
