@@ -56,8 +56,8 @@
 #                     another user, they run as that user
 #   --socket-group G  the group that may connect to the sockets (mode 0660;
 #                     the web server's). Default: the programs' group
-#   --processes N     processes per program. Default: the FCGI_PROCESSES
-#                     setting, else 4
+#   --processes N     processes per program, 0 for as many as there are
+#                     cores. Default: the FCGI_PROCESSES setting, else 0
 #   --db-max N        Default: the DB_MAX_CONNECTIONS setting, else 40
 #   --cgi-dir DIR     where the programs are. Default: ROOT/cgi-bin
 #   --log FILE        append the programs' log lines (their stderr) and the
@@ -234,16 +234,24 @@ setting() {
 		env -i PATH="$PATH" MEDICALCARE_ENV_FILE="$env_file" "$here/render.sh" setting "$1" 2>/dev/null
 	fi
 }
-count_setting() { # NAME DEFAULT: a positive whole number
+count_setting() { # NAME DEFAULT: a whole number
 	local v
 	v=$(setting "$1") || v=$2
-	[[ $v =~ ^[1-9][0-9]{0,5}$ ]] || die "$1=$v is not a whole number from 1"
-	printf '%s\n' "$v"
+	[[ $v =~ ^[0-9]{1,6}$ ]] || die "$1=$v is not a whole number"
+	printf '%s\n' "$((10#$v))"
 }
-[[ -n $processes ]] || processes=$(count_setting FCGI_PROCESSES 4)
+[[ -n $processes ]] || processes=$(count_setting FCGI_PROCESSES 0)
 [[ -n $db_max ]] || db_max=$(count_setting DB_MAX_CONNECTIONS 40)
-[[ $processes =~ ^[1-9][0-9]{0,3}$ ]] || die "--processes '$processes' is not 1 to 9999"
-[[ $db_max =~ ^[1-9][0-9]{0,5}$ ]] || die "--db-max '$db_max' is not a whole number from 1"
+[[ $processes =~ ^[0-9]{1,3}$ && $((10#$processes)) -le 256 ]] ||
+	die "FCGI_PROCESSES (--processes) '$processes' is not 0 to 256"
+processes=$((10#$processes))
+if ((processes == 0)); then
+	# As many as the machine has cores, as the programs read the setting.
+	processes=$(nproc 2>/dev/null || echo 1)
+fi
+[[ $db_max =~ ^[0-9]{1,5}$ ]] && ((10#$db_max >= 1 && 10#$db_max <= 10000)) ||
+	die "DB_MAX_CONNECTIONS (--db-max) '$db_max' is not 1 to 10000"
+db_max=$((10#$db_max))
 
 programs=()
 while read -r kind _ target; do
