@@ -29,7 +29,7 @@
 #   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
 #                 set, else the suites about what the web server passes on:
 #                 smoke, contract, hostile, concurrency, load, exposure,
-#                 htaccess, lighttpd, faults); "none" skips that pass
+#                 htaccess, lighttpd, faults, deploy); "none" skips that pass
 #   BATS_FILTER   passed to bats --filter (a regex on test names)
 set -uo pipefail
 
@@ -241,7 +241,7 @@ http_tests http-fastcgi fastcgi "${http_files[@]}"
 # same in both modes).
 http_cgi_files=${HTTP_CGI_TESTS:-${HTTP_TESTS:-}}
 if [[ -z $http_cgi_files ]]; then
-	for f in smoke contract hostile concurrency load exposure htaccess lighttpd faults; do
+	for f in smoke contract hostile concurrency load exposure htaccess lighttpd faults deploy; do
 		[[ -f tests/http/$f.bats ]] && http_cgi_files+=" tests/http/$f.bats"
 	done
 fi

@@ -560,3 +560,51 @@ cloudsql_settings() {
 	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${parts[@]}" DB_PORT=1 DB_CONNECT_TIMEOUT=2
 	assert_status 503
 }
+
+# ---------------------------------------------------------------------------
+# The VPS: apache/vhost.conf.in and deploy/medicalcare-fcgi.service
+
+# vhost_configtest MODE: the vhost rendered with --serve MODE, included by a
+# minimal server configuration that loads the modules its install comment
+# enables, passes apache2 -t.
+vhost_configtest() {
+	local mode=$1 dir=$BATS_TEST_TMPDIR/vhost-$1 m mods
+	mkdir -p "$dir"
+	"$MC_ROOT/apache/render.sh" vhost --serve "$mode" --server-name api.example.test \
+	    --env-file /etc/medicalcare/env --out "$dir/vhost.conf" || return 1
+	if [[ $mode == fastcgi ]]; then
+		mods="mpm_event proxy proxy_fcgi"
+	else
+		mods="mpm_prefork cgi"
+	fi
+	{
+		echo "ServerRoot $dir"
+		echo "PidFile $dir/apache.pid"
+		echo "ErrorLog $dir/error.log"
+		echo "Define APACHE_LOG_DIR $dir"
+		echo "Listen 127.0.0.1:$(free_port)"
+		for m in $mods authz_core rewrite env headers setenvif buffer reqtimeout; do
+			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+		done
+		echo "Include $dir/vhost.conf"
+	} >"$dir/httpd.conf"
+	run "$(mc_apache_bin)" -t -f "$dir/httpd.conf"
+	[[ $status -eq 0 ]] || { echo "$mode: $output" >&2; return 1; }
+}
+
+@test "vps_vhost_passes_apache_configtest_in_both_modes_and_uses_the_units_sockets" {
+	local unit=$MC_ROOT/deploy/medicalcare-fcgi.service run_dir
+	vhost_configtest fastcgi
+	vhost_configtest cgi
+	# The unit's launcher and the vhost agree on where the sockets are.
+	run_dir=$(sed -n -E 's/^ExecStart=.* --run-dir ([^ ]+).*/\1/p' "$unit")
+	[[ $run_dir == /run/medicalcare ]] || _fail "the unit's --run-dir: '$run_dir'"
+	grep -q -E '^RuntimeDirectory=medicalcare$' "$unit"
+	grep -q -F "proxy:unix:$run_dir/fcgi/signup.sock|" "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
+	[[ $(grep -c 'SetHandler "proxy:unix:' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf") -eq 9 ]]
+	grep -q 'SetHandler cgi-script' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
+	! grep -q 'proxy:unix:' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
+	# Each refuses a declared body over 64 KiB itself.
+	grep -q 'RewriteRule "^" "-" \[R=413\]' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
+	grep -q '^ *LimitRequestBody 65536$' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
+}
