@@ -34,7 +34,8 @@
 #   start    the same, in the background (a session of its own); returns once
 #            every socket is there, 1 if that fails (its log says why)
 #   stop     stops the launcher that runs from --run-dir (as run does on
-#            SIGTERM) and waits for it; 0 also when none runs
+#            SIGTERM) and waits for it; 0 also when none runs (processes a
+#            killed launcher left behind are stopped then)
 #   status   one line per program: NAME, processes running/expected, socket;
 #            exit status 0 when every program has all its processes, 1 when
 #            some have fewer, 3 when no launcher runs from --run-dir
@@ -181,8 +182,40 @@ program_pids() { # NAME
 	pgrep -P "$mw" 2>/dev/null || true
 }
 
+# The groups (a multiwatch and its processes) that a launcher that is gone
+# left in the run directory: SIGTERM, then SIGKILL after SECS; their pid
+# files removed. A pid file names a multiwatch (its group) only while that
+# runs the programs of cgi-bin (checked: pids are reused).
+reap_left() { # SECS
+	local f mw i left=()
+	for f in "$sock_dir"/*.pid; do
+		[[ -r $f ]] || continue
+		mw=$(<"$f")
+		rm -f -- "$f"
+		[[ $mw =~ ^[1-9][0-9]*$ ]] || continue
+		pgrep -g "$mw" -f 'multiwatch|\.cgi' >/dev/null 2>&1 || continue
+		# The multiwatch, which passes it on and starts no other; its
+		# group when it is gone.
+		if kill -TERM "$mw" 2>/dev/null || kill -TERM -- -"$mw" 2>/dev/null; then
+			left+=("$mw")
+		fi
+	done
+	[[ ${#left[@]} -gt 0 ]] || return 0
+	say "stopping processes a launcher left behind (groups ${left[*]})"
+	for ((i = 0; i < $1 * 10; i++)); do
+		pgrep -g "$(IFS=,; echo "${left[*]}")" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	for mw in "${left[@]}"; do
+		kill -KILL -- -"$mw" 2>/dev/null || true
+	done
+}
+
 if [[ $cmd == stop ]]; then
-	pid=$(launcher_pid) || exit 0
+	if ! pid=$(launcher_pid); then
+		reap_left "$grace"
+		exit 0
+	fi
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < (grace + 10) * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || exit 0
@@ -190,12 +223,7 @@ if [[ $cmd == stop ]]; then
 	done
 	say "the launcher $pid did not stop in $((grace + 10)) s: killing its processes"
 	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	for f in "$sock_dir"/*.pid; do
-		[[ -r $f ]] || continue
-		mw=$(<"$f")
-		[[ $mw =~ ^[1-9][0-9]*$ ]] && kill -KILL -- -"$mw" 2>/dev/null
-		rm -f -- "$f"
-	done
+	reap_left 0
 	exit 0
 fi
 
@@ -249,8 +277,9 @@ if ((processes == 0)); then
 	# As many as the machine has cores, as the programs read the setting.
 	processes=$(nproc 2>/dev/null || echo 1)
 fi
-[[ $db_max =~ ^[0-9]{1,5}$ ]] && ((10#$db_max >= 1 && 10#$db_max <= 10000)) ||
+if ! [[ $db_max =~ ^[0-9]{1,5}$ ]] || ((10#$db_max < 1 || 10#$db_max > 10000)); then
 	die "DB_MAX_CONNECTIONS (--db-max) '$db_max' is not 1 to 10000"
+fi
 db_max=$((10#$db_max))
 
 programs=()
@@ -351,6 +380,8 @@ done
 if pid=$(launcher_pid) && [[ $pid != "$$" ]]; then
 	die "a launcher already runs from $run_dir (pid $pid)"
 fi
+# Processes of a launcher that was killed would hold the sockets.
+reap_left 5
 
 spawn_opts=()
 if [[ $(id -u) -eq 0 ]]; then
@@ -416,6 +447,7 @@ start_program() { # PROGRAM
 # 0 when process group PGID has a process that has not exited (an exited
 # one stays, a zombie, until this shell waits for it).
 group_alive() { # PGID
+	# shellcheck disable=SC2009  # the states of a group's processes
 	ps -o stat= -g "$1" 2>/dev/null | grep -q -v '^Z'
 }
 
