@@ -30,6 +30,7 @@ setup_file() {
 # No test leaves a process with a connection it broke (PostgreSQL
 # restarted) to the next test or file.
 teardown() {
+	launcher_cleanup
 	http_fcgi_renew
 }
 
@@ -199,4 +200,84 @@ account() {
 	done
 	((gone >= 1)) || _fail "no process of health exited after 5 requests"
 	http_reset
+}
+
+# ---------------------------------------------------------------------------
+# The launcher itself (apache/fcgi.sh), on programs of a folder of its own
+
+# launcher_dir: a folder the programs' user can reach, with cgi-bin/ holding
+# hard links to the built programs; LDIR.
+launcher_dir() {
+	LDIR=$(mktemp -d /tmp/mc-fcgi-test.XXXXXX)
+	chmod 755 "$LDIR"
+	mkdir -m 755 "$LDIR/cgi-bin"
+	cp -al -- "$MC_ROOT"/cgi-bin/*.cgi "$LDIR/cgi-bin/" 2>/dev/null ||
+		cp -a -- "$MC_ROOT"/cgi-bin/*.cgi "$LDIR/cgi-bin/"
+}
+
+launcher() { # COMMAND [options]
+	local cmd=$1
+	shift
+	"$MC_ROOT/apache/fcgi.sh" "$cmd" --run-dir "$LDIR/run" --cgi-dir "$LDIR/cgi-bin" \
+	    --env-file "$MC_APACHE_ENV_FILE" "$@"
+}
+
+launcher_cleanup() {
+	[[ -n ${LDIR:-} && -d $LDIR && $LDIR == /tmp/mc-fcgi-test.* ]] || return 0
+	launcher stop --grace 5 || true
+	rm -rf -- "$LDIR"
+	LDIR=""
+}
+
+# wait_launcher_status: until every program has all its processes (15 s).
+wait_launcher_status() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		launcher status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	launcher status >&2 || true
+	return 1
+}
+
+@test "fastcgi_launcher_keeps_the_database_processes_within_db_max_connections_and_says_so" {
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 20
+	[[ $status -eq 0 ]] || _fail "$output"
+	[[ $output == *"FCGI_PROCESSES=4 x 8 programs using the database = 32 connections > DB_MAX_CONNECTIONS=20: 2 processes each"* ]] ||
+		_fail "$output"
+	[[ $(grep -c -E '^[a-z-]+\.cgi +2 ' <<<"$output") -eq 8 ]] || _fail "$output"
+	grep -q -E '^openapi\.cgi +4 ' <<<"$output" || _fail "$output"
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 40
+	[[ $output != *DB_MAX_CONNECTIONS* && $(grep -c -E '\.cgi +4 ' <<<"$output") -eq 9 ]] || _fail "$output"
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --db-max 7
+	[[ $status -ne 0 && $output == *"fewer than the 8 programs"* ]] || _fail "$output"
+}
+
+@test "fastcgi_launcher_starts_again_a_program_whose_supervisor_ended_or_whose_processes_could_not_start" {
+	local mw
+	launcher_dir
+	launcher start --processes 2 --log "$LDIR/launcher.log" || _fail "$(cat "$LDIR/launcher.log")"
+	# The supervisor of health killed: the launcher starts it again.
+	mw=$(<"$LDIR/run/fcgi/health.pid")
+	kill -KILL "$mw"
+	wait_launcher_status || _fail "$(cat "$LDIR/launcher.log")"
+	[[ $(<"$LDIR/run/fcgi/health.pid") != "$mw" ]]
+	grep -q 'health.cgi: its multiwatch ended' "$LDIR/launcher.log"
+	# A program that dies as it starts: multiwatch gives up on it after four
+	# quick deaths, the launcher notices and starts it again (after a pause),
+	# so once it can start, it has its processes again.
+	mv "$LDIR/cgi-bin/profile.cgi" "$LDIR/profile.cgi"
+	printf '#!/bin/sh\nexit 1\n' >"$LDIR/cgi-bin/profile.cgi"
+	chmod 755 "$LDIR/cgi-bin/profile.cgi"
+	kill -TERM $(pgrep -P "$(<"$LDIR/run/fcgi/profile.pid")")
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'profile.cgi: .*multiwatch' "$LDIR/launcher.log" && break
+		sleep 0.1
+	done
+	grep -q 'profile.cgi: .*multiwatch' "$LDIR/launcher.log" ||
+		_fail "the launcher did not notice: $(cat "$LDIR/launcher.log")"
+	mv -f "$LDIR/profile.cgi" "$LDIR/cgi-bin/profile.cgi"
+	wait_launcher_status || _fail "$(cat "$LDIR/launcher.log")"
+	launcher stop --grace 5
+	[[ -z $(pgrep -f "$LDIR/cgi-bin/" || true) ]] || _fail "processes left behind"
 }
