@@ -27,7 +27,10 @@
 #                     this script is in
 #   --server-name N   Default: $SERVER_NAME, else localhost
 #   --env-file FILE   the env file the programs read (MEDICALCARE_ENV_FILE,
-#                     set with SetEnv). Default: $MEDICALCARE_ENV_FILE, else
+#                     set with SetEnv under CGI; under FastCGI the programs
+#                     get it from apache/fcgi.sh --env-file, give it the
+#                     same; the .htaccess uses mod_fcgid only when this is
+#                     ROOT/.env). Default: $MEDICALCARE_ENV_FILE, else
 #                     ROOT/.env
 #   --run-dir DIR     local: pid file, logs and CGI socket; every target:
 #                     the FastCGI sockets are in DIR/fcgi/ (apache/fcgi.sh
