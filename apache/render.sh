@@ -27,21 +27,44 @@
 #                     this script is in
 #   --server-name N   Default: $SERVER_NAME, else localhost
 #   --env-file FILE   the env file the programs read (MEDICALCARE_ENV_FILE,
-#                     set with SetEnv). Default: $MEDICALCARE_ENV_FILE, else
+#                     set with SetEnv under CGI; under FastCGI the programs
+#                     get it from apache/fcgi.sh --env-file, give it the
+#                     same; the .htaccess uses mod_fcgid only when this is
+#                     ROOT/.env). Default: $MEDICALCARE_ENV_FILE, else
 #                     ROOT/.env
-#   --run-dir DIR     local: pid file, logs and CGI socket. Default: ROOT/build/run
+#   --run-dir DIR     local: pid file, logs and CGI socket; every target:
+#                     the FastCGI sockets are in DIR/fcgi/ (apache/fcgi.sh
+#                     --run-dir DIR). Default: /run/medicalcare for vhost
+#                     (deploy/medicalcare-fcgi.service), else ROOT/build/run
 #   --user U          local: the user the server's children run as when it
 #   --group G         is started by root. Default: www-data
 #   --modules-dir D   local: Apache's modules. Default: /usr/lib/apache2/modules
 #   --pass-env        also hand every setting that is set in this
 #                     environment to the programs (PassEnv), for hosts that
-#                     configure through the environment (Cloud Run)
+#                     configure through the environment (Cloud Run; in
+#                     FastCGI mode apache/fcgi.sh --pass-env does this)
+#   --serve MODE      vhost, local, local-htaccess, lighttpd: how the
+#                     programs run. fastcgi (the default; $MC_SERVE_MODE
+#                     when set): as FastCGI processes that apache/fcgi.sh
+#                     keeps running, one socket per program in RUN_DIR/fcgi/,
+#                     reached through mod_proxy_fcgi (event MPM) or
+#                     lighttpd's mod_fastcgi; local-htaccess loads mod_fcgid
+#                     instead, as a host offering it would. cgi: one process
+#                     per request (mod_cgi, prefork MPM; lighttpd's mod_cgi)
+#   --cors-origins L  the origins (comma-separated) whose requests get the
+#                     CORS headers on the server's own 413 (a body over
+#                     64 KiB, refused unread). Default: CORS_ORIGINS, else
+#                     FRONTEND_URL, else http://localhost:3000, as the
+#                     programs read them now (see setting); render again
+#                     after changing them
 #   --out FILE        write FILE (atomically, mode 0644) instead of stdout
 #
 # Placeholders in templates: @ROOT@ @PORT@ @SERVER_NAME@ @ENV_FILE@ @RUN_DIR@
-# @USER@ @GROUP@ @MODULES_DIR@ @TARGET@; on a line of its own, @ROUTES@ (the
-# routing of the target's kind) and, in local.conf.in, @SITE@ (the routing,
-# or the shared-host stand-in for local-htaccess). A placeholder left over is
+# @USER@ @GROUP@ @MODULES_DIR@ @TARGET@ @SERVE@; on a line of its own,
+# @ROUTES@ (the routing of the target's kind), and in local.conf.in @SITE@
+# (the routing, or the shared-host stand-in for local-htaccess) and @MPM@
+# (the MPM and the modules that run the programs, with their settings); in
+# lighttpd.conf.in @HANDLER@ (mod_fastcgi or mod_cgi). A placeholder left over is
 # an error. Paths may hold letters, digits and . _ - / + , = ~ @ only.
 # shellcheck disable=SC1003,SC2016  # backslashes and $1 are literal config text here
 set -euo pipefail
@@ -82,11 +105,13 @@ setting)
 *) die "unknown target '$target' (vhost, htaccess, local, local-htaccess, lighttpd, routes, setting)" ;;
 esac
 
-port="" root="" server_name="" env_file="" run_dir="" out=""
+port="" root="" server_name="" env_file="" run_dir="" out="" cors_origins="" cors_set=0
 run_user=www-data run_group=www-data modules_dir=/usr/lib/apache2/modules pass_env=0
+serve=${MC_SERVE_MODE:-fastcgi}
 while [[ $# -gt 0 ]]; do
 	case $1 in
-	--port | --root | --server-name | --env-file | --run-dir | --user | --group | --modules-dir | --out)
+	--port | --root | --server-name | --env-file | --run-dir | --user | --group | --modules-dir | --out | \
+		--serve | --cors-origins)
 		[[ $# -ge 2 ]] || die "$1 needs a value"
 		case $1 in
 		--port) port=$2 ;;
@@ -98,6 +123,11 @@ while [[ $# -gt 0 ]]; do
 		--group) run_group=$2 ;;
 		--modules-dir) modules_dir=$2 ;;
 		--out) out=$2 ;;
+		--serve) serve=$2 ;;
+		--cors-origins)
+			cors_origins=$2
+			cors_set=1
+			;;
 		esac
 		shift 2
 		;;
@@ -125,6 +155,8 @@ safe_path() { # NAME VALUE
 	[[ $2 =~ ^/[A-Za-z0-9._/+,=~@-]*$ && $2 != *..* ]] ||
 		die "$1 '$2' is not an absolute path of letters, digits and . _ - / + , = ~ @"
 }
+
+[[ $serve == fastcgi || $serve == cgi ]] || die "--serve '$serve' is not fastcgi or cgi"
 
 [[ -n $root ]] || root=$(dirname "$here")
 root=$(absolute "$root")
@@ -211,6 +243,9 @@ fi
 	die "server name '$server_name' is not a host name"
 
 safe_path --env-file "$env_file"
+if [[ -z $run_dir && $target == vhost ]]; then
+	run_dir=/run/medicalcare # deploy/medicalcare-fcgi.service
+fi
 [[ -n $run_dir ]] || run_dir=$root/build/run
 run_dir=$(absolute "$run_dir")
 safe_path --run-dir "$run_dir"
@@ -218,6 +253,36 @@ modules_dir=$(absolute "$modules_dir")
 safe_path --modules-dir "$modules_dir"
 [[ $run_user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "user '$run_user' is not a user name"
 [[ $run_group =~ ^[a-z_][a-z0-9_-]*$ ]] || die "group '$run_group' is not a group name"
+
+# The origins of the server's own 413 (see --cors-origins): as the programs
+# read them (common/conf.c: CORS_ORIGINS, else FRONTEND_URL without a
+# trailing slash, else http://localhost:3000). An origin that is not
+# scheme://host[:port] is left out ("*" is never a wildcard).
+setting_value() { # NAME: environment, else env file
+	local v=${!1:-}
+	[[ -n $v ]] || v=$(env_file_value "$env_file" "$1") || v=""
+	printf '%s' "$v"
+}
+if [[ $cors_set -eq 0 ]]; then
+	cors_origins=$(setting_value CORS_ORIGINS)
+	if [[ -z $cors_origins ]]; then
+		cors_origins=$(setting_value FRONTEND_URL)
+		cors_origins=${cors_origins%/}
+	fi
+	[[ -n $cors_origins ]] || cors_origins=http://localhost:3000
+fi
+cors_list=()
+IFS=, read -r -a _origins <<<"$cors_origins"
+for o in "${_origins[@]}"; do
+	o=${o#"${o%%[![:blank:]]*}"}
+	o=${o%"${o##*[![:blank:]]}"}
+	[[ -n $o ]] || continue
+	if [[ $o =~ ^[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:[0-9]{1,5})?$ ]]; then
+		cors_list+=("$o")
+	elif [[ $target != setting && $target != routes ]]; then
+		printf '%s: warning: origin %s is not scheme://host[:port]: the server'"'"'s own 413 will not allow it\n' "$prog" "$o" >&2
+	fi
+done
 
 # ---------------------------------------------------------------------------
 # The URL map
@@ -349,6 +414,89 @@ json_errors() {
 	printf '    Header always set Cache-Control "no-store" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
 	printf '    Header always set X-Content-Type-Options "nosniff" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
 	echo "</IfModule>"
+	echo
+	echo "# A body over 64 KiB: 413 from the server itself, before any of it is read"
+	echo "# and before a program is involved (a declared Content-Length at once, a"
+	echo "# chunked body once 64 KiB have come)."
+	echo "LimitRequestBody 65536"
+	cors_413
+}
+
+# The CORS headers the programs add, on the server's own 413, for the origins
+# allowed when this was rendered (--cors-origins).
+cors_413() {
+	local alt="" o cond
+	[[ ${#cors_list[@]} -gt 0 ]] || return 0
+	for o in "${cors_list[@]}"; do
+		alt+=${alt:+|}$(re "$o")
+	done
+	cond="expr=%{REQUEST_STATUS} == 413 && -n reqenv('MC_CORS_ORIGIN')"
+	echo "# Its CORS headers, as the programs would add them, for the origins allowed"
+	echo "# when this was rendered (render again after changing CORS_ORIGINS)."
+	echo "<IfModule mod_setenvif.c>"
+	printf '    SetEnvIf Origin "^(%s)$" MC_CORS_ORIGIN=$0\n' "$alt"
+	echo "</IfModule>"
+	echo "<IfModule mod_headers.c>"
+	printf '    Header always set Access-Control-Allow-Origin "%%{MC_CORS_ORIGIN}e" "%s"\n' "$cond"
+	printf '    Header always merge Vary "Origin" "%s"\n' "$cond"
+	printf '    Header always set Access-Control-Expose-Headers "WWW-Authenticate, Retry-After" "%s"\n' "$cond"
+	echo "</IfModule>"
+}
+
+# The programs' sockets (apache/fcgi.sh --run-dir RUN_DIR).
+fcgi_socket() { # PROGRAM
+	printf '@RUN_DIR@/fcgi/%s.sock' "${1%.cgi}"
+}
+
+# The host name of a program's worker: a name of its own for each socket,
+# since mod_proxy tells workers apart by their URL, whose socket path it
+# does not always take into account (every program was sent to the first
+# socket with one "fcgi://localhost" for all). It is never resolved.
+fcgi_host() { # PROGRAM
+	printf 'medicalcare-%s' "${1%.cgi}"
+}
+
+# FastCGI: one handler per program (the files of a FilesMatch alternation),
+# to its socket. A worker of its own for each socket, with connection reuse
+# off (libfcgi serves one request per connection) and retry=0, so that a
+# connection that fails (every process busy restarting) does not put the
+# socket out of use for the next requests (mod_proxy's default: 60 s).
+fcgi_handlers() { # ALTERNATION
+	local f p
+	IFS='|' read -r -a f <<<"$1"
+	for p in "${f[@]}"; do
+		p=${p//\\/}
+		printf '<Files "%s">\n' "$p"
+		printf '    SetHandler "proxy:unix:%s|fcgi://%s"\n' "$(fcgi_socket "$p")" "$(fcgi_host "$p")"
+		echo '    Require all granted'
+		echo '</Files>'
+	done
+}
+
+# The workers of fcgi_handlers, in server context.
+fcgi_workers() {
+	local i p done_list=" "
+	for i in "${!paths[@]}"; do
+		[[ ${kinds[i]} == cgi ]] || continue
+		p=${targets[i]}
+		[[ $done_list == *" $p "* ]] && continue
+		done_list+="$p "
+		printf '<Proxy "unix:%s|fcgi://%s">\n' "$(fcgi_socket "$p")" "$(fcgi_host "$p")"
+		echo '    ProxySet enablereuse=off retry=0 timeout=60'
+		echo '</Proxy>'
+	done
+}
+
+# The declared bodies over 64 KiB, refused with a 413 before the request goes
+# anywhere (before any program, and before anything reads the body): in
+# FastCGI mode LimitRequestBody does not apply, since mod_proxy's requests
+# are exempt from it. A regular expression, so that no number is too large
+# for it: a Content-Length over 65536.
+too_large_rule() { # PREFIX (of the rule's pattern: "^" or "")
+	echo "# A declared body over 64 KiB: 413 at once, unread (LimitRequestBody does"
+	echo "# not apply to mod_proxy_fcgi's requests, and a program would be too late)."
+	echo 'RewriteCond "%{HTTP:Content-Length}" "^0*([1-9][0-9]{5,}|[7-9][0-9]{4}|6[6-9][0-9]{3}|65[6-9][0-9]{2}|655[4-9][0-9]|6553[7-9])$"'
+	echo 'RewriteRule "^" "-" [R=413]'
 }
 
 # Routing in server or virtual-host context (vhost, local).
@@ -356,6 +504,7 @@ routes_server() {
 	local i d
 	echo "# ---- Generated by apache/render.sh from apache/routes.txt ----"
 	echo "RewriteEngine On"
+	too_large_rule
 	echo "# Programs: every method goes to the program, which answers OPTIONS"
 	echo "# (CORS preflight), 405 and the CORS headers itself."
 	for i in "${!paths[@]}"; do
@@ -379,6 +528,11 @@ routes_server() {
 	echo
 	json_errors
 	echo
+	if [[ $serve == fastcgi ]]; then
+		echo "# The programs' FastCGI sockets (apache/fcgi.sh)."
+		fcgi_workers
+		echo
+	fi
 	echo '<Directory "@ROOT@">'
 	echo '    Require all denied'
 	echo '    Options None'
@@ -391,7 +545,18 @@ routes_server() {
 		else
 			printf '<Directory "@ROOT@/%s">\n' "$d"
 		fi
-		if [[ ${dir_kind[$d]} == cgi ]]; then
+		if [[ ${dir_kind[$d]} == cgi && $serve == fastcgi ]]; then
+			echo '    # Apache hands Authorization to the programs only when told (2.4.13+).'
+			echo '    CGIPassAuth On'
+			echo "    # The whole answer is read before it is sent (mod_buffer), so that it"
+			echo "    # always goes out the same way (with a Content-Length)."
+			echo '    SetOutputFilter BUFFER'
+			echo "    # Each program is a group of FastCGI processes on a socket of its own"
+			echo "    # (apache/fcgi.sh), which read their settings from the environment"
+			echo "    # apache/fcgi.sh gives them (MEDICALCARE_ENV_FILE), not from here."
+			echo '    ProxyFCGIBackendType GENERIC'
+			fcgi_handlers "${dir_files[$d]}" | indent
+		elif [[ ${dir_kind[$d]} == cgi ]]; then
 			echo '    Options +ExecCGI'
 			echo '    # Apache hands Authorization to CGI programs only when told (2.4.13+).'
 			echo '    CGIPassAuth On'
@@ -469,7 +634,25 @@ routes_htaccess() {
 	echo "# The programs (only these run). Their whole answer is read before it is"
 	echo "# sent (mod_buffer), so that it always has a Content-Length (see vhost)."
 	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
-	echo "    SetHandler cgi-script"
+	if [[ $env_file == "$root/.env" ]]; then
+		echo "    # Where the host has mod_fcgid: as FastCGI processes it starts and"
+		echo "    # keeps (they read the settings from .env in this folder, the"
+		echo "    # programs' default: mod_fcgid gives them none of the SetEnv above)."
+		echo "    # Otherwise as CGI programs, one process per request."
+		echo "    <IfModule fcgid_module>"
+		echo "        SetHandler fcgid-script"
+		echo "    </IfModule>"
+		echo "    <IfModule !fcgid_module>"
+		echo "        SetHandler cgi-script"
+		echo "    </IfModule>"
+	else
+		echo "    # As CGI programs, one process per request. (Not under mod_fcgid,"
+		echo "    # even where the host has it: its FastCGI processes get no SetEnv,"
+		echo "    # so they would read .env in this folder, not @ENV_FILE@;"
+		echo "    # render without --env-file, with the settings in that .env, to"
+		echo "    # use it.)"
+		echo "    SetHandler cgi-script"
+	fi
 	echo "    <IfModule mod_buffer.c>"
 	echo "        SetOutputFilter BUFFER"
 	echo "    </IfModule>"
@@ -488,6 +671,7 @@ routes_htaccess() {
 	echo "# When this folder is reached through an Alias or a ~user URL, set the"
 	echo "# URL path it has, e.g.  RewriteBase /~me/"
 	echo "# RewriteBase /"
+	too_large_rule
 	echo "# Programs: every method goes to the program, which answers OPTIONS"
 	echo "# (CORS preflight), 405 and the CORS headers itself."
 	for i in "${!paths[@]}"; do
@@ -529,11 +713,112 @@ routes_lighttpd() {
 	echo '    "^" => "/__mc/404"'
 	echo ')'
 	echo 'alias.url = ( "/__mc/" => "@ROOT@/" )'
-	echo 'setenv.add-environment = ( "MEDICALCARE_ENV_FILE" => "@ENV_FILE@" )'
-	echo '$HTTP["url"] =~ "^/__mc/cgi-bin/" {'
-	echo '    cgi.assign = ( ".cgi" => "" )'
-	echo '}'
+	if [[ $serve == fastcgi ]]; then
+		local p done_list=" "
+		echo "# Each program is a group of FastCGI processes on a socket of its own,"
+		echo "# kept running by apache/fcgi.sh (--run-dir @RUN_DIR@), which gives them"
+		echo "# their settings (MEDICALCARE_ENV_FILE); check-local: the internal URL"
+		echo "# names no file lighttpd should look for."
+		echo 'fastcgi.server = ('
+		for i in "${!paths[@]}"; do
+			[[ ${kinds[i]} == cgi ]] || continue
+			p=${targets[i]}
+			[[ $done_list == *" $p "* ]] && continue
+			done_list+="$p "
+			printf '    "/__mc/cgi-bin/%s" => (( "socket" => "%s", "check-local" => "disable" )),\n' \
+			    "$p" "$(fcgi_socket "$p")"
+		done
+		echo ')'
+	else
+		echo "# The programs as CGI programs (mod_cgi), one process per request;"
+		echo "# only executable files run."
+		echo 'cgi.execute-x-only = "enable"'
+		echo 'setenv.add-environment = ( "MEDICALCARE_ENV_FILE" => "@ENV_FILE@" )'
+		echo '$HTTP["url"] =~ "^/__mc/cgi-bin/" {'
+		echo '    cgi.assign = ( ".cgi" => "" )'
+		echo '}'
+	fi
 	echo "# ---- End of the generated routing ----"
+}
+
+# local.conf.in's @MPM@: the MPM and the modules that run the programs.
+mpm_block() {
+	if [[ $serve == cgi ]]; then
+		cat <<-'EOF'
+			# prefork + mod_cgi: one process per request. A program that refuses a
+			# body unread still gets its answer through, which mod_cgid's single
+			# socket loses (see vhost.conf.in).
+			LoadModule mpm_prefork_module "@MODULES_DIR@/mod_mpm_prefork.so"
+			LoadModule cgi_module "@MODULES_DIR@/mod_cgi.so"
+			<IfModule mpm_prefork_module>
+			    StartServers 4
+			    MinSpareServers 4
+			    MaxSpareServers 16
+			    MaxRequestWorkers 100
+			    MaxConnectionsPerChild 0
+			</IfModule>
+		EOF
+		return 0
+	fi
+	cat <<-'EOF'
+		# The event MPM: threads, and connections kept alive without a thread.
+		LoadModule mpm_event_module "@MODULES_DIR@/mod_mpm_event.so"
+		<IfModule mpm_event_module>
+		    StartServers 2
+		    ServerLimit 4
+		    ThreadsPerChild 25
+		    MaxRequestWorkers 100
+		    MinSpareThreads 25
+		    MaxSpareThreads 75
+		    MaxConnectionsPerChild 0
+		</IfModule>
+	EOF
+	if [[ $target == local-htaccess ]]; then
+		cat <<-'EOF'
+			# The shared host's mod_fcgid, as a host offering it configures it (server
+			# configuration: a .htaccess can set none of this). mod_fcgid starts
+			# processes on demand, one request at a time each, and a request that
+			# finds every process of its program busy waits in steps of one second
+			# while another is started; the spawn score (one a start, two an exit,
+			# minus one a second, at most FcgidSpawnScoreUpLimit) limits how fast.
+			# So: room for a burst (up to 16 processes a program, 64 in all, a
+			# score that lets them start) and idle ones kept (2 a program).
+			LoadModule fcgid_module "@MODULES_DIR@/mod_fcgid.so"
+			# And CGI, for a .htaccess that does not use mod_fcgid (mod_cgid: the
+			# threaded MPMs' CGI module).
+			LoadModule cgid_module "@MODULES_DIR@/mod_cgid.so"
+			ScriptSock "@RUN_DIR@/cgid.sock"
+			<IfModule fcgid_module>
+			    FcgidIPCDir "@RUN_DIR@/fcgid"
+			    FcgidProcessTableFile "@RUN_DIR@/fcgid/shm"
+			    FcgidMaxProcesses 64
+			    FcgidMaxProcessesPerClass 16
+			    FcgidMinProcessesPerClass 2
+			    FcgidSpawnScoreUpLimit 64
+			    FcgidIdleTimeout 300
+			    FcgidIOTimeout 60
+			    FcgidMaxRequestLen 131072
+			</IfModule>
+		EOF
+		return 0
+	fi
+	cat <<-'EOF'
+		# mod_proxy_fcgi: each program is a group of FastCGI processes that
+		# apache/fcgi.sh keeps running, one Unix socket per program.
+		LoadModule proxy_module "@MODULES_DIR@/mod_proxy.so"
+		LoadModule proxy_fcgi_module "@MODULES_DIR@/mod_proxy_fcgi.so"
+	EOF
+}
+
+# lighttpd.conf.in's @HANDLER@, in server.modules before mod_staticfile
+# (which would otherwise send a program as a file): the module that runs
+# the programs.
+handler_lighttpd() {
+	if [[ $serve == fastcgi ]]; then
+		echo '"mod_fastcgi",'
+	else
+		echo '"mod_cgi",'
+	fi
 }
 
 # A shared host's configuration, for testing the .htaccess locally.
@@ -570,6 +855,11 @@ htaccess) routes_htaccess >"$work/routes" ;;
 lighttpd) routes_lighttpd >"$work/routes" ;;
 local-htaccess) : >"$work/routes" ;;
 esac
+case $target in
+local | local-htaccess) mpm_block >"$work/mpm" ;;
+lighttpd) handler_lighttpd >"$work/mpm" ;;
+*) : >"$work/mpm" ;;
+esac
 if [[ $target == local-htaccess ]]; then
 	site_shared_host >"$work/site"
 else
@@ -577,7 +867,7 @@ else
 fi
 
 # Blocks first (kept at the placeholder's indentation), then the values.
-awk -v routes="$work/routes" -v site="$work/site" '
+awk -v routes="$work/routes" -v site="$work/site" -v mpm="$work/mpm" '
 	function block(file, pad,   l) {
 		while ((getline l < file) > 0)
 			print (l == "" ? "" : pad l)
@@ -585,15 +875,16 @@ awk -v routes="$work/routes" -v site="$work/site" '
 	}
 	/^[[:blank:]]*@ROUTES@[[:blank:]]*$/ { match($0, /^[[:blank:]]*/); block(routes, substr($0, 1, RLENGTH)); next }
 	/^[[:blank:]]*@SITE@[[:blank:]]*$/ { match($0, /^[[:blank:]]*/); block(site, substr($0, 1, RLENGTH)); next }
+	/^[[:blank:]]*@(MPM|HANDLER)@[[:blank:]]*$/ { match($0, /^[[:blank:]]*/); block(mpm, substr($0, 1, RLENGTH)); next }
 	{ print }
 ' "$template" |
 	awk -v ROOT="$root" -v PORT="$port" -v SERVER_NAME="$server_name" -v ENV_FILE="$env_file" \
 	    -v RUN_DIR="$run_dir" -v USER="$run_user" -v GROUP="$run_group" -v MODULES_DIR="$modules_dir" \
-	    -v TARGET="$target" '
+	    -v TARGET="$target" -v SERVE="$serve" '
 	{
 		gsub(/@ROOT@/, ROOT); gsub(/@PORT@/, PORT); gsub(/@SERVER_NAME@/, SERVER_NAME)
 		gsub(/@ENV_FILE@/, ENV_FILE); gsub(/@RUN_DIR@/, RUN_DIR); gsub(/@USER@/, USER)
-		gsub(/@GROUP@/, GROUP); gsub(/@MODULES_DIR@/, MODULES_DIR); gsub(/@TARGET@/, TARGET)
+		gsub(/@GROUP@/, GROUP); gsub(/@MODULES_DIR@/, MODULES_DIR); gsub(/@TARGET@/, TARGET); gsub(/@SERVE@/, SERVE)
 		print
 	}' >"$work/out"
 

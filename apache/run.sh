@@ -9,11 +9,20 @@
 #      read the env file (group www-data, mode 0640: setup.sh does this for
 #      .env) and write the mail folder (owned by www-data)
 #   3. renders apache/local.conf.in into build/run/httpd.conf (127.0.0.1 only)
-#   4. runs `apache2 -f build/run/httpd.conf -DFOREGROUND`; Ctrl-C stops it
+#   4. starts the programs as FastCGI processes (apache/fcgi.sh start
+#      --run-dir build/run: FCGI_PROCESSES each, sockets in build/run/fcgi/),
+#      then runs `apache2 -f build/run/httpd.conf -DFOREGROUND` (event MPM,
+#      mod_proxy_fcgi); Ctrl-C stops Apache, then the processes (each answers
+#      the request in hand first)
 #
-# Usage: apache/run.sh [--port N]
-# Environment: PORT (default 8000), MEDICALCARE_ENV_FILE (default .env).
+# Usage: apache/run.sh [--port N] [--cgi]
+#   --cgi   plain CGI instead: one process per request (prefork, mod_cgi), no
+#           FastCGI processes. Also MC_SERVE_MODE=cgi.
+# Environment: PORT (default 8000), MEDICALCARE_ENV_FILE (default .env),
+# MC_SERVE_MODE (fastcgi, the default, or cgi).
 # Logs: build/run/error.log (the programs' log lines too), build/run/access.log.
+# A changed .env is read again by the FastCGI processes within a second; after
+# a new build, restart (Ctrl-C, make run).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,8 +31,17 @@ cd "$root"
 source apache/lib.sh
 
 port=${PORT:-8000}
+serve=${MC_SERVE_MODE:-fastcgi}
 while [[ $# -gt 0 ]]; do
 	case $1 in
+	--cgi)
+		serve=cgi
+		shift
+		;;
+	--fastcgi)
+		serve=fastcgi
+		shift
+		;;
 	--port)
 		[[ $# -ge 2 ]] || { echo "run: --port needs a value" >&2; exit 2; }
 		port=$2
@@ -122,7 +140,8 @@ fi
 mkdir -p -- "$run_dir"
 chmod 755 "$run_dir"
 conf=$run_dir/httpd.conf
-apache/render.sh local --port "$port" --run-dir "$run_dir" --env-file "$env_file" \
+[[ $serve == fastcgi || $serve == cgi ]] || die "MC_SERVE_MODE '$serve' is not fastcgi or cgi"
+apache/render.sh local --serve "$serve" --port "$port" --run-dir "$run_dir" --env-file "$env_file" \
     --user "$user" --group "$(id -gn "$user")" --out "$conf"
 "$apache" -t -f "$conf" >"$run_dir/configtest.log" 2>&1 ||
 	die "apache2 refused $conf: $(cat "$run_dir/configtest.log")"
@@ -131,7 +150,7 @@ rm -f -- "$run_dir/apache.pid"
 # ---------------------------------------------------------------------------
 # 4. Serve
 
-apache_pid=""
+apache_pid="" fcgi_started=0
 # shellcheck disable=SC2317  # called from the traps
 stop() {
 	trap - INT TERM EXIT
@@ -140,10 +159,25 @@ stop() {
 		say "stopping Apache"
 		mc_apache_stop "$apache_pid" 10
 	fi
+	if [[ $fcgi_started -eq 1 ]]; then
+		say "stopping the FastCGI processes"
+		apache/fcgi.sh stop --run-dir "$run_dir" --grace 10 || true
+	fi
 	exit "${1:-0}"
 }
 trap 'stop 0' INT TERM
 trap 'stop $?' EXIT
+
+if [[ $serve == fastcgi ]]; then
+	# Left over from a make run that was killed: stopped first.
+	apache/fcgi.sh stop --run-dir "$run_dir" --grace 5 || true
+	fcgi_started=1
+	as_user=()
+	[[ $user == "$(id -un)" ]] || as_user=(--user "$user" --group "$(id -gn "$user")")
+	apache/fcgi.sh start --run-dir "$run_dir" --env-file "$env_file" "${as_user[@]}" \
+	    --grace 10 --log "$run_dir/error.log" ||
+		die "the FastCGI processes did not start (log: ${run_dir#"$root"/}/error.log)"
+fi
 
 # A session of its own: on TERM, prefork signals its whole process group,
 # which would otherwise be ours (and make's). Ctrl-C reaches it through the
@@ -164,7 +198,12 @@ else
 	mail_note="mail sent by SMTP ($(setting SMTP_SERVER))"
 fi
 echo
-echo "MedicalCare API on http://localhost:$port — $mail_note, logs in $(rel "$run_dir")/; Ctrl-C to stop"
+if [[ $serve == fastcgi ]]; then
+	serve_note="FastCGI, $(apache/fcgi.sh status --run-dir "$run_dir" | awk '{split($2, a, "/"); n += a[2]} END {print n}') processes"
+else
+	serve_note="plain CGI"
+fi
+echo "MedicalCare API on http://localhost:$port ($serve_note) — $mail_note, logs in $(rel "$run_dir")/; Ctrl-C to stop"
 echo "  try: curl http://localhost:$port/health   docs: http://localhost:$port/docs"
 echo
 

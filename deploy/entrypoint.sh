@@ -12,8 +12,16 @@
 #      so every setting set in the environment reaches the programs), made
 #      to listen on $LISTEN_ADDRESS:$PORT and to log to stderr (the error
 #      log, with the programs' log lines) and stdout (the access log)
-#   4. checks it (apache2 -t) and replaces itself with
-#      `apache2 -f CONF -DFOREGROUND`: SIGTERM (Cloud Run's stop) stops it
+#   4. checks it (apache2 -t); then, with SERVE_MODE=fastcgi (the default),
+#      starts the programs as FastCGI processes (apache/fcgi.sh run
+#      --pass-env: every setting set in the environment reaches them, their
+#      log lines go to stderr) and Apache (event MPM, mod_proxy_fcgi), and
+#      stays as their parent: SIGTERM (Cloud Run's stop) stops Apache at
+#      once and the programs once the requests in hand are answered (8 s at
+#      most), and if either ends by itself the other is stopped and the
+#      entrypoint exits 1 (the container is restarted). With SERVE_MODE=cgi
+#      it replaces itself with `apache2 -f CONF -DFOREGROUND` (mod_cgi, one
+#      process per request)
 #
 # Usage: deploy/entrypoint.sh [--check]
 #   --check   steps 1 and 3-4 only: render, check, print the configuration
@@ -25,6 +33,9 @@
 #   MEDICALCARE_RUN_DIR  the server's pid file and configuration.
 #                        Default: ${TMPDIR:-/tmp}/medicalcare-apache
 #   MIGRATE_ON_START     1: run sql/migrate.sh before serving. Default: 0
+#   SERVE_MODE           fastcgi (default) or cgi, see 4. FCGI_PROCESSES,
+#                        DB_MAX_CONNECTIONS and FCGI_MAX_REQUESTS (env.sample)
+#                        size the FastCGI processes
 #   TRUSTED_PROXIES      as in env.sample. On Cloud Run (K_SERVICE set), when
 #                        neither the environment nor the env file sets it (an
 #                        empty value counts as unset, as for every setting):
@@ -68,6 +79,8 @@ port=${PORT:-8080}
 listen=${LISTEN_ADDRESS:-0.0.0.0}
 [[ $listen =~ ^[0-9.]+$|^\[[0-9A-Fa-f:]+\]$ ]] || die "LISTEN_ADDRESS '$listen' is not an IPv4 or [IPv6] address"
 run_dir=${MEDICALCARE_RUN_DIR:-${TMPDIR:-/tmp}/medicalcare-apache}
+serve=${SERVE_MODE:-fastcgi}
+[[ $serve == fastcgi || $serve == cgi ]] || die "SERVE_MODE '$serve' is not fastcgi or cgi"
 env_file=${MEDICALCARE_ENV_FILE:-$root/.env}
 
 # ---------------------------------------------------------------------------
@@ -113,8 +126,9 @@ fi
 mkdir -p -- "$run_dir"
 chmod 755 "$run_dir"
 conf=$run_dir/httpd.conf
-apache/render.sh local --pass-env --port "$port" --run-dir "$run_dir" --env-file "$env_file" \
-    --user "$user" --group "$group" --out "$conf.tmp" || die "apache/render.sh failed"
+apache/render.sh local --serve "$serve" --pass-env --port "$port" --run-dir "$run_dir" \
+    --env-file "$env_file" --user "$user" --group "$group" --out "$conf.tmp" ||
+	die "apache/render.sh failed"
 
 # render.sh's local server listens on 127.0.0.1 and logs into files; a
 # container listens on every interface and logs to its standard streams.
@@ -142,11 +156,57 @@ if ! out=$("$apache" -t -f "$conf" 2>&1); then
 	printf '%s\n' "$out" >&2
 	die "apache2 -t refused $conf"
 fi
+fcgi=(apache/fcgi.sh run --pass-env --run-dir "$run_dir" --env-file "$env_file" --user "$user"
+    --group "$group" --grace 8)
 if [[ $check_only -eq 1 ]]; then
 	cat -- "$conf"
+	if [[ $serve == fastcgi ]]; then
+		echo "# FastCGI processes (apache/fcgi.sh plan):"
+		apache/fcgi.sh plan "${fcgi[@]:2}" 2>&1 | sed 's/^/# /'
+	fi
 	exit 0
 fi
 rm -f -- "$run_dir/apache.pid"
-say "serving on $listen:$port (programs run as $user)"
+say "serving on $listen:$port ($serve; programs run as $user)"
 exec 9>&2
-exec "$apache" -f "$conf" -DFOREGROUND
+if [[ $serve == cgi ]]; then
+	exec "$apache" -f "$conf" -DFOREGROUND
+fi
+
+# FastCGI: the processes first (their sockets must be there before the first
+# request), then Apache; this shell stays as their parent.
+fcgi_pid="" apache_pid=""
+# shellcheck disable=SC2317  # called from the traps
+finish() { # STATUS
+	trap '' TERM INT
+	[[ -z $apache_pid ]] || kill -TERM "$apache_pid" 2>/dev/null || true
+	[[ -z $fcgi_pid ]] || kill -TERM "$fcgi_pid" 2>/dev/null || true
+	[[ -z $apache_pid ]] || wait "$apache_pid" 2>/dev/null || true
+	[[ -z $fcgi_pid ]] || wait "$fcgi_pid" 2>/dev/null || true
+	exit "$1"
+}
+trap 'finish 0' TERM INT
+"${fcgi[@]}" </dev/null 9>&- &
+fcgi_pid=$!
+for ((i = 0; i < 200; i++)); do
+	[[ -e $run_dir/fcgi.ready ]] && break
+	kill -0 "$fcgi_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if [[ ! -e $run_dir/fcgi.ready ]]; then
+	say "error: the FastCGI processes did not start"
+	finish 1
+fi
+# A session of its own: Apache signals its whole process group when it stops.
+setsid "$apache" -f "$conf" -DFOREGROUND </dev/null &
+apache_pid=$!
+ended=""
+wait -n -p ended "$apache_pid" "$fcgi_pid" || true
+if [[ $ended == "$apache_pid" ]]; then
+	apache_pid=""
+	say "error: Apache exited; stopping the FastCGI processes"
+else
+	fcgi_pid=""
+	say "error: the FastCGI launcher exited; stopping Apache"
+fi
+finish 1

@@ -4,7 +4,10 @@
 #   2. unit tests of the release build (tests/run-unit.sh build/rel/tests)
 #   3. CGI tests (bats tests/cgi) against a private PostgreSQL and an SMTP sink
 #   4. HTTP tests (bats tests/http): the release programs behind a private
-#      Apache (tests/lib/apache.sh) on a free port, same PostgreSQL and sink
+#      Apache (tests/lib/apache.sh) on a free port, same PostgreSQL and sink,
+#      twice: every file with the programs as FastCGI processes (the default
+#      way to serve them: apache/fcgi.sh, mod_proxy_fcgi; lighttpd with
+#      mod_fastcgi), then the main suites again with plain CGI (mod_cgi)
 #   5. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
 #      tests again (but valgrind.bats and pgbouncer.bats), under ASan + LSan + UBSan
 #   6. fuzzing: the libFuzzer harnesses (make fuzz-build, clang, into
@@ -22,7 +25,11 @@
 #   RUN_FUZZ=0    skip phase 6 (the default runs it)
 #   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
-#   HTTP_TESTS    the bats files of phase 4 (default: tests/http)
+#   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http)
+#   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
+#                 set, else the suites about what the web server passes on:
+#                 smoke, contract, hostile, concurrency, load, exposure,
+#                 htaccess, lighttpd, faults, deploy); "none" skips that pass
 #   BATS_FILTER   passed to bats --filter (a regex on test names)
 set -uo pipefail
 
@@ -181,10 +188,10 @@ cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 
 # The release programs behind a private Apache, with the same PostgreSQL
 # and SMTP sink; tests/http/helpers.bash fills the env file it reads.
-http_tests() { # NAME
-	local name=$1 log=$run_dir/$1.log rc=0 p f s
-	local -a files filter=()
-	read -r -a files <<<"${HTTP_TESTS:-tests/http}"
+# MODE: fastcgi or cgi (MC_SERVE_MODE, for Apache and lighttpd alike).
+http_tests() { # NAME MODE FILES...
+	local name=$1 mode=$2 log=$run_dir/$1.log rc=0 p f s
+	local -a files=("${@:3}") filter=()
 	if [[ -n ${BATS_FILTER:-} ]]; then
 		filter=(--filter "$BATS_FILTER")
 	fi
@@ -197,14 +204,13 @@ http_tests() { # NAME
 		note "$name" 0 1 0
 		return 1
 	fi
-	# shellcheck disable=SC2119  # no arguments: a free port
-	if ! apache_start; then
+	if ! MC_SERVE_MODE=$mode apache_start; then
 		echo "could not start Apache"
 		note "$name" 0 1 0
 		return 1
 	fi
-	echo "apache on $MC_HTTP_URL"
-	fg_run "$log" env CGI_DIR="$root/cgi-bin" BIN_DIR="$root/bin" \
+	echo "apache on $MC_HTTP_URL ($mode)"
+	fg_run "$log" env CGI_DIR="$root/cgi-bin" BIN_DIR="$root/bin" MC_SERVE_MODE="$mode" \
 	    bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
 	apache_stop
 	read -r p f s < <(awk '
@@ -227,8 +233,23 @@ unit unit-release build/rel/tests
 phase "3/6 CGI tests (release)"
 cgi_tests cgi-release cgi-bin bin
 
-phase "4/6 HTTP tests (release, Apache)"
-http_tests http-release
+phase "4/6 HTTP tests (release, Apache and lighttpd, FastCGI)"
+read -r -a http_files <<<"${HTTP_TESTS:-tests/http}"
+http_tests http-fastcgi fastcgi "${http_files[@]}"
+# The CGI pass: the suites about what the web server passes on, again with
+# one process per request (the other files test the programs, which are the
+# same in both modes).
+http_cgi_files=${HTTP_CGI_TESTS:-${HTTP_TESTS:-}}
+if [[ -z $http_cgi_files ]]; then
+	for f in smoke contract hostile concurrency load exposure htaccess lighttpd faults deploy; do
+		[[ -f tests/http/$f.bats ]] && http_cgi_files+=" tests/http/$f.bats"
+	done
+fi
+if [[ $http_cgi_files != none ]]; then
+	phase "4/6 HTTP tests (release, Apache and lighttpd, CGI)"
+	read -r -a http_files <<<"$http_cgi_files"
+	http_tests http-cgi cgi "${http_files[@]}"
+fi
 
 if [[ $run_san != 0 ]]; then
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1

@@ -107,7 +107,7 @@ mc_setup_file() {
 		# Written by tests/cgi/helpers.bash for one .bats file.
 		JWT_SECRET_KEY=$MC_TEST_JWT_KEY
 		FRONTEND_URL=http://localhost:3000
-		CORS_ORIGINS=http://localhost:3000,http://app.example.test
+		CORS_ORIGINS=$MC_TEST_CORS_ORIGINS
 		MAIL_TRANSPORT=smtp
 		SMTP_SERVER=127.0.0.1
 		SMTP_PORT=$MC_SMTP_PORT

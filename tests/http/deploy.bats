@@ -52,7 +52,28 @@ ep_env() {
 	    "MEDICALCARE_ENV_FILE=$EP_ENV_FILE" "JWT_SECRET_KEY=$MC_TEST_JWT_KEY" \
 	    "DATABASE_URL=$DATABASE_URL" FRONTEND_URL=http://localhost:3000 \
 	    CORS_ORIGINS=http://localhost:3000 MAIL_TRANSPORT=smtp SMTP_SERVER=127.0.0.1 \
-	    "SMTP_PORT=$MC_SMTP_PORT" SMTP_SECURITY=none SMTP_FROM=no-reply@medicalcare.test
+	    "SMTP_PORT=$MC_SMTP_PORT" SMTP_SECURITY=none SMTP_FROM=no-reply@medicalcare.test \
+	    "SERVE_MODE=${MC_SERVE_MODE:-fastcgi}"
+}
+
+# ep_passes NAME: the configuration ep_check printed ($output) hands setting
+# NAME from the environment to the programs by name: Apache's PassEnv (CGI)
+# or the FastCGI launcher's --pass-env (its plan, at the end).
+ep_passes() {
+	grep -E -q "^ *PassEnv .*\b$1\b|^# settings passed from the environment \(by name\): .*\b$1\b" \
+	    <<<"$output"
+}
+
+# ep_program_env NAME: the environment of program NAME as the server runs
+# it: one of its FastCGI processes', or under CGI Apache's (EP_PID: the
+# entrypoint execs it), which PassEnv hands on.
+ep_program_env() {
+	local pid=$EP_PID mw
+	if [[ -r $EP_DIR/run/fcgi/$1.pid ]]; then
+		mw=$(<"$EP_DIR/run/fcgi/$1.pid")
+		pid=$(pgrep -P "$mw" | head -n 1)
+	fi
+	tr '\0' '\n' <"/proc/$pid/environ"
 }
 
 # ep_start [--as USER] [VAR=value | -VAR]...: runs deploy/entrypoint.sh in the background
@@ -145,10 +166,10 @@ ep_check() {
 	# shellcheck disable=SC2016  # $exec is literal config text
 	grep -q -F -x 'ErrorLog "|$exec /bin/cat >&9"' <<<"$output"
 	grep -q -F 'CustomLog "||/bin/cat" ' <<<"$output"
-	# The settings reach the programs by name (PassEnv), never by value.
-	grep -E -q '^ *PassEnv .*\bJWT_SECRET_KEY\b' <<<"$output"
-	grep -E -q '^ *PassEnv .*\bDATABASE_URL\b' <<<"$output"
-	grep -E -q '^ *PassEnv .*\bSMTP_PORT\b' <<<"$output"
+	# The settings reach the programs by name, never by value.
+	ep_passes JWT_SECRET_KEY
+	ep_passes DATABASE_URL
+	ep_passes SMTP_PORT
 	if grep -q -F "$MC_TEST_JWT_KEY" <<<"$output"; then
 		echo "the JWT key's value is in the configuration" >&2
 		return 1
@@ -213,7 +234,7 @@ ep_check() {
 	http GET /health
 	assert_status 503
 	# The program's log line reached the error log, on stderr.
-	grep -q 'stderr from .*health.cgi: .*could not connect to database' "$EP_ERR"
+	grep -q -E '(stderr from .*health.cgi|medicalcare health): .*could not connect to database' "$EP_ERR"
 }
 
 @test "entrypoint_runs_as_a_user_other_than_root_as_the_dockerfile_does" {
@@ -266,7 +287,7 @@ resend_hits() {
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
 	[[ $(grep -c '^entrypoint: Cloud Run' <<<"$output") -eq 1 ]] || { echo "$output" >&2; return 1; }
 	[[ $(ep_default_proxies "$output") == 169.254.0.0/16 ]] || { echo "$output" >&2; return 1; }
-	grep -E -q '^ *PassEnv .*\bTRUSTED_PROXIES\b' <<<"$output"
+	ep_passes TRUSTED_PROXIES
 	# The guide says the same: in its text and in its load balancer command.
 	grep -q -F '`TRUSTED_PROXIES=169.254.0.0/16`' "$MC_ROOT/DEPLOYMENT_GUIDE.md"
 	[[ $(guide_lb_proxies 203.0.113.50) == 169.254.0.0/16,203.0.113.50 ]]
@@ -274,18 +295,17 @@ resend_hits() {
 	# Not on Cloud Run: nothing set.
 	ep_check
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
-	if grep -q -e '^entrypoint: Cloud Run' -e 'PassEnv .*TRUSTED_PROXIES' <<<"$output"; then
+	if grep -q -e '^entrypoint: Cloud Run' <<<"$output" || ep_passes TRUSTED_PROXIES; then
 		echo "TRUSTED_PROXIES set without K_SERVICE: $output" >&2
 		return 1
 	fi
 
-	# Served: the value is in the server's environment, which PassEnv hands
-	# to the programs. The connection here comes from 127.0.0.1, not from
-	# Cloud Run's front end, so its X-Forwarded-For is ignored.
+	# Served: the value is in the programs' environment. The connection here
+	# comes from 127.0.0.1, not from Cloud Run's front end, so its
+	# X-Forwarded-For is ignored.
 	ep_start "${CLOUD_RUN_ENV[@]}"
 	[[ $(grep -c '^entrypoint: Cloud Run' "$EP_ERR") -eq 1 ]]
-	# EP_PID is Apache's parent: the entrypoint execs it.
-	tr '\0' '\n' <"/proc/$EP_PID/environ" | grep -q -x 'TRUSTED_PROXIES=169.254.0.0/16'
+	ep_program_env resend-otp | grep -q -x 'TRUSTED_PROXIES=169.254.0.0/16'
 	http POST /auth/resend-otp '{"email":"nobody@example.test"}' -H 'X-Forwarded-For: 198.51.100.7'
 	assert_status 200
 	[[ $(resend_hits 127.0.0.1) == 1 && -z $(resend_hits 198.51.100.7) ]] ||
@@ -300,7 +320,7 @@ resend_hits() {
 		echo "the default replaced an explicit TRUSTED_PROXIES: $output" >&2
 		return 1
 	fi
-	grep -E -q '^ *PassEnv .*\bTRUSTED_PROXIES\b' <<<"$output"
+	ep_passes TRUSTED_PROXIES
 
 	# In the env file: the programs read it there; nothing in the environment
 	# may override it.
@@ -308,7 +328,7 @@ resend_hits() {
 	printf 'TRUSTED_PROXIES=10.0.0.0/8\n' >"$env_file"
 	ep_check "${CLOUD_RUN_ENV[@]}" MEDICALCARE_ENV_FILE="$env_file"
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
-	if grep -q -e '^entrypoint: Cloud Run' -e 'PassEnv .*TRUSTED_PROXIES' <<<"$output"; then
+	if grep -q -e '^entrypoint: Cloud Run' <<<"$output" || ep_passes TRUSTED_PROXIES; then
 		echo "the default overrode the env file's TRUSTED_PROXIES: $output" >&2
 		return 1
 	fi
@@ -539,4 +559,52 @@ cloudsql_settings() {
 	# Without DATABASE_URL and with the proxy's port wrong: 503.
 	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env_file" "${parts[@]}" DB_PORT=1 DB_CONNECT_TIMEOUT=2
 	assert_status 503
+}
+
+# ---------------------------------------------------------------------------
+# The VPS: apache/vhost.conf.in and deploy/medicalcare-fcgi.service
+
+# vhost_configtest MODE: the vhost rendered with --serve MODE, included by a
+# minimal server configuration that loads the modules its install comment
+# enables, passes apache2 -t.
+vhost_configtest() {
+	local mode=$1 dir=$BATS_TEST_TMPDIR/vhost-$1 m mods
+	mkdir -p "$dir"
+	"$MC_ROOT/apache/render.sh" vhost --serve "$mode" --server-name api.example.test \
+	    --env-file /etc/medicalcare/env --out "$dir/vhost.conf" || return 1
+	if [[ $mode == fastcgi ]]; then
+		mods="mpm_event proxy proxy_fcgi"
+	else
+		mods="mpm_prefork cgi"
+	fi
+	{
+		echo "ServerRoot $dir"
+		echo "PidFile $dir/apache.pid"
+		echo "ErrorLog $dir/error.log"
+		echo "Define APACHE_LOG_DIR $dir"
+		echo "Listen 127.0.0.1:$(free_port)"
+		for m in $mods authz_core rewrite env headers setenvif buffer reqtimeout; do
+			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+		done
+		echo "Include $dir/vhost.conf"
+	} >"$dir/httpd.conf"
+	run "$(mc_apache_bin)" -t -f "$dir/httpd.conf"
+	[[ $status -eq 0 ]] || { echo "$mode: $output" >&2; return 1; }
+}
+
+@test "vps_vhost_passes_apache_configtest_in_both_modes_and_uses_the_units_sockets" {
+	local unit=$MC_ROOT/deploy/medicalcare-fcgi.service run_dir
+	vhost_configtest fastcgi
+	vhost_configtest cgi
+	# The unit's launcher and the vhost agree on where the sockets are.
+	run_dir=$(sed -n -E 's/^ExecStart=.* --run-dir ([^ ]+).*/\1/p' "$unit")
+	[[ $run_dir == /run/medicalcare ]] || _fail "the unit's --run-dir: '$run_dir'"
+	grep -q -E '^RuntimeDirectory=medicalcare$' "$unit"
+	grep -q -F "proxy:unix:$run_dir/fcgi/signup.sock|" "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
+	[[ $(grep -c 'SetHandler "proxy:unix:' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf") -eq 9 ]]
+	grep -q 'SetHandler cgi-script' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
+	! grep -q 'proxy:unix:' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
+	# Each refuses a declared body over 64 KiB itself.
+	grep -q 'RewriteRule "^" "-" \[R=413\]' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
+	grep -q '^ *LimitRequestBody 65536$' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
 }

@@ -29,6 +29,15 @@
 #   http_setting VAR=value | -VAR ...   changes it for this test (the
 #                                       programs read it on every request);
 #                                       http_reset puts it back before the next
+#   http_fcgi_renew                     FastCGI mode: replaces every process
+#                                       (after PostgreSQL was restarted)
+#   http_settle                         after changing the env file by other
+#                                       means: waits until FastCGI processes
+#                                       see it (they look at it once a second
+#                                       at most); returns at once in CGI mode
+# FastCGI mode (MC_APACHE_SERVE=fastcgi, tests/lib/apache.sh): the programs
+# are long-lived processes that read the env file again within a second of
+# a change; http_setting and http_reset wait that second (http_settle).
 #
 # Requests.
 #   http METHOD PATH [BODY] [option]...
@@ -111,7 +120,10 @@ http_setup_file() {
 		return 1
 	fi
 	# In place, to keep the mode and group that let the server read it.
-	cat -- "$MEDICALCARE_ENV_FILE" >"$MC_APACHE_ENV_FILE" || return 1
+	if ! cmp -s -- "$MEDICALCARE_ENV_FILE" "$MC_APACHE_ENV_FILE"; then
+		cat -- "$MEDICALCARE_ENV_FILE" >"$MC_APACHE_ENV_FILE" || return 1
+		http_settle
+	fi
 	cp -- "$MEDICALCARE_ENV_FILE" "$BATS_FILE_TMPDIR/http.env.orig" || return 1
 	export MEDICALCARE_ENV_FILE=$MC_APACHE_ENV_FILE
 }
@@ -129,7 +141,45 @@ http_reset() {
 	reset_state || return 1
 	if ! cmp -s -- "$BATS_FILE_TMPDIR/http.env.orig" "$MC_APACHE_ENV_FILE"; then
 		cat -- "$BATS_FILE_TMPDIR/http.env.orig" >"$MC_APACHE_ENV_FILE" || return 1
+		http_settle
 	fi
+}
+
+# http_fcgi_renew: in FastCGI mode, every program's processes replaced by
+# new ones (SIGTERM; multiwatch starts others), so that none keeps a
+# database connection that a test broke (PostgreSQL stopped or restarted):
+# a process finds that out on its next request, which gets a 503.
+http_fcgi_renew() {
+	local old p i n left
+	[[ ${MC_APACHE_SERVE:-} == fastcgi && -d ${MC_APACHE_DIR:-}/fcgi ]] || return 0
+	old=$(for p in "$MC_APACHE_DIR"/fcgi/*.pid; do fcgi_pids "$(basename "$p" .pid)"; done)
+	[[ -n $old ]] || return 0
+	# shellcheck disable=SC2086  # one pid a word
+	kill -TERM $old 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		left=0
+		for p in $old; do
+			kill -0 "$p" 2>/dev/null && left=1
+		done
+		if [[ $left -eq 0 ]]; then
+			n=$("$MC_ROOT/apache/fcgi.sh" status --run-dir "$MC_APACHE_DIR" >/dev/null 2>&1 && echo ok)
+			[[ $n == ok ]] && return 0
+		fi
+		sleep 0.1
+	done
+	echo "http_fcgi_renew: the processes were not all replaced within 10 s" >&2
+	"$MC_ROOT/apache/fcgi.sh" status --run-dir "$MC_APACHE_DIR" >&2
+	return 1
+}
+
+# A FastCGI process looks at the env file at most once a second, on a
+# request: a request that starts more than a second after the file was
+# written sees it.
+http_settle() {
+	if [[ ${MC_APACHE_SERVE:-} == fastcgi ]]; then
+		sleep 1.1
+	fi
+	return 0
 }
 
 http_setting() {
@@ -153,6 +203,7 @@ http_setting() {
 		fi
 	done
 	cat -- "$tmp" >"$MC_APACHE_ENV_FILE"
+	http_settle
 }
 
 # ---------------------------------------------------------------------------

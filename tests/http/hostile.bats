@@ -230,6 +230,33 @@ e422() {
 	unchanged "$before"
 }
 
+@test "a_declared_10_mib_body_is_refused_with_the_json_413_before_any_of_it_is_sent" {
+	local before out
+	before=$(snapshot)
+	# The client sends the headers only and waits (5 s at most): the answer
+	# comes without the body, from the server itself, with the programs'
+	# headers and, for an allowed origin, their CORS headers.
+	out=$("$MC_PYTHON" "$BATS_TEST_DIRNAME/declared_body.py" "$MC_HTTP_URL" /auth/signup \
+	    --origin http://localhost:3000) || _fail "no answer before the body: $out"
+	[[ $out == "413 "* ]] || _fail "$out"
+	grep -q -i -x 'content-type: application/json' <<<"$out" || _fail "$out"
+	grep -q -i -x 'cache-control: no-store' <<<"$out" || _fail "$out"
+	grep -q -i -x 'x-content-type-options: nosniff' <<<"$out" || _fail "$out"
+	grep -q -i -x 'access-control-allow-origin: http://localhost:3000' <<<"$out" || _fail "$out"
+	grep -q -i -x 'vary: origin' <<<"$out" || _fail "$out"
+	[[ $(tail -n 1 <<<"$out") == "$TOO_LARGE" ]] || _fail "$out"
+	# Another origin: no CORS header.
+	out=$("$MC_PYTHON" "$BATS_TEST_DIRNAME/declared_body.py" "$MC_HTTP_URL" /auth/login \
+	    --origin http://evil.example.test) || _fail "no answer before the body: $out"
+	[[ $out == "413 "* ]] || _fail "$out"
+	! grep -q -i '^access-control-' <<<"$out" || _fail "$out"
+	# Just over 64 KiB, declared and not sent: the same.
+	out=$("$MC_PYTHON" "$BATS_TEST_DIRNAME/declared_body.py" "$MC_HTTP_URL" /auth/forgot-password \
+	    --length 65537) || _fail "no answer before the body: $out"
+	[[ $out == "413 "* && $(tail -n 1 <<<"$out") == "$TOO_LARGE" ]] || _fail "$out"
+	unchanged "$before"
+}
+
 @test "nul_bytes_escaped_are_a_422_but_a_wrong_login_password_and_raw_are_a_400" {
 	local before
 	insert_verified ann@example.test "Ann Smith"

@@ -114,3 +114,46 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 		fi
 	done
 }
+
+# The web root's .env as the stand-in host had it, put back after a test
+# that replaced it.
+teardown() {
+	if [[ -f $BATS_FILE_TMPDIR/fake.env ]]; then
+		cat -- "$BATS_FILE_TMPDIR/fake.env" >"$MC_APACHE_DIR/www/.env"
+	fi
+}
+
+@test "htaccess_runs_the_programs_under_mod_fcgid_where_the_host_has_it" {
+	local www=$MC_APACHE_DIR/www pids
+	if [[ ${MC_APACHE_SERVE:-} != fastcgi ]]; then
+		skip "the stand-in host has no mod_fcgid in CGI mode (MC_SERVE_MODE=cgi)"
+	fi
+	# Rendered without --env-file: the programs read the web root's .env,
+	# which holds the test settings now.
+	[[ -f $BATS_FILE_TMPDIR/fake.env ]] || cp -- "$www/.env" "$BATS_FILE_TMPDIR/fake.env"
+	cat -- "$MC_APACHE_ENV_FILE" >"$www/.env"
+	chgrp "$(id -gn "$(mc_apache_run_user)")" "$www/.env"
+	chmod 640 "$www/.env"
+	"$MC_ROOT/apache/render.sh" htaccess --root "$www" --env-file "$www/.env" --out "$www/.htaccess"
+	grep -q 'SetHandler fcgid-script' "$www/.htaccess"
+	http_account ann@example.test StrongPass123 "Ann Example"
+	http GET /user/profile -H "Authorization: Bearer $http_token"
+	assert_status 200
+	assert_json .email ann@example.test
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+	# FastCGI: the process that answered is still there, waiting for the next
+	# request (a CGI program has exited by the time its answer is in).
+	pids=$(pgrep -f "^$www/cgi-bin/health.cgi" || true)
+	[[ -n $pids ]] || _fail "no health.cgi process lives on after its answer"
+	# Its settings came from the web root's .env, which is never served.
+	http GET /.env
+	[[ $http_status == 403 || $http_status == 404 ]]
+	[[ $http_body != *JWT_SECRET* ]]
+	# A declared body over 64 KiB: refused unread.
+	http POST /auth/login -H 'Content-Type: application/json' -H 'Content-Length: 10485760' -H 'Expect:' \
+	    --data-file /dev/null
+	assert_status 413
+	assert_body --raw '{"detail":"Request body too large"}'
+}

@@ -99,13 +99,15 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Method Not Allowed"}'
 }
 
-@test "a_body_over_64_kib_gets_the_programs_json_413" {
+@test "a_body_over_64_kib_gets_the_json_413" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	for size in 70000 2000000; do
 		head -c "$size" /dev/zero | tr '\0' ' ' >"$f"
 		http POST /auth/signup --data-file "$f"
 		assert_status 413
 		assert_header Content-Type application/json
+		assert_header Cache-Control no-store
+		assert_header X-Content-Type-Options nosniff
 		assert_body '{"detail": "Request body too large"}'
 	done
 	# Nothing was read, so nothing happened.

@@ -13,6 +13,10 @@
 # Every server started here closes file descriptor 3 (bats waits on it) and
 # reads /dev/null, so it can be started from a bats setup_file.
 
+# The origins the test settings allow (tests/cgi/helpers.bash writes them as
+# CORS_ORIGINS; tests/lib/apache.sh renders Apache's own 413 with them).
+MC_TEST_CORS_ORIGINS=http://localhost:3000,http://app.example.test
+
 # /usr/bin/python3 has aiosmtpd, PyJWT and bcrypt; the python3 on PATH may not.
 MC_PYTHON=${MC_PYTHON:-/usr/bin/python3}
 

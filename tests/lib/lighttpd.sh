@@ -9,12 +9,19 @@
 #                `lighttpd -D` on a free port (chosen now, never fixed; tried
 #                again on another port when it was taken). The programs read
 #                ENV_FILE (default: $MEDICALCARE_ENV_FILE) through
-#                MEDICALCARE_ENV_FILE. Exports:
+#                MEDICALCARE_ENV_FILE. In FastCGI mode ($MC_SERVE_MODE
+#                fastcgi, the default) they run as FastCGI processes that
+#                apache/fcgi.sh starts (sockets in that directory, log lines
+#                in lighttpd's error log) after lighttpd, reached through
+#                mod_fastcgi; in CGI mode (MC_SERVE_MODE=cgi) through mod_cgi.
+#                Exports:
 #                  MC_LIGHTTPD_URL   http://127.0.0.1:<port>
 #                  MC_LIGHTTPD_PORT  MC_LIGHTTPD_PID  MC_LIGHTTPD_DIR
+#                  MC_LIGHTTPD_SERVE (fastcgi or cgi)
 #   lighttpd_stop
-#                stops it and removes the directory (no-op when none runs);
-#                copies the logs into $MC_KEEP_LOGS_DIR first when set
+#                stops it and the FastCGI processes and removes the directory
+#                (no-op when none runs); copies the logs into
+#                $MC_KEEP_LOGS_DIR first when set
 #   lighttpd_log prints the error log (the programs' stderr is in it)
 #
 # Started by root, lighttpd and the programs run as www-data, as under a
@@ -41,7 +48,7 @@ lighttpd_log() {
 lighttpd__run() {
 	local dir=$MC_LIGHTTPD_DIR root=$1 env_file=$2 pid i code
 	rm -f -- "$dir/lighttpd.out" "$dir/lighttpd-error.log"
-	if ! "$root/apache/render.sh" lighttpd --root "$root" --port "$MC_LIGHTTPD_PORT" \
+	if ! "$root/apache/render.sh" lighttpd --serve "$MC_LIGHTTPD_SERVE" --root "$root" --port "$MC_LIGHTTPD_PORT" \
 	    --env-file "$env_file" --run-dir "$dir" --user "$MC_LIGHTTPD_USER" \
 	    --group "$MC_LIGHTTPD_GROUP" --out "$dir/lighttpd.conf" 2>"$dir/render.err"; then
 		mc_log "apache/render.sh lighttpd failed:"
@@ -119,6 +126,7 @@ lighttpd_start() {
 		env_file=$(cd "$(dirname "$env_file")" && pwd)/$(basename "$env_file")
 	fi
 	MC_LIGHTTPD_USER=$user MC_LIGHTTPD_GROUP=$group
+	export MC_LIGHTTPD_SERVE=${MC_SERVE_MODE:-fastcgi}
 
 	rc=2
 	for try in 1 2 3 4 5; do
@@ -135,11 +143,25 @@ lighttpd_start() {
 		return 1
 	fi
 	export MC_LIGHTTPD_PID MC_LIGHTTPD_URL="http://127.0.0.1:$MC_LIGHTTPD_PORT"
+	# After lighttpd, which opens its error log as $user: the launcher
+	# appends to it.
+	if [[ $MC_LIGHTTPD_SERVE == fastcgi ]] &&
+	    ! "$root/apache/fcgi.sh" start --run-dir "$dir" --env-file "$env_file" \
+	        --user "$user" --group "$group" --processes "${MC_FCGI_PROCESSES:-4}" --grace 10 \
+	        --log "$dir/lighttpd-error.log"; then
+		mc_log "the FastCGI processes did not start; the log:"
+		lighttpd_log >&2
+		lighttpd_stop
+		return 1
+	fi
 	return 0
 }
 
 lighttpd_stop() {
 	local pid=${MC_LIGHTTPD_PID:-} dir=${MC_LIGHTTPD_DIR:-} i
+	if [[ -n $dir && -e $dir/fcgi.pid ]]; then
+		"$(mc_root)/apache/fcgi.sh" stop --run-dir "$dir" --grace 10 || true
+	fi
 	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null
 		for ((i = 0; i < 50; i++)); do
@@ -156,6 +178,7 @@ lighttpd_stop() {
 		fi
 		rm -rf -- "$dir"
 	fi
-	unset MC_LIGHTTPD_PID MC_LIGHTTPD_DIR MC_LIGHTTPD_PORT MC_LIGHTTPD_URL MC_LIGHTTPD_USER MC_LIGHTTPD_GROUP
+	unset MC_LIGHTTPD_PID MC_LIGHTTPD_DIR MC_LIGHTTPD_PORT MC_LIGHTTPD_URL MC_LIGHTTPD_USER MC_LIGHTTPD_GROUP \
+	    MC_LIGHTTPD_SERVE
 	return 0
 }
