@@ -28,13 +28,6 @@ RSS_BOUND_KIB=40
 PROGRAMS=(health openapi profile login signup verify-otp reset-password resend-otp forgot-password)
 
 setup_file() {
-	# Until tests/lib/apache.sh serves over FastCGI (setup() skips: bats
-	# 1.8 cannot skip from setup_file).
-	if ! grep -q -e '--fastcgi' "$MC_ROOT/tests/lib/apache.sh"; then
-		export SOAK_SKIP="tests/lib/apache.sh has no FastCGI mode (--fastcgi) yet"
-		return 0
-	fi
-	unset SOAK_SKIP
 	mc_setup_file || return 1
 	unset MC_HTTP_URL MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE \
 	    MC_APACHE_ERROR_LOG MC_APACHE_SERVE
@@ -49,13 +42,11 @@ setup_file() {
 }
 
 teardown_file() {
-	[[ -n ${SOAK_SKIP:-} ]] && return 0
 	apache_stop
 	mc_teardown_file
 }
 
 setup() {
-	[[ -z ${SOAK_SKIP:-} ]] || skip "$SOAK_SKIP"
 	reset_state
 }
 
