@@ -6,8 +6,8 @@
 #
 #   tests/load/bench.sh [--seconds N] [--runs N] [--connections N]
 #                       [--threads N] [--modes LIST] [--scenarios LIST]
-#                       [--accounts N] [--timeout N] [--until-answered]
-#                       [--out DIR] [--no-build]
+#                       [--accounts N] [--timeout N] [--fcgi-processes N]
+#                       [--until-answered] [--out DIR] [--no-build]
 #
 # Scenarios (tests/load/bench.lua), each run with
 # `wrk -t THREADS -c CONNECTIONS -d SECONDS --timeout TIMEOUTs`:
@@ -18,7 +18,9 @@
 #   mixed       signup-heavy: signup, signup, login, profile in turn
 # Defaults: 10 seconds, 3 runs of each, 16 connections, 2 threads, modes
 # fastcgi,cgi (the modes tests/lib/apache.sh offers), every scenario, 16
-# accounts, timeout 30 s. BENCH_SECONDS and BENCH_RUNS set the first two too
+# accounts, timeout 30 s, FastCGI processes per program as an install has
+# them by default (FCGI_PROCESSES=0: one per core; the tests' servers have
+# 4). BENCH_SECONDS and BENCH_RUNS set the first two too
 # (make bench BENCH_SECONDS=5). --until-answered (for the smoke test,
 # tests/http/bench.bats): a wrk thread that has had no answer when the
 # seconds are up goes on until it has one, and wrk is stopped once every
@@ -67,7 +69,7 @@ source tests/lib/pg.sh
 source tests/lib/apache.sh
 
 seconds=${BENCH_SECONDS:-10} runs=${BENCH_RUNS:-3} connections=16 threads=2 accounts=16
-wrk_timeout=30 out="" build=1 modes="" until_answered=0 scenarios=profile401,profile,login,signup,mixed
+wrk_timeout=30 out="" build=1 modes="" until_answered=0 fcgi_processes=0 scenarios=profile401,profile,login,signup,mixed
 usage() {
 	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
 	exit 2
@@ -82,6 +84,7 @@ while [[ $# -gt 0 ]]; do
 	--scenarios) scenarios=${2:?}; shift ;;
 	--accounts) accounts=${2:?}; shift ;;
 	--timeout) wrk_timeout=${2:?}; shift ;;
+	--fcgi-processes) fcgi_processes=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-build) build=0 ;;
 	--until-answered) until_answered=1 ;;
@@ -96,6 +99,10 @@ for n in "$seconds" "$runs" "$connections" "$threads" "$accounts" "$wrk_timeout"
 		exit 2
 	fi
 done
+if [[ ! $fcgi_processes =~ ^[0-9]+$ ]]; then
+	echo "bench.sh: --fcgi-processes wants a number (0: one per core)" >&2
+	exit 2
+fi
 if ((seconds > 600 || runs > 20)); then
 	echo "bench.sh: at most 600 seconds and 20 runs" >&2
 	exit 2
@@ -205,6 +212,15 @@ unset MC_HTTP_URL MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE 
 say "machine: $(machine_line)"
 printf '%s\n' "$(cpu_state)" >"$out/state.before"
 
+# The time of one password hash at the service's default cost (Argon2id
+# m=19456 KiB, t=2, p=1; the bench's env file sets no ARGON2_*), by the
+# argon2 CLI, median of 9: the login target is a share of cores / this.
+hash_ms=$(for ((i = 0; i < 9; i++)); do
+	printf 'StrongPass123' | argon2 benchsalt0123 -id -t 2 -k 19456 -p 1 |
+	    awk '/seconds/ { printf "%.1f\n", $1 * 1000 }'
+done | sort -n | sed -n 5p)
+say "one Argon2id hash (m=19456 KiB, t=2, p=1, argon2 CLI, median of 9): ${hash_ms} ms"
+
 say "starting PostgreSQL and the SMTP sink"
 pg_start
 # As durable as a stock Debian cluster (pg.sh tunes its clusters for speed).
@@ -252,7 +268,7 @@ start_ours() { # MODE
 		opt=("--$m")
 	fi
 	say "starting Apache ($m)"
-	apache_start --env-file "$env_file" "${opt[@]}"
+	MC_FCGI_PROCESSES=$fcgi_processes apache_start --env-file "$env_file" "${opt[@]}"
 	for v in "${_mc_apache_vars[@]}"; do
 		saved+="export $v=$(printf '%q' "${!v:-}"); "
 	done
@@ -434,14 +450,16 @@ run_one() { # TARGET SCENARIO RUN
 jq -n --arg stamp "$stamp" --arg machine "$(machine_line)" --argjson seconds "$seconds" \
     --argjson runs "$runs" --argjson c "$connections" --argjson t "$threads" \
     --argjson timeout "$wrk_timeout" --argjson accounts "$accounts" --arg peer "$peer_url" \
-    --argjson until "$until_answered" \
+    --argjson until "$until_answered" --argjson fp "$fcgi_processes" --argjson cores "$(nproc)" \
+    --argjson hash_ms "${hash_ms:-0}" \
     --arg peer_name "$peer_name" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
     --arg dirty "$(git status --porcelain 2>/dev/null | grep -q . && echo yes || echo no)" \
     --arg apache "$("$(mc_apache_bin)" -v | sed -n 's/^Server version: //p')" \
     --arg pg "$("$MC_PG_BINDIR/postgres" --version)" --arg wrk "$(wrk -v 2>&1 | head -n 1)" \
     --arg targets "${targets[*]}" --arg scenarios "${scenario_list[*]}" \
     '{stamp: $stamp, machine: $machine, seconds: $seconds, runs: $runs, connections: $c,
-      threads: $t, timeout: $timeout, until_answered: ($until == 1), accounts: $accounts, peer_url: $peer, peer_name: $peer_name,
+      threads: $t, timeout: $timeout, until_answered: ($until == 1), accounts: $accounts,
+      fcgi_processes: (if $fp == 0 then $cores else $fp end), cores: $cores, hash_ms: $hash_ms, peer_url: $peer, peer_name: $peer_name,
       commit: $commit, dirty: $dirty, apache: $apache, postgres: $pg, wrk: $wrk,
       targets: ($targets | split(" ")), scenarios: ($scenarios | split(" "))}' >"$out/meta.json"
 

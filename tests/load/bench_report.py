@@ -156,9 +156,17 @@ def main(out):
                  f"{' (each thread on until it had an answer)' if meta.get('until_answered') else ''}, "
                  f"{meta['runs']} run(s) of each scenario, "
                  f"targets interleaved run by run; {meta['accounts']} accounts; "
+                 f"{meta.get('fcgi_processes', '?')} FastCGI processes per program; "
                  f"{meta['apache']}, {meta['postgres']}, {meta['wrk']}")
     if peer:
         lines.append(f"- {meta['peer_name']}: {meta['peer_url']}")
+    if meta.get("hash_ms"):
+        cap = meta["cores"] * 1000.0 / meta["hash_ms"]
+        login = [f"{labels[t]} {summary['scenarios']['login'][t]['rps_median'] / cap:.0%}"
+                 for t in ours if t in summary["scenarios"].get("login", {})]
+        lines.append(f"- one Argon2id hash at the default cost: {meta['hash_ms']} ms (argon2 CLI, "
+                     f"median of 9), so {meta['cores']} cores hash at most {cap:.0f} per second"
+                     + (f"; login req/s as a share of that: {', '.join(login)}" if login else ""))
     lines.append("")
 
     if peer and ours:
