@@ -27,6 +27,9 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wcast-qual -fno-common
 HARDEN := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+# A program records (DT_NEEDED) and maps at start only the libraries it calls:
+# libcurl only where mail_smtp.o is linked (docs/BENCHMARKS.md, "Plain CGI start").
+LEAN_LD := -Wl,--as-needed
 
 ifeq ($(SAN),1)
 B       := build/san
@@ -44,7 +47,7 @@ BINDIR  := bin
 endif
 
 CFLAGS_ALL  = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LDFLAGS)
+LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LEAN_LD) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lzxcvbn -lm
 
 LIB_SRC  := $(sort $(wildcard common/*.c))

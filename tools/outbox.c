@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_smtp.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("outbox");
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	/* A closed pipe is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
