@@ -7,6 +7,7 @@
 #include "conf.h"
 
 #include "client.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 
@@ -200,9 +201,11 @@ void conf_release(struct conf *c)
 			*len = 0;
 		}
 	}
-	OPENSSL_cleanse(c->otp_key, sizeof(c->otp_key));
-	OPENSSL_cleanse(c->outbox_key, sizeof(c->outbox_key));
-	OPENSSL_cleanse(c->audit_key, sizeof(c->audit_key));
+	if (c->keys != NULL) {
+		OPENSSL_cleanse(c->keys, sizeof(*c->keys));
+		free(c->keys);
+		c->keys = NULL;
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -775,11 +778,9 @@ static int conf_pg_sslmode(const char *mode, const char *what, char *err, size_t
 	return -1;
 }
 
-/* The rules that tie settings together, and the derived keys. 0, or -1 with err. */
+/* The rules that tie settings together. 0, or -1 with err. */
 static int conf_finish(struct conf *c, int security_set, char *err, size_t errlen)
 {
-	unsigned int n = 0;
-
 	strip_trailing_slashes(c->frontend_url);
 	if (!is_http_url(c->frontend_url) || strchr(c->frontend_url, ' ') != NULL) {
 		snprintf(err, errlen, "FRONTEND_URL must start with http:// or https://");
@@ -833,22 +834,44 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 			return -1;
 		}
 	}
-	if (HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)OTP_KEY_LABEL, strlen(OTP_KEY_LABEL), c->otp_key,
-	         &n) == NULL ||
-	    n != sizeof(c->otp_key) ||
-	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)OUTBOX_KEY_LABEL, strlen(OUTBOX_KEY_LABEL), c->outbox_key,
-	         &n) == NULL ||
-	    n != sizeof(c->outbox_key) ||
-	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)AUDIT_KEY_LABEL, strlen(AUDIT_KEY_LABEL), c->audit_key,
-	         &n) == NULL ||
-	    n != sizeof(c->audit_key)) {
-		snprintf(err, errlen, "could not derive keys from JWT_SECRET_KEY");
+	/* Made on first use (conf_keys()); the room for them now. */
+	c->keys = calloc(1, sizeof(*c->keys));
+	if (c->keys == NULL) {
+		snprintf(err, errlen, "out of memory reading JWT_SECRET_KEY");
 		return -1;
 	}
 	return 0;
+}
+
+/* key = HMAC-SHA256(JWT_SECRET_KEY, label). 0, or -1. */
+static int conf_derive(const struct conf *c, const char *label, unsigned char key[32])
+{
+	unsigned int n = 0;
+
+	return HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
+	            (const unsigned char *)label, strlen(label), key, &n) != NULL &&
+	               n == 32
+	           ? 0
+	           : -1;
+}
+
+const struct conf_keys *conf_keys(const struct conf *c)
+{
+	struct conf_keys *k = c->keys;
+
+	if (k == NULL || c->jwt_secret == NULL)
+		return NULL;
+	if (k->ready)
+		return k;
+	if (conf_derive(c, OTP_KEY_LABEL, k->otp) != 0 ||
+	    conf_derive(c, OUTBOX_KEY_LABEL, k->outbox) != 0 ||
+	    conf_derive(c, AUDIT_KEY_LABEL, k->audit) != 0) {
+		OPENSSL_cleanse(k, sizeof(*k));
+		log_error("could not derive keys from JWT_SECRET_KEY");
+		return NULL;
+	}
+	k->ready = 1;
+	return k;
 }
 
 int conf_env_path(char *out, size_t outlen)

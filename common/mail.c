@@ -919,6 +919,14 @@ enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, cons
 	return mail_smtp->send(c, mail_from_address(c), to, msg, len, err, errlen);
 }
 
+/* The outbox key of c (conf_keys(), borrowed), or NULL (logged). */
+static const unsigned char *mail_key(const struct conf *c)
+{
+	const struct conf_keys *keys = conf_keys(c);
+
+	return keys != NULL ? keys->outbox : NULL;
+}
+
 /*
  * Renders, composes and seals a message of kind for v: *hex (caller frees)
  * holds the sealed bytes in hex, and key_id this key's id. 0, or -1 (logged).
@@ -928,6 +936,7 @@ static int mail_sealed_hex(const struct conf *c, enum mail_kind kind, const stru
 {
 	char *subject = NULL, *text = NULL, *html = NULL, *msg = NULL;
 	unsigned char *sealed = NULL;
+	const unsigned char *key;
 	size_t msglen = 0, sealedlen = 0;
 	int rc = -1;
 
@@ -938,8 +947,9 @@ static int mail_sealed_hex(const struct conf *c, enum mail_kind kind, const stru
 	}
 	if (mail_compose(c, v->to, subject, text, html, time(NULL), &msg, &msglen) != 0)
 		goto out;
-	if (mail_seal(c->outbox_key, msg, msglen, &sealed, &sealedlen) != 0 ||
-	    outbox_key_id(c->outbox_key, key_id) != 0)
+	key = mail_key(c);
+	if (key == NULL || mail_seal(key, msg, msglen, &sealed, &sealedlen) != 0 ||
+	    outbox_key_id(key, key_id) != 0)
 		goto out;
 	*hex = malloc(2 * sealedlen + 1);
 	if (*hex == NULL)
@@ -1035,8 +1045,8 @@ static enum outcome mark_failed(PGconn *db, const char *id, const char *reason)
 
 /*
  * Delivers one claimed row (columns: id, recipient, sealed hex, expired,
- * attempts, kind) and records the outcome; key_id is the hex id of
- * c->outbox_key (outbox.h).
+ * attempts, kind) and records the outcome; key_id is the hex id of c's
+ * outbox key (outbox.h).
  */
 static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *key_id,
                                   PGresult *res, int row)
@@ -1051,8 +1061,11 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *
 	size_t sealedlen = 0, msglen = 0;
 	char *msg = NULL;
 	char err[256];
+	const unsigned char *key = mail_key(c);
 	enum outcome o = OUT_DBERR;
 
+	if (key == NULL)
+		goto out;
 	if (expired) {
 		const char *p[1] = {id};
 
@@ -1063,7 +1076,7 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *
 		goto out;
 	}
 	if (PQgetisnull(res, row, 2) || hex_decode(hex, &sealed, &sealedlen) != 0 ||
-	    mail_unseal(c->outbox_key, sealed, sealedlen, &msg, &msglen) != 0) {
+	    mail_unseal(key, sealed, sealedlen, &msg, &msglen) != 0) {
 		/* Sealed under another key before rows had key ids, or damaged:
 		 * an install with the right key may still read it. */
 		o = outbox_release_unreadable(db, id, kind, key_id) == 0 ? OUT_UNREADABLE
@@ -1141,12 +1154,13 @@ int mail_outbox_deliver_id(PGconn *db, const struct conf *c, int64_t id)
 	char ids[24], lease[16], key_id[OUTBOX_KEY_ID_HEX];
 	const char *p[3] = {ids, lease, key_id};
 	PGresult *res = NULL;
+	const unsigned char *key = mail_key(c);
 	enum outcome o;
 	int rc = -1;
 
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
-	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	if (key == NULL || outbox_key_id(key, key_id) != 0 ||
 	    db_exec(db, ST_OUTBOX_CLAIM_ID, p, 3, &res) != DB_OK)
 		goto out;
 	if (!claim_ok(res))
@@ -1181,12 +1195,13 @@ int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flu
 {
 	char limit[16], lease[16], key_id[OUTBOX_KEY_ID_HEX];
 	const char *p[3] = {limit, lease, key_id};
+	const unsigned char *key = mail_key(c);
 	int handled = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
 	/* Expired rows of any key first, then a line about rows of other keys. */
-	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	if (key == NULL || outbox_key_id(key, key_id) != 0 ||
 	    outbox_expire_due(db, max, &stats->expired) != 0 ||
 	    outbox_note_foreign(db, key_id) != 0)
 		return -1;

@@ -3,7 +3,7 @@
  * they wait in, and the transports that deliver them.
  *
  * A message is rendered and composed when the change that needs it is made,
- * sealed with conf->outbox_key (AES-256-GCM) and inserted into mail_outbox in
+ * sealed with conf_keys()->outbox (AES-256-GCM) and inserted into mail_outbox in
  * the same transaction (mail_enqueue). After the commit the program delivers
  * it (mail_outbox_deliver_id); what fails stays queued and medicalcare-outbox
  * (cron) retries it with backoff (mail_outbox_flush). A row is leased before

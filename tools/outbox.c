@@ -110,9 +110,10 @@ out:
 
 static int print_key_id(const struct conf *c)
 {
+	const struct conf_keys *keys = conf_keys(c);
 	char id[OUTBOX_KEY_ID_HEX];
 
-	if (outbox_key_id(c->outbox_key, id) != 0) {
+	if (keys == NULL || outbox_key_id(keys->outbox, id) != 0) {
 		log_error("could not derive the outbox key id");
 		return 1;
 	}

@@ -511,11 +511,13 @@ static void conf_load_refuses_env_file_over_64_kib(void **state)
 	free(big);
 }
 
-static void conf_load_derives_distinct_deterministic_keys(void **state)
+static void conf_keys_are_distinct_deterministic_and_made_on_first_use(void **state)
 {
 	static const char otp_label[] = "medicalcare otp key v1";
 	static const char outbox_label[] = "medicalcare outbox key v1";
-	unsigned char want_otp[32], want_outbox[32];
+	static const char audit_label[] = "medicalcare audit email key v1";
+	unsigned char want_otp[32], want_outbox[32], want_audit[32];
+	const struct conf_keys *ka, *kb;
 	unsigned int n = 0;
 	struct conf a, b;
 
@@ -523,22 +525,42 @@ static void conf_load_derives_distinct_deterministic_keys(void **state)
 	write_env("JWT_SECRET_KEY=" KEY32 "\n");
 	load_ok(&a);
 	load_ok(&b);
-	assert_memory_equal(a.otp_key, b.otp_key, 32);
-	assert_memory_equal(a.outbox_key, b.outbox_key, 32);
-	assert_memory_not_equal(a.otp_key, a.outbox_key, 32);
+	/* conf_load() leaves them to the first conf_keys(). */
+	assert_non_null(a.keys);
+	assert_int_equal(a.keys->ready, 0);
+	ka = conf_keys(&a);
+	kb = conf_keys(&b);
+	assert_non_null(ka);
+	assert_non_null(kb);
+	assert_ptr_equal(ka, a.keys);
+	assert_int_equal(ka->ready, 1);
+	assert_ptr_equal(conf_keys(&a), ka);
+	assert_memory_equal(ka->otp, kb->otp, 32);
+	assert_memory_equal(ka->outbox, kb->outbox, 32);
+	assert_memory_equal(ka->audit, kb->audit, 32);
+	assert_memory_not_equal(ka->otp, ka->outbox, 32);
+	assert_memory_not_equal(ka->otp, ka->audit, 32);
 	/* HMAC-SHA256(JWT_SECRET_KEY, label), computed independently. */
 	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)otp_label,
 	                     strlen(otp_label), want_otp, &n));
 	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)outbox_label,
 	                     strlen(outbox_label), want_outbox, &n));
-	assert_memory_equal(a.otp_key, want_otp, 32);
-	assert_memory_equal(a.outbox_key, want_outbox, 32);
+	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)audit_label,
+	                     strlen(audit_label), want_audit, &n));
+	assert_memory_equal(ka->otp, want_otp, 32);
+	assert_memory_equal(ka->outbox, want_outbox, 32);
+	assert_memory_equal(ka->audit, want_audit, 32);
 	conf_release(&b);
+	assert_null(b.keys);
+	assert_null(conf_keys(&b));
 
 	setenv("JWT_SECRET_KEY", KEY32 "x", 1);
 	load_ok(&b);
-	assert_memory_not_equal(a.otp_key, b.otp_key, 32);
-	assert_memory_not_equal(a.outbox_key, b.outbox_key, 32);
+	kb = conf_keys(&b);
+	assert_non_null(kb);
+	assert_memory_not_equal(ka->otp, kb->otp, 32);
+	assert_memory_not_equal(ka->outbox, kb->outbox, 32);
+	assert_memory_not_equal(ka->audit, kb->audit, 32);
 	conf_release(&a);
 	conf_release(&b);
 }
@@ -766,8 +788,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_refuses_env_file_over_64_kib, setup,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(conf_load_derives_distinct_deterministic_keys, setup,
-	                                    teardown),
+	    cmocka_unit_test_setup_teardown(
+	        conf_keys_are_distinct_deterministic_and_made_on_first_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_picks_smtp_security_by_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_normalizes_frontend_url_and_cors_origins,
 	                                    setup, teardown),

@@ -22,6 +22,8 @@
 #include "conf.h"
 #include "mail.h"
 
+static struct conf_keys keys = {.ready = 1};
+
 static void conf_fill(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -34,7 +36,8 @@ static void conf_fill(struct conf *c)
 	c->smtp_port = 587;
 	c->unverified_account_days = 7;
 	for (int i = 0; i < 32; i++)
-		c->outbox_key[i] = (unsigned char)(i * 7 + 1);
+		keys.outbox[i] = (unsigned char)(i * 7 + 1);
+	c->keys = &keys;
 }
 
 /* Renders and composes; returns the message (caller frees). */
