@@ -790,34 +790,11 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 		return -1;
 	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
 		return -1;
-	if (c->database_url != NULL) {
-		/* libpq's message may quote the URL, password and all: not logged. */
-		char *perr = NULL;
-		PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
-
-		int bad = 0;
-
-		PQfreemem(perr);
-		if (opts == NULL) {
-			snprintf(err, errlen,
-			         "DATABASE_URL is not a valid PostgreSQL connection URL");
-			return -1;
-		}
-		for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
-			if (strcmp(o->keyword, "port") == 0)
-				bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
-			else if (strcmp(o->keyword, "sslmode") == 0)
-				bad =
-				    conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
-		}
-		PQconninfoFree(opts);
-		if (bad)
-			return -1;
-	} else if (c->instance_connection_name == NULL &&
-	           (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
-	            conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0)) {
+	/* DATABASE_URL is checked when a connection is made: conf_check_database_url(). */
+	if (c->database_url == NULL && c->instance_connection_name == NULL &&
+	    (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
+	     conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0))
 		return -1;
-	}
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,
 		         "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");
@@ -883,6 +860,33 @@ int conf_env_path(char *out, size_t outlen)
 		return default_env_path(out, outlen);
 	w = snprintf(out, outlen, "%s", path);
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+int conf_check_database_url(const struct conf *c, char *err, size_t errlen)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts;
+	int bad = 0;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (c->database_url == NULL)
+		return 0;
+	/* libpq's message may quote the URL, password and all: not logged. */
+	opts = PQconninfoParse(c->database_url, &perr);
+	PQfreemem(perr);
+	if (opts == NULL) {
+		snprintf(err, errlen, "DATABASE_URL is not a valid PostgreSQL connection URL");
+		return -1;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
+		if (strcmp(o->keyword, "port") == 0)
+			bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
+		else if (strcmp(o->keyword, "sslmode") == 0)
+			bad = conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
+	}
+	PQconninfoFree(opts);
+	return bad ? -1 : 0;
 }
 
 /*

@@ -102,6 +102,15 @@ struct conf_keys {
 int conf_load(struct conf *c, char *err, size_t errlen);
 
 /*
+ * Checks DATABASE_URL, if set, with libpq's own parser, and its port and
+ * sslmode as DB_PORT and DB_SSLMODE are checked: 0, or -1 with one line
+ * naming it in err (never quoting it: it may hold the password). Not part of
+ * conf_load(), since parsing loads libpq (pq.h), which a request that never
+ * reaches the database should not pay for: db_connect() calls it first.
+ */
+int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
+
+/*
  * Writes the path of the env file conf_load() reads (MEDICALCARE_ENV_FILE, or
  * the project's .env) into out, whether or not it exists. 0, or -1 when there
  * is none or it does not fit.

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pq.h"
 
 /*
  * The process's kept connection (db_keep_acquire()) and which statements are
@@ -273,6 +274,15 @@ int db_connect(const struct conf *c, PGconn **out)
 	PGconn *db = NULL;
 
 	*out = NULL;
+	/* The first connection loads libpq; DATABASE_URL needs it to be checked. */
+	if (pq_load(line, sizeof(line)) != 0) {
+		log_error("configuration error: could not load %s: %s", PQ_LIBRARY, line);
+		return DB_CONFIG;
+	}
+	if (conf_check_database_url(c, line, sizeof(line)) != 0) {
+		log_error("configuration error: %s", line);
+		return DB_CONFIG;
+	}
 	if (db_params(c, keys, vals, host, sizeof(host), timeout, sizeof(timeout), &expand) != 0)
 		return DB_UNAVAILABLE;
 	db = PQconnectStartParams(keys, vals, expand);

@@ -407,19 +407,45 @@ static void conf_load_rejects_unknown_enum_values(void **state)
 	load_fails("security", "SMTP_SECURITY must be one of: none, starttls, tls");
 }
 
-static void conf_load_rejects_a_malformed_database_url_without_quoting_it(void **state)
+/* conf_load() keeps DATABASE_URL as it is; conf_check_database_url() judges it. */
+static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(void **state)
 {
+	static const struct {
+		const char *url, *msg;
+	} bad[] = {
+	    {"postgresql://user:s3cret%zz@db/x",
+	     "DATABASE_URL is not a valid PostgreSQL connection URL"},
+	    {"postgresql://user:s3cret@db/x?colour=blue",
+	     "DATABASE_URL is not a valid PostgreSQL connection URL"},
+	    {"postgresql://user:s3cret@db:0/x",
+	     "DATABASE_URL's port must be an integer between 1 and 65535"},
+	    {"postgresql://user:s3cret@db/x?sslmode=sometimes",
+	     "DATABASE_URL's sslmode must be one of: disable, allow, prefer, require, "
+	     "verify-ca, verify-full"},
+	};
+	char err[512];
 	struct conf c;
 
 	(void)state;
 	setenv("JWT_SECRET_KEY", KEY32, 1);
-	setenv("DATABASE_URL", "postgresql://user:s3cret%zz@db/x", 1);
-	load_fails("bad percent escape", "DATABASE_URL is not a valid PostgreSQL connection URL");
-	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432/x?sslmode=require", 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("DATABASE_URL", bad[i].url, 1);
+		load_ok(&c);
+		assert_string_equal(c.database_url, bad[i].url);
+		assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i].msg);
+		assert_null(strstr(err, "s3cret"));
+		conf_release(&c);
+	}
+	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432,db2:5433/x?sslmode=require", 1);
 	load_ok(&c);
-	assert_string_equal(c.database_url, "postgresql://user:s3cret@db:5432/x?sslmode=require");
+	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
 	conf_release(&c);
 	unsetenv("DATABASE_URL");
+	load_ok(&c);
+	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	conf_release(&c);
 }
 
 static void conf_load_requires_a_jwt_key_of_32_bytes(void **state)
@@ -778,7 +804,8 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_rejects_unknown_enum_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-	        conf_load_rejects_a_malformed_database_url_without_quoting_it, setup, teardown),
+	        conf_check_database_url_rejects_a_malformed_url_without_quoting_it, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_requires_a_jwt_key_of_32_bytes, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_refuses_a_fifo_env_file, setup, teardown),
