@@ -13,8 +13,9 @@
 CC      ?= cc
 PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-# Not -lpq: common/pq.c loads libpq when a program first needs it (pq.h).
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq,$(PKGS)))
+# Not -lpq, nor -lcurl: common/libpq.c and common/libcurl.c load them when a
+# program first needs them (lazy.h).
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libpq libcurl,$(PKGS)))
 # make run and make configs build nothing themselves (run calls ./setup.sh,
 # which installs the libraries and builds), so they work on a fresh machine.
 ifeq ($(PKG_LIBS),)

@@ -105,7 +105,7 @@ int conf_load(struct conf *c, char *err, size_t errlen);
  * Checks DATABASE_URL, if set, with libpq's own parser, and its port and
  * sslmode as DB_PORT and DB_SSLMODE are checked: 0, or -1 with one line
  * naming it in err (never quoting it: it may hold the password). Not part of
- * conf_load(), since parsing loads libpq (pq.h), which a request that never
+ * conf_load(), since parsing loads libpq (libpq.h), which a request that never
  * reaches the database should not pay for: db_connect() calls it first.
  */
 int conf_check_database_url(const struct conf *c, char *err, size_t errlen);

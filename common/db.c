@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "pq.h"
+#include "libpq.h"
 
 /*
  * The process's kept connection (db_keep_acquire()) and which statements are
@@ -275,8 +275,8 @@ int db_connect(const struct conf *c, PGconn **out)
 
 	*out = NULL;
 	/* The first connection loads libpq; DATABASE_URL needs it to be checked. */
-	if (pq_load(line, sizeof(line)) != 0) {
-		log_error("configuration error: could not load %s: %s", PQ_LIBRARY, line);
+	if (libpq_load(line, sizeof(line)) != 0) {
+		log_error("configuration error: could not load %s: %s", LIBPQ_SONAME, line);
 		return DB_CONFIG;
 	}
 	if (conf_check_database_url(c, line, sizeof(line)) != 0) {

@@ -34,7 +34,7 @@ enum db_rc {
 	 * database name; retrying does not help, the settings must change */
 	DB_MISCONFIGURED = -4,
 	/* connecting: no server was asked, DATABASE_URL does not parse or libpq
-	 * cannot be loaded (pq.h); a configuration error (500), as conf_load()'s */
+	 * cannot be loaded (libpq.h); a configuration error (500), as conf_load()'s */
 	DB_CONFIG = -5,
 };
 

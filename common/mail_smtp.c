@@ -4,6 +4,7 @@
  */
 #include "mail_smtp.h"
 
+#include "libcurl.h"
 #include "mail.h"
 
 #include <curl/curl.h>
@@ -29,16 +30,25 @@ static size_t upload_read(char *dst, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* curl_global_init() is done once, by the first send. */
+/* Loading libcurl and curl_global_init() are done once, by the first send. */
 static int curl_ready;
 
-static int curl_setup(void)
+/* 0, or -1 with err set ("smtp: ..."). */
+static int curl_setup(char *err, size_t errlen)
 {
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return -1;
-		curl_ready = 1;
+	char why[256];
+
+	if (curl_ready)
+		return 0;
+	if (libcurl_load(why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "smtp: could not load %s: %s", LIBCURL_SONAME, why);
+		return -1;
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "smtp: could not initialize libcurl");
+		return -1;
+	}
+	curl_ready = 1;
 	return 0;
 }
 
@@ -94,10 +104,8 @@ static enum mail_send_rc smtp_send(const struct conf *c, const char *from, const
 		snprintf(err, errlen, "smtp: address too long");
 		return MAIL_PERMFAIL;
 	}
-	if (curl_setup() != 0) {
-		snprintf(err, errlen, "smtp: could not initialize libcurl");
+	if (curl_setup(err, errlen) != 0)
 		return MAIL_TEMPFAIL;
-	}
 	h = curl_easy_init();
 	rcpt = curl_slist_append(NULL, env_to);
 	if (h == NULL || rcpt == NULL) {

@@ -4,10 +4,11 @@
  * certificate and name always verified (SMTP_CA_FILE adds a CA bundle), with
  * login when SMTP_PASSWORD is set.
  *
- * Only the programs that deliver mail link this module, and with it libcurl
- * and the libraries libcurl maps at every start (nghttp2, ssh2, rtmp, psl,
- * brotli, zstd...): signup, resend-otp, forgot-password, reset-password and
- * medicalcare-outbox. Each calls mail_smtp_enable() once, before delivering.
+ * Only the programs that deliver mail link this module: signup, resend-otp,
+ * forgot-password, reset-password and medicalcare-outbox. Each calls
+ * mail_smtp_enable() once, before delivering. Even there libcurl (and the two
+ * dozen libraries it maps) is loaded by the first mail sent (libcurl.h), not
+ * at start: those programs deliver after the answer.
  */
 #ifndef MC_MAIL_SMTP_H
 #define MC_MAIL_SMTP_H

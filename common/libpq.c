@@ -1,15 +1,12 @@
 /*
- * pq: the libpq functions the project calls, forwarded to libpq.so.5 loaded
- * on first use (pq.h).
+ * libpq: the libpq functions the project calls, forwarded to libpq.so.5
+ * loaded on first use (libpq.h, lazy.h).
  */
-#include "pq.h"
+#include "libpq.h"
+
+#include "lazy.h"
 
 #include <libpq-fe.h>
-
-#include <dlfcn.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
 
 /*
  * Every libpq function the project calls. F: return type, name, parameters,
@@ -76,103 +73,49 @@
 	V(PQfreemem, void *, ptr)
 
 /* What the functions that return a string give when libpq is not there. */
-static char pq_no_library[] = "could not load " PQ_LIBRARY "\n";
+static char pq_no_library[] = "could not load " LIBPQ_SONAME "\n";
 static char pq_empty[] = "";
 
-#define PQ_FIELD(ret, name, params, args, dflt) ret(*name) params;
-#define PQ_VFIELD(name, type, arg) void (*name)(type arg);
+#define PQ_INDEX(ret, name, params, args, dflt) PQ_##name,
+#define PQ_VINDEX(name, type, arg) PQ_##name,
+enum { PQ_FUNCTIONS(PQ_INDEX, PQ_VINDEX) PQ_COUNT };
 
-struct pq_table {
-	PQ_FUNCTIONS(PQ_FIELD, PQ_VFIELD)
-};
+#define PQ_NAME(ret, name, params, args, dflt) #name,
+#define PQ_VNAME(name, type, arg) #name,
+static const char *const pq_names[] = {PQ_FUNCTIONS(PQ_NAME, PQ_VNAME) NULL};
 
-/*
- * The addresses, alone on one page of their own, made read-only once filled
- * (PQ_PAGE: the x86-64 page; where pages are larger mprotect() refuses and
- * the table stays writable, as a GOT without RELRO would be).
- */
-#define PQ_PAGE 4096
-_Static_assert(sizeof(struct pq_table) <= PQ_PAGE, "the libpq table outgrew its page");
+/* The addresses, alone on their page (lazy.h). */
+_Static_assert(PQ_COUNT * sizeof(void *) <= LAZY_PAGE, "libpq's table outgrew its page");
 static union {
-	struct pq_table fn;
-	unsigned char page[PQ_PAGE];
-} pq __attribute__((aligned(PQ_PAGE)));
+	void *fn[PQ_COUNT];
+	unsigned char page[LAZY_PAGE];
+} pq_table __attribute__((aligned(LAZY_PAGE)));
 
-static enum { PQ_UNTRIED, PQ_LOADED, PQ_FAILED } pq_state;
-static char pq_error[256];
+static struct lazy pq_lib = {.soname = LIBPQ_SONAME, .names = pq_names, .table = pq_table.fn};
 
-/* dlsym() into *slot: 0, or -1 with pq_error set. */
-static int pq_symbol(void *lib, const char *name, void **slot)
+int libpq_load(char *err, size_t errlen)
 {
-	*slot = dlsym(lib, name);
-	if (*slot != NULL)
-		return 0;
-	snprintf(pq_error, sizeof(pq_error), "%s has no %s", PQ_LIBRARY, name);
-	return -1;
+	return lazy_load(&pq_lib, err, errlen);
 }
 
-#define PQ_LOOKUP(ret, name, params, args, dflt) \
-	if (pq_symbol(lib, #name, &sym) != 0)    \
-		goto fail;                       \
-	pq.fn.name = (ret(*) params)sym;
-#define PQ_VLOOKUP(name, type, arg)           \
-	if (pq_symbol(lib, #name, &sym) != 0) \
-		goto fail;                    \
-	pq.fn.name = (void (*)(type))sym;
-
-/* Loads libpq and fills the table, once. 1 when loaded, 0 when not. */
-static int pq_ready(void)
+int libpq_loaded(void)
 {
-	void *lib;
-	void *sym;
+	return pq_lib.state == LAZY_LOADED;
+}
 
-	if (pq_state != PQ_UNTRIED)
-		return pq_state == PQ_LOADED;
-	pq_state = PQ_FAILED;
-	lib = dlopen(PQ_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-	if (lib == NULL) {
-		const char *why = dlerror();
-
-		snprintf(pq_error, sizeof(pq_error), "%s", why != NULL ? why : PQ_LIBRARY);
-		return 0;
+#define PQ_DEFINE(ret, name, params, args, dflt)                    \
+	ret name params                                             \
+	{                                                           \
+		if (!lazy_ready(&pq_lib))                           \
+			return dflt;                                \
+		return ((ret(*) params)pq_table.fn[PQ_##name])args; \
 	}
-	PQ_FUNCTIONS(PQ_LOOKUP, PQ_VLOOKUP)
-	(void)mprotect(&pq, sizeof(pq), PROT_READ);
-	pq_state = PQ_LOADED;
-	return 1;
-fail:
-	/* A libpq without one of them is not one to use: none is kept. */
-	memset(&pq, 0, sizeof(pq));
-	dlclose(lib);
-	return 0;
-}
-
-int pq_load(char *err, size_t errlen)
-{
-	if (pq_ready())
-		return 0;
-	snprintf(err, errlen, "%s", pq_error);
-	return -1;
-}
-
-int pq_loaded(void)
-{
-	return pq_state == PQ_LOADED;
-}
-
-#define PQ_DEFINE(ret, name, params, args, dflt) \
-	ret name params                          \
-	{                                        \
-		if (!pq_ready())                 \
-			return dflt;             \
-		return pq.fn.name args;          \
-	}
-#define PQ_VDEFINE(name, type, arg)             \
-	void name(type arg)                     \
-	{                                       \
-		if (arg == NULL || !pq_ready()) \
-			return;                 \
-		pq.fn.name(arg);                \
+#define PQ_VDEFINE(name, type, arg)                            \
+	void name(type arg)                                    \
+	{                                                      \
+		if (arg == NULL || !lazy_ready(&pq_lib))       \
+			return;                                \
+		((void (*)(type))pq_table.fn[PQ_##name])(arg); \
 	}
 
 PQ_FUNCTIONS(PQ_DEFINE, PQ_VDEFINE)

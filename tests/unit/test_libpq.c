@@ -1,5 +1,5 @@
 /*
- * Unit tests for pq: libpq is not mapped until a call needs it, then it is,
+ * Unit tests for libpq (libpq.h): libpq is not mapped until a call needs it, then it is,
  * once, and the forwarded functions are libpq's. The tests run in order, in
  * one process that is not linked with libpq (the Makefile links none).
  */
@@ -14,12 +14,12 @@
 #include <libpq-fe.h>
 #include <string.h>
 
-#include "pq.h"
+#include "libpq.h"
 
 /* 1 if libpq is mapped into this process, whoever loaded it. */
 static int libpq_mapped(void)
 {
-	void *h = dlopen(PQ_LIBRARY, RTLD_NOW | RTLD_NOLOAD);
+	void *h = dlopen(LIBPQ_SONAME, RTLD_NOW | RTLD_NOLOAD);
 
 	if (h == NULL)
 		return 0;
@@ -35,7 +35,7 @@ static void freeing_nothing_does_not_load_libpq(void **state)
 	PQfinish(NULL);
 	PQfreemem(NULL);
 	PQconninfoFree(NULL);
-	assert_int_equal(pq_loaded(), 0);
+	assert_int_equal(libpq_loaded(), 0);
 	assert_int_equal(libpq_mapped(), 0);
 }
 
@@ -49,7 +49,7 @@ static void the_first_call_that_needs_libpq_loads_it(void **state)
 	opts = PQconninfoParse("postgresql://ann@db.example:5433/clinic", &err);
 	assert_non_null(opts);
 	assert_null(err);
-	assert_int_equal(pq_loaded(), 1);
+	assert_int_equal(libpq_loaded(), 1);
 	assert_int_equal(libpq_mapped(), 1);
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "port") == 0)
@@ -66,15 +66,15 @@ static void the_first_call_that_needs_libpq_loads_it(void **state)
 	assert_int_equal(PQstatus(NULL), CONNECTION_BAD);
 }
 
-static void pq_load_after_loading_succeeds_at_once(void **state)
+static void libpq_load_after_loading_succeeds_at_once(void **state)
 {
 	char err[256] = "untouched";
 
 	(void)state;
-	assert_int_equal(pq_load(err, sizeof(err)), 0);
-	assert_int_equal(pq_load(err, sizeof(err)), 0);
+	assert_int_equal(libpq_load(err, sizeof(err)), 0);
+	assert_int_equal(libpq_load(err, sizeof(err)), 0);
 	assert_string_equal(err, "untouched");
-	assert_int_equal(pq_loaded(), 1);
+	assert_int_equal(libpq_loaded(), 1);
 }
 
 int main(void)
@@ -82,7 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(freeing_nothing_does_not_load_libpq),
 	    cmocka_unit_test(the_first_call_that_needs_libpq_loads_it),
-	    cmocka_unit_test(pq_load_after_loading_succeeds_at_once),
+	    cmocka_unit_test(libpq_load_after_loading_succeeds_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
