@@ -275,10 +275,8 @@ int db_connect(const struct conf *c, PGconn **out)
 
 	*out = NULL;
 	/* The first connection loads libpq; DATABASE_URL needs it to be checked. */
-	if (libpq_load(line, sizeof(line)) != 0) {
-		log_error("configuration error: could not load %s: %s", LIBPQ_SONAME, line);
-		return DB_CONFIG;
-	}
+	if (libpq_load(line, sizeof(line)) != 0)
+		return DB_CONFIG; /* logged by the loader (lazy.h) */
 	if (conf_check_database_url(c, line, sizeof(line)) != 0) {
 		log_error("configuration error: %s", line);
 		return DB_CONFIG;

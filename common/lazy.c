@@ -3,6 +3,8 @@
  */
 #include "lazy.h"
 
+#include "log.h"
+
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,7 @@ int lazy_ready(struct lazy *l)
 		const char *why = dlerror();
 
 		snprintf(l->error, sizeof(l->error), "%s", why != NULL ? why : l->soname);
+		log_error("could not load %s: %s", l->soname, l->error);
 		return 0;
 	}
 	for (i = 0; l->names[i] != NULL; i++) {
@@ -42,6 +45,7 @@ fail:
 	/* A library without one of them is not one to use: none is kept. */
 	memset(l->table, 0, i * sizeof(void *));
 	dlclose(lib);
+	log_error("could not load %s: %s", l->soname, l->error);
 	return 0;
 }
 

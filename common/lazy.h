@@ -17,8 +17,18 @@
  * once, as -z now binds the rest of the program), looks up every name into
  * the table, then makes the table read-only (mprotect), as full RELRO leaves
  * the GOT. A library that cannot be loaded, or lacks one of the names, is
- * not used at all: the calls then fail as the library fails (each forwarder
- * says how), and the reason is kept for a log line.
+ * not used at all: that is logged once ("could not load libpq.so.5: ..."),
+ * and the calls then fail as the library fails (each forwarder says how).
+ *
+ * A forwarder file lists the library's functions as
+ *   LIST(F, V)  F(ret, name, (params), (args), what to return when not loaded)
+ *               V(name, type, arg): returns nothing, frees arg; NULL is nothing
+ *                to free, so it does not load the library
+ * defines LAZY_LIB (its struct lazy) and LAZY_TABLE (its table), and then
+ *   enum { LIST(LAZY_INDEX, LAZY_VINDEX) LAZY_COUNT };
+ *   static const char *const names[] = {LIST(LAZY_NAME, LAZY_VNAME) NULL};
+ *   static LAZY_TABLE_OF(LAZY_COUNT) table;
+ *   LIST(LAZY_DEFINE, LAZY_VDEFINE)
  */
 #ifndef MC_LAZY_H
 #define MC_LAZY_H
@@ -46,5 +56,32 @@ int lazy_ready(struct lazy *l);
 
 /* lazy_ready(), but -1 with l->error copied into err when not loaded, else 0. */
 int lazy_load(struct lazy *l, char *err, size_t errlen);
+
+#define LAZY_INDEX(ret, name, params, args, dflt) LAZY_FN_##name,
+#define LAZY_VINDEX(name, type, arg) LAZY_FN_##name,
+#define LAZY_NAME(ret, name, params, args, dflt) #name,
+#define LAZY_VNAME(name, type, arg) #name,
+
+/* A table of n addresses, alone on its page. */
+#define LAZY_TABLE_OF(n)                       \
+	union {                                \
+		void *fn[(n)];                 \
+		unsigned char page[LAZY_PAGE]; \
+	} __attribute__((aligned(LAZY_PAGE)))
+
+#define LAZY_DEFINE(ret, name, params, args, dflt)                         \
+	ret name params                                                    \
+	{                                                                  \
+		if (!lazy_ready(&LAZY_LIB))                                \
+			return dflt;                                       \
+		return ((ret(*) params)LAZY_TABLE.fn[LAZY_FN_##name])args; \
+	}
+#define LAZY_VDEFINE(name, type, arg)                                 \
+	void name(type arg)                                           \
+	{                                                             \
+		if (arg == NULL || !lazy_ready(&LAZY_LIB))            \
+			return;                                       \
+		((void (*)(type))LAZY_TABLE.fn[LAZY_FN_##name])(arg); \
+	}
 
 #endif

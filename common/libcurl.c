@@ -34,24 +34,12 @@
 
 static const char curl_no_library[] = "could not load " LIBCURL_SONAME;
 
-#define CURL_INDEX(ret, name, params, args, dflt) CU_##name,
-#define CURL_VINDEX(name, type, arg) CU_##name,
-#define CURL_XINDEX(name) CU_##name,
-enum { CURL_FUNCTIONS(CURL_INDEX, CURL_VINDEX) CURL_OTHERS(CURL_XINDEX) CU_COUNT };
-
-#define CURL_NAME(ret, name, params, args, dflt) #name,
-#define CURL_VNAME(name, type, arg) #name,
+#define CURL_XINDEX(name) LAZY_FN_##name,
 #define CURL_XNAME(name) #name,
-static const char *const curl_names[] = {CURL_FUNCTIONS(CURL_NAME, CURL_VNAME)
+enum { CURL_FUNCTIONS(LAZY_INDEX, LAZY_VINDEX) CURL_OTHERS(CURL_XINDEX) LAZY_COUNT };
+static const char *const curl_names[] = {CURL_FUNCTIONS(LAZY_NAME, LAZY_VNAME)
                                              CURL_OTHERS(CURL_XNAME) NULL};
-
-/* The addresses, alone on their page (lazy.h). */
-_Static_assert(CU_COUNT * sizeof(void *) <= LAZY_PAGE, "libcurl's table outgrew its page");
-static union {
-	void *fn[CU_COUNT];
-	unsigned char page[LAZY_PAGE];
-} curl_table __attribute__((aligned(LAZY_PAGE)));
-
+static LAZY_TABLE_OF(LAZY_COUNT) curl_table;
 static struct lazy curl_lib = {
     .soname = LIBCURL_SONAME, .names = curl_names, .table = curl_table.fn};
 
@@ -65,28 +53,15 @@ int libcurl_loaded(void)
 	return curl_lib.state == LAZY_LOADED;
 }
 
-#define CURL_DEFINE(ret, name, params, args, dflt)                    \
-	ret name params                                               \
-	{                                                             \
-		if (!lazy_ready(&curl_lib))                           \
-			return dflt;                                  \
-		return ((ret(*) params)curl_table.fn[CU_##name])args; \
-	}
-#define CURL_VDEFINE(name, type, arg)                            \
-	void name(type arg)                                      \
-	{                                                        \
-		if (arg == NULL || !lazy_ready(&curl_lib))       \
-			return;                                  \
-		((void (*)(type))curl_table.fn[CU_##name])(arg); \
-	}
-
-CURL_FUNCTIONS(CURL_DEFINE, CURL_VDEFINE)
+#define LAZY_LIB curl_lib
+#define LAZY_TABLE curl_table
+CURL_FUNCTIONS(LAZY_DEFINE, LAZY_VDEFINE)
 
 /* Nothing to clean up in a process that never loaded libcurl. */
 void curl_global_cleanup(void)
 {
 	if (libcurl_loaded())
-		((void (*)(void))curl_table.fn[CU_curl_global_cleanup])();
+		((void (*)(void))curl_table.fn[LAZY_FN_curl_global_cleanup])();
 }
 
 /*
@@ -104,7 +79,7 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
 
 	if (!lazy_ready(&curl_lib))
 		return CURLE_FAILED_INIT;
-	fn = (setopt_fn)curl_table.fn[CU_curl_easy_setopt];
+	fn = (setopt_fn)curl_table.fn[LAZY_FN_curl_easy_setopt];
 	va_start(ap, option);
 	if (option < CURLOPTTYPE_OBJECTPOINT)
 		rc = fn(curl, option, va_arg(ap, long));
@@ -132,5 +107,5 @@ CURLcode curl_easy_getinfo(CURL *curl, CURLINFO info, ...)
 	va_start(ap, info);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return ((getinfo_fn)curl_table.fn[CU_curl_easy_getinfo])(curl, info, arg);
+	return ((getinfo_fn)curl_table.fn[LAZY_FN_curl_easy_getinfo])(curl, info, arg);
 }

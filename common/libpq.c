@@ -76,21 +76,9 @@
 static char pq_no_library[] = "could not load " LIBPQ_SONAME "\n";
 static char pq_empty[] = "";
 
-#define PQ_INDEX(ret, name, params, args, dflt) PQ_##name,
-#define PQ_VINDEX(name, type, arg) PQ_##name,
-enum { PQ_FUNCTIONS(PQ_INDEX, PQ_VINDEX) PQ_COUNT };
-
-#define PQ_NAME(ret, name, params, args, dflt) #name,
-#define PQ_VNAME(name, type, arg) #name,
-static const char *const pq_names[] = {PQ_FUNCTIONS(PQ_NAME, PQ_VNAME) NULL};
-
-/* The addresses, alone on their page (lazy.h). */
-_Static_assert(PQ_COUNT * sizeof(void *) <= LAZY_PAGE, "libpq's table outgrew its page");
-static union {
-	void *fn[PQ_COUNT];
-	unsigned char page[LAZY_PAGE];
-} pq_table __attribute__((aligned(LAZY_PAGE)));
-
+enum { PQ_FUNCTIONS(LAZY_INDEX, LAZY_VINDEX) LAZY_COUNT };
+static const char *const pq_names[] = {PQ_FUNCTIONS(LAZY_NAME, LAZY_VNAME) NULL};
+static LAZY_TABLE_OF(LAZY_COUNT) pq_table;
 static struct lazy pq_lib = {.soname = LIBPQ_SONAME, .names = pq_names, .table = pq_table.fn};
 
 int libpq_load(char *err, size_t errlen)
@@ -103,19 +91,6 @@ int libpq_loaded(void)
 	return pq_lib.state == LAZY_LOADED;
 }
 
-#define PQ_DEFINE(ret, name, params, args, dflt)                    \
-	ret name params                                             \
-	{                                                           \
-		if (!lazy_ready(&pq_lib))                           \
-			return dflt;                                \
-		return ((ret(*) params)pq_table.fn[PQ_##name])args; \
-	}
-#define PQ_VDEFINE(name, type, arg)                            \
-	void name(type arg)                                    \
-	{                                                      \
-		if (arg == NULL || !lazy_ready(&pq_lib))       \
-			return;                                \
-		((void (*)(type))pq_table.fn[PQ_##name])(arg); \
-	}
-
-PQ_FUNCTIONS(PQ_DEFINE, PQ_VDEFINE)
+#define LAZY_LIB pq_lib
+#define LAZY_TABLE pq_table
+PQ_FUNCTIONS(LAZY_DEFINE, LAZY_VDEFINE)

@@ -40,7 +40,7 @@ static int curl_setup(char *err, size_t errlen)
 
 	if (curl_ready)
 		return 0;
-	if (libcurl_load(why, sizeof(why)) != 0) {
+	if (libcurl_load(why, sizeof(why)) != 0) { /* also logged by the loader */
 		snprintf(err, errlen, "smtp: could not load %s: %s", LIBCURL_SONAME, why);
 		return -1;
 	}
