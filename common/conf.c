@@ -889,25 +889,6 @@ int conf_check_database_url(const struct conf *c, char *err, size_t errlen)
 	return bad ? -1 : 0;
 }
 
-/*
- * Starts OpenSSL (the first time; later calls do nothing) without reading its
- * configuration file: parsing openssl.cnf was a tenth of the CPU of a plain
- * CGI start, and the service needs none of it (the default provider's
- * algorithms come without it). That holds for the TLS of libpq and of the
- * SMTP transport too, which would otherwise read it on first use. An
- * OPENSSL_CONF in the environment asks for a configuration (a FIPS provider,
- * a system-wide TLS policy): then OpenSSL reads that file as usual.
- */
-static void conf_openssl_init(void)
-{
-	uint64_t opts = OPENSSL_INIT_NO_LOAD_CONFIG;
-	const char *cnf = getenv("OPENSSL_CONF");
-
-	if (cnf != NULL && *cnf != '\0')
-		opts = OPENSSL_INIT_LOAD_CONFIG;
-	(void)OPENSSL_init_crypto(opts, NULL);
-}
-
 int conf_load(struct conf *c, char *err, size_t errlen)
 {
 	struct file_vals fv = {0};
@@ -917,7 +898,6 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 	int ret = -1;
 	int r;
 
-	conf_openssl_init();
 	memset(c, 0, sizeof(*c));
 	if (errlen > 0)
 		err[0] = '\0';

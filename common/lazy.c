@@ -18,6 +18,11 @@ int lazy_ready(struct lazy *l)
 	if (l->state != LAZY_UNTRIED)
 		return l->state == LAZY_LOADED;
 	l->state = LAZY_FAILED;
+	if (l->before != NULL && !l->before()) {
+		snprintf(l->error, sizeof(l->error), "a library it needs could not be loaded");
+		log_error("could not load %s: %s", l->soname, l->error);
+		return 0;
+	}
 	lib = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
 	if (lib == NULL) {
 		const char *why = dlerror();
@@ -40,6 +45,8 @@ int lazy_ready(struct lazy *l)
 	}
 	(void)mprotect(l->table, LAZY_PAGE, PROT_READ);
 	l->state = LAZY_LOADED;
+	if (l->after != NULL)
+		l->after();
 	return 1;
 fail:
 	/* A library without one of them is not one to use: none is kept. */

@@ -47,6 +47,8 @@ struct lazy {
 	const char *soname;       /* "libpq.so.5": what -l would have recorded */
 	const char *const *names; /* the functions, NULL-terminated */
 	void **table;             /* one address per name: LAZY_PAGE bytes, aligned to it */
+	int (*before)(void);      /* NULL, or run first: 0 stops the load (a dependency failed) */
+	void (*after)(void);      /* NULL, or run once loaded (the table usable) */
 	enum lazy_state state;    /* LAZY_UNTRIED until the first lazy_ready() */
 	char error[256];          /* LAZY_FAILED: why (dlerror(), a missing name) */
 };

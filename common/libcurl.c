@@ -5,6 +5,7 @@
 #include "libcurl.h"
 
 #include "lazy.h"
+#include "libcrypto.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -40,8 +41,11 @@ enum { CURL_FUNCTIONS(LAZY_INDEX, LAZY_VINDEX) CURL_OTHERS(CURL_XINDEX) LAZY_COU
 static const char *const curl_names[] = {CURL_FUNCTIONS(LAZY_NAME, LAZY_VNAME)
                                              CURL_OTHERS(CURL_XNAME) NULL};
 static LAZY_TABLE_OF(LAZY_COUNT) curl_table;
-static struct lazy curl_lib = {
-    .soname = LIBCURL_SONAME, .names = curl_names, .table = curl_table.fn};
+/* libcrypto first, started as libcrypto.h says, before libcurl can start it. */
+static struct lazy curl_lib = {.soname = LIBCURL_SONAME,
+                               .names = curl_names,
+                               .table = curl_table.fn,
+                               .before = libcrypto_ready};
 
 int libcurl_load(char *err, size_t errlen)
 {

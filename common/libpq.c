@@ -5,6 +5,7 @@
 #include "libpq.h"
 
 #include "lazy.h"
+#include "libcrypto.h"
 
 #include <libpq-fe.h>
 
@@ -79,7 +80,9 @@ static char pq_empty[] = "";
 enum { PQ_FUNCTIONS(LAZY_INDEX, LAZY_VINDEX) LAZY_COUNT };
 static const char *const pq_names[] = {PQ_FUNCTIONS(LAZY_NAME, LAZY_VNAME) NULL};
 static LAZY_TABLE_OF(LAZY_COUNT) pq_table;
-static struct lazy pq_lib = {.soname = LIBPQ_SONAME, .names = pq_names, .table = pq_table.fn};
+/* libcrypto first, started as libcrypto.h says, before libpq can start it. */
+static struct lazy pq_lib = {
+    .soname = LIBPQ_SONAME, .names = pq_names, .table = pq_table.fn, .before = libcrypto_ready};
 
 int libpq_load(char *err, size_t errlen)
 {
