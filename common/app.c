@@ -13,8 +13,8 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

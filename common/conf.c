@@ -61,6 +61,7 @@ _Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are writt
 
 static const char *const transport_names[] = {"smtp", "file", NULL};
 static const char *const security_names[] = {"none", "starttls", "tls", NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
 
 #define F(field) .off = offsetof(struct conf, field)
 #define STR(n, field, d)                                           \
@@ -87,6 +88,7 @@ static const struct conf_setting conf_table[] = {
     STR("DB_SSLMODE", db_sslmode, NULL),
     STR("INSTANCE_CONNECTION_NAME", instance_connection_name, NULL),
     INT("DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 60, 5),
+    {.name = "DB_PREPARE", .type = CONF_ENUM, F(db_prepare), .def_int = 1, .choices = onoff_names},
     /* Tokens */
     {.name = "JWT_SECRET_KEY",
      .type = CONF_KEY,
@@ -137,7 +139,7 @@ static const struct conf_setting conf_table[] = {
     INT("UNVERIFIED_ACCOUNT_DAYS", unverified_account_days, 1, 3650, 7),
     /* Long-lived (FastCGI) processes: read by the programs and the launcher */
     INT("FCGI_MAX_REQUESTS", fcgi_max_requests, 1, 1000000000, 10000),
-    INT("FCGI_PROCESSES", fcgi_processes, 1, 256, 4),
+    INT("FCGI_PROCESSES", fcgi_processes, 0, 256, 0),
     INT("DB_MAX_CONNECTIONS", db_max_connections, 1, 10000, 40),
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},

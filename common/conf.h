@@ -33,6 +33,7 @@ struct conf {
 	char *db_sslmode;
 	char *instance_connection_name;
 	int db_connect_timeout; /* DB_CONNECT_TIMEOUT seconds, default 5 */
+	int db_prepare;         /* DB_PREPARE on (1, default) or off (0): see db_keep_acquire() */
 
 	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
 	size_t jwt_secret_len;
@@ -72,7 +73,7 @@ struct conf {
 	int audit_retention_days; /* AUDIT_RETENTION_DAYS, default 2190 (six years) */
 	int unverified_account_days; /* UNVERIFIED_ACCOUNT_DAYS, default 7: prune deletes older ones */
 	int fcgi_max_requests;  /* FCGI_MAX_REQUESTS, default 10000: a FastCGI process then exits */
-	int fcgi_processes;     /* FCGI_PROCESSES, default 4: per program (the launcher's) */
+	int fcgi_processes;     /* FCGI_PROCESSES, default 0: as many as cores, per program */
 	int db_max_connections; /* DB_MAX_CONNECTIONS, default 40: the launcher keeps under it */
 
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */

@@ -17,6 +17,8 @@
  */
 static PGconn *db_kept;
 static unsigned char db_prepared[ST__COUNT];
+/* Statements are prepared on the kept connection (DB_PREPARE, until a pooler loses one). */
+static int db_prepare_on;
 
 /* The least time a connection attempt gets, in seconds (as libpq's connect_timeout). */
 #define DB_CONNECT_MIN_SECONDS 2
@@ -371,7 +373,6 @@ void db_rollback(PGconn *db)
 	PQclear(res);
 }
 
-
 /* SQLSTATE 26000: the prepared statement is gone (a pooler gave us another server). */
 static int db_statement_gone(const PGresult *r)
 {
@@ -392,7 +393,7 @@ static PGresult *db_run(PGconn *db, enum sql_stmt s, const struct sql_def *def,
 	char name[16];
 	PGresult *r;
 
-	if (db != db_kept || db == NULL)
+	if (db != db_kept || db == NULL || !db_prepare_on)
 		return PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
 	snprintf(name, sizeof(name), "mc_%d", (int)s);
 	if (!db_prepared[s]) {
@@ -410,7 +411,17 @@ static PGresult *db_run(PGconn *db, enum sql_stmt s, const struct sql_def *def,
 	}
 	r = PQexecPrepared(db, name, nparams, params, NULL, NULL, 0);
 	if (db_statement_gone(r)) {
+		/*
+		 * A pooler in transaction mode (pgbouncer before 1.21) hands each
+		 * transaction another server, which never saw the statement: from
+		 * now on this process runs every statement unprepared. Inside a
+		 * transaction the failure has aborted it (a 503); else it is run
+		 * again at once.
+		 */
+		log_warn("the database lost a prepared statement (a pooler in transaction mode?): "
+		         "statements run unprepared from now on; set DB_PREPARE=off");
 		memset(db_prepared, 0, sizeof(db_prepared));
+		db_prepare_on = 0;
 		if (PQtransactionStatus(db) == PQTRANS_IDLE) {
 			PQclear(r);
 			r = PQexecParams(db, def->text, nparams, NULL, params, NULL, NULL, 0);
@@ -431,14 +442,13 @@ static int db_kept_alive(PGconn *db)
 	p.revents = 0;
 	if (p.fd < 0)
 		return 0;
-	if (poll(&p, 1, 0) <= 0)
-		return 1; /* nothing to read: as it was */
-	/* Idle, the server only speaks to say it is going (57P01) or has closed. */
-	if (!PQconsumeInput(db) || PQstatus(db) != CONNECTION_OK)
-		return 0;
-	while (PQnotifies(db) != NULL)
-		; /* never LISTENed: none expected */
-	return !PQisBusy(db) && PQstatus(db) == CONNECTION_OK;
+	/*
+	 * Nothing to read: as it was. On an idle connection that never LISTENs
+	 * nor SETs anything, the server only speaks to say it is going
+	 * (57P01 after a restart or pg_terminate_backend(), an idle timeout)
+	 * or has closed it: either way it is of no more use.
+	 */
+	return poll(&p, 1, 0) == 0;
 }
 
 int db_keep_acquire(const struct conf *c, PGconn **out)
@@ -457,6 +467,7 @@ int db_keep_acquire(const struct conf *c, PGconn **out)
 			return rc;
 		}
 		memset(db_prepared, 0, sizeof(db_prepared));
+		db_prepare_on = c->db_prepare;
 	}
 	*out = db_kept;
 	return DB_OK;
@@ -502,7 +513,8 @@ int db_exec(PGconn *db, enum sql_stmt s, const char *const *params, int nparams,
 	}
 	r = db_run(db, s, def, params, nparams);
 	if (PQresultStatus(r) != def->expect) {
-		rc = db_classify(db, r);
+		/* A prepared statement the server lost: run again, it will work (db_run()). */
+		rc = db_statement_gone(r) ? DB_UNAVAILABLE : db_classify(db, r);
 		if (rc != DB_UNIQUE) {
 			db_first_line(PQresultErrorMessage(r) != NULL &&
 			                      *PQresultErrorMessage(r) != '\0'

@@ -70,8 +70,12 @@ void db_close(PGconn *db);
  * before the request uses it. A connection that breaks during a request
  * fails that request (DB_UNAVAILABLE, a 503) and is replaced at the next
  * acquire. The return codes are db_connect()'s.
- * When a pooler (pgbouncer in transaction mode) loses the prepared
- * statements, the statement runs unprepared and they are prepared again.
+ * With DB_PREPARE=off nothing is prepared. When the server loses a prepared
+ * statement (SQLSTATE 26000: a pooler in transaction mode, pgbouncer before
+ * 1.21, gave the connection another server), the process logs it and runs
+ * every statement unprepared from then on; the statement that found it is
+ * run again at once outside a transaction, and inside one fails the request
+ * with DB_UNAVAILABLE (a 503).
  *
  * db_keep_release(): the end of a request: a transaction left open is rolled
  * back (and logged as the bug it is); a broken connection is closed.

@@ -235,6 +235,10 @@ test_env_file() {
 #   Fails the test when the program exits non-zero, dies by a signal, runs over
 #   MC_CGI_TIMEOUT seconds, prints no header/body separator, or writes a
 #   sanitizer report on stderr.
+#   With MC_CGI_VIA=DIR set, the request goes instead to the FastCGI process
+#   listening on DIR/<program without .cgi>.sock, through cgi-fcgi (Debian
+#   libfcgi-bin), which passes the same variables as the request's
+#   parameters: a setting given as VAR=value then has no effect.
 cgi() {
 	# Without bats's DEBUG trap in the functions it calls: 4 times faster.
 	local -
@@ -318,6 +322,16 @@ _cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
 	local exe=$CGI_DIR/$program arg name
 	local -A ev=()
 	local -a envargs=()
+	local -a via=()
+	if [[ -n ${MC_CGI_VIA:-} ]]; then
+		# To a FastCGI process of the program (fcgi_start in fastcgi.bats):
+		# cgi-fcgi sends its environment as the request's parameters.
+		exe=$(command -v cgi-fcgi) || {
+			echo "cgi: cgi-fcgi is not installed (Debian libfcgi-bin)" >&2
+			return 1
+		}
+		via=(-bind -connect "$MC_CGI_VIA/${program%.cgi}.sock")
+	fi
 	if [[ ! -x $exe ]]; then
 		echo "cgi: $exe does not exist or is not executable (not built?)" >&2
 		return 1
@@ -358,7 +372,7 @@ _cgi_run() { # METHOD PROGRAM BODY_FILE|"" CONTENT_LENGTH [VAR=value | -VAR]...
 	cgi_rc=0
 	local -a wrap=()
 	[[ -z ${MC_CGI_WRAP:-} ]] || read -r -a wrap <<<"$MC_CGI_WRAP"
-	timeout -k 5 "$MC_CGI_TIMEOUT" env -i "${envargs[@]}" "${wrap[@]}" "$exe" \
+	timeout -k 5 "$MC_CGI_TIMEOUT" env -i "${envargs[@]}" "${wrap[@]}" "$exe" "${via[@]}" \
 	    <"${body_file:-/dev/null}" >"$cgi_out_file" 2>"$cgi_stderr_file" 3>&- || cgi_rc=$?
 	cgi_stderr="" cgi_headers="" cgi_body="" cgi_status=""
 	IFS= read -r -d '' cgi_stderr <"$cgi_stderr_file" || true

@@ -807,6 +807,39 @@ static void reason_covers_every_status_used(void **state)
 		assert_string_equal(http_reason(t[i].status), t[i].want);
 }
 
+/* A FastCGI request's parameters: exact names only, the same limits as the environment. */
+static void from_params_reads_the_request_parameters_only(void **state)
+{
+	static char big[HTTP_HEADER_VALUE_MAX + 32];
+	static char origin[HTTP_HEADER_VALUE_MAX + 64];
+	static char p0[] = "REQUEST_METHODX=GET", p1[] = "REQUEST_METHOD=POST",
+	            p2[] = "CONTENT_TYPE=application/json",
+	            p3[] = "CONTENT_LENGTH=", p4[] = "HTTP_AUTHORIZATION=Bearer abc",
+	            p6[] = "REMOTE_ADDR=192.0.2.7", p7[] = "HTTP_X_FORWARDED_FOR=198.51.100.1";
+	char *params[] = {p0, p1, p2, p3, p4, origin, p6, p7, NULL};
+	struct http_req r;
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	snprintf(origin, sizeof(origin), "HTTP_ORIGIN=%s", big);
+	http_req_from_params(&r, params);
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.content_type, "application/json");
+	assert_string_equal(r.content_length, "");
+	assert_int_equal(http_req_content_length(&r), -1);
+	assert_string_equal(r.authorization, "Bearer abc");
+	assert_null(r.origin); /* over HTTP_HEADER_VALUE_MAX */
+	assert_string_equal(r.remote_addr, "192.0.2.7");
+	assert_string_equal(r.forwarded_for, "198.51.100.1");
+	assert_null(r.user_agent);
+	assert_null(r.path_info);
+	assert_null(r.body);
+
+	http_req_from_params(&r, NULL);
+	assert_null(r.method);
+	assert_null(r.remote_addr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(is_json_accepts_application_json_with_parameters_only),
 	    cmocka_unit_test(bearer_takes_scheme_in_any_case_and_one_token),
 	    cmocka_unit_test(from_env_reads_cgi_variables_and_drops_overlong_values),
+	    cmocka_unit_test(from_params_reads_the_request_parameters_only),
 	    cmocka_unit_test(read_body_reads_exactly_content_length),
 	    cmocka_unit_test(read_body_short_stream_fails_as_incomplete),
 	    cmocka_unit_test(read_body_malformed_length_reads_nothing),
