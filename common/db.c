@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 #include "libpq.h"
+#include "log.h"
 
 /*
  * The process's kept connection (db_keep_acquire()) and which statements are
