@@ -6,7 +6,12 @@
  * Every email-keyed transaction first takes the address's advisory lock, so
  * two requests for one address run one after the other (two simultaneous
  * signups make one account, and the per-account limits are checked and
- * counted as one step). Mail is queued in the transaction and its outbox id
+ * counted as one step). No password is hashed in a transaction or under a
+ * lock: signup hashes before its transaction; login reserves its check in
+ * one short transaction, hashes with none open, and settles in a second
+ * (limit.h), checking again when a reset changed the hash meanwhile;
+ * reset-password reads its token, hashes, then stores the hash in a
+ * transaction that finds the token still live. Mail is queued in the transaction and its outbox id
  * returned in acct_out.mail_id: the program delivers it after its answer
  * (app.h), so no answer waits for a mail server and the time of an answer
  * does not tell whether mail went out; a failed delivery stays queued.
@@ -99,7 +104,9 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 /*
  * POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN,
  * ACCT_NOT_VERIFIED, ACCT_LIMITED (the client's address, or a login lock:
- * limit.h), faults.
+ * limit.h), faults; also ACCT_UNAVAILABLE when the checks in progress for
+ * the email left no room for 30 s, when its own check outlived its
+ * reservation, or when the password changed under 3 checks in a row.
  */
 enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client *cl,
                            const struct login_req *r, time_t now, struct acct_out *o);
@@ -112,7 +119,11 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct client *cl,
                                      const struct email_req *r, struct acct_out *o);
 
-/* POST /auth/reset-password: ACCT_OK, ACCT_BAD_RESET_TOKEN, ACCT_WEAK_PASSWORD, faults. */
+/*
+ * POST /auth/reset-password: ACCT_OK, ACCT_BAD_RESET_TOKEN (also when a
+ * concurrent reset spent the token while this one hashed), ACCT_WEAK_PASSWORD,
+ * faults.
+ */
 enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct client *cl,
                                     const struct reset_req *r, struct acct_out *o);
 

@@ -7,6 +7,7 @@
 #include "conf.h"
 
 #include "client.h"
+#include "hashgate.h"
 #include "log.h"
 
 #include <libpq-fe.h>
@@ -103,6 +104,10 @@ static const struct conf_setting conf_table[] = {
     INT("ARGON2_MEMORY_KIB", argon2_memory_kib, 8, 4194304, 19456),
     INT("ARGON2_ITERATIONS", argon2_iterations, 1, 100, 2),
     INT("ARGON2_PARALLELISM", argon2_parallelism, 1, 64, 1),
+    /* 0: the number of online cores (conf_finish()) */
+    INT("HASH_CONCURRENCY", hash_concurrency, 1, HASHGATE_MAX_SLOTS, 0),
+    /* NULL: hashgate_default_path() (conf_finish()) */
+    STR("HASH_LOCK_FILE", hash_lock_file, NULL),
     /* Frontend and CORS (checked and completed by conf_finish()) */
     STR("FRONTEND_URL", frontend_url, "http://localhost:3000"),
     STR("CORS_ORIGINS", cors_origins, NULL),
@@ -800,6 +805,25 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,
 		         "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");
+		return -1;
+	}
+	if (c->hash_concurrency < 1) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->hash_concurrency = cores < 1                    ? 1
+		                      : cores > HASHGATE_MAX_SLOTS ? HASHGATE_MAX_SLOTS
+		                                                   : (int)cores;
+	}
+	if (c->hash_lock_file == NULL) {
+		char path[256];
+
+		if (hashgate_default_path(path, sizeof(path)) != 0 ||
+		    (c->hash_lock_file = strdup(path)) == NULL) {
+			snprintf(err, errlen, "out of memory reading HASH_LOCK_FILE");
+			return -1;
+		}
+	} else if (c->hash_lock_file[0] != '/') {
+		snprintf(err, errlen, "HASH_LOCK_FILE must be an absolute path");
 		return -1;
 	}
 	if (!security_set)

@@ -44,6 +44,10 @@ struct conf {
 	uint32_t argon2_memory_kib;  /* default 19456 */
 	uint32_t argon2_iterations;  /* default 2 */
 	uint32_t argon2_parallelism; /* default 1 */
+	/* At most hash_concurrency hashes at once across the install, counted
+	 * with byte locks on hash_lock_file (hashgate.h). */
+	int hash_concurrency; /* HASH_CONCURRENCY, default: the number of online cores */
+	char *hash_lock_file; /* HASH_LOCK_FILE, absolute; default in hashgate.h */
 
 	char *frontend_url; /* FRONTEND_URL, default http://localhost:3000, no trailing slash */
 	char *cors_origins; /* CORS_ORIGINS, default: frontend_url */

@@ -136,6 +136,62 @@ int limit_login_succeeded(PGconn *db, const char *email, const char *client, int
 	return db_exec(db, ST_LOGIN_SUCCEEDED, params, 3, NULL);
 }
 
+int limit_login_reserve(PGconn *db, const char *email, const char *client, int64_t user_id,
+                        int64_t *attempt)
+{
+	char id_s[24], days[16], max[16], window[16], emax[16], ewindow[16], ttl[16];
+	const char *params[9] = {email,
+	                         client != NULL ? client : "",
+	                         user_id > 0 ? id_s : NULL,
+	                         days,
+	                         max,
+	                         window,
+	                         emax,
+	                         ewindow,
+	                         ttl};
+	PGresult *res = NULL;
+	int rc;
+
+	*attempt = 0;
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	snprintf(days, sizeof(days), "%d", LIMIT_LOGIN_KNOWN_DAYS);
+	snprintf(max, sizeof(max), "%d", LIMIT_LOGIN_MAX_FAILURES);
+	snprintf(window, sizeof(window), "%d", LIMIT_LOGIN_WINDOW);
+	snprintf(emax, sizeof(emax), "%d", LIMIT_LOGIN_EMAIL_MAX_FAILURES);
+	snprintf(ewindow, sizeof(ewindow), "%d", LIMIT_LOGIN_EMAIL_WINDOW);
+	snprintf(ttl, sizeof(ttl), "%d", LIMIT_LOGIN_ATTEMPT_TTL);
+	rc = db_exec(db, ST_LOGIN_RESERVE, params, 9, &res);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 1;
+	}
+	*attempt = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int limit_login_unreserve(PGconn *db, int64_t attempt)
+{
+	char id_s[24], ttl[16];
+	const char *params[2] = {id_s, ttl};
+	PGresult *res = NULL;
+	int live;
+	int rc;
+
+	if (attempt <= 0)
+		return 0;
+	snprintf(id_s, sizeof(id_s), "%" PRId64, attempt);
+	snprintf(ttl, sizeof(ttl), "%d", LIMIT_LOGIN_ATTEMPT_TTL);
+	rc = db_exec(db, ST_LOGIN_UNRESERVE, params, 2, &res);
+	if (rc != DB_OK)
+		return rc;
+	live = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return live;
+}
+
 int limit_login_clear(PGconn *db, const char *email)
 {
 	const char *params[1] = {email};

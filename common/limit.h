@@ -15,6 +15,18 @@
  *     email within an hour from anywhere lock it for 15 minutes for every
  *     client except those the account signed in from within 30 days. The
  *     counts are kept per normalized email whether or not an account exists.
+ *   - the password check of a login is reserved before it runs
+ *     (limit_login_reserve()) and settled after (limit_login_unreserve(), then
+ *     limit_login_failed() or limit_login_succeeded()), each in a short
+ *     transaction of its own, so that no hash runs in a transaction or under
+ *     a lock. Until settled, a reservation counts against both failure
+ *     budgets as a failure would: of N logins at once for one email from one
+ *     client with F failures so far, at most 5 - F check a password, and a
+ *     reservation that does not fit waits for those in progress to settle
+ *     (a right password gives its share back, a wrong one locks at the 5th).
+ *     A reservation lives LIMIT_LOGIN_ATTEMPT_TTL seconds: one its process
+ *     did not settle by then (it died) counts no more, and one settled later
+ *     counts nothing (the login answers 503).
  *
  * Per client address, on top of those: a fixed window of CLIENT_LIMIT_WINDOW
  * seconds per scope and budget key, with at most CLIENT_LIMIT_<SCOPE> hits in
@@ -46,6 +58,7 @@
 #define LIMIT_LOGIN_EMAIL_WINDOW 3600      /* seconds */
 #define LIMIT_LOGIN_EMAIL_LOCK 900         /* seconds */
 #define LIMIT_LOGIN_KNOWN_DAYS 30          /* a client stays known this long after a sign-in */
+#define LIMIT_LOGIN_ATTEMPT_TTL 60         /* seconds a reserved password check counts */
 
 /*
  * Whether one more code mail (limit_otp_mail) or reset mail
@@ -75,6 +88,24 @@ int limit_login_failed(PGconn *db, const char *email, const char *client, int *l
  * one the account signs in from. DB_OK or a db_rc.
  */
 int limit_login_succeeded(PGconn *db, const char *email, const char *client, int64_t user_id);
+
+/*
+ * Reserves one password check of email from client (user_id: its account, 0
+ * if none), inside the transaction that holds the email's advisory lock and
+ * after limit_login_locked() said 0: 0 reserved (*attempt, to settle), 1 it
+ * does not fit the failure budgets because of checks in progress (commit,
+ * wait, try again), or a db_rc.
+ */
+int limit_login_reserve(PGconn *db, const char *email, const char *client, int64_t user_id,
+                        int64_t *attempt);
+
+/*
+ * Ends reservation attempt (0: none, nothing done): 1 when it was live, so
+ * its result counts; 0 when it outlived LIMIT_LOGIN_ATTEMPT_TTL or is gone;
+ * or a db_rc. Inside the settling transaction, under the email's lock (or on
+ * its own to give up a check that never ran).
+ */
+int limit_login_unreserve(PGconn *db, int64_t attempt);
 
 /* Forgets every failure and lock of email (a password reset). DB_OK or a db_rc. */
 int limit_login_clear(PGconn *db, const char *email);

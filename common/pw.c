@@ -1,9 +1,11 @@
 /*
  * pw: Argon2id password hashes as PHC strings, on libargon2; bcrypt hashes
- * of the FastAPI version verified with libxcrypt.
+ * of the FastAPI version verified with libxcrypt. Every Argon2 or bcrypt
+ * call holds a slot of the hash gate (hashgate.h) while it runs.
  */
 #include "pw.h"
 
+#include "hashgate.h"
 #include "log.h"
 #include "token.h"
 
@@ -24,6 +26,7 @@
 
 int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc)
 {
+	struct hashgate_slot slot;
 	unsigned char salt[PW_SALT_LEN];
 	char *enc = NULL;
 	size_t enclen;
@@ -46,8 +49,10 @@ int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc
 		log_error("could not hash password: out of memory");
 		goto out;
 	}
+	hashgate_enter(&slot);
 	rc = argon2id_hash_encoded(cost->iterations, cost->memory_kib, cost->parallelism, pw, pwlen,
 	                           salt, sizeof(salt), PW_HASH_LEN, enc, enclen);
+	hashgate_leave(&slot);
 	if (rc != ARGON2_OK) {
 		log_error("could not hash password: %s", argon2_error_message(rc));
 		goto out;
@@ -191,6 +196,7 @@ enum pw_kind pw_kind(const char *stored)
  */
 static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 {
+	struct hashgate_slot slot;
 	struct crypt_data *data = NULL;
 	char phrase[PW_BCRYPT_KEY_MAX + 1];
 	size_t n = pwlen < PW_BCRYPT_KEY_MAX ? pwlen : PW_BCRYPT_KEY_MAX;
@@ -206,7 +212,9 @@ static int pw_bcrypt_verify(const char *hash, const char *pw, size_t pwlen)
 	if (n > 0)
 		memcpy(phrase, pw, n);
 	phrase[n] = '\0';
+	hashgate_enter(&slot);
 	out = crypt_rn(phrase, hash, data, (int)sizeof(*data));
+	hashgate_leave(&slot);
 	if (out == NULL || out[0] == '*') {
 		log_error("could not verify bcrypt password hash");
 		goto out;
@@ -222,6 +230,7 @@ out:
 
 int pw_verify(const char *phc, const char *pw, size_t pwlen)
 {
+	struct hashgate_slot slot;
 	int rc;
 
 	if (phc == NULL || (pw == NULL && pwlen > 0) || pwlen > ARGON2_MAX_PWD_LENGTH)
@@ -244,7 +253,9 @@ int pw_verify(const char *phc, const char *pw, size_t pwlen)
 			log_warn("stored password hash is neither argon2id nor bcrypt");
 		return 0;
 	}
+	hashgate_enter(&slot);
 	rc = argon2id_verify(phc, pw, pwlen);
+	hashgate_leave(&slot);
 	switch (rc) {
 	case ARGON2_OK:
 		return 1;
@@ -285,13 +296,16 @@ int pw_needs_rehash(const char *phc, const struct pw_cost *cost)
 void pw_burn(const char *pw, size_t pwlen, const struct pw_cost *cost)
 {
 	static const unsigned char salt[PW_SALT_LEN] = "medicalcare-burn";
+	struct hashgate_slot slot;
 	unsigned char out[PW_HASH_LEN];
 	int rc;
 
 	if ((pw == NULL && pwlen > 0) || cost == NULL || pwlen > ARGON2_MAX_PWD_LENGTH)
 		return;
+	hashgate_enter(&slot);
 	rc = argon2id_hash_raw(cost->iterations, cost->memory_kib, cost->parallelism, pw, pwlen,
 	                       salt, sizeof(salt), out, sizeof(out));
+	hashgate_leave(&slot);
 	if (rc != ARGON2_OK)
 		log_error("could not hash password: %s", argon2_error_message(rc));
 	OPENSSL_cleanse(out, sizeof(out));

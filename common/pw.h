@@ -9,6 +9,11 @@
  * pw_needs_rehash() tells login to replace them with an Argon2id hash. As
  * with bcrypt anywhere, only the first 72 bytes of a password count against
  * a bcrypt hash; the Argon2id hash that replaces it takes the whole password.
+ *
+ * pw_hash(), pw_verify() and pw_burn() wait for a slot of the hash gate
+ * (hashgate.h: at most HASH_CONCURRENCY hashes at once across the install)
+ * and hold it only while Argon2 or bcrypt runs. Call them with no
+ * transaction open and no lock held: the wait and the hash take long.
  */
 #ifndef MC_PW_H
 #define MC_PW_H

@@ -10,7 +10,8 @@ static const struct sql_def sql_defs[ST__COUNT] = {
     [ST_PING] = {"ping", "SELECT 1", 0, PGRES_TUPLES_OK},
 
     /* Serializes every email-keyed transaction (signup, verify, resend,
-	 * login, forgot) for one address until commit or rollback. */
+	 * login's reserve and settle, forgot, reset's store) for one address
+	 * until commit or rollback. Never held while a password is hashed. */
     [ST_LOCK_EMAIL] = {"lock_email",
                        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7011))", 1,
                        PGRES_TUPLES_OK},
@@ -153,6 +154,36 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                         "WITH each_client AS (DELETE FROM login_failures WHERE email = $1::text)"
                         " DELETE FROM login_email_failures WHERE email = $1::text",
                         1, PGRES_COMMAND_OK},
+    /* Reserves a password check of $1 from client $2 (limit.h) if it fits:
+	 * the client's failures in its window of $6 seconds plus its checks in
+	 * progress (reserved within $9 seconds) stay below $5, and, unless $2 is
+	 * a client account $3 (or NULL) signed in from within $4 days, the
+	 * email's failures in its window of $8 seconds plus all its checks in
+	 * progress stay below $7. Run under the email's advisory lock.
+	 * -> id, no row when it does not fit */
+    [ST_LOGIN_RESERVE] =
+        {"login_reserve",
+         "INSERT INTO login_attempts (email, client, started_at)"
+         " SELECT $1::text, $2::text, now() WHERE"
+         " coalesce((SELECT failures FROM login_failures WHERE email = $1::text"
+         "   AND client = $2::text AND window_start > now() - make_interval(secs => $6::int)"
+         "   AND (locked_until IS NULL OR locked_until > now())), 0)"
+         " + (SELECT count(*) FROM login_attempts WHERE email = $1::text AND client = $2::text"
+         "   AND started_at > now() - make_interval(secs => $9::int)) < $5::int"
+         " AND (EXISTS (SELECT 1 FROM login_known_clients WHERE user_id = $3::bigint"
+         "   AND client = $2::text AND last_success_at > now() - make_interval(days => $4::int))"
+         " OR coalesce((SELECT failures FROM login_email_failures WHERE email = $1::text"
+         "   AND window_start > now() - make_interval(secs => $8::int)"
+         "   AND (locked_until IS NULL OR locked_until > now())), 0)"
+         " + (SELECT count(*) FROM login_attempts WHERE email = $1::text"
+         "   AND started_at > now() - make_interval(secs => $9::int)) < $7::int)"
+         " RETURNING id",
+         9, PGRES_TUPLES_OK},
+    /* Ends reservation $1. -> live ('t' when made within $2 seconds), no row when gone */
+    [ST_LOGIN_UNRESERVE] = {"login_unreserve",
+                            "DELETE FROM login_attempts WHERE id = $1::bigint"
+                            " RETURNING started_at > now() - make_interval(secs => $2::int)",
+                            2, PGRES_TUPLES_OK},
 
     /* $1 user_id, $2 sha256 hex, $3 minutes valid; $4 false: a decoy, writing nothing */
     [ST_RESET_INSERT] =
@@ -353,6 +384,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " THEN window_start <= now() - make_interval(secs => $1::int)"
          " ELSE locked_until <= now() END",
          1, PGRES_COMMAND_OK},
+    /* Reservations of password checks older than $1 seconds (limit.h): their
+	 * process died before it settled them. */
+    [ST_PRUNE_LOGIN_ATTEMPTS] = {"prune_login_attempts",
+                                 "DELETE FROM login_attempts"
+                                 " WHERE started_at <= now() - make_interval(secs => $1::int)",
+                                 1, PGRES_COMMAND_OK},
     /* Clients an account last signed in from more than $1 days ago. */
     [ST_PRUNE_KNOWN_CLIENTS] = {"prune_known_clients",
                                 "DELETE FROM login_known_clients"

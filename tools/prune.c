@@ -11,6 +11,8 @@
  *   client_limits         whose window (CLIENT_LIMIT_WINDOW) is over
  *   login_failures        that count no more (window over and no lock, or lock over)
  *   login_email_failures  the same for the email-wide counts
+ *   login_attempts        reservations of password checks past their life
+ *                         (LIMIT_LOGIN_ATTEMPT_TTL): their process died
  *   login_known_clients   last signed in from more than 30 days ago
  *   mail_outbox           sent, failed or expired, older than PRUNE_OUTBOX_HOURS
  *                         (longer than every mail cap's window)
@@ -42,9 +44,9 @@ static void usage(FILE *f)
 	      "Deletes accounts never verified within UNVERIFIED_ACCOUNT_DAYS, audit\n"
 	      "events older than AUDIT_RETENTION_DAYS, expired one-time codes and reset\n"
 	      "tokens, per-address limit rows whose window is over, login failures that\n"
-	      "count no more, sign-in addresses unused for 30 days, and sent, failed or\n"
-	      "expired mail older than two days. Prints \"<table> <rows deleted>\" per\n"
-	      "table. Run it\n"
+	      "count no more, reservations of password checks whose process died,\n"
+	      "sign-in addresses unused for 30 days, and sent, failed or expired mail\n"
+	      "older than two days. Prints \"<table> <rows deleted>\" per table. Run it\n"
 	      "daily from cron, e.g.\n"
 	      "  17 3 * * * /srv/medicalcare/bin/medicalcare-prune >/dev/null\n",
 	      f);
@@ -107,7 +109,8 @@ out:
 
 static int prune(const struct conf *c)
 {
-	char days[16], window[16], login_window[16], email_window[16], known[16], hours[16];
+	char days[16], window[16], login_window[16], email_window[16], ttl[16], known[16];
+	char hours[16];
 	const struct prune_step steps[] = {
 	    {"audit_events", ST_PRUNE_AUDIT, 1},
 	    {"otp_codes", ST_PRUNE_OTP, 0},
@@ -115,10 +118,12 @@ static int prune(const struct conf *c)
 	    {"client_limits", ST_PRUNE_CLIENT, 1},
 	    {"login_failures", ST_PRUNE_LOGIN, 1},
 	    {"login_email_failures", ST_PRUNE_LOGIN_EMAIL, 1},
+	    {"login_attempts", ST_PRUNE_LOGIN_ATTEMPTS, 1},
 	    {"login_known_clients", ST_PRUNE_KNOWN_CLIENTS, 1},
 	    {"mail_outbox", ST_PRUNE_OUTBOX, 1},
 	};
-	const char *params[] = {days, NULL, NULL, window, login_window, email_window, known, hours};
+	const char *params[] = {days,         NULL, NULL,  window, login_window,
+	                        email_window, ttl,  known, hours};
 	PGconn *db = NULL;
 	long users = 0;
 	int more, rc = 1;
@@ -127,6 +132,7 @@ static int prune(const struct conf *c)
 	snprintf(window, sizeof(window), "%d", c->client_limit_window);
 	snprintf(login_window, sizeof(login_window), "%d", LIMIT_LOGIN_WINDOW);
 	snprintf(email_window, sizeof(email_window), "%d", LIMIT_LOGIN_EMAIL_WINDOW);
+	snprintf(ttl, sizeof(ttl), "%d", LIMIT_LOGIN_ATTEMPT_TTL);
 	snprintf(known, sizeof(known), "%d", LIMIT_LOGIN_KNOWN_DAYS);
 	snprintf(hours, sizeof(hours), "%d", PRUNE_OUTBOX_HOURS);
 	if (db_connect(c, &db) != DB_OK)

@@ -106,10 +106,26 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	local setting
 	for setting in OTP_EXPIRE_MINUTES=10abc OTP_EXPIRE_MINUTES=1.5 OTP_EXPIRE_MINUTES=0 \
 	    JWT_EXPIRE_MINUTES=-5 RESET_TOKEN_EXPIRE_MINUTES=0x10 SMTP_PORT=70000 \
-	    ARGON2_ITERATIONS=two MAIL_TRANSPORT=pigeon SMTP_SECURITY=maybe FRONTEND_URL=ftp://x.test; do
+	    ARGON2_ITERATIONS=two MAIL_TRANSPORT=pigeon SMTP_SECURITY=maybe FRONTEND_URL=ftp://x.test \
+	    HASH_CONCURRENCY=0 HASH_CONCURRENCY=1025 HASH_LOCK_FILE=run/hash.lock; do
 		cgi POST login.cgi "$LOGIN_BODY" "$setting"
 		assert_config_error "${setting%%=*}"
 	done
+}
+
+@test "a HASH_LOCK_FILE that is a symbolic link is not followed: sign-up and login still work, with one warning naming it" {
+	local link=$BATS_TEST_TMPDIR/hash.lock target=$BATS_TEST_TMPDIR/elsewhere
+	ln -s "$target" "$link"
+	cgi POST signup.cgi "$SIGNUP_BODY" HASH_LOCK_FILE="$link"
+	assert_status 201
+	[[ $(grep -c "hash lock file $link" <<<"$cgi_stderr") == 1 ]] || _fail "stderr: $cgi_stderr"
+	[[ $cgi_stderr == *HASH_CONCURRENCY* ]]
+	sql "UPDATE users SET is_verified = true"
+	cgi POST login.cgi "$LOGIN_BODY" HASH_LOCK_FILE="$link"
+	assert_status 200
+	[[ $(grep -c "hash lock file $link" <<<"$cgi_stderr") == 1 ]] || _fail "stderr: $cgi_stderr"
+	# Nothing was made through the link.
+	[[ ! -e $target && -L $link ]]
 }
 
 @test "an unparseable DATABASE_URL is a configuration error: 500 and one line naming it" {

@@ -17,6 +17,7 @@ setup() {
 	export MC_CGI_VIA=$BATS_TEST_TMPDIR
 }
 teardown() {
+	release_gate
 	fcgi_stop_all
 	pgbouncer_stop
 }
@@ -308,4 +309,29 @@ login_token() {
 		assert_status 200
 	done
 	! grep -q "prepared statement" "$BATS_TEST_TMPDIR/login.log"
+}
+
+@test "a FastCGI process's login waits at the hash gate the other processes share, then answers, and so does its next one" {
+	local body='{"email":"ann@example.test","password":"StrongPass123"}' d=$BATS_TEST_TMPDIR/bg
+	insert_user ann@example.test "Ann Example" \
+	    "$(printf '%s' StrongPass123 | argon2 mc-fcgi-salt-0001 -id -t 1 -m 10 -p 1 -e)" >/dev/null
+	fcgi_start login.cgi HASH_CONCURRENCY=1
+	hold_gate 1
+	mkdir -p "$d"
+	(
+		BATS_TEST_TMPDIR=$d
+		cgi POST login.cgi "$body" || exit 1
+		printf '%s\n' "$cgi_status" >"$d/status"
+	) &
+	local bg=$!
+	# Its check is reserved and it stands at the gate, unanswered.
+	wait_for "the reserved check" test "$(sql "SELECT count(*) FROM login_attempts")" = 1
+	[[ ! -e $d/status ]]
+	release_gate
+	wait "$bg"
+	[[ $(cat "$d/status") == 200 ]]
+	cgi POST login.cgi "$body"
+	assert_status 200
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'login_success'") == 2 ]]
+	[[ $(sql "SELECT count(*) FROM login_attempts") == 0 ]]
 }

@@ -42,6 +42,8 @@
 #                  mail_accept, mail_slow
 #   sign-up        signed_up, verify
 #   tokens         make_jwt, jwt_decode
+#   hash gate      hold_gate, release_gate (stop programs where they hash)
+#   waiting        wait_for
 #
 # Sourcing this file (bats's load, or `source` from another suite's helpers)
 # only defines functions and variable defaults and sources tests/lib/pg.sh: it
@@ -117,6 +119,8 @@ mc_setup_file() {
 		CLIENT_LIMIT_VERIFY_OTP=1000000
 		CLIENT_LIMIT_RESEND_OTP=1000000
 		CLIENT_LIMIT_FORGOT_PASSWORD=1000000
+		# A hash gate of this file's own, apart from other test runs.
+		HASH_LOCK_FILE=$BATS_FILE_TMPDIR/hash.lock
 	EOF
 }
 
@@ -1020,4 +1024,53 @@ jwt_decode() {
 		print(json.dumps({"header": header, "claims": claims}, sort_keys=True,
 		                 separators=(",", ":")))
 	EOF
+}
+
+# ---------------------------------------------------------------------------
+# The hash gate (common/hashgate.h)
+
+# hold_gate N: holds slots 0..N-1 of this file's hash gate (HASH_LOCK_FILE of
+# the test env file) from a process of its own, as a hashing program would,
+# until release_gate (call it from teardown too) or for 60 s at most:
+# programs that hash (HASH_CONCURRENCY=N) stop there. Byte i + 64 of the file
+# is slot i; POSIX record locks and the programs' open-file-description locks
+# exclude each other.
+hold_gate() {
+	local lock ready=$BATS_TEST_TMPDIR/gate.ready
+	lock=$(sed -n 's/^HASH_LOCK_FILE=//p' "$MEDICALCARE_ENV_FILE")
+	rm -f -- "$ready" "$BATS_TEST_TMPDIR/gate.release"
+	python3 -c '
+import fcntl, os, sys, time
+lock, n, ready, release = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+for i in range(n):
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 64 + i, os.SEEK_SET)
+open(ready, "w").close()
+deadline = time.monotonic() + 60
+while not os.path.exists(release) and time.monotonic() < deadline:
+    time.sleep(0.02)
+' "$lock" "$1" "$ready" "$BATS_TEST_TMPDIR/gate.release" &
+	gate_pid=$!
+	wait_for "the gate held" test -e "$ready"
+}
+
+# release_gate: ends hold_gate's holding (nothing when none holds).
+release_gate() {
+	[[ -n ${gate_pid:-} ]] || return 0
+	touch "$BATS_TEST_TMPDIR/gate.release"
+	wait "$gate_pid" || true
+	gate_pid=
+}
+
+# wait_for WHAT COMMAND...: runs COMMAND until it succeeds, for up to 20 s;
+# fails naming WHAT.
+wait_for() {
+	local what=$1 i
+	shift
+	for ((i = 0; i < 1000; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo "timed out waiting for $what" >&2
+	return 1
 }

@@ -2,9 +2,10 @@
 # bin/medicalcare-prune (tools/prune.c): deletes accounts never verified
 # within UNVERIFIED_ACCOUNT_DAYS (their audit events keep only the keyed hash
 # of the address), audit events past AUDIT_RETENTION_DAYS, expired codes and
-# reset tokens, limit and login failure rows that count no more, sign-in
-# addresses unused for 30 days, and finished mail older than two days; keeps
-# everything else; prints its counts; exits non-zero on a fault.
+# reset tokens, limit and login failure rows that count no more, lapsed
+# reservations of password checks, sign-in addresses unused for 30 days, and
+# finished mail older than two days; keeps everything else; prints its counts;
+# exits non-zero on a fault.
 
 load helpers
 
@@ -53,6 +54,9 @@ seed() {
 	  ('old-lock@example.test', 100, now() - interval '20 minutes', now() - interval '1 second'),
 	  ('live-window@example.test', 2, now() - interval '3599 seconds', NULL),
 	  ('live-lock@example.test', 100, now() - interval '2 hours', now() + interval '1 minute');
+	INSERT INTO login_attempts (email, client, started_at) VALUES
+	  ('old-attempt@example.test', '', now() - interval '61 seconds'),
+	  ('live-attempt@example.test', '', now() - interval '59 seconds');
 	INSERT INTO login_known_clients (user_id, client, last_success_at) VALUES
 	  (1, 'old', now() - interval '31 days'), (2, 'live', now() - interval '29 days');
 	INSERT INTO mail_outbox (kind, recipient, message, status, created_at) VALUES
@@ -73,6 +77,7 @@ survivors() {
 	     SELECT string_agg(scope, ',' ORDER BY scope) FROM client_limits;
 	     SELECT string_agg(email, ',' ORDER BY email) FROM login_failures;
 	     SELECT string_agg(email, ',' ORDER BY email) FROM login_email_failures;
+	     SELECT string_agg(email, ',' ORDER BY email) FROM login_attempts;
 	     SELECT string_agg(client, ',' ORDER BY client) FROM login_known_clients;
 	     SELECT string_agg(recipient, ',' ORDER BY id) FROM mail_outbox;"
 }
@@ -81,13 +86,13 @@ survivors() {
 	seed
 	run_prune AUDIT_RETENTION_DAYS=30
 	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
-	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_known_clients 1\nmail_outbox 3' ]] ||
+	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_attempts 1\nlogin_known_clients 1\nmail_outbox 3' ]] ||
 	    _fail "printed: $prune_out"
 	[[ -z $prune_err ]] || _fail "stderr: $prune_err"
 	local want
 	want=$(printf '%s\n' a@example.test,b@example.test,live-unverified@example.test "live,of pruned" 2 \
 	    1:true,2:false signup live-lock@example.test,live-window@example.test \
-	    live-lock@example.test,live-window@example.test live \
+	    live-lock@example.test,live-window@example.test live-attempt@example.test live \
 	    live-sent@example.test,live-pending@example.test)
 	[[ $(survivors) == "$want" ]] || _fail "left: $(survivors)"
 	# The pruned account's events keep no address, only its keyed hash.
@@ -95,7 +100,7 @@ survivors() {
 	            FROM audit_events WHERE detail = 'of pruned'") == "-|-|64" ]]
 	# A second run finds nothing more.
 	run_prune AUDIT_RETENTION_DAYS=30
-	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_known_clients 0\nmail_outbox 0' ]] ||
+	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_attempts 0\nlogin_known_clients 0\nmail_outbox 0' ]] ||
 	    _fail "second run: $prune_rc $prune_out"
 }
 

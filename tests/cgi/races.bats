@@ -4,6 +4,11 @@
 # other N-B get 429 without any password or code work (no failure recorded,
 # no audit event, nothing counted). Per-address budgets (CLIENT_LIMIT_*) and
 # per-account ones (the login lock, the code-mail cap) alike.
+#
+# No password is hashed in a transaction or under a lock: a login reserves
+# its check, hashes with nothing held, then settles. The tests that show it
+# hold the slots of the hash gate (common/hashgate.h) themselves, so that
+# logins stop right where they hash, and look at what they hold there.
 
 load helpers
 
@@ -15,6 +20,8 @@ setup_file() {
 }
 
 A=198.51.100.7
+
+teardown() { release_gate; }
 
 # race N PROGRAM BODY [VAR=value]...: runs PROGRAM N times at once, each
 # from a subshell waiting on one start signal; BODY may hold %d, replaced by
@@ -41,6 +48,34 @@ race() {
 		wait "$i" || return 1
 	done
 	statuses=$(cat "$d"/*/status | sort | uniq -c | awk '{ print $1 "x" $2 }' | paste -s -d ' ')
+}
+
+# attempts_are N: exactly N password checks are reserved and not settled.
+attempts_are() {
+	[[ $(sql "SELECT count(*) FROM login_attempts") == "$1" ]]
+}
+
+# login_bg NAME BODY [VAR=value]...: runs login.cgi in the background; its
+# status goes to $BATS_TEST_TMPDIR/NAME/status.
+login_bg() {
+	local name=$1 body=$2 d=$BATS_TEST_TMPDIR/$1
+	shift 2
+	mkdir -p "$d"
+	(
+		BATS_TEST_TMPDIR=$d
+		cgi POST login.cgi "$body" "$@" || exit 1
+		printf '%s\n' "$cgi_status" >"$d/status"
+	) &
+	bg_pids+=($!)
+}
+
+# wait_bg: waits for every login_bg.
+wait_bg() {
+	local p
+	for p in "${bg_pids[@]}"; do
+		wait "$p" || return 1
+	done
+	bg_pids=()
 }
 
 # hits SCOPE ADDRESS prints the hits of that budget ("" if none).
@@ -114,4 +149,86 @@ events() {
 	race 8 forgot-password.cgi '{"email":"ann@example.test"}'
 	[[ $statuses == "8x200" ]] || _fail "answers: $statuses"
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 && $(sql "SELECT count(*) FROM mail_outbox") == 1 ]]
+}
+
+@test "4 right passwords at once for one account: all 4 reserve their check and wait for the hash together, then all get 200" {
+	local i
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	hold_gate 4
+	bg_pids=()
+	for i in 1 2 3 4; do
+		login_bg "l$i" '{"email":"ann@example.test","password":"StrongPass123"}' HASH_CONCURRENCY=4
+	done
+	# All four stand at the hash at once: none holds a transaction or the
+	# email's lock there (the old code checked one password at a time under it).
+	wait_for "4 reserved checks" attempts_are 4
+	[[ $(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+	          AND pid <> pg_backend_pid() AND state <> 'idle'") == 0 ]]
+	[[ $(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0 ]]
+	release_gate
+	wait_bg
+	[[ $(cat "$BATS_TEST_TMPDIR"/l*/status | sort | uniq -c | awk '{ print $1 "x" $2 }') == 4x200 ]]
+	attempts_are 0
+	[[ $(events login_success) == 4 && $(events login_failure) == 0 ]]
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+}
+
+@test "12 right passwords at once for one account from one address: all get 200, none waits into a 429" {
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	race 12 login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' REMOTE_ADDR=$A \
+	    CLIENT_LIMIT_LOGIN=30
+	[[ $statuses == "12x200" ]] || _fail "answers: $statuses"
+	[[ $(events login_success) == 12 ]]
+	attempts_are 0
+	# Every hit of the address's budget was given back.
+	[[ $(hits login $A) == 0 ]]
+}
+
+@test "a reset committed while a login checks the old password: the login gets 401, not a token" {
+	local token
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	mail_wait ann@example.test
+	token=$(mail_reset_token ann@example.test)
+	hold_gate 1
+	bg_pids=()
+	login_bg old '{"email":"ann@example.test","password":"StrongPass123"}' HASH_CONCURRENCY=1
+	wait_for "the login's reserved check" attempts_are 1
+	# The reset hashes through a gate of its own, while the login waits at this one.
+	cgi POST reset-password.cgi \
+	    "$(jobj token "$token" new_password NewStrongPass456 confirm_password NewStrongPass456)" \
+	    HASH_LOCK_FILE="$BATS_TEST_TMPDIR/other.lock"
+	assert_status 200
+	release_gate
+	wait_bg
+	[[ $(cat "$BATS_TEST_TMPDIR/old/status") == 401 ]]
+	[[ $(events login_success) == 0 ]]
+	[[ $(sql "SELECT detail FROM audit_events WHERE event = 'login_failure'") == "wrong password" ]]
+	attempts_are 0
+	cgi POST login.cgi '{"email":"ann@example.test","password":"NewStrongPass456"}'
+	assert_status 200
+}
+
+@test "a reset committed while a login checks the new password against the old hash: the login checks again and gets 200" {
+	local token
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
+	assert_status 200
+	mail_wait ann@example.test
+	token=$(mail_reset_token ann@example.test)
+	hold_gate 1
+	bg_pids=()
+	login_bg new '{"email":"ann@example.test","password":"NewStrongPass456"}' HASH_CONCURRENCY=1
+	wait_for "the login's reserved check" attempts_are 1
+	cgi POST reset-password.cgi \
+	    "$(jobj token "$token" new_password NewStrongPass456 confirm_password NewStrongPass456)" \
+	    HASH_LOCK_FILE="$BATS_TEST_TMPDIR/other.lock"
+	assert_status 200
+	release_gate
+	wait_bg
+	[[ $(cat "$BATS_TEST_TMPDIR/new/status") == 200 ]]
+	[[ $(events login_failure) == 0 && $(events login_success) == 1 ]]
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+	attempts_are 0
 }

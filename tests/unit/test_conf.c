@@ -198,6 +198,14 @@ static void conf_load_gives_documented_defaults(void **state)
 	assert_int_equal(c.argon2_memory_kib, 19456);
 	assert_int_equal(c.argon2_iterations, 2);
 	assert_int_equal(c.argon2_parallelism, 1);
+	assert_int_equal(c.hash_concurrency, sysconf(_SC_NPROCESSORS_ONLN));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "/tmp/medicalcare-hashgate-%lu",
+		         (unsigned long)geteuid());
+		assert_string_equal(c.hash_lock_file, want);
+	}
 	assert_string_equal(c.frontend_url, "http://localhost:3000");
 	assert_string_equal(c.cors_origins, "http://localhost:3000");
 	assert_int_equal(c.mail_transport, MAIL_TRANSPORT_SMTP);
@@ -243,6 +251,8 @@ static void conf_load_reads_every_setting_from_the_env_file(void **state)
 	          "ARGON2_MEMORY_KIB=65536\n"
 	          "ARGON2_ITERATIONS=3\n"
 	          "ARGON2_PARALLELISM=4\n"
+	          "HASH_CONCURRENCY=7\n"
+	          "HASH_LOCK_FILE=/run/mc/hash.lock\n"
 	          "FRONTEND_URL=https://app.example.com/\n"
 	          "MAIL_TRANSPORT=file\n"
 	          "MAIL_DIR=/var/mail/mc\n"
@@ -273,6 +283,8 @@ static void conf_load_reads_every_setting_from_the_env_file(void **state)
 	assert_int_equal(c.argon2_memory_kib, 65536);
 	assert_int_equal(c.argon2_iterations, 3);
 	assert_int_equal(c.argon2_parallelism, 4);
+	assert_int_equal(c.hash_concurrency, 7);
+	assert_string_equal(c.hash_lock_file, "/run/mc/hash.lock");
 	assert_string_equal(c.frontend_url, "https://app.example.com");
 	assert_string_equal(c.cors_origins, "https://app.example.com");
 	assert_int_equal(c.mail_transport, MAIL_TRANSPORT_FILE);
@@ -347,6 +359,8 @@ static void conf_load_rejects_integers_out_of_bounds(void **state)
 	     "ARGON2_ITERATIONS must be an integer between 1 and 100"},
 	    {"ARGON2_PARALLELISM", "1", "64", "0", "65",
 	     "ARGON2_PARALLELISM must be an integer between 1 and 64"},
+	    {"HASH_CONCURRENCY", "1", "1024", "0", "1025",
+	     "HASH_CONCURRENCY must be an integer between 1 and 1024"},
 	    {"DB_CONNECT_TIMEOUT", "1", "60", "0", "61",
 	     "DB_CONNECT_TIMEOUT must be an integer between 1 and 60"},
 	    {"SMTP_TIMEOUT", "1", "300", "0", "301",
@@ -394,6 +408,16 @@ static void conf_load_checks_argon2_memory_against_parallelism(void **state)
 	assert_int_equal(c.argon2_memory_kib, 128);
 	assert_int_equal(c.argon2_parallelism, 16);
 	conf_release(&c);
+}
+
+static void conf_load_requires_an_absolute_hash_lock_file(void **state)
+{
+	(void)state;
+	write_env("JWT_SECRET_KEY=" KEY32 "\n");
+	setenv("HASH_LOCK_FILE", "run/hash.lock", 1);
+	load_fails("relative", "HASH_LOCK_FILE must be an absolute path");
+	setenv("HASH_LOCK_FILE", "./hash.lock", 1);
+	load_fails("dot", "HASH_LOCK_FILE must be an absolute path");
 }
 
 static void conf_load_rejects_unknown_enum_values(void **state)
@@ -802,6 +826,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_checks_argon2_memory_against_parallelism,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(conf_load_requires_an_absolute_hash_lock_file, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_rejects_unknown_enum_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        conf_check_database_url_rejects_a_malformed_url_without_quoting_it, setup,
