@@ -16,10 +16,14 @@
 CC      ?= cc
 PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# What a program maps at every start (docs/BENCHMARKS.md, "Plain CGI start"):
+# json-c, and libargon2 linked in (its .a is position-independent). libcrypto,
+# libpq, libcurl, libfcgi, libcrypt and libzxcvbn are not linked:
+# common/lib<name>.c loads each when a program first calls it (lazy.h).
+PKG_LIBS   := $(shell pkg-config --libs json-c) -l:libargon2.a
 # make run and make configs build nothing themselves (run calls ./setup.sh,
 # which installs the libraries and builds), so they work on a fresh machine.
-ifeq ($(PKG_LIBS),)
+ifeq ($(PKG_CFLAGS),)
 ifneq ($(filter-out run configs,$(or $(MAKECMDGOALS),all)),)
 $(error pkg-config could not find $(PKGS): run ./setup.sh)
 endif
@@ -30,6 +34,8 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wcast-qual -fno-common
 HARDEN := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 HARDEN_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+# A program records (DT_NEEDED) and maps at start only the libraries it calls.
+LEAN_LD := -Wl,--as-needed
 
 ifeq ($(SAN),1)
 B       := build/san
@@ -47,8 +53,8 @@ BINDIR  := bin
 endif
 
 CFLAGS_ALL  = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LDFLAGS)
-LIBS_ALL    = $(PKG_LIBS) -lzxcvbn -lm
+LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LEAN_LD) $(LDFLAGS)
+LIBS_ALL    = $(PKG_LIBS)
 
 LIB_SRC  := $(sort $(wildcard common/*.c))
 LIB_OBJ  := $(LIB_SRC:common/%.c=$(B)/obj/common/%.o)

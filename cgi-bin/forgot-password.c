@@ -5,6 +5,7 @@
  * client address; 422; 503, 500.
  */
 #include "app.h"
+#include "mail_smtp.h"
 #include "respond.h"
 
 static void forgot_handle(struct ctx *ctx)
@@ -42,5 +43,6 @@ static const struct endpoint forgot_endpoint = {"forgot-password", "POST", forgo
 
 int main(void)
 {
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	return app_main(&forgot_endpoint);
 }

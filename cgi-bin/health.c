@@ -4,7 +4,9 @@
  * "database": "unreachable"} with Retry-After when the database cannot be
  * reached; 503 {"status": "unavailable", "database": "misconfigured"} without
  * Retry-After when the server refuses the configured user, password or
- * database name (waiting does not fix that: the settings must change).
+ * database name (waiting does not fix that: the settings must change);
+ * 500 {"detail": "Internal server error"}, as for any configuration error,
+ * when DATABASE_URL does not parse or libpq cannot be loaded.
  */
 #include "app.h"
 #include "db.h"
@@ -43,7 +45,10 @@ static void health_handle(struct ctx *ctx)
 	if (rc == DB_OK && account_ping(db) != ACCT_OK)
 		rc = DB_UNAVAILABLE;
 	db_close(db);
-	health_body(ctx->resp, rc);
+	if (rc == DB_CONFIG)
+		http_resp_internal(ctx->resp); /* logged as a configuration error */
+	else
+		health_body(ctx->resp, rc);
 }
 
 static const struct endpoint health_endpoint = {"health", "GET", health_handle};

@@ -5,6 +5,7 @@
  * from the client address; 422; 503, 500.
  */
 #include "app.h"
+#include "mail_smtp.h"
 #include "respond.h"
 
 static void resend_handle(struct ctx *ctx)
@@ -44,5 +45,6 @@ static const struct endpoint resend_endpoint = {"resend-otp", "POST", resend_han
 
 int main(void)
 {
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	return app_main(&resend_endpoint);
 }

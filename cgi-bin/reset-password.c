@@ -5,6 +5,7 @@
  * password); 503, 500.
  */
 #include "app.h"
+#include "mail_smtp.h"
 #include "respond.h"
 
 static void reset_handle(struct ctx *ctx)
@@ -40,5 +41,6 @@ static const struct endpoint reset_endpoint = {"reset-password", "POST", reset_h
 
 int main(void)
 {
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	return app_main(&reset_endpoint);
 }

@@ -5,6 +5,7 @@
  * client address; 422 field errors; 503, 500.
  */
 #include "app.h"
+#include "mail_smtp.h"
 #include "respond.h"
 
 static void signup_handle(struct ctx *ctx)
@@ -39,5 +40,6 @@ static const struct endpoint signup_endpoint = {"signup", "POST", signup_handle}
 
 int main(void)
 {
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	return app_main(&signup_endpoint);
 }

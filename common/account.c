@@ -225,9 +225,11 @@ static int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char
 	char mins[16];
 	const char *params[4];
 	struct mail_vars v;
+	const struct conf_keys *keys = conf_keys(c);
 	int rc = DB_ERROR;
 
-	if (token_otp_new(code) != 0 || token_otp_digest(c->otp_key, id, code, digest) != 0)
+	if (keys == NULL || token_otp_new(code) != 0 ||
+	    token_otp_digest(keys->otp, id, code, digest) != 0)
 		goto out;
 	token_hex(digest, hex);
 	snprintf(id_s, sizeof(id_s), "%" PRId64, id);
@@ -438,6 +440,7 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	unsigned char got[TOKEN_DIGEST_LEN];
 	char got_hex[2 * TOKEN_DIGEST_LEN + 1];
 	const char *want_hex;
+	const struct conf_keys *keys;
 	enum acct_rc ret = ACCT_ERROR;
 	int found;
 	int rc;
@@ -477,7 +480,8 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS)
 		goto bad_otp;
 	want_hex = PQgetvalue(res, 0, 0);
-	if (token_otp_digest(c->otp_key, u.id, r->otp, got) != 0)
+	keys = conf_keys(c);
+	if (keys == NULL || token_otp_digest(keys->otp, u.id, r->otp, got) != 0)
 		goto out;
 	token_hex(got, got_hex);
 	/* Both are 64 lower-case hex digits (the column is 32 bytes): compared in constant time. */

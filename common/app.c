@@ -59,7 +59,7 @@ PGconn *app_db(struct ctx *ctx)
 		/* db_connect() has logged why. */
 		if (db != NULL && !app_long_lived)
 			db_close(db);
-		if (rc == DB_MISCONFIGURED)
+		if (rc == DB_MISCONFIGURED || rc == DB_CONFIG)
 			http_resp_internal(ctx->resp); /* the settings must change: no retry */
 		else
 			http_resp_unavailable(ctx->resp);

@@ -4,7 +4,9 @@
  * main() is "return app_main(&endpoint);".
  *
  * app_serve() does, in this order (the contract's precedence):
- *   configuration error        -> 500 (the error was logged once)
+ *   configuration error        -> 500 (the error was logged once; a DATABASE_URL
+ *                                 libpq cannot parse is found by the first
+ *                                 connection: db.h, DB_CONFIG)
  *   OPTIONS                    -> 204, Allow; with CORS preflight headers
  *                                 (Allow-Methods, Allow-Headers:
  *                                 Authorization, Content-Type, Max-Age: 600)

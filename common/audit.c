@@ -37,10 +37,12 @@ const char *audit_event_name(enum audit_event e)
 
 int audit_email_hmac(const struct conf *c, const char *email, char out[AUDIT_HMAC_HEX])
 {
+	const struct conf_keys *keys = conf_keys(c);
 	unsigned char d[TOKEN_DIGEST_LEN];
 
 	out[0] = '\0';
-	if (token_hmac(c->audit_key, sizeof(c->audit_key), email, strlen(email), d) != 0)
+	if (keys == NULL ||
+	    token_hmac(keys->audit, sizeof(keys->audit), email, strlen(email), d) != 0)
 		return -1;
 	token_hex(d, out);
 	return 0;

@@ -11,7 +11,7 @@
  * An address is written as typed only with the account it belongs to; an
  * address that has no account (a mistyped or guessed login, someone else's
  * address at forgot-password) is kept only as its keyed hash (email_hmac:
- * HMAC-SHA256 under conf->audit_key, lower-case hex), enough to correlate
+ * HMAC-SHA256 under conf_keys()->audit, lower-case hex), enough to correlate
  * attempts and never the address itself.
  */
 #ifndef MC_AUDIT_H

@@ -8,6 +8,7 @@
 
 #include "client.h"
 #include "hashgate.h"
+#include "log.h"
 
 #include <libpq-fe.h>
 
@@ -207,9 +208,11 @@ void conf_release(struct conf *c)
 			*len = 0;
 		}
 	}
-	OPENSSL_cleanse(c->otp_key, sizeof(c->otp_key));
-	OPENSSL_cleanse(c->outbox_key, sizeof(c->outbox_key));
-	OPENSSL_cleanse(c->audit_key, sizeof(c->audit_key));
+	if (c->keys != NULL) {
+		OPENSSL_cleanse(c->keys, sizeof(*c->keys));
+		free(c->keys);
+		c->keys = NULL;
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -782,11 +785,9 @@ static int conf_pg_sslmode(const char *mode, const char *what, char *err, size_t
 	return -1;
 }
 
-/* The rules that tie settings together, and the derived keys. 0, or -1 with err. */
+/* The rules that tie settings together. 0, or -1 with err. */
 static int conf_finish(struct conf *c, int security_set, char *err, size_t errlen)
 {
-	unsigned int n = 0;
-
 	strip_trailing_slashes(c->frontend_url);
 	if (!is_http_url(c->frontend_url) || strchr(c->frontend_url, ' ') != NULL) {
 		snprintf(err, errlen, "FRONTEND_URL must start with http:// or https://");
@@ -796,34 +797,11 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 		return -1;
 	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
 		return -1;
-	if (c->database_url != NULL) {
-		/* libpq's message may quote the URL, password and all: not logged. */
-		char *perr = NULL;
-		PQconninfoOption *opts = PQconninfoParse(c->database_url, &perr);
-
-		int bad = 0;
-
-		PQfreemem(perr);
-		if (opts == NULL) {
-			snprintf(err, errlen,
-			         "DATABASE_URL is not a valid PostgreSQL connection URL");
-			return -1;
-		}
-		for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
-			if (strcmp(o->keyword, "port") == 0)
-				bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
-			else if (strcmp(o->keyword, "sslmode") == 0)
-				bad =
-				    conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
-		}
-		PQconninfoFree(opts);
-		if (bad)
-			return -1;
-	} else if (c->instance_connection_name == NULL &&
-	           (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
-	            conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0)) {
+	/* DATABASE_URL is checked when a connection is made: conf_check_database_url(). */
+	if (c->database_url == NULL && c->instance_connection_name == NULL &&
+	    (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
+	     conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0))
 		return -1;
-	}
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,
 		         "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");
@@ -859,22 +837,44 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 			return -1;
 		}
 	}
-	if (HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)OTP_KEY_LABEL, strlen(OTP_KEY_LABEL), c->otp_key,
-	         &n) == NULL ||
-	    n != sizeof(c->otp_key) ||
-	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)OUTBOX_KEY_LABEL, strlen(OUTBOX_KEY_LABEL), c->outbox_key,
-	         &n) == NULL ||
-	    n != sizeof(c->outbox_key) ||
-	    HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	         (const unsigned char *)AUDIT_KEY_LABEL, strlen(AUDIT_KEY_LABEL), c->audit_key,
-	         &n) == NULL ||
-	    n != sizeof(c->audit_key)) {
-		snprintf(err, errlen, "could not derive keys from JWT_SECRET_KEY");
+	/* Made on first use (conf_keys()); the room for them now. */
+	c->keys = calloc(1, sizeof(*c->keys));
+	if (c->keys == NULL) {
+		snprintf(err, errlen, "out of memory reading JWT_SECRET_KEY");
 		return -1;
 	}
 	return 0;
+}
+
+/* key = HMAC-SHA256(JWT_SECRET_KEY, label). 0, or -1. */
+static int conf_derive(const struct conf *c, const char *label, unsigned char key[32])
+{
+	unsigned int n = 0;
+
+	return HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
+	            (const unsigned char *)label, strlen(label), key, &n) != NULL &&
+	               n == 32
+	           ? 0
+	           : -1;
+}
+
+const struct conf_keys *conf_keys(const struct conf *c)
+{
+	struct conf_keys *k = c->keys;
+
+	if (k == NULL || c->jwt_secret == NULL)
+		return NULL;
+	if (k->ready)
+		return k;
+	if (conf_derive(c, OTP_KEY_LABEL, k->otp) != 0 ||
+	    conf_derive(c, OUTBOX_KEY_LABEL, k->outbox) != 0 ||
+	    conf_derive(c, AUDIT_KEY_LABEL, k->audit) != 0) {
+		OPENSSL_cleanse(k, sizeof(*k));
+		log_error("could not derive keys from JWT_SECRET_KEY");
+		return NULL;
+	}
+	k->ready = 1;
+	return k;
 }
 
 int conf_env_path(char *out, size_t outlen)
@@ -886,6 +886,33 @@ int conf_env_path(char *out, size_t outlen)
 		return default_env_path(out, outlen);
 	w = snprintf(out, outlen, "%s", path);
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+int conf_check_database_url(const struct conf *c, char *err, size_t errlen)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts;
+	int bad = 0;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (c->database_url == NULL)
+		return 0;
+	/* libpq's message may quote the URL, password and all: not logged. */
+	opts = PQconninfoParse(c->database_url, &perr);
+	PQfreemem(perr);
+	if (opts == NULL) {
+		snprintf(err, errlen, "DATABASE_URL is not a valid PostgreSQL connection URL");
+		return -1;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
+		if (strcmp(o->keyword, "port") == 0)
+			bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
+		else if (strcmp(o->keyword, "sslmode") == 0)
+			bad = conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
+	}
+	PQconninfoFree(opts);
+	return bad ? -1 : 0;
 }
 
 int conf_load(struct conf *c, char *err, size_t errlen)

@@ -83,12 +83,20 @@ struct conf {
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
 
-	/* Keys derived from jwt_secret with HMAC-SHA256 under fixed labels:
-	 * otp_key hashes OTP codes, outbox_key seals queued mail, audit_key
-	 * hashes the addresses of no account in the audit trail. */
-	unsigned char otp_key[32];
-	unsigned char outbox_key[32];
-	unsigned char audit_key[32];
+	/* The keys derived from jwt_secret, made on first use: conf_keys(). */
+	struct conf_keys *keys;
+};
+
+/*
+ * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels: otp
+ * hashes OTP codes, outbox seals queued mail, audit hashes the addresses of
+ * no account in the audit trail. ready: set once they are made.
+ */
+struct conf_keys {
+	int ready;
+	unsigned char otp[32];
+	unsigned char outbox[32];
+	unsigned char audit[32];
 };
 
 /*
@@ -99,6 +107,15 @@ struct conf {
 int conf_load(struct conf *c, char *err, size_t errlen);
 
 /*
+ * Checks DATABASE_URL, if set, with libpq's own parser, and its port and
+ * sslmode as DB_PORT and DB_SSLMODE are checked: 0, or -1 with one line
+ * naming it in err (never quoting it: it may hold the password). Not part of
+ * conf_load(), since parsing loads libpq (libpq.h), which a request that never
+ * reaches the database should not pay for: db_connect() calls it first.
+ */
+int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
+
+/*
  * Writes the path of the env file conf_load() reads (MEDICALCARE_ENV_FILE, or
  * the project's .env) into out, whether or not it exists. 0, or -1 when there
  * is none or it does not fit.
@@ -107,6 +124,15 @@ int conf_env_path(char *out, size_t outlen);
 
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);
+
+/*
+ * The derived keys of c (borrowed from c), made by the first call rather than
+ * by conf_load(): a request that needs none (a 401 without a token, a 4xx of
+ * the gates) then never starts OpenSSL's algorithm fetching, a quarter of
+ * the CPU of a plain CGI start. NULL (logged) when they cannot be made: the
+ * request is a 500.
+ */
+const struct conf_keys *conf_keys(const struct conf *c);
 
 /*
  * The name of the i-th setting of the table (static), or NULL past its end:

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "libpq.h"
 #include "log.h"
 
 /*
@@ -275,6 +276,13 @@ int db_connect(const struct conf *c, PGconn **out)
 	PGconn *db = NULL;
 
 	*out = NULL;
+	/* The first connection loads libpq; DATABASE_URL needs it to be checked. */
+	if (libpq_load(line, sizeof(line)) != 0)
+		return DB_CONFIG; /* logged by the loader (lazy.h) */
+	if (conf_check_database_url(c, line, sizeof(line)) != 0) {
+		log_error("configuration error: %s", line);
+		return DB_CONFIG;
+	}
 	if (db_params(c, keys, vals, host, sizeof(host), timeout, sizeof(timeout), &expand) != 0)
 		return DB_UNAVAILABLE;
 	db = PQconnectStartParams(keys, vals, expand);

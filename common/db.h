@@ -33,6 +33,9 @@ enum db_rc {
 	/* connecting: the server refused the configured user, password or
 	 * database name; retrying does not help, the settings must change */
 	DB_MISCONFIGURED = -4,
+	/* connecting: no server was asked, DATABASE_URL does not parse or libpq
+	 * cannot be loaded (libpq.h); a configuration error (500), as conf_load()'s */
+	DB_CONFIG = -5,
 };
 
 /*
@@ -41,7 +44,9 @@ enum db_rc {
  * DB_PASSWORD, DB_SSLMODE), application_name "medicalcare", within
  * c->db_connect_timeout seconds (at least 2, as libpq's connect_timeout) for
  * the whole attempt, every host and address of the settings included.
- * DB_OK and *out (caller db_close()s); DB_MISCONFIGURED when the server
+ * DB_OK and *out (caller db_close()s); DB_CONFIG when libpq cannot be
+ * loaded ("could not load libpq.so.5: ...") or DATABASE_URL is not valid
+ * (conf_check_database_url(), logged as "configuration error: ..."); DB_MISCONFIGURED when the server
  * refused the settings (db_conn_rc()), logged as one line naming the settings
  * to fix (db_conn_settings()); else DB_UNAVAILABLE (refused, timed out, full,
  * starting up, shutting down, out of memory), logged as one line.

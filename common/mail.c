@@ -1,5 +1,6 @@
 /*
- * mail: rendering, MIME composition, sealing, the outbox and the transports.
+ * mail: rendering, MIME composition, sealing, the outbox and the file
+ * transport (SMTP is mail_smtp.c).
  *
  * Every buffer that holds a rendered or composed message (it carries a code
  * or a reset link) is wiped before it is freed.
@@ -13,12 +14,10 @@
 #include "outbox.h"
 #include "token.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -876,164 +875,21 @@ out:
 	return rc;
 }
 
-struct upload {
-	const char *p;
-	size_t left;
-};
+/*
+ * The SMTP transport, when the program installed one (mail_smtp.h): a
+ * pointer to a constant table, so the functions it names are read-only.
+ */
+static const struct mail_sender *mail_smtp;
 
-static size_t upload_read(char *dst, size_t size, size_t nmemb, void *arg)
+void mail_set_smtp(const struct mail_sender *t)
 {
-	struct upload *u = arg;
-	size_t n = size * nmemb;
-
-	if (n > u->left)
-		n = u->left;
-	memcpy(dst, u->p, n);
-	u->p += n;
-	u->left -= n;
-	return n;
-}
-
-static int curl_ready;
-
-static int curl_setup(void)
-{
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return -1;
-		curl_ready = 1;
-	}
-	return 0;
+	mail_smtp = t;
 }
 
 void mail_global_cleanup(void)
 {
-	if (curl_ready) {
-		curl_global_cleanup();
-		curl_ready = 0;
-	}
-}
-
-/* A host name or address literal for the URL: letters, digits, '.', '-', '_' or ':' (IPv6). */
-static int host_ok(const char *h)
-{
-	if (h == NULL || h[0] == '\0' || strlen(h) > 253)
-		return 0;
-	for (const char *p = h; *p != '\0'; p++) {
-		char ch = *p;
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == ':'))
-			return 0;
-	}
-	return 1;
-}
-
-static enum mail_send_rc send_smtp(const struct conf *c, const char *to, const char *msg,
-                                   size_t len, char *err, size_t errlen)
-{
-	const char *host = c->smtp_server != NULL ? c->smtp_server : "localhost";
-	const char *scheme = c->smtp_security == SMTP_SECURITY_TLS ? "smtps" : "smtp";
-	const char *from = mail_from_address(c);
-	int v6 = strchr(host, ':') != NULL;
-	struct upload up = {msg, len};
-	struct curl_slist *rcpt = NULL;
-	struct sigaction ign, old;
-	char url[300], env_from[340], env_to[340];
-	long timeout = c->smtp_timeout > 0 ? c->smtp_timeout : 10;
-	long code = 0;
-	CURL *h = NULL;
-	CURLcode cr;
-	enum mail_send_rc rc = MAIL_TEMPFAIL;
-
-	if (!host_ok(host) || c->smtp_port <= 0 || c->smtp_port > 65535) {
-		snprintf(err, errlen, "smtp: invalid SMTP_SERVER or SMTP_PORT");
-		return MAIL_TEMPFAIL;
-	}
-	if (!addr_ok(from)) {
-		snprintf(err, errlen, "smtp: invalid From address");
-		return MAIL_TEMPFAIL;
-	}
-	if (snprintf(url, sizeof(url), "%s://%s%s%s:%d", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
-	             c->smtp_port) >= (int)sizeof(url) ||
-	    snprintf(env_from, sizeof(env_from), "<%s>", from) >= (int)sizeof(env_from) ||
-	    snprintf(env_to, sizeof(env_to), "<%s>", to) >= (int)sizeof(env_to)) {
-		snprintf(err, errlen, "smtp: address too long");
-		return MAIL_PERMFAIL;
-	}
-	if (curl_setup() != 0) {
-		snprintf(err, errlen, "smtp: could not initialize libcurl");
-		return MAIL_TEMPFAIL;
-	}
-	h = curl_easy_init();
-	rcpt = curl_slist_append(NULL, env_to);
-	if (h == NULL || rcpt == NULL) {
-		snprintf(err, errlen, "smtp: out of memory");
-		goto out;
-	}
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_MAIL_FROM, env_from) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_READDATA, &up) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK) {
-		snprintf(err, errlen, "smtp: could not set up libcurl");
-		goto out;
-	}
-	if (c->smtp_security != SMTP_SECURITY_NONE &&
-	    curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL) != CURLE_OK) {
-		snprintf(err, errlen, "smtp: libcurl has no TLS");
-		goto out;
-	}
-	if (c->smtp_ca_file != NULL && c->smtp_ca_file[0] != '\0' &&
-	    curl_easy_setopt(h, CURLOPT_CAINFO, c->smtp_ca_file) != CURLE_OK) {
-		snprintf(err, errlen, "smtp: could not set SMTP_CA_FILE");
-		goto out;
-	}
-	if (c->smtp_password != NULL && c->smtp_password[0] != '\0' &&
-	    (curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_email != NULL ? c->smtp_email : "") !=
-	         CURLE_OK ||
-	     curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password) != CURLE_OK)) {
-		snprintf(err, errlen, "smtp: could not set the login");
-		goto out;
-	}
-
-	/* A server that drops the connection must not kill the process. */
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &old);
-	cr = curl_easy_perform(h);
-	sigaction(SIGPIPE, &old, NULL);
-
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (cr == CURLE_OK) {
-		rc = MAIL_SENT;
-		goto out;
-	}
-	snprintf(err, errlen, "smtp: %s, reply %ld", curl_easy_strerror(cr), code);
-	/* A refused login is the server's settings, not the message's fault:
-	 * the mail waits until SMTP_EMAIL/SMTP_PASSWORD are put right. */
-	if (cr == CURLE_LOGIN_DENIED)
-		rc = MAIL_TEMPFAIL;
-	else if ((cr == CURLE_SEND_ERROR || cr == CURLE_RECV_ERROR || cr == CURLE_UPLOAD_FAILED ||
-	          cr == CURLE_WEIRD_SERVER_REPLY) &&
-	         code >= 500 && code <= 599)
-		rc = MAIL_PERMFAIL;
-	else
-		rc = MAIL_TEMPFAIL;
-out:
-	curl_slist_free_all(rcpt);
-	if (h != NULL)
-		curl_easy_cleanup(h);
-	return rc;
+	if (mail_smtp != NULL && mail_smtp->cleanup != NULL)
+		mail_smtp->cleanup();
 }
 
 enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, const char *msg,
@@ -1051,7 +907,24 @@ enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, cons
 	}
 	if (c->mail_transport == MAIL_TRANSPORT_FILE)
 		return send_file(c, msg, len, err, errlen);
-	return send_smtp(c, to, msg, len, err, errlen);
+	if (mail_smtp == NULL) {
+		/* A program that never delivers mail, asked to: it stays queued. */
+		snprintf(err, errlen, "smtp: this program has no SMTP transport");
+		return MAIL_TEMPFAIL;
+	}
+	if (!addr_ok(mail_from_address(c))) {
+		snprintf(err, errlen, "smtp: invalid From address");
+		return MAIL_TEMPFAIL;
+	}
+	return mail_smtp->send(c, mail_from_address(c), to, msg, len, err, errlen);
+}
+
+/* The outbox key of c (conf_keys(), borrowed), or NULL (logged). */
+static const unsigned char *mail_key(const struct conf *c)
+{
+	const struct conf_keys *keys = conf_keys(c);
+
+	return keys != NULL ? keys->outbox : NULL;
 }
 
 /*
@@ -1063,6 +936,7 @@ static int mail_sealed_hex(const struct conf *c, enum mail_kind kind, const stru
 {
 	char *subject = NULL, *text = NULL, *html = NULL, *msg = NULL;
 	unsigned char *sealed = NULL;
+	const unsigned char *key;
 	size_t msglen = 0, sealedlen = 0;
 	int rc = -1;
 
@@ -1073,8 +947,9 @@ static int mail_sealed_hex(const struct conf *c, enum mail_kind kind, const stru
 	}
 	if (mail_compose(c, v->to, subject, text, html, time(NULL), &msg, &msglen) != 0)
 		goto out;
-	if (mail_seal(c->outbox_key, msg, msglen, &sealed, &sealedlen) != 0 ||
-	    outbox_key_id(c->outbox_key, key_id) != 0)
+	key = mail_key(c);
+	if (key == NULL || mail_seal(key, msg, msglen, &sealed, &sealedlen) != 0 ||
+	    outbox_key_id(key, key_id) != 0)
 		goto out;
 	*hex = malloc(2 * sealedlen + 1);
 	if (*hex == NULL)
@@ -1170,8 +1045,8 @@ static enum outcome mark_failed(PGconn *db, const char *id, const char *reason)
 
 /*
  * Delivers one claimed row (columns: id, recipient, sealed hex, expired,
- * attempts, kind) and records the outcome; key_id is the hex id of
- * c->outbox_key (outbox.h).
+ * attempts, kind) and records the outcome; key_id is the hex id of c's
+ * outbox key (outbox.h).
  */
 static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *key_id,
                                   PGresult *res, int row)
@@ -1186,8 +1061,11 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *
 	size_t sealedlen = 0, msglen = 0;
 	char *msg = NULL;
 	char err[256];
+	const unsigned char *key = mail_key(c);
 	enum outcome o = OUT_DBERR;
 
+	if (key == NULL)
+		goto out;
 	if (expired) {
 		const char *p[1] = {id};
 
@@ -1198,7 +1076,7 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *
 		goto out;
 	}
 	if (PQgetisnull(res, row, 2) || hex_decode(hex, &sealed, &sealedlen) != 0 ||
-	    mail_unseal(c->outbox_key, sealed, sealedlen, &msg, &msglen) != 0) {
+	    mail_unseal(key, sealed, sealedlen, &msg, &msglen) != 0) {
 		/* Sealed under another key before rows had key ids, or damaged:
 		 * an install with the right key may still read it. */
 		o = outbox_release_unreadable(db, id, kind, key_id) == 0 ? OUT_UNREADABLE
@@ -1276,12 +1154,13 @@ int mail_outbox_deliver_id(PGconn *db, const struct conf *c, int64_t id)
 	char ids[24], lease[16], key_id[OUTBOX_KEY_ID_HEX];
 	const char *p[3] = {ids, lease, key_id};
 	PGresult *res = NULL;
+	const unsigned char *key = mail_key(c);
 	enum outcome o;
 	int rc = -1;
 
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
-	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	if (key == NULL || outbox_key_id(key, key_id) != 0 ||
 	    db_exec(db, ST_OUTBOX_CLAIM_ID, p, 3, &res) != DB_OK)
 		goto out;
 	if (!claim_ok(res))
@@ -1316,12 +1195,13 @@ int mail_outbox_flush(PGconn *db, const struct conf *c, int max, struct mail_flu
 {
 	char limit[16], lease[16], key_id[OUTBOX_KEY_ID_HEX];
 	const char *p[3] = {limit, lease, key_id};
+	const unsigned char *key = mail_key(c);
 	int handled = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECONDS);
 	/* Expired rows of any key first, then a line about rows of other keys. */
-	if (outbox_key_id(c->outbox_key, key_id) != 0 ||
+	if (key == NULL || outbox_key_id(key, key_id) != 0 ||
 	    outbox_expire_due(db, max, &stats->expired) != 0 ||
 	    outbox_note_foreign(db, key_id) != 0)
 		return -1;

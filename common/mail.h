@@ -3,7 +3,7 @@
  * they wait in, and the transports that deliver them.
  *
  * A message is rendered and composed when the change that needs it is made,
- * sealed with conf->outbox_key (AES-256-GCM) and inserted into mail_outbox in
+ * sealed with conf_keys()->outbox (AES-256-GCM) and inserted into mail_outbox in
  * the same transaction (mail_enqueue). After the commit the program delivers
  * it (mail_outbox_deliver_id); what fails stays queued and medicalcare-outbox
  * (cron) retries it with backoff (mail_outbox_flush). A row is leased before
@@ -16,9 +16,12 @@
  * it. A claimed row that this key cannot unseal stays pending, uncounted, and
  * is logged once. Every row expires (notices after OUTBOX_NOTICE_MINUTES).
  *
- * Transports: MAIL_TRANSPORT=smtp through libcurl (plain, STARTTLS, or
- * implicit TLS, with login when SMTP_PASSWORD is set), or =file, one .eml file
- * per message in MAIL_DIR. Header values come only from validated addresses,
+ * Transports: MAIL_TRANSPORT=smtp through libcurl (mail_smtp.h: plain,
+ * STARTTLS, or implicit TLS, with login when SMTP_PASSWORD is set), or =file,
+ * one .eml file per message in MAIL_DIR. The SMTP transport is linked only
+ * into the programs that deliver mail, which install it at start
+ * (mail_smtp_enable()), so that the others never load libcurl and its
+ * libraries. Header values come only from validated addresses,
  * fixed subjects and the configured names, with CR/LF removed and non-ASCII
  * encoded (RFC 2047); user text goes in bodies only (HTML-escaped in HTML).
  */
@@ -79,10 +82,26 @@ enum mail_send_rc { MAIL_SENT = 0, MAIL_TEMPFAIL = 1, MAIL_PERMFAIL = 2 };
  * Delivers a composed message to one recipient through the configured
  * transport. On failure writes a short reason (no message content) to err.
  * SMTP 5xx replies are MAIL_PERMFAIL; connection failures, timeouts and 4xx
- * are MAIL_TEMPFAIL.
+ * are MAIL_TEMPFAIL, and so is MAIL_TRANSPORT=smtp in a program that
+ * installed no SMTP transport (the mail stays queued for medicalcare-outbox).
  */
 enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, const char *msg,
                                       size_t len, char *err, size_t errlen);
+
+/*
+ * A transport mail_transport_send() hands MAIL_TRANSPORT=smtp messages to:
+ * send() gets a valid From address (mail_from_address()) and recipient and
+ * answers as mail_transport_send() does; cleanup() frees what send() set up
+ * once per process (may be NULL).
+ */
+struct mail_sender {
+	enum mail_send_rc (*send)(const struct conf *c, const char *from, const char *to,
+	                          const char *msg, size_t len, char *err, size_t errlen);
+	void (*cleanup)(void);
+};
+
+/* Installs t (borrowed for the life of the process) as the SMTP transport. */
+void mail_set_smtp(const struct mail_sender *t);
 
 /*
  * The From address: SMTP_FROM, else SMTP_EMAIL, else "no-reply@localhost".
@@ -91,9 +110,9 @@ enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, cons
 const char *mail_from_address(const struct conf *c);
 
 /*
- * Frees what the SMTP transport set up once per process (curl_global_init,
- * done lazily by the first SMTP send). Call at most once, at exit, when no
- * other thread uses libcurl; harmless when nothing was set up.
+ * Frees what the SMTP transport set up once per process (its cleanup()).
+ * Call at most once, at exit, when no other thread uses the transport;
+ * harmless when nothing was set up.
  */
 void mail_global_cleanup(void);
 

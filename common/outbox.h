@@ -2,9 +2,9 @@
  * outbox: the parts of the mail outbox (mail.h) that have to do with which key
  * sealed a row, and that need no unsealing.
  *
- * Every row is sealed under conf->outbox_key, derived from JWT_SECRET_KEY, and
+ * Every row is sealed under conf_keys()->outbox, derived from JWT_SECRET_KEY, and
  * carries that key's id (mail_outbox.key_id): the first 8 bytes of
- * HMAC-SHA256(outbox_key, a fixed label), which tell keys apart and reveal
+ * HMAC-SHA256(that key, a fixed label), which tell keys apart and reveal
  * nothing of them. An install (a set of programs with one JWT_SECRET_KEY)
  * claims only rows of its own key id, and rows without one (queued before
  * sql/004_outbox_key.sql); rows of another key wait, pending, for an install

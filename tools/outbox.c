@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_smtp.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -109,9 +110,10 @@ out:
 
 static int print_key_id(const struct conf *c)
 {
+	const struct conf_keys *keys = conf_keys(c);
 	char id[OUTBOX_KEY_ID_HEX];
 
-	if (outbox_key_id(c->outbox_key, id) != 0) {
+	if (keys == NULL || outbox_key_id(keys->outbox, id) != 0) {
 		log_error("could not derive the outbox key id");
 		return 1;
 	}
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("outbox");
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	/* A closed pipe is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));

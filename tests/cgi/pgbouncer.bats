@@ -223,12 +223,20 @@ ann() {
 	assert_status 200
 }
 
-@test "the programs use nothing that transaction pooling breaks: no session settings, prepared statements, session locks, LISTEN or temporary tables" {
+@test "the programs use nothing that transaction pooling breaks: no session settings, prepared statements outside db.c, session locks, LISTEN or temporary tables" {
 	local hits
 	local temps drops
-	hits=$(grep -n -E 'PQprepare|PQsendPrepare|PQexecPrepared|pg_advisory_lock|pg_try_advisory_lock\(|\bLISTEN\b|\bSET (SESSION|search_path|statement_timeout|lock_timeout|ROLE)\b|set_config|WITH HOLD' \
+	# common/libpq.c only forwards each libpq function the project calls (libpq.h).
+	hits=$(grep -n --exclude=libpq.c -E 'pg_advisory_lock|pg_try_advisory_lock\(|\bLISTEN\b|\bSET (SESSION|search_path|statement_timeout|lock_timeout|ROLE)\b|set_config|WITH HOLD' \
 	    "$MC_ROOT"/common/*.c "$MC_ROOT"/cgi-bin/*.c "$MC_ROOT"/tools/*.c || true)
 	[[ -z $hits ]] || _fail "session state under transaction pooling:"$'\n'"$hits"
+	# Prepared statements only in db.c, on a FastCGI process's kept
+	# connection (DB_PREPARE, which falls back when a pooler loses one:
+	# fastcgi.bats), never in a CGI run.
+	hits=$(grep -n --exclude=libpq.c --exclude=db.c -E 'PQprepare|PQsendPrepare|PQexecPrepared' \
+	    "$MC_ROOT"/common/*.c "$MC_ROOT"/cgi-bin/*.c "$MC_ROOT"/tools/*.c || true)
+	[[ -z $hits ]] || _fail "prepared statements outside db.c:"$'\n'"$hits"
+	grep -q 'db != db_kept || db == NULL || !db_prepare_on' "$MC_ROOT/common/db.c"
 	# A temporary table lives only inside its transaction (the CSV import's).
 	temps=$(grep -c -E 'CREATE TEMP(ORARY)? TABLE' "$MC_ROOT/common/sql.c" || true)
 	drops=$(grep -c 'ON COMMIT DROP' "$MC_ROOT/common/sql.c" || true)

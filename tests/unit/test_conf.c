@@ -431,19 +431,45 @@ static void conf_load_rejects_unknown_enum_values(void **state)
 	load_fails("security", "SMTP_SECURITY must be one of: none, starttls, tls");
 }
 
-static void conf_load_rejects_a_malformed_database_url_without_quoting_it(void **state)
+/* conf_load() keeps DATABASE_URL as it is; conf_check_database_url() judges it. */
+static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(void **state)
 {
+	static const struct {
+		const char *url, *msg;
+	} bad[] = {
+	    {"postgresql://user:s3cret%zz@db/x",
+	     "DATABASE_URL is not a valid PostgreSQL connection URL"},
+	    {"postgresql://user:s3cret@db/x?colour=blue",
+	     "DATABASE_URL is not a valid PostgreSQL connection URL"},
+	    {"postgresql://user:s3cret@db:0/x",
+	     "DATABASE_URL's port must be an integer between 1 and 65535"},
+	    {"postgresql://user:s3cret@db/x?sslmode=sometimes",
+	     "DATABASE_URL's sslmode must be one of: disable, allow, prefer, require, "
+	     "verify-ca, verify-full"},
+	};
+	char err[512];
 	struct conf c;
 
 	(void)state;
 	setenv("JWT_SECRET_KEY", KEY32, 1);
-	setenv("DATABASE_URL", "postgresql://user:s3cret%zz@db/x", 1);
-	load_fails("bad percent escape", "DATABASE_URL is not a valid PostgreSQL connection URL");
-	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432/x?sslmode=require", 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("DATABASE_URL", bad[i].url, 1);
+		load_ok(&c);
+		assert_string_equal(c.database_url, bad[i].url);
+		assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i].msg);
+		assert_null(strstr(err, "s3cret"));
+		conf_release(&c);
+	}
+	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432,db2:5433/x?sslmode=require", 1);
 	load_ok(&c);
-	assert_string_equal(c.database_url, "postgresql://user:s3cret@db:5432/x?sslmode=require");
+	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
 	conf_release(&c);
 	unsetenv("DATABASE_URL");
+	load_ok(&c);
+	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	conf_release(&c);
 }
 
 static void conf_load_requires_a_jwt_key_of_32_bytes(void **state)
@@ -535,11 +561,13 @@ static void conf_load_refuses_env_file_over_64_kib(void **state)
 	free(big);
 }
 
-static void conf_load_derives_distinct_deterministic_keys(void **state)
+static void conf_keys_are_distinct_deterministic_and_made_on_first_use(void **state)
 {
 	static const char otp_label[] = "medicalcare otp key v1";
 	static const char outbox_label[] = "medicalcare outbox key v1";
-	unsigned char want_otp[32], want_outbox[32];
+	static const char audit_label[] = "medicalcare audit email key v1";
+	unsigned char want_otp[32], want_outbox[32], want_audit[32];
+	const struct conf_keys *ka, *kb;
 	unsigned int n = 0;
 	struct conf a, b;
 
@@ -547,22 +575,42 @@ static void conf_load_derives_distinct_deterministic_keys(void **state)
 	write_env("JWT_SECRET_KEY=" KEY32 "\n");
 	load_ok(&a);
 	load_ok(&b);
-	assert_memory_equal(a.otp_key, b.otp_key, 32);
-	assert_memory_equal(a.outbox_key, b.outbox_key, 32);
-	assert_memory_not_equal(a.otp_key, a.outbox_key, 32);
+	/* conf_load() leaves them to the first conf_keys(). */
+	assert_non_null(a.keys);
+	assert_int_equal(a.keys->ready, 0);
+	ka = conf_keys(&a);
+	kb = conf_keys(&b);
+	assert_non_null(ka);
+	assert_non_null(kb);
+	assert_ptr_equal(ka, a.keys);
+	assert_int_equal(ka->ready, 1);
+	assert_ptr_equal(conf_keys(&a), ka);
+	assert_memory_equal(ka->otp, kb->otp, 32);
+	assert_memory_equal(ka->outbox, kb->outbox, 32);
+	assert_memory_equal(ka->audit, kb->audit, 32);
+	assert_memory_not_equal(ka->otp, ka->outbox, 32);
+	assert_memory_not_equal(ka->otp, ka->audit, 32);
 	/* HMAC-SHA256(JWT_SECRET_KEY, label), computed independently. */
 	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)otp_label,
 	                     strlen(otp_label), want_otp, &n));
 	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)outbox_label,
 	                     strlen(outbox_label), want_outbox, &n));
-	assert_memory_equal(a.otp_key, want_otp, 32);
-	assert_memory_equal(a.outbox_key, want_outbox, 32);
+	assert_non_null(HMAC(EVP_sha256(), KEY32, 32, (const unsigned char *)audit_label,
+	                     strlen(audit_label), want_audit, &n));
+	assert_memory_equal(ka->otp, want_otp, 32);
+	assert_memory_equal(ka->outbox, want_outbox, 32);
+	assert_memory_equal(ka->audit, want_audit, 32);
 	conf_release(&b);
+	assert_null(b.keys);
+	assert_null(conf_keys(&b));
 
 	setenv("JWT_SECRET_KEY", KEY32 "x", 1);
 	load_ok(&b);
-	assert_memory_not_equal(a.otp_key, b.otp_key, 32);
-	assert_memory_not_equal(a.outbox_key, b.outbox_key, 32);
+	kb = conf_keys(&b);
+	assert_non_null(kb);
+	assert_memory_not_equal(ka->otp, kb->otp, 32);
+	assert_memory_not_equal(ka->outbox, kb->outbox, 32);
+	assert_memory_not_equal(ka->audit, kb->audit, 32);
 	conf_release(&a);
 	conf_release(&b);
 }
@@ -782,7 +830,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_rejects_unknown_enum_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-	        conf_load_rejects_a_malformed_database_url_without_quoting_it, setup, teardown),
+	        conf_check_database_url_rejects_a_malformed_url_without_quoting_it, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_requires_a_jwt_key_of_32_bytes, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_refuses_a_fifo_env_file, setup, teardown),
@@ -792,8 +841,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_refuses_env_file_over_64_kib, setup,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(conf_load_derives_distinct_deterministic_keys, setup,
-	                                    teardown),
+	    cmocka_unit_test_setup_teardown(
+	        conf_keys_are_distinct_deterministic_and_made_on_first_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_picks_smtp_security_by_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(conf_load_normalizes_frontend_url_and_cors_origins,
 	                                    setup, teardown),

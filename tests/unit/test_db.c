@@ -36,7 +36,7 @@ static void db_connect_to_a_closed_port_is_unavailable(void **state)
 	assert_null(db);
 }
 
-static void db_connect_with_a_bad_url_is_unavailable(void **state)
+static void db_connect_with_a_bad_url_is_a_configuration_error(void **state)
 {
 	struct conf c;
 	char url[] = "postgresql://%zz";
@@ -46,7 +46,7 @@ static void db_connect_with_a_bad_url_is_unavailable(void **state)
 	memset(&c, 0, sizeof(c));
 	c.database_url = url;
 	c.db_connect_timeout = 2;
-	assert_int_equal(db_connect(&c, &db), DB_UNAVAILABLE);
+	assert_int_equal(db_connect(&c, &db), DB_CONFIG);
 	assert_null(db);
 }
 
@@ -440,7 +440,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(db_connect_to_a_closed_port_is_unavailable),
-	    cmocka_unit_test(db_connect_with_a_bad_url_is_unavailable),
+	    cmocka_unit_test(db_connect_with_a_bad_url_is_a_configuration_error),
 	    cmocka_unit_test(db_connect_to_a_missing_cloud_sql_socket_is_unavailable),
 	    cmocka_unit_test(db_classify_without_a_connection_is_unavailable),
 	    cmocka_unit_test(db_sqlstate_rc_classifies_unavailable_states),

@@ -1,6 +1,7 @@
 /*
  * Unit tests of mail: rendering, MIME composition (header injection above
- * all), sealing, and the file transport. No database, no network.
+ * all), sealing, the file transport, and what is handed to an installed SMTP
+ * transport. No database, no network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,8 @@
 #include "conf.h"
 #include "mail.h"
 
+static struct conf_keys keys = {.ready = 1};
+
 static void conf_fill(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -33,7 +36,8 @@ static void conf_fill(struct conf *c)
 	c->smtp_port = 587;
 	c->unverified_account_days = 7;
 	for (int i = 0; i < 32; i++)
-		c->outbox_key[i] = (unsigned char)(i * 7 + 1);
+		keys.outbox[i] = (unsigned char)(i * 7 + 1);
+	c->keys = &keys;
 }
 
 /* Renders and composes; returns the message (caller frees). */
@@ -766,6 +770,80 @@ static void file_transport_reports_an_unwritable_dir(void **state)
 	assert_true(strncmp(err, "file: could not create mail directory", 37) == 0);
 }
 
+/* ---- the SMTP transport hook ---- */
+
+static struct {
+	int sends, cleanups;
+	char from[64], to[64];
+	size_t len;
+} fake;
+
+static enum mail_send_rc fake_send(const struct conf *c, const char *from, const char *to,
+                                   const char *msg, size_t len, char *err, size_t errlen)
+{
+	(void)c;
+	(void)msg;
+	(void)err;
+	(void)errlen;
+	fake.sends++;
+	snprintf(fake.from, sizeof(fake.from), "%s", from);
+	snprintf(fake.to, sizeof(fake.to), "%s", to);
+	fake.len = len;
+	return MAIL_SENT;
+}
+
+static void fake_cleanup(void)
+{
+	fake.cleanups++;
+}
+
+static void smtp_without_an_installed_transport_leaves_the_mail_queued(void **state)
+{
+	const char *msg = "Subject: Hi\r\n\r\nbody\r\n";
+	struct conf c;
+	char err[256];
+
+	(void)state;
+	conf_fill(&c);
+	c.mail_transport = MAIL_TRANSPORT_SMTP;
+	mail_set_smtp(NULL);
+	assert_int_equal(mail_transport_send(&c, "a@b.co", msg, strlen(msg), err, sizeof(err)),
+	                 MAIL_TEMPFAIL);
+	assert_string_equal(err, "smtp: this program has no SMTP transport");
+	mail_global_cleanup(); /* nothing installed: nothing to do */
+}
+
+static void smtp_hands_the_from_address_and_recipient_to_the_installed_transport(void **state)
+{
+	static const struct mail_sender sender = {.send = fake_send, .cleanup = fake_cleanup};
+	const char *msg = "Subject: Hi\r\n\r\nbody\r\n";
+	struct conf c;
+	char err[256];
+
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	conf_fill(&c);
+	c.mail_transport = MAIL_TRANSPORT_SMTP;
+	mail_set_smtp(&sender);
+	assert_int_equal(mail_transport_send(&c, "a@b.co", msg, strlen(msg), err, sizeof(err)),
+	                 MAIL_SENT);
+	assert_int_equal(fake.sends, 1);
+	assert_string_equal(fake.from, "noreply@clinic.example");
+	assert_string_equal(fake.to, "a@b.co");
+	assert_int_equal(fake.len, strlen(msg));
+
+	/* A From address unfit for an envelope never reaches the transport. */
+	c.smtp_from = (char *)(uintptr_t) "no-reply";
+	assert_int_equal(mail_transport_send(&c, "a@b.co", msg, strlen(msg), err, sizeof(err)),
+	                 MAIL_TEMPFAIL);
+	assert_string_equal(err, "smtp: invalid From address");
+	assert_int_equal(fake.sends, 1);
+
+	mail_global_cleanup();
+	assert_int_equal(fake.cleanups, 1);
+	mail_set_smtp(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -789,6 +867,8 @@ int main(void)
 	    cmocka_unit_test(file_transport_writes_one_private_eml),
 	    cmocka_unit_test(transport_refuses_a_bad_recipient),
 	    cmocka_unit_test(file_transport_reports_an_unwritable_dir),
+	    cmocka_unit_test(smtp_without_an_installed_transport_leaves_the_mail_queued),
+	    cmocka_unit_test(smtp_hands_the_from_address_and_recipient_to_the_installed_transport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
