@@ -4,10 +4,11 @@
  * one started by a FastCGI process manager loads it once, before its first
  * request (app.c).
  *
- * libfcgi.c defines each FCGX_ function app.c calls, with the prototype of
- * <fcgiapp.h>, forwarding it to libfcgi.so.0 (not linked: a function not
- * listed there fails the link). If the library cannot be loaded, FCGX_Init()
- * and FCGX_InitRequest() return -1, and that is logged.
+ * libfcgi.c defines each FCGX_ function app.c calls, and OS_LibShutdown(),
+ * with the prototypes of <fcgiapp.h> and <fcgios.h>, forwarding them to
+ * libfcgi.so.0 (not linked: a function not listed there fails the link).
+ * If the library cannot be loaded, FCGX_Init() and FCGX_InitRequest()
+ * return -1, and that is logged.
  */
 #ifndef MC_LIBFCGI_H
 #define MC_LIBFCGI_H
