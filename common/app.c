@@ -16,6 +16,7 @@
 #include <fcgios.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -471,6 +472,15 @@ static int app_fcgi_main(const struct endpoint *ep)
 	sa.sa_flags = SA_RESTART; /* reads and writes of a request are not cut short */
 	sigemptyset(&sa.sa_mask);
 	app_long_lived = 1;
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * A fixed threshold: blocks of 128 KiB and more are always mapped on
+	 * their own and unmapped by free(). glibc's default raises the
+	 * threshold after each such free, so the second 19 MiB Argon2 block
+	 * would come from the heap and stay resident in an idle process.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&app_fcgx, STDIN_FILENO, 0) != 0) {
 		log_error("could not start FastCGI");
 		return 1;
