@@ -22,11 +22,6 @@
 #define ACCT_DOUBLE_SUBMIT_SECONDS 60
 #define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
 #define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
-#define DETAIL_CLIENT_LOGIN \
-	"Too many failed login attempts from this address. Please try again later."
-#define DETAIL_CLIENT_OTP \
-	"Too many failed verification attempts from this address. Please try again later."
-#define DETAIL_CLIENT_REQUESTS "Too many requests from this address. Please try again later."
 /* Rounds of reserve, check, settle one login makes while resets change the hash under it. */
 #define ACCT_LOGIN_ROUNDS 3
 /* The longest a login waits for the checks in progress of its email to settle. */
@@ -112,22 +107,6 @@ static const char *acct_login_client(const struct client *cl)
 	return cl != NULL ? cl->key : "";
 }
 
-/* The 429 detail of a per-address limit. */
-static const char *acct_client_detail(enum limit_scope s)
-{
-	switch (s) {
-	case LIMIT_SCOPE_LOGIN:
-		return DETAIL_CLIENT_LOGIN;
-	case LIMIT_SCOPE_VERIFY_OTP:
-		return DETAIL_CLIENT_OTP;
-	case LIMIT_SCOPE_SIGNUP:
-	case LIMIT_SCOPE_RESEND_OTP:
-	case LIMIT_SCOPE_FORGOT:
-		break;
-	}
-	return DETAIL_CLIENT_REQUESTS;
-}
-
 /*
  * Outside any transaction, before any work: takes one hit of scope s from
  * the client's budget if it fits (an event when it took the last one).
@@ -145,7 +124,7 @@ static enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const str
 		return acct_fault(rc);
 	if (rc == 1) {
 		log_info("client address over its %s limit", limit_scope_name(s));
-		o->limit_detail = acct_client_detail(s);
+		o->limit_detail = limit_scope_detail(s);
 		return ACCT_LIMITED;
 	}
 	if (reached &&
