@@ -385,7 +385,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 
 		rc = db_exec(db, ST_USER_INSERT, params, 3, &res);
 		if (rc == DB_OK)
-			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			id = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	}
 	if (rc == DB_OK)
 		rc = acct_new_otp(db, c, id, r->email, 0, &o->mail_id);
@@ -455,10 +455,10 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 		ret = acct_fault(rc);
 		goto out;
 	}
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0 ||
-	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS)
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, OG_LIVE), "t") != 0 ||
+	    strtol(PQgetvalue(res, 0, OG_ATTEMPTS), NULL, 10) >= OTP_MAX_ATTEMPTS)
 		goto bad_otp;
-	want_hex = PQgetvalue(res, 0, 0);
+	want_hex = PQgetvalue(res, 0, OG_CODE_HASH_HEX);
 	keys = conf_keys(c);
 	if (keys == NULL || token_otp_digest(keys->otp, u.id, r->otp, got) != 0)
 		goto out;
@@ -951,10 +951,10 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
 	}
-	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, 1));
-	email = strdup(PQgetvalue(res, 0, 2));
-	full_name = strdup(PQgetvalue(res, 0, 3));
-	was_verified = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, RF_USER_ID));
+	email = strdup(PQgetvalue(res, 0, RF_EMAIL));
+	full_name = strdup(PQgetvalue(res, 0, RF_FULL_NAME));
+	was_verified = strcmp(PQgetvalue(res, 0, RF_IS_VERIFIED), "t") == 0;
 	PQclear(res);
 	res = NULL;
 	if (email == NULL || full_name == NULL) {
@@ -982,7 +982,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = acct_fault(rc);
 		goto out;
 	}
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), id_s) != 0) {
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, RF_USER_ID), id_s) != 0) {
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
 	}
@@ -1073,16 +1073,16 @@ enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct clie
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	if (iat < strtoll(PQgetvalue(res, 0, 4), NULL, 10)) {
+	if (iat < strtoll(PQgetvalue(res, 0, UBI_TOKEN_MIN_IAT), NULL, 10)) {
 		log_info("access token rejected: revoked by a password reset");
 		account_token_rejected(db, c, cl, user_id, "token revoked");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
 	o->id = user_id;
-	o->full_name = strdup(PQgetvalue(res, 0, 1));
-	o->email = strdup(PQgetvalue(res, 0, 2));
-	o->is_verified = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	o->full_name = strdup(PQgetvalue(res, 0, UBI_FULL_NAME));
+	o->email = strdup(PQgetvalue(res, 0, UBI_EMAIL));
+	o->is_verified = strcmp(PQgetvalue(res, 0, UBI_IS_VERIFIED), "t") == 0;
 	if (o->full_name == NULL || o->email == NULL) {
 		log_error("out of memory");
 		goto out;

@@ -29,10 +29,10 @@ static int limit_mail(PGconn *db, const char *kind, const char *email, int gap, 
 	rc = db_exec(db, ST_MAIL_COUNTS, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
-	short_n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	long_n = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	short_wait = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	long_wait = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	short_n = strtol(PQgetvalue(res, 0, MC_IN_GAP), NULL, 10);
+	long_n = strtol(PQgetvalue(res, 0, MC_IN_WINDOW), NULL, 10);
+	short_wait = strtol(PQgetvalue(res, 0, MC_GAP_WAIT), NULL, 10);
+	long_wait = strtol(PQgetvalue(res, 0, MC_WINDOW_WAIT), NULL, 10);
 	PQclear(res);
 
 	rc = 0;
@@ -77,11 +77,11 @@ int limit_login_locked(PGconn *db, const char *email, const char *client, int64_
 	rc = db_exec(db, ST_LOGIN_LOCKED, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, SQL_ONLY_COL)) {
 		PQclear(res);
 		return 0;
 	}
-	*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	*retry_after = strtol(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	if (*retry_after < 1)
 		*retry_after = 1;
 	PQclear(res);
@@ -98,7 +98,7 @@ static int limit_count_failure(PGconn *db, enum sql_stmt st, const char *const *
 	*locked = 0;
 	if (rc != DB_OK)
 		return rc;
-	*locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	*locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, LF_LOCKED_NOW), "t") == 0;
 	PQclear(res);
 	return DB_OK;
 }
@@ -168,7 +168,7 @@ int limit_login_reserve(PGconn *db, const char *email, const char *client, int64
 		PQclear(res);
 		return 1;
 	}
-	*attempt = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*attempt = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	PQclear(res);
 	return 0;
 }
@@ -188,7 +188,7 @@ int limit_login_unreserve(PGconn *db, int64_t attempt)
 	rc = db_exec(db, ST_LOGIN_UNRESERVE, params, 2, &res);
 	if (rc != DB_OK)
 		return rc;
-	live = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	live = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, SQL_ONLY_COL), "t") == 0;
 	PQclear(res);
 	return live;
 }
@@ -278,9 +278,10 @@ int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, cons
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 1) {
-		*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) >= m;
+		*reached = strtol(PQgetvalue(res, 0, CT_HITS), NULL, 10) >= m;
 		hit->taken = (size_t)snprintf(hit->window_start, sizeof(hit->window_start), "%s",
-		                              PQgetvalue(res, 0, 1)) < sizeof(hit->window_start);
+		                              PQgetvalue(res, 0, CT_WINDOW_START)) <
+		             sizeof(hit->window_start);
 		PQclear(res);
 		return 0;
 	}
@@ -290,7 +291,7 @@ int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, cons
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 1)
-		*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		*retry_after = strtol(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	PQclear(res);
 	if (*retry_after < 1)
 		*retry_after = 1;
