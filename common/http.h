@@ -148,7 +148,7 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
                    size_t len);
 
 /*
- * CORS (CONTRACT.md): when origin is in the comma-separated allowed list,
+ * CORS (docs/CONTRACT.md C-2 to C-4): when origin is in the comma-separated allowed list,
  * adds Access-Control-Allow-Origin: <origin> and Vary: Origin (and app_serve()
  * adds Access-Control-Expose-Headers to every answer but a preflight's);
  * otherwise adds no Access-Control-* header. Returns 1 if the origin is allowed. Entries are

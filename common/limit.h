@@ -1,5 +1,5 @@
 /*
- * limit: the limits of CONTRACT.md, kept in PostgreSQL so every web server in
+ * limit: the limits of docs/CONTRACT.md (SU-6, PW-2, LI-4 to LI-6, CL-1 to CL-3), kept in PostgreSQL so every web server in
  * front of one database shares them. Each is checked and counted in one
  * atomic step, so N concurrent requests against a budget of B let exactly B
  * through.
