@@ -7,6 +7,9 @@
 # Targets:
 #   vhost           apache/vhost.conf.in: a <VirtualHost> for an Apache VPS
 #                   (sites-available/medicalcare.conf)
+#   conf            apache/conf.conf.in: the Debian package's
+#                   conf-available/medicalcare.conf (a <VirtualHost> on
+#                   port MEDICALCARE_PORT, 80 unless defined)
 #   htaccess        apache/htaccess.in: the .htaccess of a shared host's web
 #                   root, which is the project root (see the template)
 #   local           apache/local.conf.in: a complete httpd.conf for `make run`
@@ -92,7 +95,7 @@ target=$1
 shift
 setting_name=""
 case $target in
-vhost | htaccess | local | local-htaccess | lighttpd | routes) ;;
+vhost | conf | htaccess | local | local-htaccess | lighttpd | routes) ;;
 setting)
 	[[ $# -ge 1 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "setting needs a NAME"
 	setting_name=$1
@@ -102,7 +105,7 @@ setting)
 	usage
 	exit 0
 	;;
-*) die "unknown target '$target' (vhost, htaccess, local, local-htaccess, lighttpd, routes, setting)" ;;
+*) die "unknown target '$target' (vhost, conf, htaccess, local, local-htaccess, lighttpd, routes, setting)" ;;
 esac
 
 port="" root="" server_name="" env_file="" run_dir="" out="" cors_origins="" cors_set=0
@@ -243,7 +246,7 @@ fi
 	die "server name '$server_name' is not a host name"
 
 safe_path --env-file "$env_file"
-if [[ -z $run_dir && $target == vhost ]]; then
+if [[ -z $run_dir && ($target == vhost || $target == conf) ]]; then
 	run_dir=/run/medicalcare # deploy/medicalcare-fcgi.service
 fi
 [[ -n $run_dir ]] || run_dir=$root/build/run
@@ -841,6 +844,7 @@ site_shared_host() {
 
 case $target in
 vhost) template=$here/vhost.conf.in ;;
+conf) template=$here/conf.conf.in ;;
 htaccess) template=$here/htaccess.in ;;
 local | local-htaccess) template=$here/local.conf.in ;;
 lighttpd) template=$here/lighttpd.conf.in ;;
@@ -850,7 +854,7 @@ esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/mc-render.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 case $target in
-vhost | local) routes_server >"$work/routes" ;;
+vhost | conf | local) routes_server >"$work/routes" ;;
 htaccess) routes_htaccess >"$work/routes" ;;
 lighttpd) routes_lighttpd >"$work/routes" ;;
 local-htaccess) : >"$work/routes" ;;
