@@ -20,7 +20,7 @@
 
 setup_file() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root: installs the package with dpkg"
-	for t in dpkg-buildpackage dh lintian apache2 a2enconf; do
+	for t in dpkg-buildpackage dh lintian apache2 a2enconf lighttpd; do
 		command -v "$t" >/dev/null 2>&1 || skip "$t is missing: run ./setup.sh"
 	done
 	if dpkg-query -W -f='${db:Status-Abbrev}' medicalcare-auth 2>/dev/null | grep -q '^[ih]'; then
@@ -104,6 +104,7 @@ teardown_file() {
 		dpkg -P medicalcare-auth >/dev/null 2>&1 || true
 	fi
 	local m
+	[[ ! -r $BATS_FILE_TMPDIR/mods-added ]] || DEB_MODS_ADDED=$(<"$BATS_FILE_TMPDIR/mods-added")
 	for m in $DEB_MODS_ADDED; do
 		a2dismod -q -f "$m" >/dev/null 2>&1 || true
 	done
@@ -142,9 +143,19 @@ get() {
 	[ "$status" -eq 0 ]
 	/usr/sbin/medicalcare-admin fcgi status >/dev/null 2>&1 || /usr/sbin/medicalcare-admin fcgi start
 	/usr/sbin/medicalcare-admin fcgi status
-	# shellcheck disable=SC2086  # one module a word
-	a2enmod -q mpm_event proxy proxy_fcgi rewrite headers buffer setenvif reqtimeout
-	a2enconf -q medicalcare
+	# The modules and the conf as DEPLOYMENT_GUIDE.md's package section
+	# enables them (its a2enmod and a2enconf lines, run as written).
+	guide=$(sed -n '/^### With the Debian package/,/^### /p' "$ROOT/DEPLOYMENT_GUIDE.md")
+	mods_line=$(grep -E '^a2enmod ' <<<"$guide")
+	conf_line=$(grep -E '^a2enconf ' <<<"$guide")
+	[[ $mods_line == "a2enmod "* && $conf_line == "a2enconf medicalcare" ]]
+	for m in ${mods_line#a2enmod }; do
+		[[ -e /etc/apache2/mods-enabled/$m.load || " $DEB_MODS_ADDED " == *" $m "* ]] ||
+			DEB_MODS_ADDED+=" $m"
+	done
+	echo "$DEB_MODS_ADDED" >"$BATS_FILE_TMPDIR/mods-added"
+	bash -euc "$mods_line"
+	bash -euc "$conf_line"
 	deb_apache_start
 	[[ $(get /health) == 200 ]]
 	[[ $(<"$BATS_TEST_TMPDIR/body") == '{"status":"ok","database":"ok"}' ]]
@@ -159,6 +170,36 @@ get() {
 	run medicalcare-admin check
 	echo "$output"
 	[ "$status" -eq 0 ]
+}
+
+@test "package_lighttpd_configuration_serves_the_same_processes" {
+	# /etc/lighttpd/medicalcare.conf as medicalcare-lighttpd.service runs it,
+	# from a copy that listens on a free port instead of 8080.
+	local port pid
+	port=$(free_port)
+	sed "s/^server.port = .*/server.port = $port/" /etc/lighttpd/medicalcare.conf \
+	    >"$BATS_TEST_TMPDIR/lighttpd.conf"
+	lighttpd -tt -f "$BATS_TEST_TMPDIR/lighttpd.conf"
+	setsid lighttpd -D -f "$BATS_TEST_TMPDIR/lighttpd.conf" </dev/null >"$BATS_TEST_TMPDIR/lighttpd.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+		sleep 0.1
+	done
+	local url=$DEB_URL rc=0
+	DEB_URL=http://127.0.0.1:$port
+	{
+		[[ $(get /health) == 200 ]] &&
+			[[ $(<"$BATS_TEST_TMPDIR/body") == '{"status":"ok","database":"ok"}' ]] &&
+			[[ $(get /nope) == 404 ]] &&
+			[[ $(<"$BATS_TEST_TMPDIR/body") == '{"detail":"Not Found"}' ]] &&
+			[[ $(get /docs/swagger-ui-bundle.js) == 200 ]]
+	} || rc=1
+	DEB_URL=$url
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	cat "$BATS_TEST_TMPDIR/lighttpd.out"
+	[ "$rc" -eq 0 ]
 }
 
 @test "http_smoke_and_contract_suites_pass_against_the_installed_package" {
