@@ -18,6 +18,10 @@
 # tests/run.sh runs it with its PostgreSQL and SMTP sink; alone, it starts
 # its own (tests/lib/pg.sh, tests/lib/common.sh).
 
+# pg_start, pg_stop, sink_start, sink_stop, free_port (for every test too).
+# shellcheck source=tests/lib/pg.sh
+source "$BATS_TEST_DIRNAME/../lib/pg.sh"
+
 setup_file() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root: installs the package with dpkg"
 	for t in dpkg-buildpackage dh lintian apache2 a2enconf lighttpd; do
@@ -28,8 +32,6 @@ setup_file() {
 	fi
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	export ROOT
-	# shellcheck source=tests/lib/pg.sh
-	source "$ROOT/tests/lib/pg.sh"
 	export DEB_OWN_SERVERS=0
 	if [[ -z ${DATABASE_URL:-} || -z ${MC_SMTP_PORT:-} ]]; then
 		pg_start || return 1
