@@ -23,12 +23,21 @@
 source "$BATS_TEST_DIRNAME/../lib/pg.sh"
 
 setup_file() {
-	[[ $(id -u) -eq 0 ]] || skip "needs root: installs the package with dpkg"
+	# Each test skips with this reason when set (setup below).
+	export DEB_SKIP=""
+	if [[ $(id -u) -ne 0 ]]; then
+		DEB_SKIP="needs root: installs the package with dpkg"
+		return 0
+	fi
 	for t in dpkg-buildpackage dh lintian apache2 a2enconf lighttpd; do
-		command -v "$t" >/dev/null 2>&1 || skip "$t is missing: run ./setup.sh"
+		if ! command -v "$t" >/dev/null 2>&1; then
+			DEB_SKIP="$t is missing: run ./setup.sh"
+			return 0
+		fi
 	done
 	if dpkg-query -W -f='${db:Status-Abbrev}' medicalcare-auth 2>/dev/null | grep -q '^[ih]'; then
-		skip "medicalcare-auth is installed on this machine already: not touching it"
+		DEB_SKIP="medicalcare-auth is installed on this machine already: not touching it"
+		return 0
 	fi
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	export ROOT
@@ -96,9 +105,15 @@ deb_apache_stop() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
+setup() {
+	[[ -z ${DEB_SKIP:-} ]] || skip "$DEB_SKIP"
+}
+
 teardown_file() {
-	[[ $(id -u) -eq 0 && -n ${DEB_APACHE:-} ]] || return 0
-	deb_apache_stop
+	if [[ -n ${DEB_SKIP:-} || $(id -u) -ne 0 ]]; then
+		return 0
+	fi
+	[[ -z ${DEB_APACHE:-} ]] || deb_apache_stop
 	if [[ -x /usr/sbin/medicalcare-admin ]]; then
 		/usr/sbin/medicalcare-admin fcgi stop >/dev/null 2>&1 || true
 	fi
@@ -107,7 +122,7 @@ teardown_file() {
 	fi
 	local m
 	[[ ! -r $BATS_FILE_TMPDIR/mods-added ]] || DEB_MODS_ADDED=$(<"$BATS_FILE_TMPDIR/mods-added")
-	for m in $DEB_MODS_ADDED; do
+	for m in ${DEB_MODS_ADDED:-}; do
 		a2dismod -q -f "$m" >/dev/null 2>&1 || true
 	done
 	if [[ ${DEB_OWN_SERVERS:-0} -eq 1 ]]; then
