@@ -28,7 +28,8 @@
 #   RUN_FUZZ=0    skip phase 6 (the default runs it)
 #   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
-#   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http)
+#   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http);
+#                 "none" skips it
 #   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
 #                 set, else the suites about what the web server passes on:
 #                 smoke, contract, hostile, concurrency, load, exposure,
@@ -239,8 +240,10 @@ phase "3/6 CGI tests (release)"
 cgi_tests cgi-release cgi-bin bin
 
 phase "4/6 HTTP tests (release, Apache and lighttpd, FastCGI)"
-read -r -a http_files <<<"${HTTP_TESTS:-tests/http}"
-http_tests http-fastcgi fastcgi "${http_files[@]}"
+if [[ ${HTTP_TESTS:-} != none ]]; then
+	read -r -a http_files <<<"${HTTP_TESTS:-tests/http}"
+	http_tests http-fastcgi fastcgi "${http_files[@]}"
+fi
 # The CGI pass: the suites about what the web server passes on, again with
 # one process per request (the other files test the programs, which are the
 # same in both modes).
