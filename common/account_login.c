@@ -61,19 +61,18 @@ static enum acct_rc acct_login_reserve(PGconn *db, const struct client *cl, cons
 	const char *client = acct_login_client(cl);
 	struct timespec start;
 	long pause = ACCT_LOGIN_PAUSE_MIN_MS;
+	enum acct_rc ret;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		acct_user_release(u);
-		rc = acct_begin_locked(db, email);
-		if (rc != DB_OK)
-			return acct_fault(rc);
-		*found = acct_user_by_email(db, email, u);
-		if (*found < 0) {
-			rc = *found;
-			goto fault;
+		ret = acct_lock_find(db, email, u);
+		if (ret != ACCT_OK) {
+			db_rollback(db);
+			return ret;
 		}
+		*found = u->id > 0;
 		rc = limit_login_locked(db, email, client, *found ? u->id : 0, &o->retry_after);
 		if (rc == 1) {
 			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
@@ -102,14 +101,14 @@ static enum acct_rc acct_login_reserve(PGconn *db, const struct client *cl, cons
 			         "email: answered 503",
 			         ACCT_LOGIN_WAIT_MS / 1000);
 			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
-			return rc == DB_OK ? ACCT_UNAVAILABLE : acct_fault(rc);
+			return rc == DB_OK ? ACCT_UNAVAILABLE : acct_db(rc);
 		}
 		acct_pause(pause);
 		pause = pause * 2 > ACCT_LOGIN_PAUSE_MAX_MS ? ACCT_LOGIN_PAUSE_MAX_MS : pause * 2;
 	}
 fault:
 	db_rollback(db);
-	return acct_fault(rc);
+	return acct_db(rc);
 }
 
 /* 1 when both hold the same stored hash (not secret, but compared as if it were). */
@@ -171,9 +170,9 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 
 	*again = 0;
 	memset(&cur, 0, sizeof(cur));
-	rc = acct_begin_locked(db, r->email);
-	if (rc != DB_OK)
-		return acct_fault(rc);
+	ret = acct_begin_locked(db, r->email);
+	if (ret != ACCT_OK)
+		return ret;
 	live = limit_login_unreserve(db, *attempt);
 	if (live < 0) {
 		rc = live;
@@ -189,11 +188,13 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		ret = ACCT_UNAVAILABLE;
 		goto out;
 	}
-	rc = acct_user_by_email(db, r->email, &cur);
-	if (rc < 0)
-		goto fault;
-	if (found &&
-	    (rc == 0 || cur.id != u->id || !acct_same_hash(cur.password_hash, u->password_hash))) {
+	ret = acct_find(db, r->email, &cur);
+	if (ret != ACCT_OK) {
+		db_rollback(db);
+		goto out;
+	}
+	if (found && (cur.id == 0 || cur.id != u->id ||
+	              !acct_same_hash(cur.password_hash, u->password_hash))) {
 		rc = db_commit(db);
 		if (rc != DB_OK)
 			goto fault;
@@ -240,13 +241,11 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		ret = ACCT_NOT_VERIFIED;
 		goto out;
 	}
-	if (acct_issue_token(c, cur.id, r->email, cur.token_min_iat, now, &o->access_token) != 0)
-		goto out;
-	ret = ACCT_OK;
+	ret = acct_issue_token(c, cur.id, r->email, cur.token_min_iat, now, &o->access_token);
 	goto out;
 fault:
 	db_rollback(db);
-	ret = acct_fault(rc);
+	ret = acct_db(rc);
 out:
 	acct_user_release(&cur);
 	return ret;

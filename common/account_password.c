@@ -22,25 +22,11 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 {
 	struct user u;
 	struct limit_hit hit;
-	enum acct_rc ret = ACCT_ERROR;
-	int found;
-	int rc;
+	enum acct_rc ret;
 
-	memset(&u, 0, sizeof(u));
-	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_FORGOT, r->email, &hit, o);
+	ret = acct_open(db, c, cl, LIMIT_SCOPE_FORGOT, r->email, &hit, &u, o);
 	if (ret != ACCT_OK)
 		goto out;
-	ret = ACCT_ERROR;
-	rc = acct_begin_locked(db, r->email);
-	if (rc != DB_OK) {
-		ret = acct_fault(rc);
-		goto out;
-	}
-	found = acct_user_by_email(db, r->email, &u);
-	if (found < 0) {
-		ret = acct_fault(found);
-		goto out;
-	}
 	/*
 	 * The same answer whatever the address, and the same work before it (an
 	 * unknown address gets a decoy: caps read, token and mail made, nothing
@@ -48,22 +34,19 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 	 * so the time does not tell either. Past the reset-mail caps: the same
 	 * answer and no mail.
 	 */
-	rc = acct_new_reset(db, c, found ? &u : NULL, r->email, 0, &o->mail_id);
-	if (rc == DB_OK && !found)
-		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl, "no account");
-	if (rc == DB_OK && o->mail_id > 0)
-		rc = audit_write(db, c, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL);
-	if (rc == DB_OK)
-		rc = db_commit(db);
-	if (rc != DB_OK) {
-		o->mail_id = 0;
-		ret = acct_fault(rc);
-		goto out;
-	}
-	if (o->mail_id > 0)
+	ret = acct_new_reset(db, c, u.id > 0 ? &u : NULL, r->email, 0, &o->mail_id);
+	if (ret == ACCT_OK && u.id == 0)
+		ret = acct_db(
+		    audit_write(db, c, AUDIT_RESET_REQUESTED, 0, r->email, cl, "no account"));
+	if (ret == ACCT_OK && o->mail_id > 0)
+		ret = acct_db(audit_write(db, c, AUDIT_RESET_REQUESTED, u.id, r->email, cl, NULL));
+	if (ret == ACCT_OK)
+		ret = acct_db(db_commit(db));
+	if (ret == ACCT_OK && o->mail_id > 0)
 		log_info("account %" PRId64 ", reset link queued", u.id);
-	ret = ACCT_OK;
 out:
+	if (ret != ACCT_OK)
+		o->mail_id = 0;
 	db_rollback(db);
 	acct_user_release(&u);
 	return ret;
@@ -84,18 +67,15 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	char id_s[24];
 	const char *by_id[1] = {id_s};
 	struct mail_vars v;
-	enum acct_rc ret = ACCT_ERROR;
-	int rc;
+	enum acct_rc ret;
 
 	token_sha256(r->token, strlen(r->token), digest);
 	token_hex(digest, hex);
 	/* The token's account, in a statement of its own: no transaction stays
 	 * open, no lock held, while the password is judged and hashed. */
-	rc = db_exec(db, ST_RESET_FIND, find, 1, &res);
-	if (rc != DB_OK) {
-		ret = acct_fault(rc);
+	ret = acct_db(db_exec(db, ST_RESET_FIND, find, 1, &res));
+	if (ret != ACCT_OK)
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
@@ -108,6 +88,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	res = NULL;
 	if (email == NULL || full_name == NULL) {
 		log_error("out of memory");
+		ret = ACCT_ERROR;
 		goto out;
 	}
 	/* Now that the account is known, its own words count against the password. */
@@ -116,21 +97,21 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = ACCT_WEAK_PASSWORD;
 		goto out;
 	}
-	if (pw_hash(r->new_password, strlen(r->new_password), acct_pw(c, &cost), &hash) != 0)
+	if (pw_hash(r->new_password, strlen(r->new_password), acct_pw(c, &cost), &hash) != 0) {
+		ret = ACCT_ERROR;
 		goto out;
+	}
 	/*
 	 * One short transaction, under the email's lock (so a login settling
 	 * sees the old hash or the new one, never between): the token must still
 	 * be live and the same account's (a concurrent reset with it may have
 	 * spent it meanwhile).
 	 */
-	rc = acct_begin_locked(db, email);
-	if (rc == DB_OK)
-		rc = db_exec(db, ST_RESET_FIND, find, 1, &res);
-	if (rc != DB_OK) {
-		ret = acct_fault(rc);
+	ret = acct_begin_locked(db, email);
+	if (ret == ACCT_OK)
+		ret = acct_db(db_exec(db, ST_RESET_FIND, find, 1, &res));
+	if (ret != ACCT_OK)
 		goto out;
-	}
 	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, RF_USER_ID), id_s) != 0) {
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
@@ -138,35 +119,32 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	{
 		const char *params[2] = {id_s, hash};
 
-		rc = db_exec(db, ST_USER_SET_PASSWORD, params, 2, NULL);
+		ret = acct_db(db_exec(db, ST_USER_SET_PASSWORD, params, 2, NULL));
 	}
-	if (rc == DB_OK)
-		rc = db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL);
-	if (rc == DB_OK)
-		rc = db_exec(db, ST_OTP_DELETE, by_id, 1, NULL);
-	if (rc == DB_OK)
-		rc = limit_login_clear(db, email);
-	if (rc == DB_OK) {
+	if (ret == ACCT_OK)
+		ret = acct_db(db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL));
+	if (ret == ACCT_OK)
+		ret = acct_db(db_exec(db, ST_OTP_DELETE, by_id, 1, NULL));
+	if (ret == ACCT_OK)
+		ret = acct_db(limit_login_clear(db, email));
+	if (ret == ACCT_OK) {
 		memset(&v, 0, sizeof(v));
 		v.to = email;
 		/* The name of an account nobody had verified may be a stranger's. */
 		v.full_name = was_verified ? full_name : NULL;
-		rc = mail_enqueue(db, c, MAIL_PASSWORD_CHANGED, strtoll(id_s, NULL, 10), &v,
-		                  &o->mail_id);
+		ret = acct_db(mail_enqueue(db, c, MAIL_PASSWORD_CHANGED, strtoll(id_s, NULL, 10),
+		                           &v, &o->mail_id));
 	}
-	if (rc == DB_OK)
-		rc = audit_write(db, c, AUDIT_RESET_COMPLETED, strtoll(id_s, NULL, 10), email, cl,
-		                 NULL);
-	if (rc == DB_OK)
-		rc = db_commit(db);
-	if (rc != DB_OK) {
-		o->mail_id = 0;
-		ret = acct_fault(rc);
-		goto out;
-	}
-	log_info("account %s, password changed", id_s);
-	ret = ACCT_OK;
+	if (ret == ACCT_OK)
+		ret = acct_db(audit_write(db, c, AUDIT_RESET_COMPLETED, strtoll(id_s, NULL, 10),
+		                          email, cl, NULL));
+	if (ret == ACCT_OK)
+		ret = acct_db(db_commit(db));
+	if (ret == ACCT_OK)
+		log_info("account %s, password changed", id_s);
 out:
+	if (ret != ACCT_OK)
+		o->mail_id = 0;
 	db_rollback(db);
 	PQclear(res);
 	if (hash != NULL) {

@@ -59,13 +59,12 @@ enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct clie
 	char id_s[24];
 	const char *params[1] = {id_s};
 	PGresult *res = NULL;
-	enum acct_rc ret = ACCT_ERROR;
-	int rc;
+	enum acct_rc ret;
 
 	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
-	rc = db_exec(db, ST_USER_BY_ID, params, 1, &res);
-	if (rc != DB_OK)
-		return acct_fault(rc);
+	ret = acct_db(db_exec(db, ST_USER_BY_ID, params, 1, &res));
+	if (ret != ACCT_OK)
+		return ret;
 	if (PQntuples(res) == 0) {
 		log_info("access token rejected: account %" PRId64 " is gone", user_id);
 		account_token_rejected(db, c, cl, 0, "account gone");
@@ -84,9 +83,8 @@ enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct clie
 	o->is_verified = strcmp(PQgetvalue(res, 0, UBI_IS_VERIFIED), "t") == 0;
 	if (o->full_name == NULL || o->email == NULL) {
 		log_error("out of memory");
-		goto out;
+		ret = ACCT_ERROR;
 	}
-	ret = ACCT_OK;
 out:
 	PQclear(res);
 	return ret;

@@ -24,8 +24,10 @@ void acct_user_release(struct user *u)
 	memset(u, 0, sizeof(*u));
 }
 
-enum acct_rc acct_fault(int db_rc)
+enum acct_rc acct_db(int db_rc)
 {
+	if (db_rc == DB_OK)
+		return ACCT_OK;
 	return db_rc == DB_UNAVAILABLE ? ACCT_UNAVAILABLE : ACCT_ERROR;
 }
 
@@ -38,17 +40,17 @@ const struct pw_cost *acct_pw(const struct conf *c, struct pw_cost *cost)
 	return cost;
 }
 
-int acct_begin_locked(PGconn *db, const char *email)
+enum acct_rc acct_begin_locked(PGconn *db, const char *email)
 {
 	const char *params[1] = {email};
 	int rc = db_begin(db);
 
 	if (rc != DB_OK)
-		return rc;
+		return acct_db(rc);
 	rc = db_exec(db, ST_LOCK_EMAIL, params, 1, NULL);
 	if (rc != DB_OK)
 		db_rollback(db);
-	return rc;
+	return acct_db(rc);
 }
 
 const char *acct_key(const struct client *cl)
@@ -69,7 +71,7 @@ enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct cli
 	int rc = limit_client_take(db, c, s, acct_key(cl), hit, &o->retry_after, &reached);
 
 	if (rc < 0)
-		return acct_fault(rc);
+		return acct_db(rc);
 	if (rc == 1) {
 		log_info("client address over its %s limit", limit_scope_name(s));
 		o->limit_detail = limit_scope_detail(s);
@@ -81,7 +83,7 @@ enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct cli
 	return ACCT_OK;
 }
 
-int acct_user_by_email(PGconn *db, const char *email, struct user *u)
+enum acct_rc acct_find(PGconn *db, const char *email, struct user *u)
 {
 	char recent[16];
 	const char *params[2] = {email, recent};
@@ -92,10 +94,10 @@ int acct_user_by_email(PGconn *db, const char *email, struct user *u)
 	snprintf(recent, sizeof(recent), "%d", ACCT_DOUBLE_SUBMIT_SECONDS);
 	rc = db_exec(db, ST_USER_BY_EMAIL, params, 2, &res);
 	if (rc != DB_OK)
-		return rc;
+		return acct_db(rc);
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return 0;
+		return ACCT_OK; /* no account: u->id stays 0 */
 	}
 	u->id = strtoll(PQgetvalue(res, 0, UBE_ID), NULL, 10);
 	u->full_name = strdup(PQgetvalue(res, 0, UBE_FULL_NAME));
@@ -108,13 +110,35 @@ int acct_user_by_email(PGconn *db, const char *email, struct user *u)
 	if (u->full_name == NULL || u->password_hash == NULL) {
 		acct_user_release(u);
 		log_error("out of memory");
-		return DB_ERROR;
+		return ACCT_ERROR;
 	}
-	return 1;
+	return ACCT_OK;
 }
 
-int acct_issue_token(const struct conf *c, int64_t id, const char *email, int64_t token_min_iat,
-                     time_t now, char **out)
+enum acct_rc acct_lock_find(PGconn *db, const char *email, struct user *u)
+{
+	enum acct_rc ret = acct_begin_locked(db, email);
+
+	memset(u, 0, sizeof(*u));
+	if (ret == ACCT_OK)
+		ret = acct_find(db, email, u);
+	return ret;
+}
+
+enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl,
+                       enum limit_scope s, const char *email, struct limit_hit *hit, struct user *u,
+                       struct acct_out *o)
+{
+	enum acct_rc ret = acct_client_take(db, c, cl, s, email, hit, o);
+
+	memset(u, 0, sizeof(*u));
+	if (ret == ACCT_OK)
+		ret = acct_lock_find(db, email, u);
+	return ret;
+}
+
+enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
+                              int64_t token_min_iat, time_t now, char **out)
 {
 	struct jwt_claims cl;
 	enum jwt_err e;
@@ -129,13 +153,13 @@ int acct_issue_token(const struct conf *c, int64_t id, const char *email, int64_
 	e = jwt_sign(&cl, c->jwt_secret, c->jwt_secret_len, out);
 	if (e != JWT_OK) {
 		log_error("could not sign access token: %s", jwt_strerror(e));
-		return -1;
+		return ACCT_ERROR;
 	}
-	return 0;
+	return ACCT_OK;
 }
 
-int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email, int decoy,
-                 int64_t *mail_id)
+enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+                          int decoy, int64_t *mail_id)
 {
 	char code[TOKEN_OTP_LEN + 1];
 	unsigned char digest[TOKEN_DIGEST_LEN];
@@ -167,11 +191,11 @@ int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email
 		           : mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
 out:
 	OPENSSL_cleanse(code, sizeof(code));
-	return rc;
+	return acct_db(rc);
 }
 
-int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u, const char *email,
-                   int after_signup, int64_t *mail_id)
+enum acct_rc acct_new_reset(PGconn *db, const struct conf *c, const struct user *u,
+                            const char *email, int after_signup, int64_t *mail_id)
 {
 	static const struct user nobody = {0};
 	char token[TOKEN_RESET_LEN + 1];
@@ -224,5 +248,5 @@ int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u, const
 out:
 	OPENSSL_cleanse(token, sizeof(token));
 	OPENSSL_cleanse(link, sizeof(link));
-	return rc;
+	return acct_db(rc);
 }

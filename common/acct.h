@@ -37,8 +37,12 @@ struct user {
 /* Frees u's strings (the hash wiped first) and zeroes it. */
 void acct_user_release(struct user *u);
 
-/* The result of a db_rc failure: ACCT_UNAVAILABLE for an outage, else ACCT_ERROR. */
-enum acct_rc acct_fault(int db_rc);
+/*
+ * The flow's result for a db_rc (db.h): ACCT_OK for DB_OK, ACCT_UNAVAILABLE
+ * for an outage, ACCT_ERROR for anything else. Every helper here returns an
+ * enum acct_rc, so a flow carries one status.
+ */
+enum acct_rc acct_db(int db_rc);
 
 /*
  * The password settings of c: fills cost, and points this process's hash
@@ -47,8 +51,8 @@ enum acct_rc acct_fault(int db_rc);
  */
 const struct pw_cost *acct_pw(const struct conf *c, struct pw_cost *cost);
 
-/* Begins a transaction and takes email's advisory lock. DB_OK or a db_rc. */
-int acct_begin_locked(PGconn *db, const char *email);
+/* Begins a transaction and takes email's advisory lock. ACCT_OK or a fault (none open then). */
+enum acct_rc acct_begin_locked(PGconn *db, const char *email);
 
 /* The client's budget key (client.h), or NULL when unknown. */
 const char *acct_key(const struct client *cl);
@@ -66,21 +70,37 @@ enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct cli
                               enum limit_scope s, const char *email, struct limit_hit *hit,
                               struct acct_out *o);
 
-/* <0 a db_rc, 0 not found, 1 found (u filled; acct_user_release() it). */
-int acct_user_by_email(PGconn *db, const char *email, struct user *u);
+/*
+ * Reads the account of email into u (acct_user_release() it): ACCT_OK with
+ * u->id > 0, or u->id 0 when there is none; or a fault.
+ */
+enum acct_rc acct_find(PGconn *db, const char *email, struct user *u);
 
-/* Signs an access token for a user. 0 and *out (caller frees), or -1 (logged). */
-int acct_issue_token(const struct conf *c, int64_t id, const char *email, int64_t token_min_iat,
-                     time_t now, char **out);
+/* acct_begin_locked(), then acct_find(): a flow's transaction and its account. */
+enum acct_rc acct_lock_find(PGconn *db, const char *email, struct user *u);
+
+/*
+ * A flow's opening: the client's hit of scope s (acct_client_take()), the
+ * transaction with email's lock, the account (acct_lock_find()). u is
+ * zeroed first, so the caller may acct_user_release() it whatever this
+ * returns.
+ */
+enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl,
+                       enum limit_scope s, const char *email, struct limit_hit *hit, struct user *u,
+                       struct acct_out *o);
+
+/* Signs an access token for a user: ACCT_OK and *out (caller frees), or ACCT_ERROR (logged). */
+enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
+                              int64_t token_min_iat, time_t now, char **out);
 
 /*
  * Makes a new OTP for user id (replacing any earlier one) and queues its mail,
- * inside the open transaction. DB_OK and *mail_id, or a db_rc. A decoy does
+ * inside the open transaction. ACCT_OK and *mail_id, or a fault. A decoy does
  * the same work for an address that gets no code, storing and queuing
  * nothing, so that the time of the answer does not tell.
  */
-int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email, int decoy,
-                 int64_t *mail_id);
+enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+                          int decoy, int64_t *mail_id);
 
 /*
  * Makes a reset token for account u and queues the mail with its link,
@@ -88,9 +108,9 @@ int acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email
  * nothing, and *mail_id stays 0). after_signup: the mail answers a second
  * sign-up of an unverified account. u NULL: a decoy for an address without
  * an account, the same work (caps read, token and mail made) with nothing
- * stored or queued. DB_OK or a db_rc.
+ * stored or queued. ACCT_OK or a fault.
  */
-int acct_new_reset(PGconn *db, const struct conf *c, const struct user *u, const char *email,
-                   int after_signup, int64_t *mail_id);
+enum acct_rc acct_new_reset(PGconn *db, const struct conf *c, const struct user *u,
+                            const char *email, int after_signup, int64_t *mail_id);
 
 #endif
