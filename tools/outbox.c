@@ -131,10 +131,12 @@ static int flush(const struct conf *c, int max)
 		goto out; /* logged by db_connect() */
 	if (mail_outbox_flush(db, c, max, &st) != 0) {
 		log_error("could not process the mail outbox");
+		log_stdout_time();
 		printf("sent %d, retried %d, failed %d, expired %d\n", st.sent, st.retried,
 		       st.failed, st.expired);
 		goto out;
 	}
+	log_stdout_time();
 	printf("sent %d, retried %d, failed %d, expired %d\n", st.sent, st.retried, st.failed,
 	       st.expired);
 	rc = 0;
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("outbox");
+	log_set_timestamps(1);
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	/* A closed pipe is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);

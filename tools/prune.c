@@ -66,6 +66,7 @@ static int prune_one(PGconn *db, const struct prune_step *st, const char *param)
 
 	if (db_exec(db, st->stmt, params, st->nparams, &res) != DB_OK)
 		return -1;
+	log_stdout_time();
 	printf("%s %s\n", st->table, PQcmdTuples(res));
 	PQclear(res);
 	return 0;
@@ -144,6 +145,7 @@ static int prune(const struct conf *c)
 		log_error("could not prune users");
 		goto out;
 	}
+	log_stdout_time();
 	printf("users %ld\n", users);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (prune_one(db, &steps[i], params[i]) != 0) {
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("prune");
+	log_set_timestamps(1);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	for (int i = 1; i < argc; i++) {
