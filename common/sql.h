@@ -64,6 +64,7 @@ enum sql_stmt {
 	ST_IMPORT_COPY_OLD,
 	ST_IMPORT_ROWS,
 	ST_IMPORT_INSERT,
+	ST_SCHEMA_VERSIONS,
 	ST__COUNT
 };
 
@@ -79,6 +80,11 @@ enum user_by_email_col {
 	UBE_TOKEN_MIN_IAT,
 	UBE_OTP_DISABLED, /* 't'/'f': a second sign-up killed its codes for good */
 	UBE_RECENT,       /* 't'/'f': made within $2 seconds */
+};
+
+/* The columns of ST_SCHEMA_VERSIONS (the migrations applied, sql/migrate.sh). */
+enum schema_versions_col {
+	SV_VERSION, /* "001_init.sql" */
 };
 
 struct sql_def {
