@@ -45,7 +45,11 @@ static void usage(FILE *f)
 	      "SMTP_*), without the database, and prints \"sent\", or \"temporary failure: ...\"\n"
 	      "or \"permanent failure: ...\" as the outbox would classify the error.\n"
 	      "With --key-id, prints the id of the key this install seals mail with\n"
-	      "(JWT_SECRET_KEY), as mail_outbox.key_id holds it, in hex.\n",
+	      "(JWT_SECRET_KEY), as mail_outbox.key_id holds it, in hex.\n"
+	      "The settings: MEDICALCARE_ENV_FILE, else .env of the project. From cron:\n"
+	      "  * * * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
+	      " /srv/medicalcare/bin/medicalcare-outbox >> /var/log/medicalcare/outbox.log 2>&1\n"
+	      "Each line of a run starts with the time (ISO 8601 UTC).\n",
 	      f);
 }
 

@@ -48,7 +48,9 @@ static void usage(FILE *f)
 	      "sign-in addresses unused for 30 days, and sent, failed or expired mail\n"
 	      "older than two days. Prints \"<table> <rows deleted>\" per table. Run it\n"
 	      "daily from cron, e.g.\n"
-	      "  17 3 * * * /srv/medicalcare/bin/medicalcare-prune >/dev/null\n",
+	      "  17 3 * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
+	      " /srv/medicalcare/bin/medicalcare-prune >> /var/log/medicalcare/prune.log 2>&1\n"
+	      "Every line it prints starts with the time (ISO 8601 UTC).\n",
 	      f);
 }
 
