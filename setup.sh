@@ -23,6 +23,58 @@
 #           the foreground; what `make run` does)
 set -euo pipefail
 
+# local_db_name ROOT ENV_FILE: prints the database of the checkout in ROOT:
+# the one ENV_FILE's DATABASE_URL names when it is a local one of the role
+# medicalcare, nothing when it names another; without ENV_FILE, a name of
+# the checkout's own, medicalcare_<folder>_<8 hex of sha256(ROOT)>, so two
+# checkouts on one machine never share a database.
+local_db_name() {
+	local root=$1 env=$2 url base
+	if [[ -e $env ]]; then
+		url=$(sed -n -E 's/^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=[[:space:]]*//p' "$env" |
+		    tail -n 1 | tr -d "\"'")
+		if [[ $url =~ ^postgres(ql)?://medicalcare:medicalcare@(localhost|127\.0\.0\.1):[0-9]+/([a-z0-9_]+)$ ]]; then
+			printf '%s\n' "${BASH_REMATCH[3]}"
+		fi
+		return 0
+	fi
+	base=$(basename "$root" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9\n' '_' | cut -c1-30)
+	printf 'medicalcare_%s_%s\n' "$base" "$(printf '%s' "$root" | sha256sum | cut -c1-8)"
+}
+
+# local_env_text SAMPLE LOCAL SECRET URL: prints SAMPLE (env.sample) with
+# JWT_SECRET_KEY=SECRET, DATABASE_URL=URL and each NAME=value of LOCAL
+# (env.local, if it exists) in place of the sample's line for NAME (or its
+# "# NAME=" example), or at the end when the sample has none. The secret
+# reaches awk on its standard input, never in its arguments.
+local_env_text() {
+	local sample=$1 local=$2 secret=$3 url=$4
+	{
+		printf 'JWT_SECRET_KEY=%s\nDATABASE_URL=%s\n' "$secret" "$url"
+		[[ ! -f $local ]] || grep -E '^[A-Z][A-Z0-9_]*=' "$local"
+	} | awk '
+		NR == FNR { i = index($0, "="); want[substr($0, 1, i - 1)] = $0; order[++n] = substr($0, 1, i - 1); next }
+		{
+			line = $0
+			sub(/^#[[:space:]]?/, "", line)
+			sub(/^[[:space:]]*(export[[:space:]]+)?/, "", line)
+			name = line
+			sub(/[[:space:]]*=.*/, "", name)
+			if (line ~ /^[A-Z][A-Z0-9_]*[[:space:]]*=/ && (name in want)) {
+				if (!(name in done)) print want[name]
+				done[name] = 1
+				next
+			}
+			print
+		}
+		END { for (k = 1; k <= n; k++) if (!(order[k] in done)) print want[order[k]] }' - "$sample"
+}
+
+# Sourced (tests/unit/setup_env.sh): the functions above only.
+if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
+	return 0
+fi
+
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 
@@ -145,20 +197,7 @@ pg_ready ||
 pg_super() {
 	(cd / && as_root runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$pg_port" "$@")
 }
-# This checkout's database: the one an existing .env names (when it is a
-# local one of the role medicalcare), else a name of its own made from the
-# checkout's folder and path. The name is checked before it reaches SQL.
-db_name=""
-if [[ -e .env ]]; then
-	env_url=$(sed -n -E 's/^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=[[:space:]]*//p' .env |
-	    tail -n 1 | tr -d "\"'")
-	if [[ $env_url =~ ^postgres(ql)?://medicalcare:medicalcare@(localhost|127\.0\.0\.1):[0-9]+/([a-z0-9_]+)$ ]]; then
-		db_name=${BASH_REMATCH[3]}
-	fi
-else
-	db_base=$(basename "$root" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9\n' '_' | cut -c1-30)
-	db_name="medicalcare_${db_base}_$(printf '%s' "$root" | sha256sum | cut -c1-8)"
-fi
+db_name=$(local_db_name "$root" .env)
 [[ -z $db_name || $db_name =~ ^[a-z0-9_]{1,63}$ ]] || die "bad database name: $db_name"
 db_notes=()
 if [[ $(pg_super -c "SELECT 1 FROM pg_roles WHERE rolname = 'medicalcare'") != 1 ]]; then
@@ -189,28 +228,7 @@ else
 	[[ ${#secret} -ge 64 ]] || die "could not generate JWT_SECRET_KEY"
 	tmp=$(umask 077 && mktemp .env.XXXXXX)
 	if [[ -f env.sample ]]; then
-		# Copies env.sample, with JWT_SECRET_KEY, DATABASE_URL and each
-		# setting of env.local set in place of the sample's line (or its
-		# "# NAME=" example), and added at the end when the sample lacks it.
-		{
-			printf 'JWT_SECRET_KEY=%s\nDATABASE_URL=%s\n' "$secret" "$database_url"
-			[[ ! -f env.local ]] || grep -E '^[A-Z][A-Z0-9_]*=' env.local
-		} | awk '
-			NR == FNR { i = index($0, "="); want[substr($0, 1, i - 1)] = $0; order[++n] = substr($0, 1, i - 1); next }
-			{
-				line = $0
-				sub(/^#[[:space:]]?/, "", line)
-				sub(/^[[:space:]]*(export[[:space:]]+)?/, "", line)
-				name = line
-				sub(/[[:space:]]*=.*/, "", name)
-				if (line ~ /^[A-Z][A-Z0-9_]*[[:space:]]*=/ && (name in want)) {
-					if (!(name in done)) print want[name]
-					done[name] = 1
-					next
-				}
-				print
-			}
-			END { for (k = 1; k <= n; k++) if (!(order[k] in done)) print want[order[k]] }' - env.sample >"$tmp"
+		local_env_text env.sample env.local "$secret" "$database_url" >"$tmp"
 		env_note="wrote .env from env.sample and env.local with a new JWT_SECRET_KEY"
 	else
 		printf '# Written by setup.sh (there was no env.sample).\nDATABASE_URL=%s\nJWT_SECRET_KEY=%s\n' \
