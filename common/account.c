@@ -22,11 +22,6 @@
 #define ACCT_DOUBLE_SUBMIT_SECONDS 60
 #define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
 #define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
-#define DETAIL_CLIENT_LOGIN \
-	"Too many failed login attempts from this address. Please try again later."
-#define DETAIL_CLIENT_OTP \
-	"Too many failed verification attempts from this address. Please try again later."
-#define DETAIL_CLIENT_REQUESTS "Too many requests from this address. Please try again later."
 /* Rounds of reserve, check, settle one login makes while resets change the hash under it. */
 #define ACCT_LOGIN_ROUNDS 3
 /* The longest a login waits for the checks in progress of its email to settle. */
@@ -112,22 +107,6 @@ static const char *acct_login_client(const struct client *cl)
 	return cl != NULL ? cl->key : "";
 }
 
-/* The 429 detail of a per-address limit. */
-static const char *acct_client_detail(enum limit_scope s)
-{
-	switch (s) {
-	case LIMIT_SCOPE_LOGIN:
-		return DETAIL_CLIENT_LOGIN;
-	case LIMIT_SCOPE_VERIFY_OTP:
-		return DETAIL_CLIENT_OTP;
-	case LIMIT_SCOPE_SIGNUP:
-	case LIMIT_SCOPE_RESEND_OTP:
-	case LIMIT_SCOPE_FORGOT:
-		break;
-	}
-	return DETAIL_CLIENT_REQUESTS;
-}
-
 /*
  * Outside any transaction, before any work: takes one hit of scope s from
  * the client's budget if it fits (an event when it took the last one).
@@ -145,7 +124,7 @@ static enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const str
 		return acct_fault(rc);
 	if (rc == 1) {
 		log_info("client address over its %s limit", limit_scope_name(s));
-		o->limit_detail = acct_client_detail(s);
+		o->limit_detail = limit_scope_detail(s);
 		return ACCT_LIMITED;
 	}
 	if (reached &&
@@ -406,7 +385,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
 
 		rc = db_exec(db, ST_USER_INSERT, params, 3, &res);
 		if (rc == DB_OK)
-			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			id = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	}
 	if (rc == DB_OK)
 		rc = acct_new_otp(db, c, id, r->email, 0, &o->mail_id);
@@ -476,10 +455,10 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 		ret = acct_fault(rc);
 		goto out;
 	}
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0 ||
-	    strtol(PQgetvalue(res, 0, 2), NULL, 10) >= OTP_MAX_ATTEMPTS)
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, OG_LIVE), "t") != 0 ||
+	    strtol(PQgetvalue(res, 0, OG_ATTEMPTS), NULL, 10) >= OTP_MAX_ATTEMPTS)
 		goto bad_otp;
-	want_hex = PQgetvalue(res, 0, 0);
+	want_hex = PQgetvalue(res, 0, OG_CODE_HASH_HEX);
 	keys = conf_keys(c);
 	if (keys == NULL || token_otp_digest(keys->otp, u.id, r->otp, got) != 0)
 		goto out;
@@ -972,10 +951,10 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
 	}
-	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, 1));
-	email = strdup(PQgetvalue(res, 0, 2));
-	full_name = strdup(PQgetvalue(res, 0, 3));
-	was_verified = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+	snprintf(id_s, sizeof(id_s), "%s", PQgetvalue(res, 0, RF_USER_ID));
+	email = strdup(PQgetvalue(res, 0, RF_EMAIL));
+	full_name = strdup(PQgetvalue(res, 0, RF_FULL_NAME));
+	was_verified = strcmp(PQgetvalue(res, 0, RF_IS_VERIFIED), "t") == 0;
 	PQclear(res);
 	res = NULL;
 	if (email == NULL || full_name == NULL) {
@@ -1003,7 +982,7 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 		ret = acct_fault(rc);
 		goto out;
 	}
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), id_s) != 0) {
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, RF_USER_ID), id_s) != 0) {
 		ret = ACCT_BAD_RESET_TOKEN;
 		goto out;
 	}
@@ -1094,16 +1073,16 @@ enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct clie
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	if (iat < strtoll(PQgetvalue(res, 0, 4), NULL, 10)) {
+	if (iat < strtoll(PQgetvalue(res, 0, UBI_TOKEN_MIN_IAT), NULL, 10)) {
 		log_info("access token rejected: revoked by a password reset");
 		account_token_rejected(db, c, cl, user_id, "token revoked");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
 	o->id = user_id;
-	o->full_name = strdup(PQgetvalue(res, 0, 1));
-	o->email = strdup(PQgetvalue(res, 0, 2));
-	o->is_verified = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	o->full_name = strdup(PQgetvalue(res, 0, UBI_FULL_NAME));
+	o->email = strdup(PQgetvalue(res, 0, UBI_EMAIL));
+	o->is_verified = strcmp(PQgetvalue(res, 0, UBI_IS_VERIFIED), "t") == 0;
 	if (o->full_name == NULL || o->email == NULL) {
 		log_error("out of memory");
 		goto out;

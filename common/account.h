@@ -78,7 +78,7 @@ void acct_out_release(struct acct_out *o);
 
 /*
  * POST /auth/signup: ACCT_OK (a new account and its code mail), ACCT_EMAIL_TAKEN
- * for any address that has an account (CONTRACT.md: a verified one or one made
+ * for any address that has an account (docs/CONTRACT.md SU-2: a verified one or one made
  * within 60 s changes nothing; an older unverified one loses its code for good
  * and the address is mailed a reset link, within the reset-mail caps),
  * ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. o->mail_id with either.

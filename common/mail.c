@@ -192,7 +192,7 @@ static const char *plural(int n)
 
 /*
  * The code mail greets no one: whoever signed up chose the name, and it may
- * not be the owner of the address (CONTRACT.md, signup).
+ * not be the owner of the address (docs/CONTRACT.md SU-5).
  */
 static int render_otp(const struct conf *c, const char *app, const struct mail_vars *v,
                       struct buf *subj, struct buf *text, struct buf *html)

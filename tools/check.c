@@ -331,7 +331,7 @@ static void check_database(struct check *k, const struct conf *c, const char *sq
 		int found = 0;
 
 		for (int r = 0; r < PQntuples(res) && !found; r++)
-			found = strcmp(PQgetvalue(res, r, SV_VERSION), names[i]) == 0;
+			found = strcmp(PQgetvalue(res, r, SQL_ONLY_COL), names[i]) == 0;
 		if (!found) {
 			size_t used = strlen(missing);
 

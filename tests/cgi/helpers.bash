@@ -659,7 +659,7 @@ assert_header() {
 	fi
 }
 
-# assert_std_headers    the headers of every JSON answer (CONTRACT.md): one
+# assert_std_headers    the headers of every JSON answer (docs/CONTRACT.md G-1): one
 #                       Content-Type application/json, Cache-Control no-store
 #                       and X-Content-Type-Options nosniff
 assert_std_headers() {

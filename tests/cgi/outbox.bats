@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Mail through the outbox (CONTRACT.md "Data"): queued in the transaction,
+# Mail through the outbox (docs/CONTRACT.md D-4): queued in the transaction,
 # sent right after the commit; what failed stays queued, sealed, and
 # bin/medicalcare-outbox (cron) resends it with backoff, never twice once
 # delivered; permanent failures and expired content are dropped and wiped.

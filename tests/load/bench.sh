@@ -7,7 +7,7 @@
 #   tests/load/bench.sh [--seconds N] [--runs N] [--connections N]
 #                       [--threads N] [--modes LIST] [--scenarios LIST]
 #                       [--accounts N] [--timeout N] [--fcgi-processes N]
-#                       [--until-answered] [--out DIR] [--no-build]
+#                       [--until-answered] [--db-socket] [--out DIR] [--no-build]
 #
 # Scenarios (tests/load/bench.lua), each run with
 # `wrk -t THREADS -c CONNECTIONS -d SECONDS --timeout TIMEOUTs`:
@@ -36,6 +36,12 @@
 # request comes from 127.0.0.1. Accounts: --accounts verified accounts made
 # through the HTTP API (tests/load/bench_accounts.py: signup, the code from
 # the captured mail, verify-otp, which gives the token).
+#
+# --db-socket: the programs reach PostgreSQL over its Unix socket without a
+# password (`trust` here, as `peer` would be in production: DEPLOYMENT_GUIDE.md,
+# "Plain CGI and the database's login") instead of over TCP with
+# SCRAM-SHA-256; the report names which. What a plain CGI request that
+# reaches the database costs depends mostly on that (docs/BENCHMARKS.md).
 #
 # Another server: BENCH_PEER_URL (e.g. http://127.0.0.1:8101) adds it as a
 # third target, run after or before ours in turn, and prints the ratios
@@ -69,7 +75,7 @@ source tests/lib/pg.sh
 source tests/lib/apache.sh
 
 seconds=${BENCH_SECONDS:-10} runs=${BENCH_RUNS:-3} connections=16 threads=2 accounts=16
-wrk_timeout=30 out="" build=1 modes="" until_answered=0 fcgi_processes=0 scenarios=profile401,profile,login,signup,mixed
+wrk_timeout=30 out="" build=1 modes="" until_answered=0 fcgi_processes=0 db_socket=0 scenarios=profile401,profile,login,signup,mixed
 usage() {
 	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
 	exit 2
@@ -88,6 +94,7 @@ while [[ $# -gt 0 ]]; do
 	--out) out=${2:?}; shift ;;
 	--no-build) build=0 ;;
 	--until-answered) until_answered=1 ;;
+	--db-socket) db_socket=1 ;;
 	-h | --help) usage ;;
 	*) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -238,6 +245,16 @@ our_pg=$(head -n 1 "$MC_PG_DIR/data/postmaster.pid")
 # The servers it starts (for the smoke test: gone at the end).
 printf '%s\n' "$our_pg" "$MC_SINK_PID" >"$out/pids"
 
+db_url=$DATABASE_URL db_how="TCP, SCRAM-SHA-256"
+if ((db_socket)); then
+	# The programs run as another user than the cluster's: let them reach
+	# the socket (the cluster is private to this run).
+	pg__as chmod 711 "$MC_PG_DIR" "$MC_PG_DIR/sock"
+	pg__as chmod 777 "$MC_PG_DIR/sock/.s.PGSQL.$MC_PG_PORT"
+	db_url="postgresql://mc_test@/medicalcare_test?host=$MC_PG_DIR/sock&port=$MC_PG_PORT"
+	db_how="Unix socket, no password (trust)"
+fi
+
 jwt_key=$(openssl rand -hex 32)
 env_file=$out/bench.env
 cat >"$env_file" <<-EOF
@@ -249,7 +266,7 @@ cat >"$env_file" <<-EOF
 	SMTP_PORT=$MC_SMTP_PORT
 	SMTP_SECURITY=none
 	SMTP_FROM=no-reply@medicalcare.test
-	DATABASE_URL=$DATABASE_URL
+	DATABASE_URL=$db_url
 	# Every request comes from 127.0.0.1: the per-address limits would
 	# answer 429 after a few requests. Still counted on every request.
 	CLIENT_LIMIT_LOGIN=1000000
@@ -452,14 +469,14 @@ jq -n --arg stamp "$stamp" --arg machine "$(machine_line)" --argjson seconds "$s
     --argjson timeout "$wrk_timeout" --argjson accounts "$accounts" --arg peer "$peer_url" \
     --argjson until "$until_answered" --argjson fp "$fcgi_processes" --argjson cores "$(nproc)" \
     --argjson hash_ms "${hash_ms:-0}" \
-    --arg peer_name "$peer_name" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+    --arg peer_name "$peer_name" --arg db_how "$db_how" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
     --arg dirty "$(git status --porcelain 2>/dev/null | grep -q . && echo yes || echo no)" \
     --arg apache "$("$(mc_apache_bin)" -v | sed -n 's/^Server version: //p')" \
     --arg pg "$("$MC_PG_BINDIR/postgres" --version)" --arg wrk "$(wrk -v 2>&1 | head -n 1)" \
     --arg targets "${targets[*]}" --arg scenarios "${scenario_list[*]}" \
     '{stamp: $stamp, machine: $machine, seconds: $seconds, runs: $runs, connections: $c,
       threads: $t, timeout: $timeout, until_answered: ($until == 1), accounts: $accounts,
-      fcgi_processes: (if $fp == 0 then $cores else $fp end), cores: $cores, hash_ms: $hash_ms, peer_url: $peer, peer_name: $peer_name,
+      fcgi_processes: (if $fp == 0 then $cores else $fp end), cores: $cores, hash_ms: $hash_ms, peer_url: $peer, peer_name: $peer_name, database: $db_how,
       commit: $commit, dirty: $dirty, apache: $apache, postgres: $pg, wrk: $wrk,
       targets: ($targets | split(" ")), scenarios: ($scenarios | split(" "))}' >"$out/meta.json"
 

@@ -158,6 +158,7 @@ def main(out):
                  f"targets interleaved run by run; {meta['accounts']} accounts; "
                  f"{meta.get('fcgi_processes', '?')} FastCGI processes per program; "
                  f"{meta['apache']}, {meta['postgres']}, {meta['wrk']}")
+    lines.append(f"- the programs' database connection: {meta.get('database', 'TCP, SCRAM-SHA-256')}")
     if peer:
         lines.append(f"- {meta['peer_name']}: {meta['peer_url']}")
     if meta.get("hash_ms"):
