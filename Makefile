@@ -6,6 +6,8 @@
 #   make fuzz            build the libFuzzer harnesses (make fuzz-build) and run
 #                        each for FUZZ_SECONDS (600)
 #   make db              apply sql/ migrations to the configured database
+#   make deb             the Debian package build/deb/medicalcare-auth_<VERSION>_<arch>.deb
+#                        (deploy/build-deb.sh: dpkg-buildpackage, debhelper, lintian)
 #   make bench           requests/s, latency, CPU and memory in FastCGI and CGI
 #                        mode (tests/load/bench.sh, docs/BENCHMARKS.md);
 #                        BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_PEER_URL
@@ -191,6 +193,12 @@ configs:
 	apache/render.sh htaccess --out build/configs/htaccess
 	apache/render.sh lighttpd --out build/configs/lighttpd.conf
 	apache/render.sh local --out build/configs/local.conf
+
+# The Debian package (debian/, deploy/build-deb.sh), from a copy of the
+# sources in build/deb/src, checked with lintian.
+.PHONY: deb
+deb:
+	deploy/build-deb.sh
 
 clean:
 	rm -rf build bin $(wildcard cgi-bin/*.cgi)

@@ -18,9 +18,15 @@
 #   6. installs Swagger UI for the /docs page (npm ci in docs/, from
 #      docs/package-lock.json, install scripts off) if missing or outdated
 #
-# Usage: ./setup.sh [--run] [--help]
-#   --run   then serve the API (apache/run.sh: Apache on localhost:8000, in
-#           the foreground; what `make run` does)
+# Usage: ./setup.sh [--run] [--production] [--help]
+#   --run         then serve the API (apache/run.sh: Apache on localhost:8000,
+#                 in the foreground; what `make run` does)
+#   --production  a server's source install: only the packages that building
+#                 and running need (no test tools, no local PostgreSQL, no
+#                 browser), then make and Swagger UI (steps 1, 5 without the
+#                 schema, 6); no database or .env is made. See
+#                 DEPLOYMENT_GUIDE.md, "Apache on a VPS"; the Debian package
+#                 (make deb) is the other way
 set -euo pipefail
 
 # local_db_name ROOT ENV_FILE: prints the database of the checkout in ROOT:
@@ -78,10 +84,11 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 
-want_run=0
+want_run=0 production=0
 for arg in "$@"; do
 	case $arg in
 	--run) want_run=1 ;;
+	--production) production=1 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
 		exit 0
@@ -120,7 +127,18 @@ packages=(
 	chromium fonts-liberation
 	libcrypt-dev
 	pgbouncer wrk valgrind clang libclang-rt-14-dev
+	apache2 dpkg-dev debhelper fakeroot lintian
 )
+if [[ $production -eq 1 ]]; then
+	# Building and running only (the Debian package's Build-Depends and
+	# Depends, and Apache).
+	packages=(
+		build-essential pkg-config make ca-certificates
+		libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+		libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
+		apache2
+	)
+fi
 # npm (for Swagger UI): Debian's nodejs + npm, unless a node with npm is
 # already installed (NodeSource's nodejs bundles npm and conflicts with it).
 if ! command -v npm >/dev/null 2>&1; then
@@ -145,6 +163,17 @@ else
 fi
 say "$installed"
 
+# apache2 (Debian's full package, for the package test and a VPS): the tests
+# start their own servers on free ports; the package starts one on port 80,
+# switched off right after installing, except for a production install.
+if [[ $production -eq 0 && " ${missing[*]} " == *" apache2 "* ]]; then
+	as_root systemctl disable apache2 >/dev/null 2>&1 || as_root update-rc.d apache2 disable >/dev/null 2>&1 || true
+	if [[ -d /run/systemd/system ]]; then
+		as_root systemctl stop apache2 >/dev/null 2>&1 || true
+	else
+		as_root service apache2 stop >/dev/null 2>&1 || true
+	fi
+fi
 # lighttpd: the tests start their own on free ports; the package enables and
 # starts a server of its own on port 80, switched off right after installing.
 if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
@@ -166,8 +195,15 @@ if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
 	fi
 fi
 
+if [[ $production -eq 1 ]]; then
+	say "building"
+	make -j"$(nproc)"
+fi
+
 # ---------------------------------------------------------------------------
 # 2. The local PostgreSQL cluster (Debian's postgresql-common; no systemd needed)
+# Steps 2 to 5 are the development setup: --production skips them.
+if [[ $production -eq 0 ]]; then
 
 pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
 [[ -n $pg_version && -x /usr/lib/postgresql/$pg_version/bin/postgres ]] ||
@@ -259,6 +295,7 @@ say "building"
 make -j"$(nproc)"
 say "applying the schema"
 sql/migrate.sh
+fi
 
 # ---------------------------------------------------------------------------
 # 6. Swagger UI for /docs (docs/package.json, docs/package-lock.json)
@@ -281,6 +318,18 @@ else
 	docs_note="installed swagger-ui-dist $docs_want"
 fi
 say "$docs_note"
+
+if [[ $production -eq 1 ]]; then
+	cat <<-EOF
+
+		setup: done (production)
+		  packages:   $installed
+		  built:      cgi-bin/*.cgi, bin/*
+		  docs:       $docs_note
+		  next:       DEPLOYMENT_GUIDE.md, "Apache on a VPS", "From a source tree"
+	EOF
+	exit 0
+fi
 
 # ---------------------------------------------------------------------------
 # 7. playwright-core for the browser test (tests/browser/package-lock.json).

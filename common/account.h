@@ -1,6 +1,8 @@
 /*
  * account: the service's transactions, one function per endpoint, each one
- * transaction on the request's connection. They return an enum acct_rc; the
+ * transaction on the request's connection (account_signup.c: signup,
+ * verify-otp, resend-otp; account_login.c; account_password.c: forgot and
+ * reset; account_profile.c: tokens and the profile; acct.h: what they share). They return an enum acct_rc; the
  * program in cgi-bin/ turns it into a response with http.h.
  *
  * Every email-keyed transaction first takes the address's advisory lock, so

@@ -58,7 +58,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           3, PGRES_COMMAND_OK, 0},
 
     /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code.
-	 * $4 false: a decoy (account.c), the same statement writing nothing. */
+	 * $4 false: a decoy (acct.c), the same statement writing nothing. */
     [ST_OTP_UPSERT] =
         {"otp_upsert",
          "INSERT INTO otp_codes (user_id, code_hash, expires_at, attempts)"

@@ -660,3 +660,31 @@ guide_has() {
 	    _fail "the account is not in the restored database"
 	pg_admin_psql >/dev/null <<<"DROP DATABASE $restored" || _fail "dropdb"
 }
+
+# Apache cannot change its MPM on a reload ("The MPM cannot be changed during
+# restart": it exits). Every shell block of the guide and every install
+# comment of the Apache templates that enables or disables an MPM restarts
+# Apache, and none reloads it.
+@test "vps_steps_that_switch_the_mpm_restart_apache_instead_of_reloading" {
+	local f b blocks n=0
+	blocks=$(awk '
+		/^```/ { if (inb) { print blk "\n\x1e"; blk = ""; inb = 0 } else inb = 1; next }
+		inb { blk = blk $0 "\n" }' "$MC_ROOT/DEPLOYMENT_GUIDE.md")
+	while IFS= read -r -d $'\x1e' b; do
+		[[ $b == *"mod mpm_"* ]] || continue
+		n=$((n + 1))
+		if [[ $b == *"reload apache2"* || $b == *graceful* || $b != *"restart apache2"* ]]; then
+			_fail "DEPLOYMENT_GUIDE.md: a block switches the MPM without restarting Apache: $b"
+		fi
+	done <<<"$blocks"
+	[[ $n -ge 2 ]] || _fail "found $n blocks of the guide that switch the MPM"
+	# The plain CGI alternative (prose) says to restart too.
+	grep -q -z -E 'a2enmod\s+mpm_prefork cgi`[^.]*restart\s+apache2' "$MC_ROOT/DEPLOYMENT_GUIDE.md"
+	for f in "$MC_ROOT"/apache/vhost.conf.in "$MC_ROOT"/apache/conf.conf.in; do
+		grep -q 'mpm_' "$f"
+		if grep -q -E 'reload apache2|graceful' "$f"; then
+			_fail "$f reloads Apache"
+		fi
+		grep -q 'systemctl restart apache2' "$f"
+	done
+}
