@@ -152,8 +152,11 @@ $(FZ)/obj/common:
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh
 
-# The whole test suite: normal build, then again under ASan+UBSan.
-test: check-format
+# The whole test suite: normal build, then again under ASan+UBSan. First
+# what it needs (tests/preflight.sh: stops at once, naming ./setup.sh).
+test:
+	@tests/preflight.sh
+	@tests/check-format.sh
 	tests/run.sh
 
 test-unit: unit

@@ -63,6 +63,8 @@ _Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are writt
 static const char *const transport_names[] = {"smtp", "file", NULL};
 static const char *const security_names[] = {"none", "starttls", "tls", NULL};
 static const char *const onoff_names[] = {"off", "on", NULL};
+/* In the order of log.h's enum log_level. */
+static const char *const level_names[] = {"error", "warning", "info", NULL};
 
 #define F(field) .off = offsetof(struct conf, field)
 #define STR(n, field, d)                                           \
@@ -146,6 +148,12 @@ static const struct conf_setting conf_table[] = {
     INT("FCGI_MAX_REQUESTS", fcgi_max_requests, 1, 1000000000, 10000),
     INT("FCGI_PROCESSES", fcgi_processes, 0, 256, 0),
     INT("DB_MAX_CONNECTIONS", db_max_connections, 1, 10000, 40),
+    /* What is written to the error log (log.h): conf_load() sets it. */
+    {.name = "LOG_LEVEL",
+     .type = CONF_ENUM,
+     F(log_level),
+     .def_int = LOG_LEVEL_WARNING,
+     .choices = level_names},
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
 };
@@ -317,8 +325,10 @@ static int envfile_line(const char *l, size_t n, char *out, const char **key, co
 	return 1;
 }
 
-int envfile_parse(const char *text, size_t len,
-                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line)
+/* envfile_parse() with the 1-based line number of each pair passed to cb. */
+static int envfile_walk(const char *text, size_t len,
+                        int (*cb)(void *arg, int line, const char *key, const char *val), void *arg,
+                        int *bad_line)
 {
 	char *out = NULL;
 	size_t pos = 0;
@@ -350,7 +360,7 @@ int envfile_parse(const char *text, size_t len,
 			break;
 		}
 		if (r > 0) {
-			ret = cb(arg, key, val);
+			ret = cb(arg, line, key, val);
 			OPENSSL_cleanse(out, n + 2);
 			if (ret != 0)
 				break;
@@ -359,6 +369,131 @@ int envfile_parse(const char *text, size_t len,
 	OPENSSL_cleanse(out, len + 2);
 	free(out);
 	return ret;
+}
+
+struct envfile_adapter {
+	int (*cb)(void *arg, const char *key, const char *val);
+	void *arg;
+};
+
+static int envfile_adapt(void *arg, int line, const char *key, const char *val)
+{
+	const struct envfile_adapter *a = arg;
+
+	(void)line;
+	return a->cb(a->arg, key, val);
+}
+
+int envfile_parse(const char *text, size_t len,
+                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line)
+{
+	struct envfile_adapter a = {.cb = cb, .arg = arg};
+
+	return envfile_walk(text, len, envfile_adapt, &a, bad_line);
+}
+
+/* ---- names that are not settings ---- */
+
+static int lower_ascii(int ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
+}
+
+/* Levenshtein distance of a and b ignoring ASCII case, capped at 64 characters each. */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 64), lb = strnlen(b, 64);
+	size_t row[65];
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (lower_ascii(a[i - 1]) != lower_ascii(b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+const char *conf_closest_setting(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	size_t len = strlen(name);
+	size_t limit = len < 12 ? 2 : 3;
+
+	for (size_t i = 0; i < CONF_N; i++) {
+		size_t d;
+
+		if (conf_table[i].flags & CONF_ENV_ONLY)
+			continue;
+		d = name_distance(name, conf_table[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = conf_table[i].name;
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+struct unknown_walk {
+	void (*cb)(void *arg, int line, const char *name, const char *closest, int env_only);
+	void *arg;
+};
+
+static int unknown_walk_cb(void *arg, int line, const char *key, const char *val)
+{
+	const struct unknown_walk *w = arg;
+	int i = conf_index(key);
+
+	(void)val;
+	if (i >= 0 && !(conf_table[i].flags & CONF_ENV_ONLY))
+		return 0;
+	w->cb(w->arg, line, key, i >= 0 ? NULL : conf_closest_setting(key), i >= 0);
+	return 0;
+}
+
+int conf_env_unknown(const char *text, size_t len,
+                     void (*cb)(void *arg, int line, const char *name, const char *closest,
+                                int env_only),
+                     void *arg)
+{
+	struct unknown_walk w = {.cb = cb, .arg = arg};
+	int bad_line = 0;
+
+	return envfile_walk(text, len, unknown_walk_cb, &w, &bad_line) == 0 ? 0 : -1;
+}
+
+struct unknown_where {
+	const char *path;
+};
+
+/* conf_env_unknown()'s callback of conf_load(): one warning per name. */
+static void warn_unknown(void *arg, int line, const char *name, const char *closest, int env_only)
+{
+	const char *path = ((const struct unknown_where *)arg)->path;
+
+	if (env_only)
+		log_warn("env file %s line %d: %s has no effect in an env file (set it in the"
+		         " environment): ignored",
+		         path, line, name);
+	else if (closest != NULL)
+		log_warn("env file %s line %d: %s is not a setting (did you mean %s?): ignored",
+		         path, line, name, closest);
+	else
+		log_warn("env file %s line %d: %s is not a setting (see env.sample): ignored", path,
+		         line, name);
 }
 
 /* ---- reading the env file ---- */
@@ -533,6 +668,12 @@ static int read_env_file(const char *path, int missing_ok, const char *what, str
 		else
 			snprintf(err, errlen, "out of memory reading %s %s", what, path);
 		goto out;
+	}
+	/* Said on every read: once per process, and again after each change. */
+	{
+		struct unknown_where where = {.path = path};
+
+		conf_env_unknown(text, len, warn_unknown, &where);
 	}
 	ret = 0;
 out:
@@ -964,6 +1105,7 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 	}
 	if (conf_finish(c, security_set, err, errlen) != 0)
 		goto out;
+	log_set_level(c->log_level);
 	ret = 0;
 out:
 	file_vals_release(&fv);

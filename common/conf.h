@@ -79,6 +79,7 @@ struct conf {
 	int fcgi_max_requests;  /* FCGI_MAX_REQUESTS, default 10000: a FastCGI process then exits */
 	int fcgi_processes;     /* FCGI_PROCESSES, default 0: as many as cores, per program */
 	int db_max_connections; /* DB_MAX_CONNECTIONS, default 40: the launcher keeps under it */
+	int log_level; /* LOG_LEVEL error|warning|info (log.h's enum log_level), default warning */
 
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
@@ -103,6 +104,9 @@ struct conf_keys {
  * Reads every setting. On error returns -1 and writes one clear line naming the
  * setting into err (e.g. "JWT_SECRET_KEY must be at least 32 bytes"), which the
  * caller logs; c is then released. Returns 0 on success; release with conf_release().
+ * On success it also sets the log level (log_set_level) from LOG_LEVEL. Each
+ * name in the env file that is not a setting is logged as one warning naming
+ * the file, the line and the closest setting, on every read of the file.
  */
 int conf_load(struct conf *c, char *err, size_t errlen);
 
@@ -139,6 +143,24 @@ const struct conf_keys *conf_keys(const struct conf *c);
  * for checking that env.sample names exactly these settings.
  */
 const char *conf_setting_name(size_t i);
+
+/*
+ * Calls cb for each name in env-file text that is not a setting of the table
+ * (closest: the setting it is most likely a typo of, or NULL), or that is
+ * read only from the environment (env_only 1, closest NULL), with its 1-based
+ * line. name and closest are borrowed for the call. Pure. 0, or -1 when the
+ * text does not parse (conf_load() reports that) or on out of memory.
+ */
+int conf_env_unknown(const char *text, size_t len,
+                     void (*cb)(void *arg, int line, const char *name, const char *closest,
+                                int env_only),
+                     void *arg);
+
+/*
+ * The setting whose name is nearest to name (ignoring case, at most 2 edits,
+ * 3 for names of 12 characters or more), static, or NULL when none is that near.
+ */
+const char *conf_closest_setting(const char *name);
 
 /*
  * Writes "<project root>/<rel>" into out (e.g. "docs/openapi.json"): the

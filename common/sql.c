@@ -439,6 +439,11 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           " VALUES ($1::text, $2::text, $3::text, $4::boolean)"
                           " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
                           4, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+
+    /* medicalcare-check: the migrations applied (sql/migrate.sh). -> version */
+    [ST_SCHEMA_VERSIONS] = {"schema_versions",
+                            "SELECT version FROM schema_migrations ORDER BY version", 0,
+                            PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

@@ -20,6 +20,8 @@
 # fails counts as one failed test, a build that works as none) and exit
 # status 1 if anything failed.
 #
+# First checks that the machine has what the phases need (tests/preflight.sh)
+# and stops at once, exit status 2, naming what is missing and ./setup.sh.
 # Starts and stops its own servers (also on failure and Ctrl-C); works from
 # any directory. Logs of a failed run stay in tests/tmp/run.XXXXXX (two hours).
 #
@@ -41,6 +43,9 @@ set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
+# First what the phases need (commands, PostgreSQL, npm packages): without
+# it, stop now with what to run (./setup.sh) rather than fail for minutes.
+tests/preflight.sh || exit 2
 # shellcheck source=tests/lib/pg.sh
 source tests/lib/pg.sh
 # shellcheck source=tests/lib/apache.sh

@@ -224,9 +224,9 @@ make_due() {
 	b=$!
 	wait "$a"
 	wait "$b"
-	# Each run printed its own summary; together they sent three.
+	# Each run printed its own summary (after the time); together they sent three.
 	for f in "$BATS_TEST_TMPDIR"/tool.*.out; do
-		[[ $(cat -- "$f") =~ ^sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
+		[[ $(cat -- "$f") =~ ^[0-9T:-]+Z\ sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
 		sent=$((sent + BASH_REMATCH[1]))
 	done
 	[[ $sent == 3 ]]
