@@ -57,9 +57,10 @@ struct conf {
 	char *smtp_server;                  /* SMTP_SERVER, default localhost */
 	int smtp_port;                      /* SMTP_PORT, default 587 */
 	enum smtp_security
-	    smtp_security;   /* SMTP_SECURITY, default: tls for 465, starttls for 587, else none */
-	char *smtp_email;    /* SMTP_EMAIL: login user and From address */
-	char *smtp_password; /* SMTP_PASSWORD: login password (no login when unset) */
+	    smtp_security; /* SMTP_SECURITY, default: tls for 465, starttls for 587, else none */
+	int smtp_security_given; /* 1 when SMTP_SECURITY was set (else picked by SMTP_PORT) */
+	char *smtp_email;        /* SMTP_EMAIL: login user and From address */
+	char *smtp_password;     /* SMTP_PASSWORD: login password (no login when unset) */
 	char *smtp_from; /* SMTP_FROM: From address, default smtp_email, else no-reply@localhost */
 	char *smtp_from_name; /* SMTP_FROM_NAME, default "MedicalCare" */
 	char *smtp_ca_file;   /* SMTP_CA_FILE: extra CA bundle for the SMTP server's certificate */
@@ -119,13 +120,6 @@ int conf_load(struct conf *c, char *err, size_t errlen);
  */
 int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
 
-/*
- * Writes the path of the env file conf_load() reads (MEDICALCARE_ENV_FILE, or
- * the project's .env) into out, whether or not it exists. 0, or -1 when there
- * is none or it does not fit.
- */
-int conf_env_path(char *out, size_t outlen);
-
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);
 
@@ -161,27 +155,5 @@ int conf_env_unknown(const char *text, size_t len,
  * 3 for names of 12 characters or more), static, or NULL when none is that near.
  */
 const char *conf_closest_setting(const char *name);
-
-/*
- * Writes "<project root>/<rel>" into out (e.g. "docs/openapi.json"): the
- * project root is the parent of the running program's directory, as for the
- * default env file. rel must be relative. Returns 0, or -1 when the root is
- * unknown, rel is absolute or out is too small.
- */
-int conf_project_path(const char *rel, char *out, size_t outlen);
-
-/*
- * Parses env-file text: lines "NAME=value", "export NAME=value", blank lines and
- * "#" comments; values may be single- or double-quoted (in double quotes \" \\ \n
- * are escapes), and an unquoted value ends at " #". Calls cb for each pair, in
- * order; a cb returning non-zero stops the parse with that value. Returns 0,
- * or -1 with the 1-based line number in *bad_line for a malformed line (a key
- * not matching [A-Za-z_][A-Za-z0-9_]*, no '=', an unterminated quote or text
- * after the closing one, a NUL byte); *bad_line is 0 when out of memory.
- * Lines may end in LF or CRLF; the last needs no line end.
- * Pure: no I/O, no environment. key and val are borrowed for the call only.
- */
-int envfile_parse(const char *text, size_t len,
-                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line);
 
 #endif

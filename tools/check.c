@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -312,7 +313,7 @@ static void check_database(struct check *k, const struct conf *c, const char *sq
 	}
 	if (sql_dir_opt != NULL)
 		snprintf(sql_dir, sizeof(sql_dir), "%s", sql_dir_opt);
-	else if (conf_project_path("sql", sql_dir, sizeof(sql_dir)) != 0)
+	else if (paths_project("sql", sql_dir, sizeof(sql_dir)) != 0)
 		sql_dir[0] = '\0';
 	n = sql_dir[0] != '\0' ? read_migrations(sql_dir, names, CHECK_MAX_MIGRATIONS) : -1;
 	if (n < 0) {
@@ -383,7 +384,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (conf_env_path(path, sizeof(path)) == 0) {
+	if (paths_env_file(path, sizeof(path)) == 0) {
 		k.env_path = path;
 		check_env_file(&k, path, named != NULL && *named != '\0');
 	} else {
