@@ -11,6 +11,7 @@
 #include "hashgate.h"
 #include "log.h"
 #include "paths.h"
+#include "secret.h"
 
 #include <libpq-fe.h>
 
@@ -190,14 +191,6 @@ static int conf_index(const char *name)
 	return -1;
 }
 
-static void free_secret_str(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void conf_release(struct conf *c)
 {
 	for (size_t i = 0; i < CONF_N; i++) {
@@ -207,7 +200,7 @@ void conf_release(struct conf *c)
 			char **p = conf_field(c, s->off);
 
 			if (s->type == CONF_SECRET)
-				free_secret_str(*p);
+				secret_free_str(*p);
 			else
 				free(*p);
 			*p = NULL;
@@ -349,7 +342,7 @@ struct file_vals {
 static void file_vals_release(struct file_vals *fv)
 {
 	for (size_t i = 0; i < CONF_N; i++) {
-		free_secret_str(fv->v[i]);
+		secret_free_str(fv->v[i]);
 		fv->v[i] = NULL;
 	}
 }
@@ -365,7 +358,7 @@ static int file_vals_cb(void *arg, const char *key, const char *val)
 	copy = strdup(val);
 	if (copy == NULL)
 		return -2;
-	free_secret_str(fv->v[i]);
+	secret_free_str(fv->v[i]);
 	fv->v[i] = copy;
 	return 0;
 }

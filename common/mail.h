@@ -1,6 +1,8 @@
 /*
- * mail: the three messages the service sends, their MIME form, the outbox
- * they wait in, and the transports that deliver them.
+ * mail: the outbox the messages wait in (the only user of the database among
+ * the mail modules), and this header gathers them: mail_render.h (the
+ * templates), mail_mime.h (MIME), mail_seal.h (sealing), mail_send.h (the
+ * transports).
  *
  * A message is rendered and composed when the change that needs it is made,
  * sealed with conf_keys()->outbox (AES-256-GCM) and inserted into mail_outbox in
@@ -31,97 +33,15 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "conf.h"
+#include "mail_mime.h"
+#include "mail_render.h"
+#include "mail_seal.h"
+#include "mail_send.h"
 
-#define MAIL_MAX_BYTES (64 * 1024)
 #define MAIL_LEASE_SECONDS 120
 #define MAIL_MAX_ATTEMPTS 10
-
-enum mail_kind { MAIL_OTP, MAIL_RESET, MAIL_PASSWORD_CHANGED };
-
-struct mail_vars {
-	const char *to; /* a validated, normalized address */
-	/* The account's name for the greeting, or NULL: only a name the owner of
-	 * the address set (a verified account's). MAIL_OTP never greets by name. */
-	const char *full_name;
-	const char *code; /* MAIL_OTP: the 6-digit code */
-	const char *link; /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
-	/* MAIL_OTP, MAIL_RESET: how long the code or link lasts; the mail is
-	 * dropped after it (other kinds: after OUTBOX_NOTICE_MINUTES). */
-	int expire_minutes;
-	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
-};
-
-/* "otp", "reset", "password_changed": the outbox's kind column. */
-const char *mail_kind_name(enum mail_kind k);
-
-/*
- * Renders the subject and text and HTML bodies of kind for v. 0 and three
- * strings the caller frees, or -1.
- */
-int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
-                char **subject, char **text, char **html);
-
-/*
- * Composes an RFC 5322 message (From, To, Subject, Date, Message-ID,
- * MIME-Version, multipart/alternative text + HTML, both quoted-printable or
- * base64, CRLF line ends). 0 and *out (caller frees) with *len, or -1.
- * Both parts are base64 (76-character lines) of the bodies with CRLF line
- * ends, so a test reads them with a MIME parser (Python's email module), not
- * grep. -1 also when to is not printable ASCII (no space, '<' or '>', and an
- * '@' inside it), when the From address is invalid, or past MAIL_MAX_BYTES.
- */
-int mail_compose(const struct conf *c, const char *to, const char *subject, const char *text,
-                 const char *html, time_t now, char **out, size_t *len);
-
-enum mail_send_rc { MAIL_SENT = 0, MAIL_TEMPFAIL = 1, MAIL_PERMFAIL = 2 };
-
-/*
- * Delivers a composed message to one recipient through the configured
- * transport. On failure writes a short reason (no message content) to err.
- * SMTP 5xx replies are MAIL_PERMFAIL; connection failures, timeouts and 4xx
- * are MAIL_TEMPFAIL, and so is MAIL_TRANSPORT=smtp in a program that
- * installed no SMTP transport (the mail stays queued for medicalcare-outbox).
- */
-enum mail_send_rc mail_transport_send(const struct conf *c, const char *to, const char *msg,
-                                      size_t len, char *err, size_t errlen);
-
-/*
- * A transport mail_transport_send() hands MAIL_TRANSPORT=smtp messages to:
- * send() gets a valid From address (mail_from_address()) and recipient and
- * answers as mail_transport_send() does; cleanup() frees what send() set up
- * once per process (may be NULL).
- */
-struct mail_sender {
-	enum mail_send_rc (*send)(const struct conf *c, const char *from, const char *to,
-	                          const char *msg, size_t len, char *err, size_t errlen);
-	void (*cleanup)(void);
-};
-
-/* Installs t (borrowed for the life of the process) as the SMTP transport. */
-void mail_set_smtp(const struct mail_sender *t);
-
-/*
- * The From address: SMTP_FROM, else SMTP_EMAIL, else "no-reply@localhost".
- * Borrowed from c (or static).
- */
-const char *mail_from_address(const struct conf *c);
-
-/*
- * Frees what the SMTP transport set up once per process (its cleanup()).
- * Call at most once, at exit, when no other thread uses the transport;
- * harmless when nothing was set up.
- */
-void mail_global_cleanup(void);
-
-/* AES-256-GCM with a random 12-byte nonce: out = nonce || ciphertext || tag. 0 and *out (caller frees), or -1. */
-int mail_seal(const unsigned char key[32], const void *in, size_t len, unsigned char **out,
-              size_t *outlen);
-/* The reverse; -1 when the tag does not verify. *out is NUL-terminated; caller frees. */
-int mail_unseal(const unsigned char key[32], const unsigned char *in, size_t len, char **out,
-                size_t *outlen);
 
 /*
  * Renders, composes, seals and inserts a message of kind for v, in the caller's

@@ -11,13 +11,13 @@
 #include <openssl/hmac.h>
 
 #include "db.h"
+#include "hex.h"
 #include "log.h"
 
 #define OUTBOX_KEY_ID_LABEL "medicalcare outbox key id v1"
 
 int outbox_key_id(const unsigned char key[32], char out[OUTBOX_KEY_ID_HEX])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
@@ -26,11 +26,7 @@ int outbox_key_id(const unsigned char key[32], char out[OUTBOX_KEY_ID_HEX])
 	         strlen(OUTBOX_KEY_ID_LABEL), mac, &n) == NULL ||
 	    n < OUTBOX_KEY_ID_LEN)
 		return -1;
-	for (int i = 0; i < OUTBOX_KEY_ID_LEN; i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 0xf];
-	}
-	out[2 * OUTBOX_KEY_ID_LEN] = '\0';
+	hex_encode(mac, OUTBOX_KEY_ID_LEN, out);
 	return 0;
 }
 

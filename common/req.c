@@ -6,6 +6,8 @@
  */
 #include "req.h"
 
+#include "secret.h"
+
 #include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -137,22 +139,6 @@ static int req_string(json_object *body, const char *field, struct ferrs *errs, 
 	return 0;
 }
 
-/* Frees s, of len bytes, after wiping them. */
-static void free_secret_len(char *s, size_t len)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, len);
-		free(s);
-	}
-}
-
-/* Frees s, a C string, after wiping its bytes. */
-static void free_secret(char *s)
-{
-	if (s != NULL)
-		free_secret_len(s, strlen(s));
-}
-
 /* An owned copy of s[0..len), or NULL when out of memory. */
 static char *dup_bytes(const char *s, size_t len)
 {
@@ -216,7 +202,7 @@ void signup_req_release(struct signup_req *r)
 {
 	free(r->full_name);
 	free(r->email);
-	free_secret(r->password);
+	secret_free_str(r->password);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -257,7 +243,7 @@ int verify_req_parse(json_object *body, struct verify_req *r, struct ferrs *errs
 void verify_req_release(struct verify_req *r)
 {
 	free(r->email);
-	free_secret(r->otp);
+	secret_free_str(r->otp);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -305,7 +291,7 @@ int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs)
 void login_req_release(struct login_req *r)
 {
 	free(r->email);
-	free_secret_len(r->password, r->password_len);
+	secret_free(r->password, r->password_len);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -353,7 +339,7 @@ int reset_req_parse(json_object *body, struct reset_req *r, struct ferrs *errs)
 
 void reset_req_release(struct reset_req *r)
 {
-	free_secret(r->token);
-	free_secret(r->new_password);
+	secret_free_str(r->token);
+	secret_free_str(r->new_password);
 	memset(r, 0, sizeof(*r));
 }

@@ -3,6 +3,8 @@
  */
 #include "token.h"
 
+#include "hex.h"
+
 #include "b64.h"
 #include "log.h"
 
@@ -183,11 +185,16 @@ int token_digest_equal(const unsigned char a[TOKEN_DIGEST_LEN],
 
 void token_hex(const unsigned char d[TOKEN_DIGEST_LEN], char out[2 * TOKEN_DIGEST_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
+	hex_encode(d, TOKEN_DIGEST_LEN, out);
+}
 
-	for (size_t i = 0; i < TOKEN_DIGEST_LEN; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0x0f];
-	}
-	out[2 * TOKEN_DIGEST_LEN] = '\0';
+int token_random_hex(size_t nbytes, char *out)
+{
+	unsigned char raw[32];
+
+	if (nbytes > sizeof(raw) || token_random(raw, nbytes) != 0)
+		return -1;
+	hex_encode(raw, nbytes, out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
 }

@@ -57,4 +57,7 @@ int token_digest_equal(const unsigned char a[TOKEN_DIGEST_LEN],
 /* Lower-case hex of a digest into out[65]. */
 void token_hex(const unsigned char d[TOKEN_DIGEST_LEN], char out[2 * TOKEN_DIGEST_LEN + 1]);
 
+/* Random lower-case hex of nbytes (at most 32) bytes into out[2 * nbytes + 1]. 0, or -1. */
+int token_random_hex(size_t nbytes, char *out);
+
 #endif
