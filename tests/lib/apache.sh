@@ -22,11 +22,13 @@
 #       (keeping its mode) to change the settings between requests.
 #       --htaccess: a shared host instead: the web root $MC_APACHE_DIR/www
 #       holds the rendered .htaccess (apache/render.sh htaccess, with
-#       --env-file $MC_APACHE_ENV_FILE), a fake .env, the programs
-#       (cgi-bin/*.cgi, hard links) and links to the project's docs, sql,
-#       apache, common, tests, .git, Makefile, setup.sh and env.sample, as
-#       if the whole project had been uploaded; the server reads it with
-#       AllowOverride All (apache/render.sh local-htaccess), and in FastCGI
+#       --env-file $MC_APACHE_ENV_FILE), medicalcare/ as DEPLOYMENT_GUIDE.md
+#       uploads it (programs/*.cgi, hard links; docs, a link; errors/), a
+#       fake .env there and in the web root, cgi-bin/*.cgi and links to
+#       the project's sql, apache, common, tests, .git, Makefile,
+#       setup.sh and env.sample, as if the whole project had been uploaded;
+#       the server reads it with AllowOverride FileInfo, Options ExecCGI and
+#       a ScriptAlias /cgi-bin/ (apache/render.sh local-htaccess), and in FastCGI
 #       mode has mod_fcgid (which that .htaccess does not use: see
 #       tests/http/htaccess.bats for one that does).
 #       --copy: the routes (apache/render.sh local) served from a copy of
@@ -135,21 +137,29 @@ apache_start() {
 	if [[ $mode == local-htaccess ]]; then
 		www=$dir/www
 		mkdir -m 755 "$www"
-		for e in docs sql apache common tests .git Makefile setup.sh env.sample; do
+		for e in sql apache common tests .git Makefile setup.sh env.sample; do
 			[[ -e $root/$e ]] && ln -s "$root/$e" "$www/$e"
 		done
-		# The programs as files of the web root (hard links), not a link
-		# to the project's folder: a program finds its default .env from
-		# where it is (mod_fcgid: the web root's .env).
-		mkdir -m 755 "$www/cgi-bin"
-		cp -al -- "$root"/cgi-bin/*.cgi "$www/cgi-bin/" 2>/dev/null ||
-			cp -a -- "$root"/cgi-bin/*.cgi "$www/cgi-bin/" || {
-			apache_stop
-			return 1
-		}
-		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' >"$www/.env"
-		if ! "$root/apache/render.sh" htaccess --root "$www" --env-file "$MC_APACHE_ENV_FILE" \
-		    --out "$www/.htaccess"; then
+		# As DEPLOYMENT_GUIDE.md uploads it: medicalcare/ holds the
+		# programs (files of their own, hard links, not a link to the
+		# project's folder: a program finds its default .env from where it
+		# is, mod_fcgid's medicalcare/.env), docs/ and errors/. Besides, a
+		# copy in cgi-bin/ as a careless upload would leave it (the host
+		# maps /cgi-bin/ elsewhere).
+		mkdir -m 755 "$www/medicalcare" "$www/medicalcare/programs" "$www/cgi-bin"
+		ln -s "$root/docs" "$www/medicalcare/docs"
+		for e in medicalcare/programs cgi-bin; do
+			cp -al -- "$root"/cgi-bin/*.cgi "$www/$e/" 2>/dev/null ||
+				cp -a -- "$root"/cgi-bin/*.cgi "$www/$e/" || {
+				apache_stop
+				return 1
+			}
+		done
+		printf 'JWT_SECRET_KEY=this-fake-file-must-never-be-served-0123456789\n' |
+			tee "$www/.env" >"$www/medicalcare/.env"
+		if ! "$root/apache/render.sh" errors --out "$www/medicalcare/errors" ||
+			! "$root/apache/render.sh" htaccess --root "$www" --env-file "$MC_APACHE_ENV_FILE" \
+			    --out "$www/.htaccess"; then
 			apache_stop
 			return 1
 		fi
