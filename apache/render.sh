@@ -671,7 +671,7 @@ routes_htaccess() {
 	printf '# The programs, in %s/ (only these run). They need ExecCGI in the\n' "$htaccess_bin"
 	echo "# host's Options for this folder (a .htaccess cannot set it without"
 	echo "# AllowOverride Options): without it Apache answers 403 and logs \"Options"
-	echo "# ExecCGI is off in this directory\". Each sends its own Content-Length."
+	echo "# ExecCGI is off in this directory\"."
 	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
 	if [[ $env_file == "$root/$htaccess_app/.env" ]]; then
 		echo "    # Where the host has mod_fcgid: as FastCGI processes it starts and"
@@ -692,6 +692,13 @@ routes_htaccess() {
 		echo "    # use it.)"
 		echo "    SetHandler cgi-script"
 	fi
+	echo "    # Where the host has mod_buffer: the whole answer is read before it is"
+	echo "    # sent, so that it always has a Content-Length. Without it Apache sets"
+	echo "    # one when it sees the answer's end with it (the programs end it at"
+	echo "    # once), and otherwise sends it chunked."
+	echo "    <IfModule mod_buffer.c>"
+	echo "        SetOutputFilter BUFFER"
+	echo "    </IfModule>"
 	echo "</FilesMatch>"
 	echo
 	json_errors_htaccess
