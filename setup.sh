@@ -59,7 +59,7 @@ packages=(
 	python3 python3-aiosmtpd python3-jwt python3-bcrypt
 	bats jq curl openssl clang-format argon2
 	coreutils util-linux procps
-	apache2-bin acl
+	apache2-bin apache2 acl
 	lighttpd
 	chromium fonts-liberation
 	libcrypt-dev
@@ -97,6 +97,17 @@ if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
 		as_root systemctl stop lighttpd >/dev/null 2>&1 || true
 	else
 		as_root service lighttpd stop >/dev/null 2>&1 || true
+	fi
+fi
+# apache2 (Debian's /etc/apache2, which tests/http/debian-host.bats copies to
+# stand in for a stock shared host): the same; every test starts its own
+# Apache on a free port, none needs the system's.
+if [[ " ${missing[*]} " == *" apache2 "* ]]; then
+	as_root systemctl disable apache2 >/dev/null 2>&1 || as_root update-rc.d apache2 disable >/dev/null 2>&1 || true
+	if [[ -d /run/systemd/system ]]; then
+		as_root systemctl stop apache2 >/dev/null 2>&1 || true
+	else
+		as_root service apache2 stop >/dev/null 2>&1 || true
 	fi
 fi
 # pgbouncer: the same; the tests start a private one (tests/lib/pgbouncer.sh)

@@ -235,7 +235,7 @@ apache_stop() {
 		fi
 	fi
 	unset MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE MC_APACHE_ERROR_LOG MC_HTTP_URL \
-	    MC_APACHE_SERVE
+	    MC_APACHE_SERVE MC_APACHE_CONF MC_APACHE_WWW
 	return 0
 }
 
@@ -294,5 +294,176 @@ apache_stop_other() {
 	_apache_swap restore
 	unset MC_HTTP_URL2 MC_APACHE2_PORT MC_APACHE2_PID MC_APACHE2_DIR MC_APACHE2_ENV_FILE \
 	    MC_APACHE2_ERROR_LOG MC_APACHE2_SERVE
+	return 0
+}
+
+# apache_start_debian [--no-exec-cgi] [--fcgid] [--base-user NAME]
+#   A shared host as Debian 12's `apache2` package sets one up (the modules,
+#   confs and site its postinst enables, not what this machine has), with the
+#   .htaccess site in a user's public_html: a copy of /etc/apache2 in a new
+#   directory /tmp/mc-apache.XXXXXX, changed only where a private instance
+#   must be (ports.conf and the default site on 127.0.0.1:PORT, UserDir and
+#   its <Directory> under the new directory instead of /home; pid file,
+#   logs, locks and the CGI socket there through the APACHE_* variables of
+#   envvars) and where a host offering CGI differs from the package's
+#   defaults: mod_cgid (which turns on serve-cgi-bin.conf's ScriptAlias
+#   /cgi-bin/ /usr/lib/cgi-bin/), mod_rewrite and mod_userdir enabled, and
+#   ExecCGI added to userdir.conf's Options (--no-exec-cgi: not; its
+#   AllowOverride stays FileInfo AuthConfig Limit Indexes). --fcgid:
+#   mod_fcgid enabled too (its IPC directory moved into the new directory).
+#   No mod_headers, no mod_buffer, as the package leaves them.
+#   The web root DIR/home/USER/public_html (USER: --base-user, default ann)
+#   is filled by the upload commands of DEPLOYMENT_GUIDE.md's shared-hosting
+#   section, run as written with HOME=DIR/home/USER, ~/medicalcare holding
+#   links to the project and the env file (MC_APACHE_ENV_FILE), and
+#   "--base /~USER/" for "--base /". Exports what apache_start does, with
+#   MC_HTTP_URL=http://127.0.0.1:PORT/~USER, plus MC_APACHE_CONF (the copy
+#   of /etc/apache2) and MC_APACHE_WWW (the web root). apache_stop stops it.
+apache_start_debian() {
+	local root bin user=ann exec_cgi=1 fcgid=0 dir conf www home port try rc f e block
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--no-exec-cgi) exec_cgi=0 ;;
+		--fcgid) fcgid=1 ;;
+		--base-user)
+			user=$2
+			shift
+			;;
+		*)
+			mc_log "apache_start_debian: unknown option $1"
+			return 1
+			;;
+		esac
+		shift
+	done
+	if [[ -n ${MC_APACHE_DIR:-} && -d ${MC_APACHE_DIR:-} ]]; then
+		mc_log "apache_start_debian: a server already runs from $MC_APACHE_DIR"
+		return 1
+	fi
+	if [[ ! -f /etc/apache2/apache2.conf || ! -f /etc/apache2/conf-available/serve-cgi-bin.conf ]]; then
+		mc_log "apache_start_debian: no /etc/apache2 of Debian's apache2 package (./setup.sh installs it)"
+		return 1
+	fi
+	root=$(mc_root) || return 1
+	bin=$(mc_apache_bin) || return 1
+	if [[ ! -x $root/cgi-bin/health.cgi ]]; then
+		mc_log "apache_start_debian: cgi-bin/*.cgi are not built (make)"
+		return 1
+	fi
+	mc_apache_reach www-data "$root/cgi-bin/health.cgi" >/dev/null || return 1
+
+	dir=$(mktemp -d /tmp/mc-apache.XXXXXX) || return 1
+	chmod 755 "$dir"
+	conf=$dir/apache2
+	www=$dir/home/$user/public_html
+	home=$dir/home/$user
+	(umask 022 && mkdir -p "$dir/run/socks" "$dir/lock" "$www" "$home/medicalcare") || {
+		rm -rf -- "$dir"
+		return 1
+	}
+	export MC_APACHE_DIR=$dir MC_APACHE_ENV_FILE=$home/medicalcare/medicalcare.env \
+	    MC_APACHE_ERROR_LOG=$dir/error.log MC_APACHE_SERVE=cgi MC_APACHE_CONF=$conf MC_APACHE_WWW=$www
+	: >"$MC_APACHE_ENV_FILE"
+	chmod 640 "$MC_APACHE_ENV_FILE"
+	if [[ $(id -u) -eq 0 ]]; then
+		chgrp www-data "$MC_APACHE_ENV_FILE" || {
+			apache_stop
+			return 1
+		}
+	fi
+	cp -a /etc/apache2 "$conf" || {
+		apache_stop
+		return 1
+	}
+	# What the package enables (its postinst), whatever this machine enabled
+	# since: the modules with the event MPM, the confs, the default site;
+	# then what a host offering CGI adds.
+	rm -f "$conf"/mods-enabled/* "$conf"/conf-enabled/* "$conf"/sites-enabled/*
+	for f in access_compat alias auth_basic authn_core authn_file authz_core authz_host authz_user \
+	    autoindex deflate dir env filter mime mpm_event negotiation reqtimeout setenvif status \
+	    cgid rewrite userdir; do
+		for e in load conf; do
+			if [[ -f $conf/mods-available/$f.$e ]]; then
+				ln -s "../mods-available/$f.$e" "$conf/mods-enabled/$f.$e"
+			fi
+		done
+	done
+	for f in charset localized-error-pages other-vhosts-access-log security serve-cgi-bin; do
+		ln -s "../conf-available/$f.conf" "$conf/conf-enabled/$f.conf"
+	done
+	ln -s ../sites-available/000-default.conf "$conf/sites-enabled/000-default.conf"
+	if [[ $fcgid -eq 1 ]]; then
+		for f in fcgid.load fcgid.conf; do
+			ln -sf "../mods-available/$f" "$conf/mods-enabled/$f"
+		done
+		mkdir -m 755 "$dir/fcgid"
+		# A file of its own instead of the link, with the IPC directory moved.
+		rm -f "$conf/mods-enabled/fcgid.conf"
+		sed -E "s|^([[:blank:]]*FcgidIPCDir[[:blank:]]+).*|\\1$dir/fcgid|" \
+		    "$conf/mods-available/fcgid.conf" >"$conf/mods-enabled/fcgid.conf"
+	fi
+	rm -f "$conf/mods-enabled/userdir.conf"
+	sed -e "s|^\\(UserDir[[:blank:]]\\+\\)public_html\$|\\1$dir/home/*/public_html|" \
+	    -e "s|^<Directory /home/\\*/public_html>|<Directory $dir/home/*/public_html>|" \
+	    "$conf/mods-available/userdir.conf" >"$conf/mods-enabled/userdir.conf"
+	if [[ $exec_cgi -eq 1 ]]; then
+		sed -i -E 's/^([[:blank:]]*Options[[:blank:]].*IncludesNoExec)$/\1 ExecCGI/' \
+		    "$conf/mods-enabled/userdir.conf"
+	fi
+
+	# The upload of DEPLOYMENT_GUIDE.md's shared-hosting section: its
+	# commands, as written, with ~/medicalcare the project (links) and the
+	# env file there, and --base for the user's URL path, as it says.
+	for e in cgi-bin docs apache env.sample; do
+		ln -s "$root/$e" "$home/medicalcare/$e"
+	done
+	block=$(awk '/^Over SSH, from the built project copied to/ { f = 1 }
+		f && /^```sh$/ { g = 1; next }
+		g && /^```$/ { exit }
+		g { print }' "$root/DEPLOYMENT_GUIDE.md")
+	if [[ $block != *"apache/render.sh htaccess"*"--base / "* ]]; then
+		mc_log "apache_start_debian: DEPLOYMENT_GUIDE.md has no upload commands with --base /"
+		apache_stop
+		return 1
+	fi
+	block=${block//"--base / "/"--base /~$user/ "}
+	if ! (cd / && HOME=$home bash -euo pipefail -c "$block"); then
+		mc_log "apache_start_debian: DEPLOYMENT_GUIDE.md's upload commands failed"
+		apache_stop
+		return 1
+	fi
+
+	: >"$dir/error.log"
+	rc=2
+	for try in 1 2 3 4 5; do
+		port=$(free_port) || break
+		sed -i -E "s/^Listen[[:blank:]]+([0-9.]+:)?[0-9]+\$/Listen 127.0.0.1:$port/" "$conf/ports.conf"
+		sed -i -E "s/^<VirtualHost \\*:[0-9]+>/<VirtualHost *:$port>/" "$conf/sites-enabled/000-default.conf"
+		# envvars's values, in the new directory; apache2.conf reads them.
+		env APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE="$dir/run/apache2.pid" \
+		    APACHE_RUN_DIR="$dir/run" APACHE_LOCK_DIR="$dir/lock" APACHE_LOG_DIR="$dir" LANG=C \
+		    setsid "$bin" -d "$conf" -f "$conf/apache2.conf" -DFOREGROUND </dev/null >"$dir/apache.out" 2>&1 3>&- &
+		MC_APACHE_PID=$!
+		export MC_APACHE_PID MC_APACHE_PORT=$port
+		mc_apache_wait "$MC_APACHE_PID" "$port" 20
+		rc=$?
+		[[ $rc -eq 0 ]] && break
+		mc_apache_stop "$MC_APACHE_PID" 5
+		if grep -q -e 'Address already in use' -e 'could not bind' "$dir/error.log" "$dir/apache.out" 2>/dev/null; then
+			mc_log "port $port was taken; trying another (attempt $try)"
+			rc=2
+			continue
+		fi
+		mc_log "apache (Debian's configuration) did not start on port $port; its output:"
+		cat "$dir/apache.out" "$dir/error.log" >&2 2>/dev/null
+		rc=1
+		break
+	done
+	if [[ $rc -ne 0 ]]; then
+		[[ $rc -eq 2 ]] && mc_log "apache could not bind a port in 5 attempts"
+		apache_stop
+		return 1
+	fi
+	export MC_HTTP_URL=http://127.0.0.1:$port/~$user
 	return 0
 }
