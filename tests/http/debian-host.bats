@@ -32,6 +32,12 @@ teardown() {
 	if ! cmp -s -- "$BATS_FILE_TMPDIR/htaccess" "$MC_APACHE_WWW/.htaccess"; then
 		cat -- "$BATS_FILE_TMPDIR/htaccess" >"$MC_APACHE_WWW/.htaccess"
 	fi
+	rm -f -- "$MC_APACHE_WWW/medicalcare/.env"
+	if [[ -e $MC_APACHE_CONF/mods-enabled/fcgid.load ]]; then
+		rm -f -- "$MC_APACHE_CONF"/mods-enabled/fcgid*
+		apache_restart_debian
+		changed=0
+	fi
 	if [[ $changed -eq 1 ]]; then
 		debian_reload
 	fi
@@ -235,4 +241,36 @@ debian_reload() {
 	setfacl -b "$env"
 	chgrp www-data "$env"
 	chmod 640 "$env"
+}
+
+@test "debian_host_runs_the_programs_under_mod_fcgid_where_the_host_enables_it" {
+	local app=$MC_APACHE_WWW/medicalcare pids
+	# The host enables Debian's mod_fcgid as packaged; only its IPC files
+	# move into this private instance's directory.
+	ln -s ../mods-available/fcgid.load "$MC_APACHE_CONF/mods-enabled/fcgid.load"
+	ln -s ../mods-available/fcgid.conf "$MC_APACHE_CONF/mods-enabled/fcgid.conf"
+	mkdir -p "$MC_APACHE_DIR/fcgid"
+	chown www-data "$MC_APACHE_DIR/fcgid" 2>/dev/null || true
+	printf 'FcgidIPCDir %s\nFcgidProcessTableFile %s\n' "$MC_APACHE_DIR/fcgid" "$MC_APACHE_DIR/fcgid/shm" \
+	    >"$MC_APACHE_CONF/mods-enabled/fcgid-private.conf"
+	apache_restart_debian
+	# The guide: render without --env-file, the settings in medicalcare/.env.
+	cp -- "$MC_APACHE_ENV_FILE" "$app/.env"
+	chgrp www-data "$app/.env" 2>/dev/null || true
+	chmod 640 "$app/.env"
+	env -u MEDICALCARE_ENV_FILE "$MC_ROOT/apache/render.sh" htaccess --root "$MC_APACHE_WWW" --base /~ann/ \
+	    --out "$MC_APACHE_WWW/.htaccess"
+	grep -q 'SetHandler fcgid-script' "$MC_APACHE_WWW/.htaccess"
+	http_account fay@example.test
+	http GET /user/profile -H "Authorization: Bearer $http_token"
+	assert_status 200
+	assert_json .email fay@example.test
+	http GET /health
+	assert_status 200
+	assert_body --raw "$HEALTH_OK"
+	pids=$(pgrep -f "^$app/programs/health.cgi" || true)
+	[[ -n $pids ]] || _fail "no health.cgi process lives on after its answer"
+	http GET /medicalcare/.env
+	assert_status 404
+	assert_body --raw '{"detail":"Not Found"}'
 }

@@ -222,6 +222,8 @@ apache_stop() {
 	if [[ -n ${MC_APACHE_PID:-} ]]; then
 		mc_apache_stop "$MC_APACHE_PID" 10
 	fi
+	# One that apache_restart_debian started in a test.
+	_apache_debian_stop
 	if [[ -n ${MC_APACHE_DIR:-} && -e $MC_APACHE_DIR/fcgi.pid ]]; then
 		"$(mc_root)/apache/fcgi.sh" stop --run-dir "$MC_APACHE_DIR" --grace 10 || true
 	fi
@@ -297,7 +299,7 @@ apache_stop_other() {
 	return 0
 }
 
-# apache_start_debian [--no-exec-cgi] [--fcgid] [--base-user NAME]
+# apache_start_debian [--no-exec-cgi] [--base-user NAME]
 #   A shared host as Debian 12's `apache2` package sets one up (the modules,
 #   confs and site its postinst enables, not what this machine has), with the
 #   .htaccess site in a user's public_html: a copy of /etc/apache2 in a new
@@ -309,8 +311,7 @@ apache_stop_other() {
 #   defaults: mod_cgid (which turns on serve-cgi-bin.conf's ScriptAlias
 #   /cgi-bin/ /usr/lib/cgi-bin/), mod_rewrite and mod_userdir enabled, and
 #   ExecCGI added to userdir.conf's Options (--no-exec-cgi: not; its
-#   AllowOverride stays FileInfo AuthConfig Limit Indexes). --fcgid:
-#   mod_fcgid enabled too (its IPC directory moved into the new directory).
+#   AllowOverride stays FileInfo AuthConfig Limit Indexes).
 #   No mod_headers, no mod_buffer, as the package leaves them.
 #   The web root DIR/home/USER/public_html (USER: --base-user, default ann)
 #   is filled by the upload commands of DEPLOYMENT_GUIDE.md's shared-hosting
@@ -320,11 +321,10 @@ apache_stop_other() {
 #   MC_HTTP_URL=http://127.0.0.1:PORT/~USER, plus MC_APACHE_CONF (the copy
 #   of /etc/apache2) and MC_APACHE_WWW (the web root). apache_stop stops it.
 apache_start_debian() {
-	local root bin user=ann exec_cgi=1 fcgid=0 dir conf www home port try rc f e block
+	local root bin user=ann exec_cgi=1 dir conf www home port try rc f e block
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		--no-exec-cgi) exec_cgi=0 ;;
-		--fcgid) fcgid=1 ;;
 		--base-user)
 			user=$2
 			shift
@@ -392,16 +392,6 @@ apache_start_debian() {
 		ln -s "../conf-available/$f.conf" "$conf/conf-enabled/$f.conf"
 	done
 	ln -s ../sites-available/000-default.conf "$conf/sites-enabled/000-default.conf"
-	if [[ $fcgid -eq 1 ]]; then
-		for f in fcgid.load fcgid.conf; do
-			ln -sf "../mods-available/$f" "$conf/mods-enabled/$f"
-		done
-		mkdir -m 755 "$dir/fcgid"
-		# A file of its own instead of the link, with the IPC directory moved.
-		rm -f "$conf/mods-enabled/fcgid.conf"
-		sed -E "s|^([[:blank:]]*FcgidIPCDir[[:blank:]]+).*|\\1$dir/fcgid|" \
-		    "$conf/mods-available/fcgid.conf" >"$conf/mods-enabled/fcgid.conf"
-	fi
 	rm -f "$conf/mods-enabled/userdir.conf"
 	sed -e "s|^\\(UserDir[[:blank:]]\\+\\)public_html\$|\\1$dir/home/*/public_html|" \
 	    -e "s|^<Directory /home/\\*/public_html>|<Directory $dir/home/*/public_html>|" \
@@ -439,13 +429,7 @@ apache_start_debian() {
 		port=$(free_port) || break
 		sed -i -E "s/^Listen[[:blank:]]+([0-9.]+:)?[0-9]+\$/Listen 127.0.0.1:$port/" "$conf/ports.conf"
 		sed -i -E "s/^<VirtualHost \\*:[0-9]+>/<VirtualHost *:$port>/" "$conf/sites-enabled/000-default.conf"
-		# envvars's values, in the new directory; apache2.conf reads them.
-		env APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE="$dir/run/apache2.pid" \
-		    APACHE_RUN_DIR="$dir/run" APACHE_LOCK_DIR="$dir/lock" APACHE_LOG_DIR="$dir" LANG=C \
-		    setsid "$bin" -d "$conf" -f "$conf/apache2.conf" -DFOREGROUND </dev/null >"$dir/apache.out" 2>&1 3>&- &
-		MC_APACHE_PID=$!
-		export MC_APACHE_PID MC_APACHE_PORT=$port
-		mc_apache_wait "$MC_APACHE_PID" "$port" 20
+		_apache_debian_run "$bin" "$dir" "$port"
 		rc=$?
 		[[ $rc -eq 0 ]] && break
 		mc_apache_stop "$MC_APACHE_PID" 5
@@ -465,5 +449,53 @@ apache_start_debian() {
 		return 1
 	fi
 	export MC_HTTP_URL=http://127.0.0.1:$port/~$user
+	return 0
+}
+
+# _apache_debian_run BIN DIR PORT: starts the server of apache_start_debian
+# (its configuration in DIR/apache2) and waits until it accepts on PORT;
+# exports MC_APACHE_PID and MC_APACHE_PORT.
+_apache_debian_run() {
+	local bin=$1 dir=$2 port=$3
+	# envvars's values, in the new directory; apache2.conf reads them.
+	env APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE="$dir/run/apache2.pid" \
+	    APACHE_RUN_DIR="$dir/run" APACHE_LOCK_DIR="$dir/lock" APACHE_LOG_DIR="$dir" LANG=C \
+	    setsid "$bin" -d "$dir/apache2" -f "$dir/apache2/apache2.conf" -DFOREGROUND </dev/null \
+	    >"$dir/apache.out" 2>&1 3>&- &
+	MC_APACHE_PID=$!
+	export MC_APACHE_PID MC_APACHE_PORT=$port
+	mc_apache_wait "$MC_APACHE_PID" "$port" 20
+}
+
+# apache_restart_debian: stops the server of apache_start_debian and starts
+# it again on the same port, as a host does after enabling a module (a
+# graceful restart does not load one safely).
+apache_restart_debian() {
+	local bin
+	bin=$(mc_apache_bin) || return 1
+	_apache_debian_stop
+	_apache_debian_run "$bin" "$MC_APACHE_DIR" "$MC_APACHE_PORT" || {
+		mc_log "apache (Debian's configuration) did not start again; its output:"
+		cat "$MC_APACHE_DIR/apache.out" >&2
+		tail -n 20 "$MC_APACHE_ERROR_LOG" >&2
+		return 1
+	}
+}
+
+# _apache_debian_stop: stops the server of apache_start_debian that runs
+# now, found by its pid file (after apache_restart_debian in a test, it is
+# not MC_APACHE_PID of setup_file), TERM then KILL after 10 s; not a child
+# of this shell, so it is polled, not waited for.
+_apache_debian_stop() {
+	local f=${MC_APACHE_DIR:-}/run/apache2.pid pid i
+	[[ -n ${MC_APACHE_DIR:-} && -r $f ]] || return 0
+	pid=$(<"$f")
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	return 0
 }
