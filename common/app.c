@@ -526,15 +526,19 @@ static int app_fcgi_main(const struct endpoint *ep)
  * and its end there together (else it sends it chunked; mod_buffer, which
  * stock Debian lacks, reads it all first), so the sooner the end, the
  * likelier a Content-Length. Returns 1 if stderr was a pipe or socket (see
- * app_after_answer()). Where stdin is a socket, what the server still
- * sends of a body left unread (a chunked body refused past HTTP_BODY_MAX)
- * is then read and discarded, up to its end (the server shuts its side
- * once the body is sent) or APP_DRAIN_MAX bytes or APP_DRAIN_MS: closing a
- * socket with data unread resets it, and the answer in flight would be
- * lost (mod_cgid: no answer at all).
+ * app_after_answer()). Where stdin is a socket and req's body was left
+ * unread (a chunked body refused past HTTP_BODY_MAX, a declared one refused
+ * unread), what the server still sends of it is then read and discarded,
+ * up to its end (mod_cgid shuts its side once the body is sent) or
+ * APP_DRAIN_MAX bytes or APP_DRAIN_MS: closing a socket with data unread
+ * resets it, and the answer in flight would be lost (mod_cgid: no answer
+ * at all). Without a declared length and nothing read, only what has come
+ * already is read (there may be no body at all).
  */
-static int app_end_cgi_answer(void)
+static int app_end_cgi_answer(const struct http_req *req)
 {
+	long long cl = http_req_content_length(req);
+	int limit_ms;
 	int stream = app_fd_is_stream(STDERR_FILENO);
 	char buf[16384];
 	size_t drained = 0;
@@ -553,6 +557,12 @@ static int app_end_cgi_answer(void)
 	}
 	(void)shutdown(STDOUT_FILENO, SHUT_WR); /* ENOTSOCK for a pipe: fclose() is the end then */
 	(void)fclose(stdout);
+	if (req->body_too_large || (cl > 0 && req->body == NULL && !req->body_incomplete))
+		limit_ms = APP_DRAIN_MS;
+	else if (cl < 0 && req->body == NULL)
+		limit_ms = 0;
+	else
+		return stream;
 	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
 		return stream;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -562,7 +572,7 @@ static int app_end_cgi_answer(void)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
-		if (ms >= APP_DRAIN_MS || poll(&pfd, 1, (int)(APP_DRAIN_MS - ms)) <= 0)
+		if (ms > limit_ms || poll(&pfd, 1, ms >= limit_ms ? 0 : (int)(limit_ms - ms)) <= 0)
 			break;
 		n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -602,7 +612,7 @@ static int app_cgi_main(const struct endpoint *ep, const struct timespec *starte
 	 * reads the answer before the program's exit cleanup is over would
 	 * otherwise see no end yet and send it chunked.
 	 */
-	stream = app_end_cgi_answer();
+	stream = app_end_cgi_answer(&req);
 	app_after_answer(&ctx, stream);
 
 	app_disconnect(&ctx);
