@@ -6,6 +6,8 @@
 #   make fuzz            build the libFuzzer harnesses (make fuzz-build) and run
 #                        each for FUZZ_SECONDS (600)
 #   make db              apply sql/ migrations to the configured database
+#   make deb             the Debian package build/deb/medicalcare-auth_<VERSION>_<arch>.deb
+#                        (deploy/build-deb.sh: dpkg-buildpackage, debhelper, lintian)
 #   make bench           requests/s, latency, CPU and memory in FastCGI and CGI
 #                        mode (tests/load/bench.sh, docs/BENCHMARKS.md);
 #                        BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_PEER_URL
@@ -52,7 +54,11 @@ CGIDIR  := cgi-bin
 BINDIR  := bin
 endif
 
-CFLAGS_ALL  = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Icommon $(PKG_CFLAGS) $(CFLAGS)
+# -MMD -MP: the compiler writes beside each object (.d) the headers it
+# included, so a changed header rebuilds only what includes it; a changed
+# Makefile (flags) rebuilds every object.
+DEPFLAGS    = -MMD -MP
+CFLAGS_ALL  = -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(DEPFLAGS) -Icommon $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANLD) $(HARDEN_LD) $(LEAN_LD) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS)
 
@@ -82,28 +88,35 @@ cgi: $(CGI_BIN)
 tools: $(TOOL_BIN)
 unit: $(UNIT_BIN)
 
-$(B)/obj/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/obj/common
+$(B)/obj/common/%.o: common/%.c Makefile | $(B)/obj/common
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/obj/cgi-bin/%.o: cgi-bin/%.c $(wildcard common/*.h) | $(B)/obj/cgi-bin
+$(B)/obj/cgi-bin/%.o: cgi-bin/%.c Makefile | $(B)/obj/cgi-bin
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(CGIDIR)/%.cgi: $(B)/obj/cgi-bin/%.o $(LIB) | $(CGIDIR)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
 
-$(B)/obj/tools/%.o: tools/%.c $(wildcard common/*.h) | $(B)/obj/tools
+$(B)/obj/tools/%.o: tools/%.c Makefile | $(B)/obj/tools
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BINDIR)/medicalcare-%: $(B)/obj/tools/%.o $(LIB) | $(BINDIR)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL)
 
-$(B)/tests/%: tests/unit/%.c $(LIB) | $(B)/tests
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL) $(shell pkg-config --libs cmocka)
+$(B)/obj/tests/%.o: tests/unit/%.c Makefile | $(B)/obj/tests
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/obj/common $(B)/obj/cgi-bin $(B)/obj/tools $(B)/tests $(CGIDIR) $(BINDIR):
+$(B)/tests/%: $(B)/obj/tests/%.o $(LIB) | $(B)/tests
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LIBS_ALL) $(shell pkg-config --libs cmocka)
+
+# Objects are kept (not removed as intermediates): relinking after a change
+# to the library compiles nothing again.
+.SECONDARY:
+
+$(B)/obj/common $(B)/obj/cgi-bin $(B)/obj/tools $(B)/obj/tests $(B)/tests $(CGIDIR) $(BINDIR):
 	mkdir -p $@
 
 # libFuzzer harnesses (fuzz/fuzz_*.c, see fuzz/README.md): the library built
@@ -114,7 +127,7 @@ FUZZ_CC      ?= clang
 FZ           := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = -std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
-                $(WARN) -Wno-format-nonliteral -Icommon $(PKG_CFLAGS)
+                $(WARN) $(DEPFLAGS) -Wno-format-nonliteral -Icommon $(PKG_CFLAGS)
 FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(FZ)/%)
 FUZZ_LIB     := $(FZ)/libmedicalcare.a
@@ -124,13 +137,13 @@ FUZZ_JOBS    ?= 2
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_BIN)
 
-$(FZ)/obj/common/%.o: common/%.c $(wildcard common/*.h) | $(FZ)/obj/common
+$(FZ)/obj/common/%.o: common/%.c Makefile | $(FZ)/obj/common
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB): $(LIB_SRC:common/%.c=$(FZ)/obj/common/%.o)
 	rm -f $@ && ar rcs $@ $^
 
-$(FZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB) | $(FZ)/obj/common
+$(FZ)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB) | $(FZ)/obj/common
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LIBS_ALL)
 
 $(FZ)/obj/common:
@@ -139,8 +152,11 @@ $(FZ)/obj/common:
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh
 
-# The whole test suite: normal build, then again under ASan+UBSan.
-test: check-format
+# The whole test suite: normal build, then again under ASan+UBSan. First
+# what it needs (tests/preflight.sh: stops at once, naming ./setup.sh).
+test:
+	@tests/preflight.sh
+	@tests/check-format.sh
 	tests/run.sh
 
 test-unit: unit
@@ -160,10 +176,6 @@ db:
 run:
 	./setup.sh --run
 
-# The web server configurations as apache/render.sh makes them from
-# apache/*.in and apache/routes.txt with this project's paths, into
-# build/configs/ to read (for a deployment, run apache/render.sh with the
-# server's own options: see apache/render.sh --help).
 # Benchmarks (not tests): its own servers on free ports, about 10 minutes with
 # the defaults; BENCH_PEER_URL and BENCH_PEER_MAIL_DIR add another server of
 # the same API, interleaved, with the ratios (tests/load/bench.sh --help).
@@ -171,6 +183,10 @@ run:
 bench: all
 	BENCH_SECONDS=$(or $(BENCH_SECONDS),10) BENCH_RUNS=$(or $(BENCH_RUNS),3) tests/load/bench.sh --no-build
 
+# The web server configurations as apache/render.sh makes them from
+# apache/*.in and apache/routes.txt with this project's paths, into
+# build/configs/ to read (for a deployment, run apache/render.sh with the
+# server's own options: see apache/render.sh --help).
 .PHONY: configs
 configs:
 	apache/render.sh vhost --out build/configs/vhost.conf
@@ -178,5 +194,14 @@ configs:
 	apache/render.sh lighttpd --out build/configs/lighttpd.conf
 	apache/render.sh local --out build/configs/local.conf
 
+# The Debian package (debian/, deploy/build-deb.sh), from a copy of the
+# sources in build/deb/src, checked with lintian.
+.PHONY: deb
+deb:
+	deploy/build-deb.sh
+
 clean:
 	rm -rf build bin $(wildcard cgi-bin/*.cgi)
+
+# The headers each object, program and test included when it was last built.
+-include $(wildcard $(B)/obj/*/*.d $(FZ)/obj/common/*.d $(FZ)/*.d)

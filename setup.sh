@@ -4,28 +4,91 @@
 #
 #   1. installs the Debian packages (as root, or through sudo)
 #   2. starts the local PostgreSQL cluster if it is down
-#   3. creates the role "medicalcare" (password "medicalcare") and the
-#      database "medicalcare" owned by it, if missing
-#   4. writes .env from env.sample, with a new random JWT_SECRET_KEY and the
-#      local DATABASE_URL, if there is no .env (an existing .env keeps its
+#   3. creates the role "medicalcare" (password "medicalcare") and this
+#      checkout's own database, owned by it, if missing: the one .env's
+#      DATABASE_URL names, else medicalcare_<folder>_<hash of the path>, so
+#      two checkouts on one machine never share a database
+#   4. writes .env from env.sample (the production template) with the local
+#      values of env.local (mail written to mail/, the frontend on
+#      localhost:3000), a new random JWT_SECRET_KEY and the DATABASE_URL of
+#      that database, if there is no .env (an existing .env keeps its
 #      content); mode 0640, group www-data when run as root (Apache's
 #      programs run as www-data and read it), else 0600
 #   5. builds (make) and applies the schema (sql/migrate.sh)
 #   6. installs Swagger UI for the /docs page (npm ci in docs/, from
 #      docs/package-lock.json, install scripts off) if missing or outdated
 #
-# Usage: ./setup.sh [--run] [--help]
-#   --run   then serve the API (apache/run.sh: Apache on localhost:8000, in
-#           the foreground; what `make run` does)
+# Usage: ./setup.sh [--run] [--production] [--help]
+#   --run         then serve the API (apache/run.sh: Apache on localhost:8000,
+#                 in the foreground; what `make run` does)
+#   --production  a server's source install: only the packages that building
+#                 and running need (no test tools, no local PostgreSQL, no
+#                 browser), then make and Swagger UI (steps 1, 5 without the
+#                 schema, 6); no database or .env is made. See
+#                 DEPLOYMENT_GUIDE.md, "Apache on a VPS"; the Debian package
+#                 (make deb) is the other way
 set -euo pipefail
+
+# local_db_name ROOT ENV_FILE: prints the database of the checkout in ROOT:
+# the one ENV_FILE's DATABASE_URL names when it is a local one of the role
+# medicalcare, nothing when it names another; without ENV_FILE, a name of
+# the checkout's own, medicalcare_<folder>_<8 hex of sha256(ROOT)>, so two
+# checkouts on one machine never share a database.
+local_db_name() {
+	local root=$1 env=$2 url base
+	if [[ -e $env ]]; then
+		url=$(sed -n -E 's/^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=[[:space:]]*//p' "$env" |
+		    tail -n 1 | tr -d "\"'")
+		if [[ $url =~ ^postgres(ql)?://medicalcare:medicalcare@(localhost|127\.0\.0\.1):[0-9]+/([a-z0-9_]+)$ ]]; then
+			printf '%s\n' "${BASH_REMATCH[3]}"
+		fi
+		return 0
+	fi
+	base=$(basename "$root" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9\n' '_' | cut -c1-30)
+	printf 'medicalcare_%s_%s\n' "$base" "$(printf '%s' "$root" | sha256sum | cut -c1-8)"
+}
+
+# local_env_text SAMPLE LOCAL SECRET URL: prints SAMPLE (env.sample) with
+# JWT_SECRET_KEY=SECRET, DATABASE_URL=URL and each NAME=value of LOCAL
+# (env.local, if it exists) in place of the sample's line for NAME (or its
+# "# NAME=" example), or at the end when the sample has none. The secret
+# reaches awk on its standard input, never in its arguments.
+local_env_text() {
+	local sample=$1 local=$2 secret=$3 url=$4
+	{
+		printf 'JWT_SECRET_KEY=%s\nDATABASE_URL=%s\n' "$secret" "$url"
+		[[ ! -f $local ]] || grep -E '^[A-Z][A-Z0-9_]*=' "$local"
+	} | awk '
+		NR == FNR { i = index($0, "="); want[substr($0, 1, i - 1)] = $0; order[++n] = substr($0, 1, i - 1); next }
+		{
+			line = $0
+			sub(/^#[[:space:]]?/, "", line)
+			sub(/^[[:space:]]*(export[[:space:]]+)?/, "", line)
+			name = line
+			sub(/[[:space:]]*=.*/, "", name)
+			if (line ~ /^[A-Z][A-Z0-9_]*[[:space:]]*=/ && (name in want)) {
+				if (!(name in done)) print want[name]
+				done[name] = 1
+				next
+			}
+			print
+		}
+		END { for (k = 1; k <= n; k++) if (!(order[k] in done)) print want[order[k]] }' - "$sample"
+}
+
+# Sourced (tests/unit/setup_env.sh): the functions above only.
+if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
+	return 0
+fi
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 
-want_run=0
+want_run=0 production=0
 for arg in "$@"; do
 	case $arg in
 	--run) want_run=1 ;;
+	--production) production=1 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
 		exit 0
@@ -59,12 +122,23 @@ packages=(
 	python3 python3-aiosmtpd python3-jwt python3-bcrypt
 	bats jq curl openssl clang-format argon2
 	coreutils util-linux procps
-	apache2-bin apache2 acl
+	apache2-bin acl
 	lighttpd
 	chromium fonts-liberation
 	libcrypt-dev
 	pgbouncer wrk valgrind clang libclang-rt-14-dev
+	apache2 dpkg-dev debhelper fakeroot lintian
 )
+if [[ $production -eq 1 ]]; then
+	# Building and running only (the Debian package's Build-Depends and
+	# Depends, and Apache).
+	packages=(
+		build-essential pkg-config make ca-certificates
+		libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+		libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
+		apache2
+	)
+fi
 # npm (for Swagger UI): Debian's nodejs + npm, unless a node with npm is
 # already installed (NodeSource's nodejs bundles npm and conflicts with it).
 if ! command -v npm >/dev/null 2>&1; then
@@ -89,6 +163,18 @@ else
 fi
 say "$installed"
 
+# apache2 (Debian's full package, for the package test, a VPS, and the stock
+# /etc/apache2 that tests/http/debian-host.bats copies): the tests
+# start their own servers on free ports; the package starts one on port 80,
+# switched off right after installing, except for a production install.
+if [[ $production -eq 0 && " ${missing[*]} " == *" apache2 "* ]]; then
+	as_root systemctl disable apache2 >/dev/null 2>&1 || as_root update-rc.d apache2 disable >/dev/null 2>&1 || true
+	if [[ -d /run/systemd/system ]]; then
+		as_root systemctl stop apache2 >/dev/null 2>&1 || true
+	else
+		as_root service apache2 stop >/dev/null 2>&1 || true
+	fi
+fi
 # lighttpd: the tests start their own on free ports; the package enables and
 # starts a server of its own on port 80, switched off right after installing.
 if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
@@ -97,17 +183,6 @@ if [[ " ${missing[*]} " == *" lighttpd "* ]]; then
 		as_root systemctl stop lighttpd >/dev/null 2>&1 || true
 	else
 		as_root service lighttpd stop >/dev/null 2>&1 || true
-	fi
-fi
-# apache2 (Debian's /etc/apache2, which tests/http/debian-host.bats copies to
-# stand in for a stock shared host): the same; every test starts its own
-# Apache on a free port, none needs the system's.
-if [[ " ${missing[*]} " == *" apache2 "* ]]; then
-	as_root systemctl disable apache2 >/dev/null 2>&1 || as_root update-rc.d apache2 disable >/dev/null 2>&1 || true
-	if [[ -d /run/systemd/system ]]; then
-		as_root systemctl stop apache2 >/dev/null 2>&1 || true
-	else
-		as_root service apache2 stop >/dev/null 2>&1 || true
 	fi
 fi
 # pgbouncer: the same; the tests start a private one (tests/lib/pgbouncer.sh)
@@ -121,8 +196,15 @@ if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
 	fi
 fi
 
+if [[ $production -eq 1 ]]; then
+	say "building"
+	make -j"$(nproc)"
+fi
+
 # ---------------------------------------------------------------------------
 # 2. The local PostgreSQL cluster (Debian's postgresql-common; no systemd needed)
+# Steps 2 to 5 are the development setup: --production skips them.
+if [[ $production -eq 0 ]]; then
 
 pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
 [[ -n $pg_version && -x /usr/lib/postgresql/$pg_version/bin/postgres ]] ||
@@ -152,17 +234,21 @@ pg_ready ||
 pg_super() {
 	(cd / && as_root runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$pg_port" "$@")
 }
+db_name=$(local_db_name "$root" .env)
+[[ -z $db_name || $db_name =~ ^[a-z0-9_]{1,63}$ ]] || die "bad database name: $db_name"
 db_notes=()
 if [[ $(pg_super -c "SELECT 1 FROM pg_roles WHERE rolname = 'medicalcare'") != 1 ]]; then
 	pg_super -c "CREATE ROLE medicalcare LOGIN PASSWORD 'medicalcare'"
 	db_notes+=("created role medicalcare")
 fi
-if [[ $(pg_super -c "SELECT 1 FROM pg_database WHERE datname = 'medicalcare'") != 1 ]]; then
-	pg_super -c "CREATE DATABASE medicalcare OWNER medicalcare ENCODING 'UTF8' TEMPLATE template0"
-	db_notes+=("created database medicalcare")
+if [[ -n $db_name && $(pg_super -c "SELECT 1 FROM pg_database WHERE datname = '$db_name'") != 1 ]]; then
+	pg_super -c "CREATE DATABASE \"$db_name\" OWNER medicalcare ENCODING 'UTF8' TEMPLATE template0"
+	db_notes+=("created database $db_name")
 fi
-if [[ ${#db_notes[@]} -eq 0 ]]; then
-	db_note="role and database medicalcare exist"
+if [[ -z $db_name ]]; then
+	db_note=".env names a database of its own (not created here)"
+elif [[ ${#db_notes[@]} -eq 0 ]]; then
+	db_note="role medicalcare and database $db_name exist"
 else
 	db_note=$(IFS=,; printf '%s' "${db_notes[*]}" | sed 's/,/, /g')
 fi
@@ -171,7 +257,7 @@ say "$db_note"
 # ---------------------------------------------------------------------------
 # 4. .env
 
-database_url="postgresql://medicalcare:medicalcare@localhost:$pg_port/medicalcare"
+database_url="postgresql://medicalcare:medicalcare@localhost:$pg_port/$db_name"
 if [[ -e .env ]]; then
 	env_note=".env exists, left as it is"
 else
@@ -179,19 +265,8 @@ else
 	[[ ${#secret} -ge 64 ]] || die "could not generate JWT_SECRET_KEY"
 	tmp=$(umask 077 && mktemp .env.XXXXXX)
 	if [[ -f env.sample ]]; then
-		# Copies env.sample, with JWT_SECRET_KEY and DATABASE_URL set
-		# (added if the sample lacks them).
-		awk -v secret="$secret" -v url="$database_url" '
-			/^[[:space:]]*(export[[:space:]]+)?JWT_SECRET_KEY[[:space:]]*=/ {
-				if (!js) print "JWT_SECRET_KEY=" secret; js = 1; next }
-			/^[[:space:]]*(export[[:space:]]+)?DATABASE_URL[[:space:]]*=/ {
-				if (!du) print "DATABASE_URL=" url; du = 1; next }
-			{ print }
-			END {
-				if (!js) print "JWT_SECRET_KEY=" secret
-				if (!du) print "DATABASE_URL=" url
-			}' env.sample >"$tmp"
-		env_note="wrote .env from env.sample with a new JWT_SECRET_KEY"
+		local_env_text env.sample env.local "$secret" "$database_url" >"$tmp"
+		env_note="wrote .env from env.sample and env.local with a new JWT_SECRET_KEY"
 	else
 		printf '# Written by setup.sh (there was no env.sample).\nDATABASE_URL=%s\nJWT_SECRET_KEY=%s\n' \
 		    "$database_url" "$secret" >"$tmp"
@@ -221,6 +296,7 @@ say "building"
 make -j"$(nproc)"
 say "applying the schema"
 sql/migrate.sh
+fi
 
 # ---------------------------------------------------------------------------
 # 6. Swagger UI for /docs (docs/package.json, docs/package-lock.json)
@@ -243,6 +319,18 @@ else
 	docs_note="installed swagger-ui-dist $docs_want"
 fi
 say "$docs_note"
+
+if [[ $production -eq 1 ]]; then
+	cat <<-EOF
+
+		setup: done (production)
+		  packages:   $installed
+		  built:      cgi-bin/*.cgi, bin/*
+		  docs:       $docs_note
+		  next:       DEPLOYMENT_GUIDE.md, "Apache on a VPS", "From a source tree"
+	EOF
+	exit 0
+fi
 
 # ---------------------------------------------------------------------------
 # 7. playwright-core for the browser test (tests/browser/package-lock.json).

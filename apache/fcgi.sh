@@ -182,6 +182,15 @@ program_pids() { # NAME
 	pgrep -P "$mw" 2>/dev/null || true
 }
 
+# The number of children of PID that are running (not yet reaped ones aside).
+# Never fails: no child is 0 (pgrep and grep -c fail on none, which under
+# set -e and pipefail would end the launcher).
+live_children() { # PID
+	local n
+	n=$(ps --ppid "$1" -o stat= 2>/dev/null | grep -c -v '^Z' || true)
+	printf '%s\n' "${n:-0}"
+}
+
 # The groups (a multiwatch and its processes) that a launcher that is gone
 # left in the run directory: SIGTERM, then SIGKILL after SECS; their pid
 # files removed. A pid file names a multiwatch (its group) only while that
@@ -553,7 +562,7 @@ while [[ $stopping -eq 0 ]]; do
 		if ! kill -0 "${mw_pid[$p]}" 2>/dev/null || ! ps -o stat= -p "${mw_pid[$p]}" | grep -q -v '^Z'; then
 			why="its multiwatch ended"
 		else
-			have=$(pgrep -P "${mw_pid[$p]}" | wc -l)
+			have=$(live_children "${mw_pid[$p]}")
 			if ((have < $(want_of "$p"))); then
 				short[$p]=$((short[$p] + 1))
 				((short[$p] < 2)) ||

@@ -7,6 +7,9 @@
 # Targets:
 #   vhost           apache/vhost.conf.in: a <VirtualHost> for an Apache VPS
 #                   (sites-available/medicalcare.conf)
+#   conf            apache/conf.conf.in: the Debian package's
+#                   conf-available/medicalcare.conf (a <VirtualHost> on
+#                   port MEDICALCARE_PORT, 80 unless defined)
 #   htaccess        apache/htaccess.in: the .htaccess of a shared host's web
 #                   root (see the template)
 #   errors          the error documents that .htaccess names: --out DIR
@@ -40,6 +43,9 @@
 #                     the FastCGI sockets are in DIR/fcgi/ (apache/fcgi.sh
 #                     --run-dir DIR). Default: /run/medicalcare for vhost
 #                     (deploy/medicalcare-fcgi.service), else ROOT/build/run
+#   --state-dir DIR   lighttpd: its pid file, logs and request bodies in
+#                     transit (the server's user must own it). Default: the
+#                     run directory
 #   --user U          local: the user the server's children run as when it
 #   --group G         is started by root. Default: www-data
 #   --modules-dir D   local: Apache's modules. Default: /usr/lib/apache2/modules
@@ -68,7 +74,7 @@
 #   --out FILE        write FILE (atomically, mode 0644) instead of stdout
 #
 # Placeholders in templates: @ROOT@ @PORT@ @SERVER_NAME@ @ENV_FILE@ @RUN_DIR@
-# @USER@ @GROUP@ @MODULES_DIR@ @TARGET@ @SERVE@ @BASE@; on a line of its own,
+# @STATE_DIR@ @USER@ @GROUP@ @MODULES_DIR@ @TARGET@ @SERVE@ @BASE@; on a line of its own,
 # @ROUTES@ (the routing of the target's kind), and in local.conf.in @SITE@
 # (the routing, or the shared-host stand-in for local-htaccess) and @MPM@
 # (the MPM and the modules that run the programs, with their settings); in
@@ -100,7 +106,7 @@ target=$1
 shift
 setting_name=""
 case $target in
-vhost | htaccess | errors | local | local-htaccess | lighttpd | routes) ;;
+vhost | conf | htaccess | errors | local | local-htaccess | lighttpd | routes) ;;
 setting)
 	[[ $# -ge 1 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "setting needs a NAME"
 	setting_name=$1
@@ -110,16 +116,16 @@ setting)
 	usage
 	exit 0
 	;;
-*) die "unknown target '$target' (vhost, htaccess, errors, local, local-htaccess, lighttpd, routes, setting)" ;;
+*) die "unknown target '$target' (vhost, conf, htaccess, errors, local, local-htaccess, lighttpd, routes, setting)" ;;
 esac
 
-port="" root="" server_name="" env_file="" run_dir="" out="" cors_origins="" cors_set=0 base=/
+port="" root="" server_name="" env_file="" run_dir="" state_dir="" out="" cors_origins="" cors_set=0 base=/
 run_user=www-data run_group=www-data modules_dir=/usr/lib/apache2/modules pass_env=0
 serve=${MC_SERVE_MODE:-fastcgi}
 while [[ $# -gt 0 ]]; do
 	case $1 in
-	--port | --root | --server-name | --env-file | --run-dir | --user | --group | --modules-dir | --out | \
-		--serve | --cors-origins | --base)
+	--port | --root | --server-name | --env-file | --run-dir | --state-dir | --user | --group | \
+		--modules-dir | --out | --serve | --cors-origins | --base)
 		[[ $# -ge 2 ]] || die "$1 needs a value"
 		case $1 in
 		--port) port=$2 ;;
@@ -127,6 +133,7 @@ while [[ $# -gt 0 ]]; do
 		--server-name) server_name=$2 ;;
 		--env-file) env_file=$2 ;;
 		--run-dir) run_dir=$2 ;;
+		--state-dir) state_dir=$2 ;;
 		--user) run_user=$2 ;;
 		--group) run_group=$2 ;;
 		--modules-dir) modules_dir=$2 ;;
@@ -257,12 +264,15 @@ fi
 	die "server name '$server_name' is not a host name"
 
 safe_path --env-file "$env_file"
-if [[ -z $run_dir && $target == vhost ]]; then
+if [[ -z $run_dir && ($target == vhost || $target == conf) ]]; then
 	run_dir=/run/medicalcare # deploy/medicalcare-fcgi.service
 fi
 [[ -n $run_dir ]] || run_dir=$root/build/run
 run_dir=$(absolute "$run_dir")
 safe_path --run-dir "$run_dir"
+[[ -n $state_dir ]] || state_dir=$run_dir
+state_dir=$(absolute "$state_dir")
+safe_path --state-dir "$state_dir"
 modules_dir=$(absolute "$modules_dir")
 safe_path --modules-dir "$modules_dir"
 [[ $run_user =~ ^[a-z_][a-z0-9_-]*$ ]] || die "user '$run_user' is not a user name"
@@ -908,6 +918,7 @@ fi
 
 case $target in
 vhost) template=$here/vhost.conf.in ;;
+conf) template=$here/conf.conf.in ;;
 htaccess) template=$here/htaccess.in ;;
 local | local-htaccess) template=$here/local.conf.in ;;
 lighttpd) template=$here/lighttpd.conf.in ;;
@@ -917,7 +928,7 @@ esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/mc-render.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 case $target in
-vhost | local) routes_server >"$work/routes" ;;
+vhost | conf | local) routes_server >"$work/routes" ;;
 htaccess) routes_htaccess >"$work/routes" ;;
 lighttpd) routes_lighttpd >"$work/routes" ;;
 local-htaccess) : >"$work/routes" ;;
@@ -946,11 +957,11 @@ awk -v routes="$work/routes" -v site="$work/site" -v mpm="$work/mpm" '
 	{ print }
 ' "$template" |
 	awk -v ROOT="$root" -v PORT="$port" -v SERVER_NAME="$server_name" -v ENV_FILE="$env_file" \
-	    -v RUN_DIR="$run_dir" -v USER="$run_user" -v GROUP="$run_group" -v MODULES_DIR="$modules_dir" \
+	    -v RUN_DIR="$run_dir" -v STATE_DIR="$state_dir" -v USER="$run_user" -v GROUP="$run_group" -v MODULES_DIR="$modules_dir" \
 	    -v TARGET="$target" -v SERVE="$serve" -v BASE="$base" '
 	{
 		gsub(/@ROOT@/, ROOT); gsub(/@PORT@/, PORT); gsub(/@SERVER_NAME@/, SERVER_NAME)
-		gsub(/@ENV_FILE@/, ENV_FILE); gsub(/@RUN_DIR@/, RUN_DIR); gsub(/@USER@/, USER)
+		gsub(/@ENV_FILE@/, ENV_FILE); gsub(/@RUN_DIR@/, RUN_DIR); gsub(/@STATE_DIR@/, STATE_DIR); gsub(/@USER@/, USER)
 		gsub(/@GROUP@/, GROUP); gsub(/@MODULES_DIR@/, MODULES_DIR); gsub(/@TARGET@/, TARGET); gsub(/@SERVE@/, SERVE)
 		gsub(/@BASE@/, BASE)
 		print

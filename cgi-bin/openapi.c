@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "paths.h"
 
 #define OPENAPI_PATH "docs/openapi.json"
 #define OPENAPI_MAX (4 * 1024 * 1024)
@@ -76,7 +77,7 @@ static void openapi_handle(struct ctx *ctx)
 	char *doc = NULL;
 	size_t len = 0;
 
-	if (conf_project_path(OPENAPI_PATH, path, sizeof(path)) != 0) {
+	if (paths_project(OPENAPI_PATH, path, sizeof(path)) != 0) {
 		log_error("could not locate %s under the project root", OPENAPI_PATH);
 		http_resp_internal(ctx->resp);
 		goto out;

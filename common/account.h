@@ -1,6 +1,8 @@
 /*
  * account: the service's transactions, one function per endpoint, each one
- * transaction on the request's connection. They return an enum acct_rc; the
+ * transaction on the request's connection (account_signup.c: signup,
+ * verify-otp, resend-otp; account_login.c; account_password.c: forgot and
+ * reset; account_profile.c: tokens and the profile; acct.h: what they share). They return an enum acct_rc; the
  * program in cgi-bin/ turns it into a response with http.h.
  *
  * Every email-keyed transaction first takes the address's advisory lock, so
@@ -78,7 +80,7 @@ void acct_out_release(struct acct_out *o);
 
 /*
  * POST /auth/signup: ACCT_OK (a new account and its code mail), ACCT_EMAIL_TAKEN
- * for any address that has an account (CONTRACT.md: a verified one or one made
+ * for any address that has an account (docs/CONTRACT.md SU-2: a verified one or one made
  * within 60 s changes nothing; an older unverified one loses its code for good
  * and the address is mailed a reset link, within the reset-mail caps),
  * ACCT_LIMITED, ACCT_UNAVAILABLE, ACCT_ERROR. o->mail_id with either.

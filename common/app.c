@@ -221,7 +221,9 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 			return;
 		ctx->body = *body;
 	}
-	client_from_req(&ctx->client, conf, req);
+	/* The request's client, once: REMOTE_ADDR, X-Forwarded-For, User-Agent. */
+	client_resolve(&ctx->client, conf != NULL ? conf->trusted_proxies : NULL, req->remote_addr,
+	               req->forwarded_for, req->user_agent);
 	ep->handle(ctx);
 	if (resp->status == 0) {
 		log_error("handler left no response");

@@ -384,9 +384,3 @@ void client_resolve(struct client *cl, const char *trusted, const char *remote_a
 	ip_format(who, cl->addr, sizeof(cl->addr));
 	ip_key(who, cl->key, sizeof(cl->key));
 }
-
-void client_from_req(struct client *cl, const struct conf *c, const struct http_req *req)
-{
-	client_resolve(cl, c != NULL ? c->trusted_proxies : NULL, req->remote_addr,
-	               req->forwarded_for, req->user_agent);
-}

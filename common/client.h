@@ -26,9 +26,6 @@
 
 #include <stddef.h>
 
-#include "conf.h"
-#include "http.h"
-
 #define CLIENT_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 #define CLIENT_KEY_MAX 50  /* an address, or an IPv6 network with "/64" */
 #define CLIENT_UA_MAX 256  /* bytes of user agent kept */
@@ -54,8 +51,5 @@ int client_proxies_check(const char *list, char *err, size_t errlen);
  */
 void client_resolve(struct client *cl, const char *trusted, const char *remote_addr,
                     const char *forwarded_for, const char *user_agent);
-
-/* client_resolve() with the request's REMOTE_ADDR, X-Forwarded-For and User-Agent. */
-void client_from_req(struct client *cl, const struct conf *c, const struct http_req *req);
 
 #endif

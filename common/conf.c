@@ -7,8 +7,10 @@
 #include "conf.h"
 
 #include "client.h"
+#include "envfile.h"
 #include "hashgate.h"
 #include "log.h"
+#include "paths.h"
 
 #include <libpq-fe.h>
 
@@ -23,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ENVFILE_MAX (64 * 1024)
-#define ENVFILE_VAR "MEDICALCARE_ENV_FILE"
 #define OTP_KEY_LABEL "medicalcare otp key v1"
 #define OUTBOX_KEY_LABEL "medicalcare outbox key v1"
 #define AUDIT_KEY_LABEL "medicalcare audit email key v1"
@@ -41,6 +41,9 @@ enum conf_type {
 #define CONF_ENV_ONLY 0x1u
 /* No default: unset is an error. */
 #define CONF_REQUIRED 0x2u
+/* Its default depends on other settings: the row's given_off field records
+ * whether it was set, for conf_finish(). */
+#define CONF_DEFAULT_LATER 0x4u
 
 struct conf_setting {
 	const char *name;
@@ -53,6 +56,7 @@ struct conf_setting {
 	const char *def;            /* CONF_STRING, CONF_SECRET: default, NULL for none */
 	int def_int;                /* CONF_INT, CONF_ENUM: default (an enum's -1: computed) */
 	const char *const *choices; /* CONF_ENUM: NULL-terminated names */
+	size_t given_off;           /* CONF_DEFAULT_LATER: of an int set to 1 when given */
 };
 
 /* Integers and enums are written as an int: every one is 4 bytes and never negative. */
@@ -63,6 +67,8 @@ _Static_assert(sizeof(enum smtp_security) == sizeof(int), "enum fields are writt
 static const char *const transport_names[] = {"smtp", "file", NULL};
 static const char *const security_names[] = {"none", "starttls", "tls", NULL};
 static const char *const onoff_names[] = {"off", "on", NULL};
+/* In the order of log.h's enum log_level. */
+static const char *const level_names[] = {"error", "warning", "info", NULL};
 
 #define F(field) .off = offsetof(struct conf, field)
 #define STR(n, field, d)                                           \
@@ -122,9 +128,11 @@ static const struct conf_setting conf_table[] = {
     INT("SMTP_PORT", smtp_port, 1, 65535, 587),
     {.name = "SMTP_SECURITY",
      .type = CONF_ENUM,
+     .flags = CONF_DEFAULT_LATER,
      F(smtp_security),
      .def_int = -1,
-     .choices = security_names},
+     .choices = security_names,
+     .given_off = offsetof(struct conf, smtp_security_given)},
     STR("SMTP_EMAIL", smtp_email, NULL),
     SECRET("SMTP_PASSWORD", smtp_password),
     STR("SMTP_FROM", smtp_from, NULL),
@@ -146,6 +154,12 @@ static const struct conf_setting conf_table[] = {
     INT("FCGI_MAX_REQUESTS", fcgi_max_requests, 1, 1000000000, 10000),
     INT("FCGI_PROCESSES", fcgi_processes, 0, 256, 0),
     INT("DB_MAX_CONNECTIONS", db_max_connections, 1, 10000, 40),
+    /* What is written to the error log (log.h): conf_load() sets it. */
+    {.name = "LOG_LEVEL",
+     .type = CONF_ENUM,
+     F(log_level),
+     .def_int = LOG_LEVEL_WARNING,
+     .choices = level_names},
     /* The env file itself: env_file is set to the file actually read. */
     {.name = ENVFILE_VAR, .type = CONF_STRING, .flags = CONF_ENV_ONLY, F(env_file)},
 };
@@ -216,149 +230,114 @@ void conf_release(struct conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- env file text ---- */
-
+/* A space or a tab. */
 static int is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t';
 }
 
-static int is_name_start(char ch)
+/* ---- names that are not settings ---- */
+
+static int lower_ascii(int ch)
 {
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
 
-static int is_name_char(char ch)
+/* Levenshtein distance of a and b ignoring ASCII case, capped at 64 characters each. */
+static size_t name_distance(const char *a, const char *b)
 {
-	return is_name_start(ch) || (ch >= '0' && ch <= '9');
+	size_t la = strnlen(a, 64), lb = strnlen(b, 64);
+	size_t row[65];
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (lower_ascii(a[i - 1]) != lower_ascii(b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
 }
 
-/*
- * Parses one line l[0..n) (no line end). Returns 0 for a blank or comment
- * line, 1 with *key and *val NUL-terminated in out (room for n + 2 bytes),
- * -1 if malformed.
- */
-static int envfile_line(const char *l, size_t n, char *out, const char **key, const char **val)
+const char *conf_closest_setting(const char *name)
 {
-	size_t i = 0, o = 0;
-	size_t kstart, klen;
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	size_t len = strlen(name);
+	size_t limit = len < 12 ? 2 : 3;
 
-	if (memchr(l, '\0', n) != NULL)
-		return -1;
-	while (i < n && is_blank(l[i]))
-		i++;
-	if (i == n || l[i] == '#')
+	for (size_t i = 0; i < CONF_N; i++) {
+		size_t d;
+
+		if (conf_table[i].flags & CONF_ENV_ONLY)
+			continue;
+		d = name_distance(name, conf_table[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = conf_table[i].name;
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+struct unknown_walk {
+	void (*cb)(void *arg, int line, const char *name, const char *closest, int env_only);
+	void *arg;
+};
+
+static int unknown_walk_cb(void *arg, int line, const char *key, const char *val)
+{
+	const struct unknown_walk *w = arg;
+	int i = conf_index(key);
+
+	(void)val;
+	if (i >= 0 && !(conf_table[i].flags & CONF_ENV_ONLY))
 		return 0;
-	if (n - i > 6 && memcmp(l + i, "export", 6) == 0 && is_blank(l[i + 6])) {
-		i += 6;
-		while (i < n && is_blank(l[i]))
-			i++;
-	}
-	if (i == n || !is_name_start(l[i]))
-		return -1;
-	kstart = i;
-	while (i < n && is_name_char(l[i]))
-		i++;
-	klen = i - kstart;
-	while (i < n && is_blank(l[i]))
-		i++;
-	if (i == n || l[i] != '=')
-		return -1;
-	i++;
-	memcpy(out, l + kstart, klen);
-	out[klen] = '\0';
-	*key = out;
-	o = klen + 1;
-	*val = out + o;
-
-	{
-		size_t j = i;
-
-		while (j < n && is_blank(l[j]))
-			j++;
-		if (j < n && (l[j] == '"' || l[j] == '\'')) {
-			char q = l[j++];
-
-			while (j < n && l[j] != q) {
-				if (q == '"' && l[j] == '\\' && j + 1 < n &&
-				    (l[j + 1] == '"' || l[j + 1] == '\\' || l[j + 1] == 'n')) {
-					out[o++] = l[j + 1] == 'n' ? '\n' : l[j + 1];
-					j += 2;
-				} else {
-					out[o++] = l[j++];
-				}
-			}
-			if (j == n)
-				return -1; /* unterminated quote */
-			j++;
-			while (j < n && is_blank(l[j]))
-				j++;
-			if (j < n && l[j] != '#')
-				return -1; /* text after the closing quote */
-		} else {
-			size_t end = n;
-
-			/* An unquoted value ends at " #"; a '#' right after '=' is kept. */
-			for (size_t k = i + 1; k < n; k++) {
-				if (l[k] == '#' && is_blank(l[k - 1])) {
-					end = k;
-					break;
-				}
-			}
-			while (end > j && is_blank(l[end - 1]))
-				end--;
-			if (end > j) {
-				memcpy(out + o, l + j, end - j);
-				o += end - j;
-			}
-		}
-	}
-	out[o] = '\0';
-	return 1;
+	w->cb(w->arg, line, key, i >= 0 ? NULL : conf_closest_setting(key), i >= 0);
+	return 0;
 }
 
-int envfile_parse(const char *text, size_t len,
-                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line)
+int conf_env_unknown(const char *text, size_t len,
+                     void (*cb)(void *arg, int line, const char *name, const char *closest,
+                                int env_only),
+                     void *arg)
 {
-	char *out = NULL;
-	size_t pos = 0;
-	int line = 0;
-	int ret = 0;
+	struct unknown_walk w = {.cb = cb, .arg = arg};
+	int bad_line = 0;
 
-	*bad_line = 0;
-	if (len == 0)
-		return 0;
-	/* Any line's key and value fit in len + 2 bytes. */
-	out = malloc(len + 2);
-	if (out == NULL)
-		return -1;
-	while (pos < len) {
-		const char *l = text + pos;
-		const char *nl = memchr(l, '\n', len - pos);
-		size_t n = nl != NULL ? (size_t)(nl - l) : len - pos;
-		const char *key, *val;
-		int r;
+	return envfile_walk(text, len, unknown_walk_cb, &w, &bad_line) == 0 ? 0 : -1;
+}
 
-		pos += n + (nl != NULL);
-		line++;
-		if (n > 0 && l[n - 1] == '\r')
-			n--;
-		r = envfile_line(l, n, out, &key, &val);
-		if (r < 0) {
-			*bad_line = line;
-			ret = -1;
-			break;
-		}
-		if (r > 0) {
-			ret = cb(arg, key, val);
-			OPENSSL_cleanse(out, n + 2);
-			if (ret != 0)
-				break;
-		}
-	}
-	OPENSSL_cleanse(out, len + 2);
-	free(out);
-	return ret;
+struct unknown_where {
+	const char *path;
+};
+
+/* conf_env_unknown()'s callback of conf_load(): one warning per name. */
+static void warn_unknown(void *arg, int line, const char *name, const char *closest, int env_only)
+{
+	const char *path = ((const struct unknown_where *)arg)->path;
+
+	if (env_only)
+		log_warn("env file %s line %d: %s has no effect in an env file (set it in the"
+		         " environment): ignored",
+		         path, line, name);
+	else if (closest != NULL)
+		log_warn("env file %s line %d: %s is not a setting (did you mean %s?): ignored",
+		         path, line, name, closest);
+	else
+		log_warn("env file %s line %d: %s is not a setting (see env.sample): ignored", path,
+		         line, name);
 }
 
 /* ---- reading the env file ---- */
@@ -392,53 +371,6 @@ static int file_vals_cb(void *arg, const char *key, const char *val)
 }
 
 /*
- * Writes the project root, the parent of the running program's directory
- * ("/srv/mc" for /srv/mc/cgi-bin/login.cgi), into out. 0 or -1.
- */
-static int project_root(char *out, size_t outlen)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-	int w;
-
-	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
-		return -1;
-	exe[n] = '\0';
-	for (int k = 0; k < 2; k++) {
-		slash = strrchr(exe, '/');
-		if (slash == NULL)
-			return -1;
-		slash[slash == exe ? 1 : 0] = '\0';
-	}
-	w = snprintf(out, outlen, "%s", exe);
-	return w < 0 || (size_t)w >= outlen ? -1 : 0;
-}
-
-int conf_project_path(const char *rel, char *out, size_t outlen)
-{
-	char root[4096];
-	int w;
-
-	if (rel == NULL || rel[0] == '/' || project_root(root, sizeof(root)) != 0)
-		return -1;
-	w = snprintf(out, outlen, "%s%s%s", root, strcmp(root, "/") == 0 ? "" : "/", rel);
-	return w < 0 || (size_t)w >= outlen ? -1 : 0;
-}
-
-/* Writes the default env file path, "<project root>/.env", into out. 0 or -1. */
-static int default_env_path(char *out, size_t outlen)
-{
-	char root[4096];
-	int w;
-
-	if (project_root(root, sizeof(root)) != 0)
-		return -1;
-	w = snprintf(out, outlen, "%s%s.env", root, strcmp(root, "/") == 0 ? "" : "/");
-	return w < 0 || (size_t)w >= outlen ? -1 : 0;
-}
-
-/*
  * A relative MAIL_DIR is taken from the project root, not from the working
  * directory (a web server runs a CGI program in cgi-bin/). 0 or -1.
  */
@@ -449,7 +381,7 @@ static int conf_mail_dir(struct conf *c, char *err, size_t errlen)
 	char *abs;
 	size_t len;
 
-	if (c->mail_dir[0] == '/' || project_root(root, sizeof(root)) != 0)
+	if (c->mail_dir[0] == '/' || paths_root(root, sizeof(root)) != 0)
 		return 0;
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
@@ -466,67 +398,22 @@ static int conf_mail_dir(struct conf *c, char *err, size_t errlen)
 }
 
 /*
- * Reads path (at most ENVFILE_MAX bytes) and parses it into fv. Returns 0, 1
- * if the file does not exist and missing_ok, or -1 with a message in err.
+ * Reads path (envfile_read()) and parses it into fv. Returns 0, 1 if the
+ * file does not exist and missing_ok, or -1 with a message in err.
  */
 static int read_env_file(const char *path, int missing_ok, const char *what, struct file_vals *fv,
                          char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct stat st;
-	int fd = -1;
 	int bad_line = 0;
-	int ret = -1;
-	int r;
+	int ret;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (missing_ok && (errno == ENOENT || errno == ENOTDIR)) {
-			ret = 1;
-			goto out;
-		}
-		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s %s is a pipe or socket, not a file", what, path);
-		goto out;
-	}
-	if (fcntl(fd, F_SETFL, 0) != 0) {
-		snprintf(err, errlen, "could not read %s %s: %s", what, path, strerror(errno));
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > ENVFILE_MAX) {
-		snprintf(err, errlen, "%s %s is larger than %d bytes", what, path, ENVFILE_MAX);
-		goto out;
-	}
-	text = malloc(ENVFILE_MAX);
-	if (text == NULL) {
-		snprintf(err, errlen, "out of memory reading %s %s", what, path);
-		goto out;
-	}
-	while (len < ENVFILE_MAX) {
-		ssize_t n = read(fd, text + len, ENVFILE_MAX - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "could not read %s %s: %s", what, path,
-			         strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	r = envfile_parse(text, len, file_vals_cb, fv, &bad_line);
-	if (r != 0) {
+	ret = envfile_read(path, missing_ok, what, &text, &len, err, errlen);
+	if (ret != 0)
+		return ret;
+	ret = -1;
+	if (envfile_parse(text, len, file_vals_cb, fv, &bad_line) != 0) {
 		if (bad_line > 0)
 			snprintf(err, errlen, "syntax error in %s %s at line %d", what, path,
 			         bad_line);
@@ -534,14 +421,15 @@ static int read_env_file(const char *path, int missing_ok, const char *what, str
 			snprintf(err, errlen, "out of memory reading %s %s", what, path);
 		goto out;
 	}
+	/* Said on every read: once per process, and again after each change. */
+	{
+		struct unknown_where where = {.path = path};
+
+		conf_env_unknown(text, len, warn_unknown, &where);
+	}
 	ret = 0;
 out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, ENVFILE_MAX);
-		free(text);
-	}
-	if (fd >= 0)
-		close(fd);
+	envfile_free(text);
 	return ret;
 }
 
@@ -570,6 +458,14 @@ static int parse_long(const char *s, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Records that a CONF_DEFAULT_LATER setting was given. */
+static void set_given(struct conf *c, const struct conf_setting *s)
+{
+	int one = 1;
+
+	memcpy((char *)c + s->given_off, &one, sizeof(one));
 }
 
 static void set_int(struct conf *c, const struct conf_setting *s, int v)
@@ -786,7 +682,7 @@ static int conf_pg_sslmode(const char *mode, const char *what, char *err, size_t
 }
 
 /* The rules that tie settings together. 0, or -1 with err. */
-static int conf_finish(struct conf *c, int security_set, char *err, size_t errlen)
+static int conf_finish(struct conf *c, char *err, size_t errlen)
 {
 	strip_trailing_slashes(c->frontend_url);
 	if (!is_http_url(c->frontend_url) || strchr(c->frontend_url, ' ') != NULL) {
@@ -826,7 +722,7 @@ static int conf_finish(struct conf *c, int security_set, char *err, size_t errle
 		snprintf(err, errlen, "HASH_LOCK_FILE must be an absolute path");
 		return -1;
 	}
-	if (!security_set)
+	if (!c->smtp_security_given)
 		c->smtp_security = c->smtp_port == 465   ? SMTP_SECURITY_TLS
 		                   : c->smtp_port == 587 ? SMTP_SECURITY_STARTTLS
 		                                         : SMTP_SECURITY_NONE;
@@ -877,17 +773,6 @@ const struct conf_keys *conf_keys(const struct conf *c)
 	return k;
 }
 
-int conf_env_path(char *out, size_t outlen)
-{
-	const char *path = getenv(ENVFILE_VAR);
-	int w;
-
-	if (path == NULL || *path == '\0')
-		return default_env_path(out, outlen);
-	w = snprintf(out, outlen, "%s", path);
-	return w < 0 || (size_t)w >= outlen ? -1 : 0;
-}
-
 int conf_check_database_url(const struct conf *c, char *err, size_t errlen)
 {
 	char *perr = NULL;
@@ -920,7 +805,6 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 	struct file_vals fv = {0};
 	char defpath[4200];
 	const char *path = getenv(ENVFILE_VAR);
-	int security_set = 0;
 	int ret = -1;
 	int r;
 
@@ -929,7 +813,7 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 		err[0] = '\0';
 	if (path != NULL && *path != '\0') {
 		r = read_env_file(path, 0, ENVFILE_VAR, &fv, err, errlen);
-	} else if (default_env_path(defpath, sizeof(defpath)) == 0) {
+	} else if (paths_default_env(defpath, sizeof(defpath)) == 0) {
 		path = defpath;
 		r = read_env_file(path, 1, "env file", &fv, err, errlen);
 	} else {
@@ -957,13 +841,14 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 			val = fv.v[i];
 		if (val != NULL && *val == '\0')
 			val = NULL;
-		if (strcmp(s->name, "SMTP_SECURITY") == 0)
-			security_set = val != NULL;
+		if ((s->flags & CONF_DEFAULT_LATER) && val != NULL)
+			set_given(c, s);
 		if (conf_apply(c, s, val, err, errlen) != 0)
 			goto out;
 	}
-	if (conf_finish(c, security_set, err, errlen) != 0)
+	if (conf_finish(c, err, errlen) != 0)
 		goto out;
+	log_set_level(c->log_level);
 	ret = 0;
 out:
 	file_vals_release(&fv);

@@ -57,9 +57,10 @@ struct conf {
 	char *smtp_server;                  /* SMTP_SERVER, default localhost */
 	int smtp_port;                      /* SMTP_PORT, default 587 */
 	enum smtp_security
-	    smtp_security;   /* SMTP_SECURITY, default: tls for 465, starttls for 587, else none */
-	char *smtp_email;    /* SMTP_EMAIL: login user and From address */
-	char *smtp_password; /* SMTP_PASSWORD: login password (no login when unset) */
+	    smtp_security; /* SMTP_SECURITY, default: tls for 465, starttls for 587, else none */
+	int smtp_security_given; /* 1 when SMTP_SECURITY was set (else picked by SMTP_PORT) */
+	char *smtp_email;        /* SMTP_EMAIL: login user and From address */
+	char *smtp_password;     /* SMTP_PASSWORD: login password (no login when unset) */
 	char *smtp_from; /* SMTP_FROM: From address, default smtp_email, else no-reply@localhost */
 	char *smtp_from_name; /* SMTP_FROM_NAME, default "MedicalCare" */
 	char *smtp_ca_file;   /* SMTP_CA_FILE: extra CA bundle for the SMTP server's certificate */
@@ -79,6 +80,7 @@ struct conf {
 	int fcgi_max_requests;  /* FCGI_MAX_REQUESTS, default 10000: a FastCGI process then exits */
 	int fcgi_processes;     /* FCGI_PROCESSES, default 0: as many as cores, per program */
 	int db_max_connections; /* DB_MAX_CONNECTIONS, default 40: the launcher keeps under it */
+	int log_level; /* LOG_LEVEL error|warning|info (log.h's enum log_level), default warning */
 
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
@@ -103,6 +105,9 @@ struct conf_keys {
  * Reads every setting. On error returns -1 and writes one clear line naming the
  * setting into err (e.g. "JWT_SECRET_KEY must be at least 32 bytes"), which the
  * caller logs; c is then released. Returns 0 on success; release with conf_release().
+ * On success it also sets the log level (log_set_level) from LOG_LEVEL. Each
+ * name in the env file that is not a setting is logged as one warning naming
+ * the file, the line and the closest setting, on every read of the file.
  */
 int conf_load(struct conf *c, char *err, size_t errlen);
 
@@ -114,13 +119,6 @@ int conf_load(struct conf *c, char *err, size_t errlen);
  * reaches the database should not pay for: db_connect() calls it first.
  */
 int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
-
-/*
- * Writes the path of the env file conf_load() reads (MEDICALCARE_ENV_FILE, or
- * the project's .env) into out, whether or not it exists. 0, or -1 when there
- * is none or it does not fit.
- */
-int conf_env_path(char *out, size_t outlen);
 
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);
@@ -141,25 +139,21 @@ const struct conf_keys *conf_keys(const struct conf *c);
 const char *conf_setting_name(size_t i);
 
 /*
- * Writes "<project root>/<rel>" into out (e.g. "docs/openapi.json"): the
- * project root is the parent of the running program's directory, as for the
- * default env file. rel must be relative. Returns 0, or -1 when the root is
- * unknown, rel is absolute or out is too small.
+ * Calls cb for each name in env-file text that is not a setting of the table
+ * (closest: the setting it is most likely a typo of, or NULL), or that is
+ * read only from the environment (env_only 1, closest NULL), with its 1-based
+ * line. name and closest are borrowed for the call. Pure. 0, or -1 when the
+ * text does not parse (conf_load() reports that) or on out of memory.
  */
-int conf_project_path(const char *rel, char *out, size_t outlen);
+int conf_env_unknown(const char *text, size_t len,
+                     void (*cb)(void *arg, int line, const char *name, const char *closest,
+                                int env_only),
+                     void *arg);
 
 /*
- * Parses env-file text: lines "NAME=value", "export NAME=value", blank lines and
- * "#" comments; values may be single- or double-quoted (in double quotes \" \\ \n
- * are escapes), and an unquoted value ends at " #". Calls cb for each pair, in
- * order; a cb returning non-zero stops the parse with that value. Returns 0,
- * or -1 with the 1-based line number in *bad_line for a malformed line (a key
- * not matching [A-Za-z_][A-Za-z0-9_]*, no '=', an unterminated quote or text
- * after the closing one, a NUL byte); *bad_line is 0 when out of memory.
- * Lines may end in LF or CRLF; the last needs no line end.
- * Pure: no I/O, no environment. key and val are borrowed for the call only.
+ * The setting whose name is nearest to name (ignoring case, at most 2 edits,
+ * 3 for names of 12 characters or more), static, or NULL when none is that near.
  */
-int envfile_parse(const char *text, size_t len,
-                  int (*cb)(void *arg, const char *key, const char *val), void *arg, int *bad_line);
+const char *conf_closest_setting(const char *name);
 
 #endif

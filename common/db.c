@@ -526,6 +526,13 @@ int db_exec(PGconn *db, enum sql_stmt s, const char *const *params, int nparams,
 		PQclear(r);
 		return rc;
 	}
+	if (def->expect == PGRES_TUPLES_OK && PQnfields(r) != def->ncols) {
+		/* The text and the enum of its columns (sql.h) disagree. */
+		log_error("statement %s returned %d columns, not %d", def->name, PQnfields(r),
+		          def->ncols);
+		PQclear(r);
+		return DB_ERROR;
+	}
 	if (res != NULL)
 		*res = r;
 	else

@@ -5,7 +5,7 @@
  * no SQL is ever built from input.
  *
  * Every function returns a db_rc. A failure is logged here with the server's
- * message; the client only ever sees 503 or 500 (http_resp_db_error()).
+ * message; the client only ever sees 503 (DB_UNAVAILABLE) or 500.
  *
  * A failed connection is told apart by its SQLSTATE: an outage (refused,
  * silent, full, starting or shutting down: DB_UNAVAILABLE, 503 with

@@ -4,7 +4,6 @@
  */
 #include "http.h"
 
-#include "db.h"
 #include "log.h"
 
 #include <errno.h>
@@ -493,14 +492,6 @@ void http_resp_internal(struct http_resp *resp)
 void http_resp_no_retry(struct http_resp *resp)
 {
 	resp->no_retry = 1;
-}
-
-void http_resp_db_error(struct http_resp *resp, int db_rc)
-{
-	if (db_rc == DB_UNAVAILABLE)
-		http_resp_unavailable(resp);
-	else
-		http_resp_internal(resp);
 }
 
 void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body,

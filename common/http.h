@@ -143,14 +143,12 @@ void http_resp_unavailable(struct http_resp *resp);
 void http_resp_no_retry(struct http_resp *resp);
 /* 500 {"detail": "Internal server error"}; the caller has logged why. */
 void http_resp_internal(struct http_resp *resp);
-/* For a db_rc from db.h: DB_UNAVAILABLE -> 503, anything else -> 500. */
-void http_resp_db_error(struct http_resp *resp, int db_rc);
 /* Sets a non-JSON body (the docs page): status, content type, bytes copied. */
 void http_resp_raw(struct http_resp *resp, int status, const char *content_type, const char *body,
                    size_t len);
 
 /*
- * CORS (CONTRACT.md): when origin is in the comma-separated allowed list,
+ * CORS (docs/CONTRACT.md C-2 to C-4): when origin is in the comma-separated allowed list,
  * adds Access-Control-Allow-Origin: <origin> and Vary: Origin (and app_serve()
  * adds Access-Control-Expose-Headers to every answer but a preflight's);
  * otherwise adds no Access-Control-* header. Returns 1 if the origin is allowed. Entries are

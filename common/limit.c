@@ -1,6 +1,7 @@
 #include "limit.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,10 @@ static int limit_mail(PGconn *db, const char *kind, const char *email, int gap, 
 	rc = db_exec(db, ST_MAIL_COUNTS, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
-	short_n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	long_n = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	short_wait = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	long_wait = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	short_n = strtol(PQgetvalue(res, 0, MC_IN_GAP), NULL, 10);
+	long_n = strtol(PQgetvalue(res, 0, MC_IN_WINDOW), NULL, 10);
+	short_wait = strtol(PQgetvalue(res, 0, MC_GAP_WAIT), NULL, 10);
+	long_wait = strtol(PQgetvalue(res, 0, MC_WINDOW_WAIT), NULL, 10);
 	PQclear(res);
 
 	rc = 0;
@@ -76,11 +77,11 @@ int limit_login_locked(PGconn *db, const char *email, const char *client, int64_
 	rc = db_exec(db, ST_LOGIN_LOCKED, params, 4, &res);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, SQL_ONLY_COL)) {
 		PQclear(res);
 		return 0;
 	}
-	*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	*retry_after = strtol(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	if (*retry_after < 1)
 		*retry_after = 1;
 	PQclear(res);
@@ -97,7 +98,7 @@ static int limit_count_failure(PGconn *db, enum sql_stmt st, const char *const *
 	*locked = 0;
 	if (rc != DB_OK)
 		return rc;
-	*locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	*locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, LF_LOCKED_NOW), "t") == 0;
 	PQclear(res);
 	return DB_OK;
 }
@@ -167,7 +168,7 @@ int limit_login_reserve(PGconn *db, const char *email, const char *client, int64
 		PQclear(res);
 		return 1;
 	}
-	*attempt = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*attempt = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	PQclear(res);
 	return 0;
 }
@@ -187,7 +188,7 @@ int limit_login_unreserve(PGconn *db, int64_t attempt)
 	rc = db_exec(db, ST_LOGIN_UNRESERVE, params, 2, &res);
 	if (rc != DB_OK)
 		return rc;
-	live = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	live = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, SQL_ONLY_COL), "t") == 0;
 	PQclear(res);
 	return live;
 }
@@ -199,39 +200,62 @@ int limit_login_clear(PGconn *db, const char *email)
 	return db_exec(db, ST_LOGIN_CLEAR, params, 1, NULL);
 }
 
+#define DETAIL_CLIENT_FAILED_LOGINS \
+	"Too many failed login attempts from this address. Please try again later."
+#define DETAIL_CLIENT_FAILED_CODES \
+	"Too many failed verification attempts from this address. Please try again later."
+#define DETAIL_CLIENT_REQUESTS "Too many requests from this address. Please try again later."
+
+/* Everything that differs between the per-address scopes, one row each. */
+static const struct limit_scope_row {
+	const char *name;   /* client_limits.scope and the audit detail */
+	size_t budget;      /* offset of the scope's CLIENT_LIMIT_* in struct conf */
+	const char *detail; /* the 429's detail */
+} limit_scopes[] = {
+    [LIMIT_SCOPE_LOGIN] = {"login", offsetof(struct conf, client_limit_login),
+                           DETAIL_CLIENT_FAILED_LOGINS},
+    [LIMIT_SCOPE_SIGNUP] = {"signup", offsetof(struct conf, client_limit_signup),
+                            DETAIL_CLIENT_REQUESTS},
+    [LIMIT_SCOPE_VERIFY_OTP] = {"verify_otp", offsetof(struct conf, client_limit_verify_otp),
+                                DETAIL_CLIENT_FAILED_CODES},
+    [LIMIT_SCOPE_RESEND_OTP] = {"resend_otp", offsetof(struct conf, client_limit_resend_otp),
+                                DETAIL_CLIENT_REQUESTS},
+    [LIMIT_SCOPE_FORGOT] = {"forgot_password", offsetof(struct conf, client_limit_forgot),
+                            DETAIL_CLIENT_REQUESTS},
+};
+_Static_assert(sizeof(limit_scopes) / sizeof(limit_scopes[0]) == LIMIT_SCOPE_COUNT,
+               "one row per limit scope");
+
+/* The row of scope s, or NULL for a value outside the enum. */
+static const struct limit_scope_row *limit_scope_row(enum limit_scope s)
+{
+	return (unsigned)s < LIMIT_SCOPE_COUNT ? &limit_scopes[s] : NULL;
+}
+
 const char *limit_scope_name(enum limit_scope s)
 {
-	switch (s) {
-	case LIMIT_SCOPE_LOGIN:
-		return "login";
-	case LIMIT_SCOPE_SIGNUP:
-		return "signup";
-	case LIMIT_SCOPE_VERIFY_OTP:
-		return "verify_otp";
-	case LIMIT_SCOPE_RESEND_OTP:
-		return "resend_otp";
-	case LIMIT_SCOPE_FORGOT:
-		return "forgot_password";
-	}
-	return "unknown";
+	const struct limit_scope_row *r = limit_scope_row(s);
+
+	return r != NULL ? r->name : "unknown";
+}
+
+const char *limit_scope_detail(enum limit_scope s)
+{
+	const struct limit_scope_row *r = limit_scope_row(s);
+
+	return r != NULL ? r->detail : DETAIL_CLIENT_REQUESTS;
 }
 
 /* The scope's budget per window (0: no limit). */
 static int limit_client_max(const struct conf *c, enum limit_scope s)
 {
-	switch (s) {
-	case LIMIT_SCOPE_LOGIN:
-		return c->client_limit_login;
-	case LIMIT_SCOPE_SIGNUP:
-		return c->client_limit_signup;
-	case LIMIT_SCOPE_VERIFY_OTP:
-		return c->client_limit_verify_otp;
-	case LIMIT_SCOPE_RESEND_OTP:
-		return c->client_limit_resend_otp;
-	case LIMIT_SCOPE_FORGOT:
-		return c->client_limit_forgot;
-	}
-	return 0;
+	const struct limit_scope_row *r = limit_scope_row(s);
+	int max;
+
+	if (r == NULL)
+		return 0;
+	memcpy(&max, (const char *)c + r->budget, sizeof(max));
+	return max;
 }
 
 int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, const char *key,
@@ -254,9 +278,10 @@ int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, cons
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 1) {
-		*reached = strtol(PQgetvalue(res, 0, 0), NULL, 10) >= m;
+		*reached = strtol(PQgetvalue(res, 0, CT_HITS), NULL, 10) >= m;
 		hit->taken = (size_t)snprintf(hit->window_start, sizeof(hit->window_start), "%s",
-		                              PQgetvalue(res, 0, 1)) < sizeof(hit->window_start);
+		                              PQgetvalue(res, 0, CT_WINDOW_START)) <
+		             sizeof(hit->window_start);
 		PQclear(res);
 		return 0;
 	}
@@ -266,7 +291,7 @@ int limit_client_take(PGconn *db, const struct conf *c, enum limit_scope s, cons
 	if (rc != DB_OK)
 		return rc;
 	if (PQntuples(res) == 1)
-		*retry_after = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		*retry_after = strtol(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 	PQclear(res);
 	if (*retry_after < 1)
 		*retry_after = 1;

@@ -1,5 +1,5 @@
 /*
- * limit: the limits of CONTRACT.md, kept in PostgreSQL so every web server in
+ * limit: the limits of docs/CONTRACT.md (SU-6, PW-2, LI-4 to LI-6, CL-1 to CL-3), kept in PostgreSQL so every web server in
  * front of one database shares them. Each is checked and counted in one
  * atomic step, so N concurrent requests against a budget of B let exactly B
  * through.
@@ -116,10 +116,13 @@ enum limit_scope {
 	LIMIT_SCOPE_VERIFY_OTP, /* failed code verifications */
 	LIMIT_SCOPE_RESEND_OTP, /* resend-otp requests */
 	LIMIT_SCOPE_FORGOT,     /* forgot-password requests */
+	LIMIT_SCOPE_COUNT       /* the number of scopes, not one */
 };
 
 /* The scope's name in client_limits.scope ("verify_otp"); static. */
 const char *limit_scope_name(enum limit_scope s);
+/* The detail of the 429 when the client's budget of scope s is spent; static. */
+const char *limit_scope_detail(enum limit_scope s);
 
 /* A hit taken by limit_client_take(), to give back. */
 struct limit_hit {

@@ -2,8 +2,33 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *log_program = "medicalcare";
+static int log_level = LOG_LEVEL_WARNING;
+static int log_stamp;
+
+void log_set_level(int level)
+{
+	if (level >= LOG_LEVEL_ERROR && level <= LOG_LEVEL_INFO)
+		log_level = level;
+}
+
+void log_set_timestamps(int on)
+{
+	log_stamp = on != 0;
+}
+
+void log_time(char *out, unsigned long outlen)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (outlen == 0)
+		return;
+	if (gmtime_r(&now, &tm) == NULL || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
 
 void log_set_program(const char *name)
 {
@@ -49,14 +74,32 @@ void log_escape(const char *in, char *out, unsigned long outlen)
 	out[o] = '\0';
 }
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+void log_stdout_time(void)
 {
+	char when[32];
+
+	if (!log_stamp)
+		return;
+	log_time(when, sizeof(when));
+	if (when[0] != '\0')
+		fputs(when, stdout), fputc(' ', stdout);
+}
+
+static void log_line(int level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = {"error: ", "warning: ", ""};
 	char raw[1024];
 	char line[2048];
+	char when[32] = "";
 
+	if (level > log_level)
+		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_escape(raw, line, sizeof(line));
-	fprintf(stderr, "medicalcare %s: %s%s\n", log_program, level, line);
+	if (log_stamp)
+		log_time(when, sizeof(when));
+	fprintf(stderr, "%s%smedicalcare %s: %s%s\n", when, when[0] != '\0' ? " " : "", log_program,
+	        prefix[level], line);
 	fflush(stderr);
 }
 
@@ -65,7 +108,7 @@ void log_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line("error: ", fmt, ap);
+	log_line(LOG_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
 }
 
@@ -74,7 +117,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line("warning: ", fmt, ap);
+	log_line(LOG_LEVEL_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -83,6 +126,6 @@ void log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_line("", fmt, ap);
+	log_line(LOG_LEVEL_INFO, fmt, ap);
 	va_end(ap);
 }

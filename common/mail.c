@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "notice.h"
 #include "outbox.h"
 #include "token.h"
 
@@ -191,7 +192,7 @@ static const char *plural(int n)
 
 /*
  * The code mail greets no one: whoever signed up chose the name, and it may
- * not be the owner of the address (CONTRACT.md, signup).
+ * not be the owner of the address (docs/CONTRACT.md SU-5).
  */
 static int render_otp(const struct conf *c, const char *app, const struct mail_vars *v,
                       struct buf *subj, struct buf *text, struct buf *html)
@@ -1090,6 +1091,13 @@ static enum outcome outbox_handle(PGconn *db, const struct conf *c, const char *
 		if (db_exec(db, ST_OUTBOX_SENT, p, 1, NULL) == DB_OK) {
 			log_info("outbox %s (%s): sent", id, kind);
 			o = OUT_SENT;
+			/* Mail that reaches no one must not pass unnoticed: once a day. */
+			if (c->mail_transport == MAIL_TRANSPORT_FILE &&
+			    notice_due(db, "mail_transport_file", NOTICE_EVERY_DAY) == 1)
+				log_warn("MAIL_TRANSPORT is file: mail is written to %s and not"
+				         " sent to anyone; set MAIL_TRANSPORT=smtp in production"
+				         " (medicalcare-check lists what else to fix)",
+				         c->mail_dir);
 		} else {
 			log_error("outbox %s (%s): sent, but could not record it", id, kind);
 		}

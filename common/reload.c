@@ -5,6 +5,7 @@
 #include "reload.h"
 
 #include "log.h"
+#include "paths.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -42,7 +43,7 @@ static void reload_stamp_now(struct reload_stamp *st)
 {
 	char path[4200];
 
-	if (conf_env_path(path, sizeof(path)) != 0) {
+	if (paths_env_file(path, sizeof(path)) != 0) {
 		memset(st, 0, sizeof(*st));
 		return;
 	}

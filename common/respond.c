@@ -55,45 +55,47 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 	switch (rc) {
 	case ACCT_EMAIL_TAKEN:
 		http_resp_detail(resp, 409, "Email already registered");
-		break;
+		return;
 	case ACCT_LIMITED:
 		http_resp_429(resp, o->limit_detail != NULL ? o->limit_detail : "Too many requests",
 		              o->retry_after);
-		break;
+		return;
 	case ACCT_BAD_OTP:
 		http_resp_detail(resp, 400, "Invalid or expired OTP");
-		break;
+		return;
 	case ACCT_ALREADY_VERIFIED:
 		http_resp_detail(resp, 400, "Email already verified");
-		break;
+		return;
 	case ACCT_BAD_LOGIN:
 		http_resp_401(resp, "Invalid email or password");
-		break;
+		return;
 	case ACCT_NOT_VERIFIED:
 		http_resp_detail(resp, 403, "Email not verified");
-		break;
+		return;
 	case ACCT_BAD_RESET_TOKEN:
 		http_resp_detail(resp, 400, "Invalid or expired reset token");
-		break;
+		return;
 	case ACCT_WEAK_PASSWORD:
 		http_resp_422(resp, &o->errs);
-		break;
+		return;
 	case ACCT_BAD_TOKEN:
 		/* WWW-Authenticate: Bearer error="invalid_token": the client refreshes on it. */
 		http_resp_401_invalid_token(resp, "Invalid or expired token");
-		break;
+		return;
 	case ACCT_UNAVAILABLE:
 		http_resp_unavailable(resp);
-		break;
+		return;
 	case ACCT_OK:
 		log_error("respond_failure called for a success");
 		http_resp_internal(resp);
-		break;
+		return;
 	case ACCT_ERROR:
-	default:
 		http_resp_internal(resp);
-		break;
+		return;
 	}
+	/* No default: -Wswitch names a result added to enum acct_rc but not here. */
+	log_error("respond_failure: unknown result %d", (int)rc);
+	http_resp_internal(resp);
 }
 
 void respond_parse_failure(struct http_resp *resp, int parse_rc, const struct ferrs *errs)

@@ -1,5 +1,5 @@
 /*
- * respond: the bodies of CONTRACT.md, and the one mapping from an account
+ * respond: the bodies of docs/CONTRACT.md, and the one mapping from an account
  * outcome (account.h) to a status and {"detail": ...}.
  */
 #ifndef MC_RESPOND_H

@@ -7,40 +7,40 @@
  * hex and are stored as bytea. Intervals are whole seconds or minutes.
  */
 static const struct sql_def sql_defs[ST__COUNT] = {
-    [ST_PING] = {"ping", "SELECT 1", 0, PGRES_TUPLES_OK},
+    [ST_PING] = {"ping", "SELECT 1", 0, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* Serializes every email-keyed transaction (signup, verify, resend,
 	 * login's reserve and settle, forgot, reset's store) for one address
 	 * until commit or rollback. Never held while a password is hashed. */
     [ST_LOCK_EMAIL] = {"lock_email",
                        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7011))", 1,
-                       PGRES_TUPLES_OK},
+                       PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* -> the columns of enum user_by_email_col (sql.h) */
     [ST_USER_BY_EMAIL] = {"user_by_email",
                           "SELECT id, full_name, password_hash, is_verified, token_min_iat,"
                           " otp_disabled, created_at > now() - make_interval(secs => $2::int)"
                           " FROM users WHERE lower(email) = lower($1::text)",
-                          2, PGRES_TUPLES_OK},
+                          2, PGRES_TUPLES_OK, UBE__NCOLS},
     /* -> id, full_name, email, is_verified, token_min_iat */
     [ST_USER_BY_ID] = {"user_by_id",
                        "SELECT id, full_name, email, is_verified, token_min_iat"
                        " FROM users WHERE id = $1::bigint",
-                       1, PGRES_TUPLES_OK},
+                       1, PGRES_TUPLES_OK, UBI__NCOLS},
     /* $1 email, $2 full_name, $3 password_hash -> id */
     [ST_USER_INSERT] = {"user_insert",
                         "INSERT INTO users (email, full_name, password_hash)"
                         " VALUES ($1::text, $2::text, $3::text) RETURNING id",
-                        3, PGRES_TUPLES_OK},
+                        3, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* An unverified account signed up again: no code is ever sent for it again. */
     [ST_USER_DISABLE_OTP] = {"user_disable_otp",
                              "UPDATE users SET otp_disabled = true, updated_at = now()"
                              " WHERE id = $1::bigint AND NOT is_verified",
-                             1, PGRES_COMMAND_OK},
+                             1, PGRES_COMMAND_OK, 0},
     [ST_USER_SET_VERIFIED] =
         {"user_set_verified",
          "UPDATE users SET is_verified = true, updated_at = now() WHERE id = $1::bigint", 1,
-         PGRES_COMMAND_OK},
+         PGRES_COMMAND_OK, 0},
     /* A reset: $1 id, $2 password_hash. Tokens issued up to this second die;
 	 * the address is proven, so the account counts as verified. -> token_min_iat */
     [ST_USER_SET_PASSWORD] =
@@ -48,17 +48,17 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "UPDATE users SET password_hash = $2::text, is_verified = true,"
          " token_min_iat = GREATEST(token_min_iat, floor(extract(epoch FROM clock_timestamp()))::bigint + 1),"
          " updated_at = now() WHERE id = $1::bigint RETURNING token_min_iat",
-         2, PGRES_TUPLES_OK},
+         2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* A login replacing a bcrypt or weaker hash with a new one: $1 id, $2 old hash, $3 new.
 	 * Changes nothing when the hash changed meanwhile (a reset won). */
     [ST_USER_SET_HASH] = {"user_set_hash",
                           "UPDATE users SET password_hash = $3::text, updated_at = now()"
                           " WHERE id = $1::bigint AND password_hash = $2::text",
-                          3, PGRES_COMMAND_OK},
+                          3, PGRES_COMMAND_OK, 0},
 
     /* $1 user_id, $2 code digest hex, $3 minutes valid. Replaces any earlier code.
-	 * $4 false: a decoy (account.c), the same statement writing nothing. */
+	 * $4 false: a decoy (acct.c), the same statement writing nothing. */
     [ST_OTP_UPSERT] =
         {"otp_upsert",
          "INSERT INTO otp_codes (user_id, code_hash, expires_at, attempts)"
@@ -66,17 +66,17 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " WHERE $4::boolean"
          " ON CONFLICT (user_id) DO UPDATE SET code_hash = EXCLUDED.code_hash,"
          " expires_at = EXCLUDED.expires_at, attempts = 0, created_at = now()",
-         4, PGRES_COMMAND_OK},
+         4, PGRES_COMMAND_OK, 0},
     /* -> code digest hex, live ('t' when not expired), attempts */
     [ST_OTP_GET] = {"otp_get",
                     "SELECT encode(code_hash, 'hex'), expires_at > now(), attempts"
                     " FROM otp_codes WHERE user_id = $1::bigint FOR UPDATE",
-                    1, PGRES_TUPLES_OK},
+                    1, PGRES_TUPLES_OK, OG__NCOLS},
     [ST_OTP_FAIL] = {"otp_fail",
                      "UPDATE otp_codes SET attempts = attempts + 1 WHERE user_id = $1::bigint", 1,
-                     PGRES_COMMAND_OK},
+                     PGRES_COMMAND_OK, 0},
     [ST_OTP_DELETE] = {"otp_delete", "DELETE FROM otp_codes WHERE user_id = $1::bigint", 1,
-                       PGRES_COMMAND_OK},
+                       PGRES_COMMAND_OK, 0},
 
     /* Mails of kind $1 to $2 queued in the last $3 seconds (short window) and
 	 * $4 seconds (long window), and seconds until each window frees a slot.
@@ -89,7 +89,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " coalesce(ceil(extract(epoch FROM min(created_at) + make_interval(secs => $4::int) - clock_timestamp())), 0)::int"
          " FROM mail_outbox WHERE kind = $1::text AND recipient = $2::text"
          " AND created_at > now() - make_interval(secs => $4::int)",
-         4, PGRES_TUPLES_OK},
+         4, PGRES_TUPLES_OK, MC__NCOLS},
 
     /* Login locks (limit.h) for email $1 from client $2: its own lock, and
 	 * the email-wide one unless $2 is a client account $3 (or NULL) signed
@@ -104,7 +104,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "   WHERE email = $1::text AND locked_until > now() AND NOT EXISTS"
          "   (SELECT 1 FROM login_known_clients WHERE user_id = $3::bigint AND client = $2::text"
          "    AND last_success_at > now() - make_interval(days => $4::int)))))::int",
-         4, PGRES_TUPLES_OK},
+         4, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* A failed login for $1 from client $2: counts failures within a window
 	 * of $3 seconds and locks for $5 seconds at the $4th; a lock that is over
 	 * starts a new count. -> failures, locked ('t' when this one locked) */
@@ -122,7 +122,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "   THEN now() + make_interval(secs => $5::int)"
          "   WHEN f.locked_until > now() THEN f.locked_until END"
          " RETURNING failures, locked_until IS NOT NULL AND failures = $4::int",
-         5, PGRES_TUPLES_OK},
+         5, PGRES_TUPLES_OK, LF__NCOLS},
     /* The same for $1 from any client, in login_email_failures: window $2,
 	 * the $3rd locks for $4 seconds. -> failures, locked ('t' when this one locked) */
     [ST_LOGIN_EMAIL_FAIL] =
@@ -139,7 +139,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "   THEN now() + make_interval(secs => $4::int)"
          "   WHEN f.locked_until > now() THEN f.locked_until END"
          " RETURNING failures, locked_until IS NOT NULL AND failures = $3::int",
-         4, PGRES_TUPLES_OK},
+         4, PGRES_TUPLES_OK, LF__NCOLS},
     /* A right password for $1 from client $2: its failures go; account $3
 	 * (NULL: none) now signs in from $2 (unless $2 is ''). */
     [ST_LOGIN_SUCCEEDED] =
@@ -148,12 +148,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " INSERT INTO login_known_clients (user_id, client, last_success_at)"
          " SELECT $3::bigint, $2::text, now() WHERE $3::bigint IS NOT NULL AND $2::text <> ''"
          " ON CONFLICT (user_id, client) DO UPDATE SET last_success_at = now()",
-         3, PGRES_COMMAND_OK},
+         3, PGRES_COMMAND_OK, 0},
     /* Every failure and lock of $1, from every client. */
     [ST_LOGIN_CLEAR] = {"login_clear",
                         "WITH each_client AS (DELETE FROM login_failures WHERE email = $1::text)"
                         " DELETE FROM login_email_failures WHERE email = $1::text",
-                        1, PGRES_COMMAND_OK},
+                        1, PGRES_COMMAND_OK, 0},
     /* Reserves a password check of $1 from client $2 (limit.h) if it fits:
 	 * the client's failures in its window of $6 seconds plus its checks in
 	 * progress (reserved within $9 seconds) stay below $5, and, unless $2 is
@@ -178,12 +178,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " + (SELECT count(*) FROM login_attempts WHERE email = $1::text"
          "   AND started_at > now() - make_interval(secs => $9::int)) < $7::int)"
          " RETURNING id",
-         9, PGRES_TUPLES_OK},
+         9, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* Ends reservation $1. -> live ('t' when made within $2 seconds), no row when gone */
     [ST_LOGIN_UNRESERVE] = {"login_unreserve",
                             "DELETE FROM login_attempts WHERE id = $1::bigint"
                             " RETURNING started_at > now() - make_interval(secs => $2::int)",
-                            2, PGRES_TUPLES_OK},
+                            2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* $1 user_id, $2 sha256 hex, $3 minutes valid; $4 false: a decoy, writing nothing */
     [ST_RESET_INSERT] =
@@ -191,7 +191,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "INSERT INTO reset_tokens (user_id, token_hash, expires_at)"
          " SELECT $1::bigint, decode($2::text, 'hex'), now() + make_interval(mins => $3::int)"
          " WHERE $4::boolean",
-         4, PGRES_COMMAND_OK},
+         4, PGRES_COMMAND_OK, 0},
     /* A live token by digest, locking it and its user.
 	 * -> token id, user_id, email, full_name, is_verified ('t'/'f') */
     [ST_RESET_FIND] =
@@ -200,12 +200,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " JOIN users u ON u.id = t.user_id"
          " WHERE t.token_hash = decode($1::text, 'hex') AND t.used_at IS NULL AND t.expires_at > now()"
          " FOR UPDATE OF t, u",
-         1, PGRES_TUPLES_OK},
+         1, PGRES_TUPLES_OK, RF__NCOLS},
     /* Spends every outstanding token of user $1 (the one just used among them). */
     [ST_RESET_KILL_ALL] =
         {"reset_kill_all",
          "UPDATE reset_tokens SET used_at = now() WHERE user_id = $1::bigint AND used_at IS NULL",
-         1, PGRES_COMMAND_OK},
+         1, PGRES_COMMAND_OK, 0},
 
     /* $1 kind, $2 recipient, $3 user_id or NULL, $4 sealed message hex,
 	 * $5 minutes until it is useless, $6 id of the key that sealed it (hex,
@@ -217,7 +217,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " SELECT $1::text, $2::text, $3::bigint, decode($4::text, 'hex'),"
          " now() + make_interval(mins => $5::int), decode($6::text, 'hex')"
          " WHERE $7::boolean RETURNING id",
-         7, PGRES_TUPLES_OK},
+         7, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* Leases row $1 for $2 seconds if it is pending, due, not leased, sealed
 	 * under key id $3 (hex) or under no key id, and not recorded as
 	 * unreadable by $3. -> id, recipient, sealed message hex, expired
@@ -231,7 +231,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " AND NOT EXISTS (SELECT 1 FROM mail_outbox_unreadable u"
          " WHERE u.outbox_id = o.id AND u.key_id = decode($3::text, 'hex'))"
          " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts, kind",
-         3, PGRES_TUPLES_OK},
+         3, PGRES_TUPLES_OK, 6},
     /* Leases up to $1 due rows for $2 seconds, oldest first, on the terms
 	 * above for key id $3; columns as above. */
     [ST_OUTBOX_CLAIM_DUE] =
@@ -244,30 +244,30 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " WHERE u.outbox_id = o.id AND u.key_id = decode($3::text, 'hex'))"
          " ORDER BY o.id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
          " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts, kind",
-         3, PGRES_TUPLES_OK},
+         3, PGRES_TUPLES_OK, 6},
     /* Delivered: the content is wiped. */
     [ST_OUTBOX_SENT] = {"outbox_sent",
                         "UPDATE mail_outbox SET status = 'sent', sent_at = now(), message = NULL,"
                         " locked_until = NULL, last_error = NULL WHERE id = $1::bigint",
-                        1, PGRES_COMMAND_OK},
+                        1, PGRES_COMMAND_OK, 0},
     /* A temporary failure: $1 id, retry in $2 seconds, $3 error text (no secrets). */
     [ST_OUTBOX_RETRY] =
         {"outbox_retry",
          "UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => $2::int),"
          " locked_until = NULL, last_error = $3::text WHERE id = $1::bigint",
-         3, PGRES_COMMAND_OK},
+         3, PGRES_COMMAND_OK, 0},
     /* A permanent failure (or too many tries): $1 id, $2 error text. */
     [ST_OUTBOX_FAILED] =
         {"outbox_failed",
          "UPDATE mail_outbox SET status = 'failed', message = NULL, locked_until = NULL,"
          " last_error = $2::text WHERE id = $1::bigint",
-         2, PGRES_COMMAND_OK},
+         2, PGRES_COMMAND_OK, 0},
     /* The code or link inside expired before delivery: wiped, never sent. */
     [ST_OUTBOX_EXPIRED] =
         {"outbox_expired",
          "UPDATE mail_outbox SET status = 'expired', message = NULL, locked_until = NULL"
          " WHERE id = $1::bigint",
-         1, PGRES_COMMAND_OK},
+         1, PGRES_COMMAND_OK, 0},
     /* Up to $1 pending rows past their expiry (without one: $2 minutes after
 	 * they were queued), whatever key sealed them and unless leased: wiped,
 	 * never sent. -> id, kind */
@@ -279,7 +279,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " AND (locked_until IS NULL OR locked_until <= now())"
          " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
          " RETURNING id, kind",
-         2, PGRES_TUPLES_OK},
+         2, PGRES_TUPLES_OK, 2},
     /* Records as logged by key id $1 (hex) the pending rows of other key
 	 * ids it has not logged yet; the rows themselves are not changed.
 	 * -> per other key id: key id hex, rows, lowest id, highest id */
@@ -290,7 +290,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " AND key_id <> decode($1::text, 'hex') ON CONFLICT DO NOTHING RETURNING outbox_id)"
          " SELECT encode(o.key_id, 'hex'), count(*), min(o.id), max(o.id)"
          " FROM n JOIN mail_outbox o ON o.id = n.outbox_id GROUP BY o.key_id ORDER BY min(o.id)",
-         1, PGRES_TUPLES_OK},
+         1, PGRES_TUPLES_OK, 4},
     /* Row $1, claimed by key id $2 (hex), which could not unseal it: the
 	 * lease and the attempt the claim counted are undone, and it is recorded
 	 * as unreadable by $2. -> the id, a row only when newly recorded */
@@ -300,7 +300,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " locked_until = NULL WHERE id = $1::bigint RETURNING id)"
          " INSERT INTO mail_outbox_unreadable (outbox_id, key_id)"
          " SELECT id, decode($2::text, 'hex') FROM r ON CONFLICT DO NOTHING RETURNING outbox_id",
-         2, PGRES_TUPLES_OK},
+         2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* Per-client-address limits (limit.h): $1 scope, $2 budget key, $3
 	 * window seconds, $4 most hits per window. */
@@ -309,7 +309,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
         {"client_limited",
          "SELECT ceil(extract(epoch FROM window_start + make_interval(secs => $3::int) - now()))::int"
          " FROM client_limits WHERE scope = $1::text AND address = $2::inet",
-         3, PGRES_TUPLES_OK},
+         3, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* Counts one hit if it fits, atomically; a refused one changes nothing.
 	 * -> hits, window_start (text), a row only when it fitted */
     [ST_CLIENT_TAKE] =
@@ -323,13 +323,13 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "   THEN now() ELSE l.window_start END"
          " WHERE l.window_start <= now() - make_interval(secs => $3::int) OR l.hits < $4::int"
          " RETURNING hits, window_start::text",
-         4, PGRES_TUPLES_OK},
+         4, PGRES_TUPLES_OK, CT__NCOLS},
     /* Gives a hit back: $1 scope, $2 budget key, $3 the window it was taken in. */
     [ST_CLIENT_GIVE_BACK] = {"client_give_back",
                              "UPDATE client_limits SET hits = hits - 1"
                              " WHERE scope = $1::text AND address = $2::inet"
                              " AND window_start = $3::timestamptz AND hits > 0",
-                             3, PGRES_COMMAND_OK},
+                             3, PGRES_COMMAND_OK, 0},
 
     /* An audit event (audit.h): $1 event, $2 user_id, $3 email, $4 client
 	 * address, $5 user agent, $6 detail, $7 email_hmac; all but $1 may be NULL. */
@@ -337,13 +337,13 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                          "INSERT INTO audit_events (event, user_id, email, client_address,"
                          " user_agent, detail, email_hmac) VALUES ($1::text, $2::bigint,"
                          " $3::text, $4::inet, $5::text, $6::text, $7::text)",
-                         7, PGRES_COMMAND_OK},
+                         7, PGRES_COMMAND_OK, 0},
     /* The events of an address that has no account any more ($1) keep only its
 	 * keyed hash ($2). */
     [ST_AUDIT_FORGET_EMAIL] = {"audit_forget_email",
                                "UPDATE audit_events SET email = NULL, email_hmac = $2::text"
                                " WHERE email = $1::text AND user_id IS NULL",
-                               2, PGRES_COMMAND_OK},
+                               2, PGRES_COMMAND_OK, 0},
 
     /* A log line due again ($1 its name) if it was last written more than $2
 	 * seconds ago or never: records now. -> a row when due */
@@ -352,49 +352,49 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                        " ON CONFLICT (name) DO UPDATE SET logged_at = now()"
                        " WHERE n.logged_at <= now() - make_interval(secs => $2::int)"
                        " RETURNING 1",
-                       2, PGRES_TUPLES_OK},
+                       2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 
     /* medicalcare-prune: each deletes what is over and answers its row count. */
     /* Audit events older than $1 days. */
     [ST_PRUNE_AUDIT] = {"prune_audit",
                         "DELETE FROM audit_events"
                         " WHERE created_at < now() - make_interval(days => $1::int)",
-                        1, PGRES_COMMAND_OK},
+                        1, PGRES_COMMAND_OK, 0},
     [ST_PRUNE_OTP] = {"prune_otp", "DELETE FROM otp_codes WHERE expires_at <= now()", 0,
-                      PGRES_COMMAND_OK},
+                      PGRES_COMMAND_OK, 0},
     /* Used or not, a token past its expiry is dead. */
     [ST_PRUNE_RESET] = {"prune_reset", "DELETE FROM reset_tokens WHERE expires_at <= now()", 0,
-                        PGRES_COMMAND_OK},
+                        PGRES_COMMAND_OK, 0},
     /* Limit rows whose window of $1 seconds is over. */
     [ST_PRUNE_CLIENT] = {"prune_client",
                          "DELETE FROM client_limits"
                          " WHERE window_start <= now() - make_interval(secs => $1::int)",
-                         1, PGRES_COMMAND_OK},
+                         1, PGRES_COMMAND_OK, 0},
     /* Login failures that count no more (ST_LOGIN_FAIL starts afresh): the
 	 * lock is over, or there is none and the window of $1 seconds is over. */
     [ST_PRUNE_LOGIN] = {"prune_login",
                         "DELETE FROM login_failures WHERE CASE WHEN locked_until IS NULL"
                         " THEN window_start <= now() - make_interval(secs => $1::int)"
                         " ELSE locked_until <= now() END",
-                        1, PGRES_COMMAND_OK},
+                        1, PGRES_COMMAND_OK, 0},
     /* The same for the email-wide counts (ST_LOGIN_EMAIL_FAIL), window $1. */
     [ST_PRUNE_LOGIN_EMAIL] =
         {"prune_login_email",
          "DELETE FROM login_email_failures WHERE CASE WHEN locked_until IS NULL"
          " THEN window_start <= now() - make_interval(secs => $1::int)"
          " ELSE locked_until <= now() END",
-         1, PGRES_COMMAND_OK},
+         1, PGRES_COMMAND_OK, 0},
     /* Reservations of password checks older than $1 seconds (limit.h): their
 	 * process died before it settled them. */
     [ST_PRUNE_LOGIN_ATTEMPTS] = {"prune_login_attempts",
                                  "DELETE FROM login_attempts"
                                  " WHERE started_at <= now() - make_interval(secs => $1::int)",
-                                 1, PGRES_COMMAND_OK},
+                                 1, PGRES_COMMAND_OK, 0},
     /* Clients an account last signed in from more than $1 days ago. */
     [ST_PRUNE_KNOWN_CLIENTS] = {"prune_known_clients",
                                 "DELETE FROM login_known_clients"
                                 " WHERE last_success_at < now() - make_interval(days => $1::int)",
-                                1, PGRES_COMMAND_OK},
+                                1, PGRES_COMMAND_OK, 0},
     /* Up to $2 accounts never verified within $1 days, with what belongs to
 	 * them (codes, reset tokens: ON DELETE CASCADE). -> id, email */
     [ST_PRUNE_UNVERIFIED] =
@@ -402,12 +402,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE NOT is_verified"
          " AND created_at < now() - make_interval(days => $1::int)"
          " ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) RETURNING id, email",
-         2, PGRES_TUPLES_OK},
+         2, PGRES_TUPLES_OK, 2},
     /* Finished mail (its content already wiped) older than $1 hours. */
     [ST_PRUNE_OUTBOX] = {"prune_outbox",
                          "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed', 'expired')"
                          " AND created_at < now() - make_interval(hours => $1::int)",
-                         1, PGRES_COMMAND_OK},
+                         1, PGRES_COMMAND_OK, 0},
 
     /* The import of accounts (tools/import-users.c): PostgreSQL parses the
 	 * CSV into a temporary table of text; n is the data row's ordinal. */
@@ -415,30 +415,35 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           "CREATE TEMP TABLE import_users (n bigserial, email text,"
                           " full_name text, password_hash text, is_verified text)"
                           " ON COMMIT DROP",
-                          0, PGRES_COMMAND_OK},
+                          0, PGRES_COMMAND_OK, 0},
     /* Run with PQexecParams and fed with PQputCopyData: PGRES_COPY_IN first,
 	 * PGRES_COMMAND_OK at the end. The header must name the four columns. */
     [ST_IMPORT_COPY] = {"import_copy",
                         "COPY import_users (email, full_name, password_hash, is_verified)"
                         " FROM STDIN (FORMAT csv, HEADER match)",
-                        0, PGRES_COMMAND_OK},
+                        0, PGRES_COMMAND_OK, 0},
     /* The same before PostgreSQL 15 (no HEADER match): the header is skipped. */
     [ST_IMPORT_COPY_OLD] = {"import_copy_old",
                             "COPY import_users (email, full_name, password_hash, is_verified)"
                             " FROM STDIN (FORMAT csv, HEADER true)",
-                            0, PGRES_COMMAND_OK},
+                            0, PGRES_COMMAND_OK, 0},
     /* -> n, email, full_name, password_hash, is_verified (each may be NULL) */
     [ST_IMPORT_ROWS] = {"import_rows",
                         "SELECT n, email, full_name, password_hash, is_verified"
                         " FROM import_users ORDER BY n",
-                        0, PGRES_TUPLES_OK},
+                        0, PGRES_TUPLES_OK, 5},
     /* $1 email (normalized), $2 full_name, $3 password_hash, $4 is_verified
 	 * ('t'/'f'). An existing account is never touched. -> id, no row if it exists */
     [ST_IMPORT_INSERT] = {"import_insert",
                           "INSERT INTO users (email, full_name, password_hash, is_verified)"
                           " VALUES ($1::text, $2::text, $3::text, $4::boolean)"
                           " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
-                          4, PGRES_TUPLES_OK},
+                          4, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+
+    /* medicalcare-check: the migrations applied (sql/migrate.sh). -> version */
+    [ST_SCHEMA_VERSIONS] = {"schema_versions",
+                            "SELECT version FROM schema_migrations ORDER BY version", 0,
+                            PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

@@ -64,6 +64,7 @@ enum sql_stmt {
 	ST_IMPORT_COPY_OLD,
 	ST_IMPORT_ROWS,
 	ST_IMPORT_INSERT,
+	ST_SCHEMA_VERSIONS,
 	ST__COUNT
 };
 
@@ -79,13 +80,54 @@ enum user_by_email_col {
 	UBE_TOKEN_MIN_IAT,
 	UBE_OTP_DISABLED, /* 't'/'f': a second sign-up killed its codes for good */
 	UBE_RECENT,       /* 't'/'f': made within $2 seconds */
+	UBE__NCOLS
 };
+
+/*
+ * The columns of the other statements whose results are read, each in the
+ * order of its text in sql.c (each row there names its enum, and db_exec()
+ * refuses a result with another number of columns than the row's ncols).
+ */
+enum sql_one_col { SQL_ONLY_COL, SQL_ONE__NCOLS }; /* a result of one column */
+enum user_by_id_col {
+	UBI_ID,
+	UBI_FULL_NAME,
+	UBI_EMAIL,
+	UBI_IS_VERIFIED,
+	UBI_TOKEN_MIN_IAT,
+	UBI__NCOLS
+};
+enum otp_get_col {
+	OG_CODE_HASH_HEX, /* the code's digest, hex */
+	OG_LIVE,          /* 't'/'f': not expired */
+	OG_ATTEMPTS,      /* wrong codes so far */
+	OG__NCOLS
+};
+enum mail_counts_col {
+	MC_IN_GAP,      /* mails of the kind to the address within the gap ($3 s) */
+	MC_IN_WINDOW,   /* ... within the window ($4 s) */
+	MC_GAP_WAIT,    /* seconds until the gap's newest leaves it */
+	MC_WINDOW_WAIT, /* seconds until the window's oldest leaves it */
+	MC__NCOLS
+};
+enum login_fail_col { /* ST_LOGIN_FAIL and ST_LOGIN_EMAIL_FAIL */
+	              LF_FAILURES,
+	              LF_LOCKED_NOW, /* 't'/'f': this failure started the lock */
+	              LF__NCOLS
+};
+enum client_take_col {
+	CT_HITS,         /* hits in the window, this one counted */
+	CT_WINDOW_START, /* the window's start, PostgreSQL's text */
+	CT__NCOLS
+};
+enum reset_find_col { RF_TOKEN_ID, RF_USER_ID, RF_EMAIL, RF_FULL_NAME, RF_IS_VERIFIED, RF__NCOLS };
 
 struct sql_def {
 	const char *name; /* for the log: "user_by_email" */
 	const char *text;
 	int nparams;
 	ExecStatusType expect; /* PGRES_TUPLES_OK or PGRES_COMMAND_OK */
+	int ncols;             /* the columns of a PGRES_TUPLES_OK result; 0 for COMMAND_OK */
 };
 
 /* The definition of s; s must be below ST__COUNT. Borrowed, static. */

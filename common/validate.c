@@ -1,5 +1,5 @@
 /*
- * validate: the input rules of CONTRACT.md, as pure functions.
+ * validate: the input rules of docs/CONTRACT.md (IN-1 to IN-5), as pure functions.
  *
  * Messages and types copy what pydantic v2 (and the email-validator package
  * behind pydantic's EmailStr) say, so that a frontend written against the

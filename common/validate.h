@@ -1,5 +1,5 @@
 /*
- * validate: the input rules of CONTRACT.md for email, full name and passwords,
+ * validate: the input rules of docs/CONTRACT.md (IN-1 to IN-5) for email, full name and passwords,
  * and the list of field errors that becomes a FastAPI-shaped 422.
  *
  * Every function is pure (no I/O). A failing rule adds one entry to a struct
@@ -72,7 +72,7 @@ int valid_new_password(struct ferrs *errs, const char *field, const char *pw, si
 
 /*
  * A password at login: 1 to 1024 bytes, whatever they are (NUL bytes
- * included: CONTRACT.md, login). 0, or -1 with one entry.
+ * included: docs/CONTRACT.md IN-4). 0, or -1 with one entry.
  */
 int valid_login_password(struct ferrs *errs, const char *field, const char *pw, size_t len);
 

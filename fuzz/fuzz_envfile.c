@@ -11,6 +11,7 @@
  * "export " in front and CRLF line ends.
  */
 #include "conf.h"
+#include "envfile.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

@@ -173,7 +173,7 @@ static void fuzz_login_password(const char *in, size_t len)
 	int rc = valid_login_password(&errs, "password", in, len);
 
 	check_result(rc, &errs, "password", NULL);
-	/* Only the length counts: NULs and invalid UTF-8 included (CONTRACT.md, login). */
+	/* Only the length counts: NULs and invalid UTF-8 included (docs/CONTRACT.md IN-4). */
 	FUZZ_CHECK((rc == 0) == (len >= 1 && len <= LOGIN_PASSWORD_MAX));
 }
 

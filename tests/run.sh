@@ -7,7 +7,10 @@
 #      Apache (tests/lib/apache.sh) on a free port, same PostgreSQL and sink,
 #      twice: every file with the programs as FastCGI processes (the default
 #      way to serve them: apache/fcgi.sh, mod_proxy_fcgi; lighttpd with
-#      mod_fastcgi), then the main suites again with plain CGI (mod_cgi)
+#      mod_fastcgi), then the main suites again with plain CGI (mod_cgi);
+#      then the Debian package (bats tests/deb: make deb's package installed
+#      with dpkg, served by the system's Apache on a free port, upgraded,
+#      removed and purged; as root only, a few minutes)
 #   5. sanitizer build (make -j2 SAN=1 all unit), its unit tests and the CGI
 #      tests again (but valgrind.bats and pgbouncer.bats), under ASan + LSan + UBSan
 #   6. fuzzing: the libFuzzer harnesses (make fuzz-build, clang, into
@@ -17,6 +20,8 @@
 # fails counts as one failed test, a build that works as none) and exit
 # status 1 if anything failed.
 #
+# First checks that the machine has what the phases need (tests/preflight.sh)
+# and stops at once, exit status 2, naming what is missing and ./setup.sh.
 # Starts and stops its own servers (also on failure and Ctrl-C); works from
 # any directory. Logs of a failed run stay in tests/tmp/run.XXXXXX (two hours).
 #
@@ -25,16 +30,22 @@
 #   RUN_FUZZ=0    skip phase 6 (the default runs it)
 #   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
-#   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http)
+#   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http);
+#                 "none" skips it
 #   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
 #                 set, else the suites about what the web server passes on:
 #                 smoke, contract, hostile, concurrency, load, exposure,
 #                 htaccess, lighttpd, faults, deploy); "none" skips that pass
+#   DEB_TESTS     the bats files of the package test (default: tests/deb);
+#                 "none" skips it
 #   BATS_FILTER   passed to bats --filter (a regex on test names)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
+# First what the phases need (commands, PostgreSQL, npm packages): without
+# it, stop now with what to run (./setup.sh) rather than fail for minutes.
+tests/preflight.sh || exit 2
 # shellcheck source=tests/lib/pg.sh
 source tests/lib/pg.sh
 # shellcheck source=tests/lib/apache.sh
@@ -234,8 +245,10 @@ phase "3/6 CGI tests (release)"
 cgi_tests cgi-release cgi-bin bin
 
 phase "4/6 HTTP tests (release, Apache and lighttpd, FastCGI)"
-read -r -a http_files <<<"${HTTP_TESTS:-tests/http}"
-http_tests http-fastcgi fastcgi "${http_files[@]}"
+if [[ ${HTTP_TESTS:-} != none ]]; then
+	read -r -a http_files <<<"${HTTP_TESTS:-tests/http}"
+	http_tests http-fastcgi fastcgi "${http_files[@]}"
+fi
 # The CGI pass: the suites about what the web server passes on, again with
 # one process per request (the other files test the programs, which are the
 # same in both modes).
@@ -249,6 +262,36 @@ if [[ $http_cgi_files != none ]]; then
 	phase "4/6 HTTP tests (release, Apache and lighttpd, CGI)"
 	read -r -a http_files <<<"$http_cgi_files"
 	http_tests http-cgi cgi "${http_files[@]}"
+fi
+
+# The Debian package, installed on this machine (tests/deb/package.bats: it
+# skips itself when not root), with the same PostgreSQL and SMTP sink.
+deb_tests() { # NAME FILES...
+	local name=$1 log=$run_dir/$1.log rc=0 p f s
+	local -a files=("${@:2}") filter=()
+	if [[ -n ${BATS_FILTER:-} ]]; then
+		filter=(--filter "$BATS_FILTER")
+	fi
+	if ! servers; then
+		note "$name" 0 1 0
+		return 1
+	fi
+	fg_run "$log" bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
+	read -r p f s < <(awk '
+		/^ok / { if ($0 ~ / # skip/) s++; else p++; next }
+		/^not ok / { f++; next }
+		END { printf "%d %d %d\n", p, f, s }' "$log")
+	if [[ $rc -ne 0 && $f -eq 0 ]]; then
+		echo "bats exited with status $rc and no failed test"
+		f=1
+	fi
+	note "$name" "$p" "$f" "$s"
+}
+deb_files=${DEB_TESTS:-tests/deb}
+if [[ $deb_files != none ]]; then
+	phase "4/6 the Debian package (make deb, dpkg, the system's Apache)"
+	read -r -a files <<<"$deb_files"
+	deb_tests deb "${files[@]}"
 fi
 
 if [[ $run_san != 0 ]]; then

@@ -427,6 +427,7 @@ static void print_skipped(const struct row *rows, size_t n)
 
 		switch (r->state) {
 		case ROW_INVALID:
+			log_stdout_time();
 			printf("line %ld: ", r->line);
 			for (size_t k = 0; k < r->nwhy; k++) {
 				if (r->why[k].field != NULL)
@@ -438,10 +439,12 @@ static void print_skipped(const struct row *rows, size_t n)
 			printf("\n");
 			break;
 		case ROW_DUPLICATE:
+			log_stdout_time();
 			printf("line %ld: email: the same address as line %ld\n", r->line,
 			       r->dup_of);
 			break;
 		case ROW_EXISTS:
+			log_stdout_time();
 			printf("line %ld: an account with this email exists: left as it is\n",
 			       r->line);
 			break;
@@ -572,6 +575,7 @@ static int import(const struct conf *c, const struct opts *o)
 
 	if (cnt.invalid > 0 && !o->skip_invalid) {
 		print_skipped(rows, n);
+		log_stdout_time();
 		printf("nothing imported: %ld invalid row%s (fix %s, or pass --skip-invalid to"
 		       " import the others)\n",
 		       cnt.invalid, cnt.invalid == 1 ? "" : "s", cnt.invalid == 1 ? "it" : "them");
@@ -591,6 +595,7 @@ static int import(const struct conf *c, const struct opts *o)
 	if (!o->dry_run && db_commit(db) != DB_OK)
 		goto out;
 	print_skipped(rows, n);
+	log_stdout_time();
 	if (o->dry_run)
 		printf("would import %ld, skip %ld (dry run: nothing changed)\n", cnt.imported,
 		       cnt.exists + cnt.invalid);
@@ -602,8 +607,10 @@ oom:
 	log_error("out of memory");
 	fault_set(&f, "out of memory");
 out:
-	if (ret == 1)
+	if (ret == 1) {
+		log_stdout_time();
 		printf("nothing imported: %s\n", f.text);
+	}
 	PQclear(res);
 	if (db != NULL) {
 		db_rollback(db);
@@ -628,6 +635,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("import-users");
+	log_set_timestamps(1);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
@@ -653,6 +661,7 @@ int main(int argc, char **argv)
 	}
 	if (conf_load(&c, err, sizeof(err)) != 0) {
 		log_error("%s", err);
+		log_stdout_time();
 		printf("nothing imported: the configuration is invalid (see the error above)\n");
 		return 1;
 	}

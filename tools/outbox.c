@@ -45,7 +45,11 @@ static void usage(FILE *f)
 	      "SMTP_*), without the database, and prints \"sent\", or \"temporary failure: ...\"\n"
 	      "or \"permanent failure: ...\" as the outbox would classify the error.\n"
 	      "With --key-id, prints the id of the key this install seals mail with\n"
-	      "(JWT_SECRET_KEY), as mail_outbox.key_id holds it, in hex.\n",
+	      "(JWT_SECRET_KEY), as mail_outbox.key_id holds it, in hex.\n"
+	      "The settings: MEDICALCARE_ENV_FILE, else .env of the project. From cron:\n"
+	      "  * * * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
+	      " /srv/medicalcare/bin/medicalcare-outbox >> /var/log/medicalcare/outbox.log 2>&1\n"
+	      "Each line of a run starts with the time (ISO 8601 UTC).\n",
 	      f);
 }
 
@@ -131,10 +135,12 @@ static int flush(const struct conf *c, int max)
 		goto out; /* logged by db_connect() */
 	if (mail_outbox_flush(db, c, max, &st) != 0) {
 		log_error("could not process the mail outbox");
+		log_stdout_time();
 		printf("sent %d, retried %d, failed %d, expired %d\n", st.sent, st.retried,
 		       st.failed, st.expired);
 		goto out;
 	}
+	log_stdout_time();
 	printf("sent %d, retried %d, failed %d, expired %d\n", st.sent, st.retried, st.failed,
 	       st.expired);
 	rc = 0;
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("outbox");
+	log_set_timestamps(1);
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
 	/* A closed pipe is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);

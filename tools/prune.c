@@ -48,7 +48,9 @@ static void usage(FILE *f)
 	      "sign-in addresses unused for 30 days, and sent, failed or expired mail\n"
 	      "older than two days. Prints \"<table> <rows deleted>\" per table. Run it\n"
 	      "daily from cron, e.g.\n"
-	      "  17 3 * * * /srv/medicalcare/bin/medicalcare-prune >/dev/null\n",
+	      "  17 3 * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
+	      " /srv/medicalcare/bin/medicalcare-prune >> /var/log/medicalcare/prune.log 2>&1\n"
+	      "Every line it prints starts with the time (ISO 8601 UTC).\n",
 	      f);
 }
 
@@ -66,6 +68,7 @@ static int prune_one(PGconn *db, const struct prune_step *st, const char *param)
 
 	if (db_exec(db, st->stmt, params, st->nparams, &res) != DB_OK)
 		return -1;
+	log_stdout_time();
 	printf("%s %s\n", st->table, PQcmdTuples(res));
 	PQclear(res);
 	return 0;
@@ -144,6 +147,7 @@ static int prune(const struct conf *c)
 		log_error("could not prune users");
 		goto out;
 	}
+	log_stdout_time();
 	printf("users %ld\n", users);
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (prune_one(db, &steps[i], params[i]) != 0) {
@@ -165,6 +169,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_set_program("prune");
+	log_set_timestamps(1);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	for (int i = 1; i < argc; i++) {

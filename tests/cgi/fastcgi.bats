@@ -79,7 +79,8 @@ login_token() {
 }
 
 @test "a changed env file is read again without a restart" {
-	fcgi_start profile.cgi
+	# LOG_LEVEL=info: reading the settings again is a routine event.
+	fcgi_start profile.cgi LOG_LEVEL=info
 	cgi GET profile.cgi HTTP_ORIGIN=http://new.example.test
 	assert_status 401
 	refute_header Access-Control-Allow-Origin
@@ -102,6 +103,21 @@ login_token() {
 	cgi GET profile.cgi HTTP_ORIGIN=http://localhost:3000
 	refute_header Access-Control-Allow-Origin
 	grep -q "the env file changed" "$BATS_TEST_TMPDIR/profile.log"
+}
+
+@test "a changed env file is read again without a word in the error log at the default LOG_LEVEL" {
+	local was
+	was=$(grep '^CORS_ORIGINS=' "$MEDICALCARE_ENV_FILE")
+	fcgi_start profile.cgi
+	cgi GET profile.cgi
+	assert_status 401
+	sed -i 's|^CORS_ORIGINS=.*|CORS_ORIGINS=http://other.example.test|' "$MEDICALCARE_ENV_FILE"
+	sleep 1.1
+	cgi GET profile.cgi HTTP_ORIGIN=http://other.example.test
+	sed -i "s|^CORS_ORIGINS=.*|$was|" "$MEDICALCARE_ENV_FILE"
+	assert_header Access-Control-Allow-Origin http://other.example.test
+	kill -0 "$fcgi_pid"
+	[[ ! -s $BATS_TEST_TMPDIR/profile.log ]] || _fail "$(cat "$BATS_TEST_TMPDIR/profile.log")"
 }
 
 @test "a broken env file gives 500s until it is fixed, then the process serves again" {

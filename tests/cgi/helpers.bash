@@ -462,13 +462,20 @@ cgi_dump() {
 	} >&2
 }
 
+# _strip_time: stdin without the ISO 8601 UTC time at the start of each line.
+_strip_time() {
+	sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z //'
+}
+
 # run_tool NAME [ARG]... [VAR=value]...
 #   Runs $BIN_DIR/medicalcare-NAME as cron would: under `env -i` with PATH,
 #   MEDICALCARE_ENV_FILE and ASAN_/UBSAN_/LSAN_OPTIONS (when set), through
 #   MC_CGI_WRAP (valgrind.bats), stdin from $tool_stdin (default /dev/null).
 #   A VAR=value (upper-case name) adds or overrides a variable, any other
 #   argument goes to the program. Sets tool_out, tool_err (without their
-#   final newlines) and tool_rc. Fails when the program is missing, on a
+#   final newlines, and without the time that starts each line a cron tool
+#   writes: "2026-12-07T12:00:00Z "), tool_out_raw and tool_err_raw (as
+#   written) and tool_rc. Fails when the program is missing, on a
 #   timeout (120 s), a signal or a sanitizer report on stderr, not on a
 #   non-zero exit.
 run_tool() {
@@ -499,7 +506,8 @@ run_tool() {
 	tool_rc=0
 	timeout -k 5 120 env -i "${envargs[@]}" "${wrap[@]}" "$prog" "${args[@]}" \
 	    <"${tool_stdin:-/dev/null}" >"$out" 2>"$err" 3>&- || tool_rc=$?
-	tool_out=$(cat -- "$out") tool_err=$(cat -- "$err")
+	tool_out_raw=$(cat -- "$out") tool_err_raw=$(cat -- "$err")
+	tool_out=$(_strip_time <<<"$tool_out_raw") tool_err=$(_strip_time <<<"$tool_err_raw")
 	if [[ $tool_rc -eq 124 || $tool_rc -gt 128 ]] || _san_report "$tool_err"; then
 		printf '%s: exit %s\n--- stdout:\n%s\n--- stderr:\n%s\n' \
 		    "${prog##*/}" "$tool_rc" "$tool_out" "$tool_err" >&2
@@ -651,7 +659,7 @@ assert_header() {
 	fi
 }
 
-# assert_std_headers    the headers of every JSON answer (CONTRACT.md): one
+# assert_std_headers    the headers of every JSON answer (docs/CONTRACT.md G-1): one
 #                       Content-Type application/json, Cache-Control no-store
 #                       and X-Content-Type-Options nosniff
 assert_std_headers() {

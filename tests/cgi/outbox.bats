@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Mail through the outbox (CONTRACT.md "Data"): queued in the transaction,
+# Mail through the outbox (docs/CONTRACT.md D-4): queued in the transaction,
 # sent right after the commit; what failed stays queued, sealed, and
 # bin/medicalcare-outbox (cron) resends it with backoff, never twice once
 # delivered; permanent failures and expired content are dropped and wiped.
@@ -224,9 +224,9 @@ make_due() {
 	b=$!
 	wait "$a"
 	wait "$b"
-	# Each run printed its own summary; together they sent three.
+	# Each run printed its own summary (after the time); together they sent three.
 	for f in "$BATS_TEST_TMPDIR"/tool.*.out; do
-		[[ $(cat -- "$f") =~ ^sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
+		[[ $(cat -- "$f") =~ ^[0-9T:-]+Z\ sent\ ([0-9]+),\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]]
 		sent=$((sent + BASH_REMATCH[1]))
 	done
 	[[ $sent == 3 ]]

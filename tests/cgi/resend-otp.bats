@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# POST /auth/resend-otp (cgi-bin/resend-otp.cgi): CONTRACT.md "signup" (the
-# mail cooldown shared with resend-otp, a new OTP killing the old one) and
-# the resend-otp row of the endpoint table, and the general rules.
+# POST /auth/resend-otp (cgi-bin/resend-otp.cgi): docs/CONTRACT.md RO-1,
+# RO-2, the mail cooldown shared with sign-up (SU-6), a new code killing the
+# old one (SU-4), and the general rules (G-*).
 
 load helpers
 

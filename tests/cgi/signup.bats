@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# POST /auth/signup (cgi-bin/signup.cgi): CONTRACT.md "signup", the input
-# rules, the general rules (405, 413, 415, 400, 422 and their order, 503),
-# the mail cooldown and the Data rules (Argon2id, one transaction, outbox).
+# POST /auth/signup (cgi-bin/signup.cgi): docs/CONTRACT.md SU-1 to SU-6, the
+# input rules (IN-*), the general rules (405, 413, 415, 400, 422 and their
+# order G-8, 503 G-9), and the Data rules (D-1, D-3, D-4).
 
 load helpers
 bats_require_minimum_version 1.5.0

@@ -22,7 +22,7 @@ load helpers
 COVERED=(
 	forgot-password.cgi health.cgi login.cgi openapi.cgi profile.cgi resend-otp.cgi
 	reset-password.cgi signup.cgi verify-otp.cgi
-	medicalcare-outbox medicalcare-prune medicalcare-import-users
+	medicalcare-outbox medicalcare-prune medicalcare-import-users medicalcare-check
 )
 
 PW=StrongPass123
@@ -284,7 +284,8 @@ cheap_user() {
 	sql "UPDATE mail_outbox SET next_attempt_at = now();
 	     UPDATE mail_outbox SET expires_at = now() - interval '1 second' WHERE id = 1;
 	     UPDATE mail_outbox SET key_id = NULL WHERE id = 3" >/dev/null
-	vg run_outbox
+	# LOG_LEVEL=info: the expiry is a routine line, the other two warnings.
+	vg run_outbox LOG_LEVEL=info
 	[[ $outbox_rc -eq 0 && $outbox_out == "sent 0, retried 0, failed 0, expired 1" ]]
 	[[ $(sql "SELECT string_agg(status, ',' ORDER BY id) FROM mail_outbox") == expired,pending,pending ]]
 	[[ $(wc -l <<<"$outbox_err") == 3 ]]
@@ -313,6 +314,18 @@ cheap_user() {
 	[[ $(sql "SELECT email, full_name, is_verified FROM users") == "ann@example.test|Ann Smith|t" ]]
 	vg run_tool import-users "$BATS_TEST_TMPDIR/no-such-file.csv"
 	assert_tool_rc 1
+}
+
+@test "valgrind: medicalcare-check with the database and migrations, and with a typo and the database down" {
+	local env=$BATS_TEST_TMPDIR/check.env
+	cp -- "$MEDICALCARE_ENV_FILE" "$env"
+	chmod 600 "$env"
+	vg run_tool check --sql-dir "$MC_ROOT/sql" MEDICALCARE_ENV_FILE="$env"
+	assert_tool_rc 1 # http://localhost:3000
+	printf 'SMTP_SERVR=x\n' >>"$env"
+	vg run_tool check --sql-dir "$MC_ROOT/sql" MEDICALCARE_ENV_FILE="$env" "DATABASE_URL=$(db_down_url)"
+	assert_tool_rc 1
+	[[ $tool_out == *"SMTP_SERVR is not a setting"* && $tool_out == *"cannot be reached"* ]]
 }
 
 @test "valgrind: one FastCGI process of each program, 14 rounds of mixed requests (210), each exits clean" {

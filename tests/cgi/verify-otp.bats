@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# POST /auth/verify-otp (cgi-bin/verify-otp.cgi): CONTRACT.md "verify-otp",
-# the access token it issues ("profile and tokens"), and the general rules.
+# POST /auth/verify-otp (cgi-bin/verify-otp.cgi): docs/CONTRACT.md VO-1 to
+# VO-4, the access token it issues (TK-2), and the general rules (G-*).
 
 load helpers
 

@@ -59,3 +59,16 @@ setup_file() {
 		! kill -0 "$pid" 2>/dev/null
 	done <"$SMOKE_DIR/pids"
 }
+
+@test "make bench --db-socket: the programs answer over PostgreSQL's Unix socket, and the report says so" {
+	local out=$BATS_TEST_TMPDIR/socket s
+	run "$MC_ROOT/tests/load/bench.sh" --seconds 1 --runs 1 --connections 2 --accounts 2 \
+	    --until-answered --no-build --db-socket --modes cgi --scenarios profile --out "$out"
+	echo "$output" >&3
+	[[ $status -eq 0 ]]
+	s=$out/summary.json
+	jq -e '.scenarios.profile.cgi as $a | $a.rps_median > 0 and $a.s5xx == 0
+	    and $a.unexpected == 0 and $a.socket_errors == 0' "$s" >/dev/null
+	grep -q -F -- "- the programs' database connection: Unix socket, no password (trust)" "$out/report.md"
+	grep -q '^DATABASE_URL=postgresql://mc_test@/medicalcare_test?host=' "$out/bench.env"
+}

@@ -66,7 +66,7 @@ assert_codes() {
 	done >"$list"
 	codes=$(fan_out "$list" 16)
 	[[ $(wc -l <<<"$codes") -eq 16 ]]
-	# One wins; every other finds the address registered (CONTRACT.md, signup).
+	# One wins; every other finds the address registered (docs/CONTRACT.md SU-3).
 	assert_codes "$codes" 201 409
 	[[ $(grep -c -x 201 <<<"$codes") -eq 1 ]]
 	[[ $(sql "SELECT count(*) FROM users WHERE email = 'same@example.test'") == 1 ]]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# CONTRACT.md's endpoint rules over real HTTP, through the test Apache: the
+# docs/CONTRACT.md's endpoint rules over real HTTP, through the test Apache: the
 # CGI suite (tests/cgi) proves each rule at the program level; here each one
 # is shown to survive the web server: the exact status, the exact compact
 # body, and the headers that matter (Retry-After, WWW-Authenticate, Allow,

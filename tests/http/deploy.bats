@@ -608,3 +608,83 @@ vhost_configtest() {
 	grep -q 'RewriteRule "^" "-" \[R=413\]' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
 	grep -q '^ *LimitRequestBody 65536$' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
 }
+
+# ---------------------------------------------------------------------------
+# One env file per install (DEPLOYMENT_GUIDE.md, "Wherever you deploy" step
+# 7, "Upgrading", "Backups"): the guide's commands, with /etc/medicalcare/env
+# standing for a file of this test.
+
+# guide_has LINE: DEPLOYMENT_GUIDE.md holds LINE (leading blanks aside).
+guide_has() {
+	sed -E 's/^[[:space:]]+//' "$MC_ROOT/DEPLOYMENT_GUIDE.md" | grep -q -x -F -- "$1" ||
+	    _fail "DEPLOYMENT_GUIDE.md has no line: $1"
+}
+
+@test "guide_env_sample_filled_in_passes_the_check_and_upgrade_and_backup_work_as_written" {
+	local env=$BATS_TEST_TMPDIR/env dump=$BATS_TEST_TMPDIR/medicalcare.dump out rc=0
+	local restored=mc_restored_$$ restored_url
+	guide_has 'MEDICALCARE_ENV_FILE=/etc/medicalcare/env bin/medicalcare-check'
+	guide_has 'MEDICALCARE_ENV_FILE=/etc/medicalcare/env sql/migrate.sh            # before the new programs serve'
+	guide_has 'MEDICALCARE_ENV_FILE=/etc/medicalcare/env bin/medicalcare-check     # settings, database, migrations'
+	guide_has 'pg_dump --format=custom --file=/var/backups/medicalcare/medicalcare-$(date -u +%F).dump medicalcare'
+	# env.sample copied as is: its blanks and examples are problems.
+	cp "$MC_ROOT/env.sample" "$env"
+	chmod 0640 "$env"
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 1 && $out == *"problem: JWT_SECRET_KEY is not set"* ]] || _fail "template: $rc $out"
+	# Filled in: no problem (the SMTP server on 127.0.0.1 is a note).
+	sed -i -e "s|^JWT_SECRET_KEY=.*|JWT_SECRET_KEY=$MC_TEST_JWT_KEY|" \
+	    -e "s|^DATABASE_URL=.*|DATABASE_URL=$DATABASE_URL|" \
+	    -e "s|^SMTP_SERVER=.*|SMTP_SERVER=127.0.0.1|" -e "s|^SMTP_PORT=.*|SMTP_PORT=$MC_SMTP_PORT|" \
+	    -e "s|^SMTP_SECURITY=.*|SMTP_SECURITY=none|" -e "s|^SMTP_EMAIL=.*|SMTP_EMAIL=no-reply@medicalcare.test|" \
+	    -e "s|^FRONTEND_URL=.*|FRONTEND_URL=https://app.medicalcare.test|" "$env"
+	rc=0
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 0 && $out == *"medicalcare-check: $env: 0 problems, 1 note" ]] || _fail "filled in: $rc $out"
+	# Upgrading: migrate, then check.
+	(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env sql/migrate.sh >/dev/null) || _fail "migrate"
+	# Backups: an account, dumped, restored into an empty database, migrated
+	# and checked there; the account is in it.
+	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.test","password":"StrongPass123"}'
+	assert_status 201
+	"$MC_PG_BINDIR/pg_dump" --format=custom --file="$dump" "$DATABASE_URL" || _fail "pg_dump"
+	pg_admin_psql >/dev/null <<<"CREATE DATABASE $restored OWNER mc_test" || _fail "createdb"
+	restored_url=${DATABASE_URL%/*}/$restored
+	"$MC_PG_BINDIR/pg_restore" --no-owner -d "$restored_url" "$dump" || _fail "pg_restore"
+	sed -i "s|^DATABASE_URL=.*|DATABASE_URL=$restored_url|" "$env"
+	(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env sql/migrate.sh >/dev/null) || _fail "migrate the restored"
+	rc=0
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 0 ]] || _fail "restored: $rc $out"
+	[[ $(psql -X -A -t -d "$restored_url" -c "SELECT email FROM users") == ada@example.test ]] ||
+	    _fail "the account is not in the restored database"
+	pg_admin_psql >/dev/null <<<"DROP DATABASE $restored" || _fail "dropdb"
+}
+
+# Apache cannot change its MPM on a reload ("The MPM cannot be changed during
+# restart": it exits). Every shell block of the guide and every install
+# comment of the Apache templates that enables or disables an MPM restarts
+# Apache, and none reloads it.
+@test "vps_steps_that_switch_the_mpm_restart_apache_instead_of_reloading" {
+	local f b blocks n=0
+	blocks=$(awk '
+		/^```/ { if (inb) { print blk "\n\x1e"; blk = ""; inb = 0 } else inb = 1; next }
+		inb { blk = blk $0 "\n" }' "$MC_ROOT/DEPLOYMENT_GUIDE.md")
+	while IFS= read -r -d $'\x1e' b; do
+		[[ $b == *"mod mpm_"* ]] || continue
+		n=$((n + 1))
+		if [[ $b == *"reload apache2"* || $b == *graceful* || $b != *"restart apache2"* ]]; then
+			_fail "DEPLOYMENT_GUIDE.md: a block switches the MPM without restarting Apache: $b"
+		fi
+	done <<<"$blocks"
+	[[ $n -ge 2 ]] || _fail "found $n blocks of the guide that switch the MPM"
+	# The plain CGI alternative (prose) says to restart too.
+	grep -q -z -E 'a2enmod\s+mpm_prefork cgi`[^.]*restart\s+apache2' "$MC_ROOT/DEPLOYMENT_GUIDE.md"
+	for f in "$MC_ROOT"/apache/vhost.conf.in "$MC_ROOT"/apache/conf.conf.in; do
+		grep -q 'mpm_' "$f"
+		if grep -q -E 'reload apache2|graceful' "$f"; then
+			_fail "$f reloads Apache"
+		fi
+		grep -q 'systemctl restart apache2' "$f"
+	done
+}

@@ -253,6 +253,31 @@ wait_launcher_status() {
 	[[ $status -ne 0 && $output == *"fewer than the 8 programs"* ]] || _fail "$output"
 }
 
+@test "fastcgi_launcher_outlives_a_program_left_without_processes_and_gives_it_processes_again" {
+	local mw i
+	launcher_dir
+	launcher start --processes 2 --log "$LDIR/launcher.log" || _fail "$(cat "$LDIR/launcher.log")"
+	# health's multiwatch held still and its processes gone: the launcher's
+	# next looks find none at all (it once died of that, silently: pgrep
+	# finding nothing under set -e and pipefail).
+	mw=$(<"$LDIR/run/fcgi/health.pid")
+	kill -STOP "$mw"
+	kill -TERM $(pgrep -P "$mw")
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'health.cgi: 0 of 2 processes' "$LDIR/launcher.log" && break
+		kill -0 "$(<"$LDIR/run/fcgi.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$(<"$LDIR/run/fcgi.pid")" 2>/dev/null ||
+		_fail "the launcher is gone: $(cat "$LDIR/launcher.log")"
+	grep -q 'health.cgi: 0 of 2 processes' "$LDIR/launcher.log" ||
+		_fail "the launcher did not say so: $(cat "$LDIR/launcher.log")"
+	kill -CONT "$mw" 2>/dev/null || true
+	wait_launcher_status || _fail "$(cat "$LDIR/launcher.log")"
+	launcher stop --grace 5
+	[[ -z $(pgrep -f "$LDIR/cgi-bin/" || true) ]] || _fail "processes left behind"
+}
+
 @test "fastcgi_launcher_starts_again_a_program_whose_supervisor_ended_or_whose_processes_could_not_start" {
 	local mw
 	launcher_dir

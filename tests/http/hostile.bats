@@ -275,7 +275,7 @@ e422() {
 	http POST /auth/forgot-password --data-file "$(G raw_nul_outside)"
 	expect 400 "$INVALID_JSON"
 	unchanged "$before"
-	# A login password may hold any bytes (CONTRACT.md): this one is wrong,
+	# A login password may hold any bytes (docs/CONTRACT.md IN-4): this one is wrong,
 	# a failed login like any other (the one login_failures row).
 	http POST /auth/login '{"email":"ann@example.test","password":"StrongPass123\u0000"}'
 	expect 401 "$BAD_LOGIN"

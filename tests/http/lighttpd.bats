@@ -252,10 +252,14 @@ assert_header_once() {
 			echo "GET $p: expected 404, got $http_status" >&2
 			return 1
 		fi
+		# The contract's JSON, as Apache answers (not lighttpd's HTML page).
+		assert_body '{"detail":"Not Found"}'
+		assert_header Content-Type application/json
 		refute_access_control
 	done
 	http POST /nope '{}' -H 'Origin: http://localhost:3000'
 	assert_status 404
+	assert_body '{"detail":"Not Found"}'
 	refute_access_control
 }
 

@@ -156,6 +156,19 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_jq '.paths | has("/auth/signup") and has("/user/profile") and has("/openapi.json") and has("/docs")'
 }
 
+@test "docs_page_links_the_document_itself_for_a_server_without_swagger_ui" {
+	# A plain make without npm has no swagger-ui-bundle.js: the page then
+	# shows its paragraph docs-fallback (a link to /openapi.json), which
+	# swagger-init.js unhides when SwaggerUIBundle is not defined.
+	http GET /docs
+	assert_status 200
+	grep -q -E '<p id="docs-fallback" hidden>[^<]*<a href="openapi.json">' <<<"$http_body"
+	http GET /docs/swagger-init.js
+	assert_status 200
+	grep -q -F 'typeof SwaggerUIBundle === "undefined"' "$http_body_file"
+	grep -q -F 'getElementById("docs-fallback").hidden = false' "$http_body_file"
+}
+
 @test "docs_renders_swagger_ui_from_assets_served_here" {
 	local refs ref n=0
 	http GET /docs

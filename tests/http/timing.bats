@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # forgot-password and resend-otp answer in the same time for an address that
-# gets mail and one that does not (CONTRACT.md: the same answer, and the time
+# gets mail and one that does not (docs/CONTRACT.md PW-1, RO-2: the same answer, and the time
 # must not tell either): through Apache, with real SMTP delivery to a sink
 # that takes 0.25 s to accept each message (a program that delivered before
 # answering would show it), 3 interleaved runs of 30 requests of each kind;

@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 
 #include "conf.h"
+#include "envfile.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 

@@ -35,6 +35,9 @@ static void sql_every_statement_is_defined(void **state)
 		assert_non_null(d->name);
 		assert_non_null(d->text);
 		assert_true(d->expect == PGRES_TUPLES_OK || d->expect == PGRES_COMMAND_OK);
+		/* Rows come with their number of columns; a command has none. */
+		if (d->expect == PGRES_TUPLES_OK ? d->ncols < 1 : d->ncols != 0)
+			fail_msg("%s: ncols %d for its kind of result", d->name, d->ncols);
 	}
 }
 

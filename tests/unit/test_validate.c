@@ -1,5 +1,5 @@
 /*
- * Tests for validate.c: the CONTRACT.md input rules and their pydantic-style
+ * Tests for validate.c: the input rules of docs/CONTRACT.md (IN-1 to IN-5) and their pydantic-style
  * messages. Each table row is one input and the exact outcome expected.
  */
 #include <setjmp.h>

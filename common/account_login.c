@@ -1,0 +1,323 @@
+/* account.h: login (reserve, hash with nothing held, settle). */
+#include "account.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acct.h"
+#include "audit.h"
+#include "db.h"
+#include "limit.h"
+#include "log.h"
+#include "pw.h"
+#include "token.h"
+
+#define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
+/* Rounds of reserve, check, settle one login makes while resets change the hash under it. */
+#define ACCT_LOGIN_ROUNDS 3
+/* The longest a login waits for the checks in progress of its email to settle. */
+#define ACCT_LOGIN_WAIT_MS 30000
+/* Its pauses between two tries: from the first, doubling up to the last. */
+#define ACCT_LOGIN_PAUSE_MIN_MS 5
+#define ACCT_LOGIN_PAUSE_MAX_MS 50
+
+/* Sleeps ms milliseconds (a signal may cut it short). */
+static void acct_pause(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Milliseconds since *start (CLOCK_MONOTONIC). */
+static long acct_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/*
+ * A login's first step, before any password work: in a short transaction
+ * under the email's advisory lock, reads the account into *u (*found 1, or 0
+ * for an unknown email), answers a login lock, and reserves the password
+ * check (limit_login_reserve()). While the checks in progress for the email
+ * leave no room, it commits, pauses and tries again: those end within a hash
+ * each, giving their share back or locking. Returns with no transaction
+ * open: ACCT_OK and *attempt; ACCT_LIMITED (a login lock: the client's hit
+ * given back, o filled); ACCT_UNAVAILABLE after ACCT_LOGIN_WAIT_MS without
+ * room (the hit given back); or a fault.
+ */
+static enum acct_rc acct_login_reserve(PGconn *db, const struct client *cl, const char *email,
+                                       struct limit_hit *hit, struct user *u, int *found,
+                                       int64_t *attempt, struct acct_out *o)
+{
+	const char *client = acct_login_client(cl);
+	struct timespec start;
+	long pause = ACCT_LOGIN_PAUSE_MIN_MS;
+	enum acct_rc ret;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		acct_user_release(u);
+		ret = acct_lock_find(db, email, u);
+		if (ret != ACCT_OK) {
+			db_rollback(db);
+			return ret;
+		}
+		*found = u->id > 0;
+		rc = limit_login_locked(db, email, client, *found ? u->id : 0, &o->retry_after);
+		if (rc == 1) {
+			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
+			if (rc == DB_OK)
+				rc = db_commit(db);
+			if (rc != DB_OK)
+				goto fault;
+			o->limit_detail = DETAIL_LOGIN_LIMIT;
+			return ACCT_LIMITED;
+		}
+		if (rc == 0)
+			rc = limit_login_reserve(db, email, client, *found ? u->id : 0, attempt);
+		if (rc < 0)
+			goto fault;
+		{
+			int full = rc;
+
+			rc = db_commit(db);
+			if (rc != DB_OK)
+				goto fault;
+			if (!full)
+				return ACCT_OK;
+		}
+		if (acct_elapsed_ms(&start) >= ACCT_LOGIN_WAIT_MS) {
+			log_warn("a login waited %d s for the password checks in progress for its "
+			         "email: answered 503",
+			         ACCT_LOGIN_WAIT_MS / 1000);
+			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
+			return rc == DB_OK ? ACCT_UNAVAILABLE : acct_db(rc);
+		}
+		acct_pause(pause);
+		pause = pause * 2 > ACCT_LOGIN_PAUSE_MAX_MS ? ACCT_LOGIN_PAUSE_MAX_MS : pause * 2;
+	}
+fault:
+	db_rollback(db);
+	return acct_db(rc);
+}
+
+/* 1 when both hold the same stored hash (not secret, but compared as if it were). */
+static int acct_same_hash(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* A failed login (inside the settling transaction): counted, audited, logged. DB_OK or a db_rc. */
+static int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl,
+                             const char *email, int64_t user_id)
+{
+	int locked = 0;
+	int rc = limit_login_failed(db, email, acct_login_client(cl), &locked);
+
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_LOGIN_FAILURE, user_id, email, cl,
+		                 user_id > 0 ? "wrong password" : "unknown email");
+	if (rc == DB_OK && (locked & LIMIT_LOCKED_CLIENT))
+		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "this address");
+	if (rc == DB_OK && (locked & LIMIT_LOCKED_EMAIL))
+		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "every address");
+	if (rc != DB_OK)
+		return rc;
+	if (locked & LIMIT_LOCKED_CLIENT)
+		log_warn("too many failures for one email from one address: locked there for %d s",
+		         LIMIT_LOGIN_LOCK);
+	if (locked & LIMIT_LOCKED_EMAIL)
+		log_warn("too many failures for one email: locked for %d s but for its known "
+		         "addresses",
+		         LIMIT_LOGIN_EMAIL_LOCK);
+	return DB_OK;
+}
+
+/*
+ * A login's last step, after the check (match 1: the password matched u's
+ * hash; found 0: the email had no account, a decoy check): in a short
+ * transaction under the email's lock, ends reservation *attempt (0 once
+ * committed) and counts the result. When the account's hash is no longer
+ * the one checked (a reset committed meanwhile, or the account went), it
+ * counts nothing and sets *again: the caller checks again against the
+ * current hash. newhash (NULL: none) replaces a hash below the configured
+ * cost. ACCT_OK (o->access_token, or *again), ACCT_BAD_LOGIN,
+ * ACCT_NOT_VERIFIED, ACCT_UNAVAILABLE (the reservation had lapsed: nothing
+ * counted), or a fault.
+ */
+static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const struct client *cl,
+                                      const struct login_req *r, struct limit_hit *hit,
+                                      const struct user *u, int found, int match,
+                                      const char *newhash, time_t now, int64_t *attempt, int *again,
+                                      struct acct_out *o)
+{
+	struct user cur;
+	enum acct_rc ret = ACCT_ERROR;
+	int live;
+	int rc;
+
+	*again = 0;
+	memset(&cur, 0, sizeof(cur));
+	ret = acct_begin_locked(db, r->email);
+	if (ret != ACCT_OK)
+		return ret;
+	live = limit_login_unreserve(db, *attempt);
+	if (live < 0) {
+		rc = live;
+		goto fault;
+	}
+	if (live == 0) {
+		rc = db_commit(db);
+		if (rc != DB_OK)
+			goto fault;
+		*attempt = 0;
+		log_warn("a login's password check outlived its reservation (%d s): answered 503",
+		         LIMIT_LOGIN_ATTEMPT_TTL);
+		ret = ACCT_UNAVAILABLE;
+		goto out;
+	}
+	ret = acct_find(db, r->email, &cur);
+	if (ret != ACCT_OK) {
+		db_rollback(db);
+		goto out;
+	}
+	if (found && (cur.id == 0 || cur.id != u->id ||
+	              !acct_same_hash(cur.password_hash, u->password_hash))) {
+		rc = db_commit(db);
+		if (rc != DB_OK)
+			goto fault;
+		*attempt = 0;
+		log_info("account %" PRId64
+		         ": password changed during a login's check, checking again",
+		         u->id);
+		*again = 1;
+		ret = ACCT_OK;
+		goto out;
+	}
+	if (!match) {
+		rc = acct_login_failed(db, c, cl, r->email, found ? u->id : 0);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		if (rc != DB_OK)
+			goto fault;
+		*attempt = 0;
+		ret = ACCT_BAD_LOGIN;
+		goto out;
+	}
+	/* Right password: only a verified account signs in (and makes the client known). */
+	rc = limit_login_succeeded(db, r->email, acct_login_client(cl), cur.verified ? cur.id : 0);
+	if (rc == DB_OK && newhash != NULL) {
+		char id_s[24];
+		const char *params[3] = {id_s, cur.password_hash, newhash};
+
+		snprintf(id_s, sizeof(id_s), "%" PRId64, cur.id);
+		rc = db_exec(db, ST_USER_SET_HASH, params, 3, NULL);
+		if (rc == DB_OK)
+			log_info("password hash of user %" PRId64 " upgraded to argon2id", cur.id);
+	}
+	if (rc == DB_OK)
+		rc = audit_write(db, c, cur.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE,
+		                 cur.id, r->email, cl, cur.verified ? NULL : "not verified");
+	if (rc == DB_OK)
+		rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
+	if (rc == DB_OK)
+		rc = db_commit(db);
+	if (rc != DB_OK)
+		goto fault;
+	*attempt = 0;
+	if (!cur.verified) {
+		ret = ACCT_NOT_VERIFIED;
+		goto out;
+	}
+	ret = acct_issue_token(c, cur.id, r->email, cur.token_min_iat, now, &o->access_token);
+	goto out;
+fault:
+	db_rollback(db);
+	ret = acct_db(rc);
+out:
+	acct_user_release(&cur);
+	return ret;
+}
+
+enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client *cl,
+                           const struct login_req *r, time_t now, struct acct_out *o)
+{
+	struct pw_cost cost;
+	struct user u;
+	struct limit_hit hit;
+	char *newhash = NULL;
+	int64_t attempt = 0;
+	enum acct_rc ret = ACCT_ERROR;
+	int found = 0;
+	int again = 1;
+
+	memset(&u, 0, sizeof(u));
+	acct_pw(c, &cost);
+	/* The address's failure is counted before any password work and given
+	 * back when there was none or the password was right. */
+	ret = acct_client_take(db, c, cl, LIMIT_SCOPE_LOGIN, r->email, &hit, o);
+	if (ret != ACCT_OK)
+		goto out;
+	/*
+	 * Reserve, check, settle: the hash runs between two short transactions,
+	 * with none open and no lock held, so logins of one account hash on
+	 * every core at once while the failure budgets stay exact (limit.h).
+	 */
+	for (int round = 0; again && round < ACCT_LOGIN_ROUNDS; round++) {
+		int match = 0;
+
+		ret = acct_login_reserve(db, cl, r->email, &hit, &u, &found, &attempt, o);
+		if (ret != ACCT_OK)
+			goto out;
+		if (found) {
+			match = pw_verify(u.password_hash, r->password, r->password_len);
+			if (match < 0) {
+				ret = ACCT_ERROR;
+				goto out;
+			}
+		} else {
+			/* The same work as a verify, so timing does not tell. */
+			pw_burn(r->password, r->password_len, &cost);
+		}
+		/* A hash below the configured cost is replaced: made here, stored when settling. */
+		if (match && pw_needs_rehash(u.password_hash, &cost) &&
+		    pw_hash(r->password, r->password_len, &cost, &newhash) != 0)
+			newhash = NULL;
+		ret = acct_login_settle(db, c, cl, r, &hit, &u, found, match, newhash, now,
+		                        &attempt, &again, o);
+		if (newhash != NULL) {
+			OPENSSL_cleanse(newhash, strlen(newhash));
+			free(newhash);
+			newhash = NULL;
+		}
+		if (ret != ACCT_OK)
+			goto out;
+	}
+	if (again) {
+		log_warn("the password of account %" PRId64
+		         " changed during %d checks of one login: "
+		         "answered 503",
+		         u.id, ACCT_LOGIN_ROUNDS);
+		ret = ACCT_UNAVAILABLE;
+	}
+out:
+	db_rollback(db);
+	/* A check that never settled gives its reservation up at once (if the database lets it). */
+	if (attempt > 0 && limit_login_unreserve(db, attempt) < 0)
+		log_error("could not give up a login's reservation: it lapses in %d s",
+		          LIMIT_LOGIN_ATTEMPT_TTL);
+	acct_user_release(&u);
+	return ret;
+}

@@ -1,0 +1,252 @@
+#include "acct.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "db.h"
+#include "hashgate.h"
+#include "jwt.h"
+#include "log.h"
+#include "mail.h"
+#include "token.h"
+
+void acct_user_release(struct user *u)
+{
+	free(u->full_name);
+	if (u->password_hash != NULL) {
+		OPENSSL_cleanse(u->password_hash, strlen(u->password_hash));
+		free(u->password_hash);
+	}
+	memset(u, 0, sizeof(*u));
+}
+
+enum acct_rc acct_db(int db_rc)
+{
+	if (db_rc == DB_OK)
+		return ACCT_OK;
+	return db_rc == DB_UNAVAILABLE ? ACCT_UNAVAILABLE : ACCT_ERROR;
+}
+
+const struct pw_cost *acct_pw(const struct conf *c, struct pw_cost *cost)
+{
+	cost->memory_kib = c->argon2_memory_kib;
+	cost->iterations = c->argon2_iterations;
+	cost->parallelism = c->argon2_parallelism;
+	hashgate_configure(c->hash_lock_file, c->hash_concurrency);
+	return cost;
+}
+
+enum acct_rc acct_begin_locked(PGconn *db, const char *email)
+{
+	const char *params[1] = {email};
+	int rc = db_begin(db);
+
+	if (rc != DB_OK)
+		return acct_db(rc);
+	rc = db_exec(db, ST_LOCK_EMAIL, params, 1, NULL);
+	if (rc != DB_OK)
+		db_rollback(db);
+	return acct_db(rc);
+}
+
+const char *acct_key(const struct client *cl)
+{
+	return cl != NULL && cl->key[0] != '\0' ? cl->key : NULL;
+}
+
+const char *acct_login_client(const struct client *cl)
+{
+	return cl != NULL ? cl->key : "";
+}
+
+enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct client *cl,
+                              enum limit_scope s, const char *email, struct limit_hit *hit,
+                              struct acct_out *o)
+{
+	int reached = 0;
+	int rc = limit_client_take(db, c, s, acct_key(cl), hit, &o->retry_after, &reached);
+
+	if (rc < 0)
+		return acct_db(rc);
+	if (rc == 1) {
+		log_info("client address over its %s limit", limit_scope_name(s));
+		o->limit_detail = limit_scope_detail(s);
+		return ACCT_LIMITED;
+	}
+	if (reached &&
+	    audit_write(db, c, AUDIT_CLIENT_LIMITED, 0, email, cl, limit_scope_name(s)) != DB_OK)
+		log_error("could not record a client_limited event");
+	return ACCT_OK;
+}
+
+enum acct_rc acct_find(PGconn *db, const char *email, struct user *u)
+{
+	char recent[16];
+	const char *params[2] = {email, recent};
+	PGresult *res = NULL;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(recent, sizeof(recent), "%d", ACCT_DOUBLE_SUBMIT_SECONDS);
+	rc = db_exec(db, ST_USER_BY_EMAIL, params, 2, &res);
+	if (rc != DB_OK)
+		return acct_db(rc);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return ACCT_OK; /* no account: u->id stays 0 */
+	}
+	u->id = strtoll(PQgetvalue(res, 0, UBE_ID), NULL, 10);
+	u->full_name = strdup(PQgetvalue(res, 0, UBE_FULL_NAME));
+	u->password_hash = strdup(PQgetvalue(res, 0, UBE_PASSWORD_HASH));
+	u->verified = strcmp(PQgetvalue(res, 0, UBE_IS_VERIFIED), "t") == 0;
+	u->token_min_iat = strtoll(PQgetvalue(res, 0, UBE_TOKEN_MIN_IAT), NULL, 10);
+	u->otp_disabled = strcmp(PQgetvalue(res, 0, UBE_OTP_DISABLED), "t") == 0;
+	u->recent = strcmp(PQgetvalue(res, 0, UBE_RECENT), "t") == 0;
+	PQclear(res);
+	if (u->full_name == NULL || u->password_hash == NULL) {
+		acct_user_release(u);
+		log_error("out of memory");
+		return ACCT_ERROR;
+	}
+	return ACCT_OK;
+}
+
+enum acct_rc acct_lock_find(PGconn *db, const char *email, struct user *u)
+{
+	enum acct_rc ret = acct_begin_locked(db, email);
+
+	memset(u, 0, sizeof(*u));
+	if (ret == ACCT_OK)
+		ret = acct_find(db, email, u);
+	return ret;
+}
+
+enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl,
+                       enum limit_scope s, const char *email, struct limit_hit *hit, struct user *u,
+                       struct acct_out *o)
+{
+	enum acct_rc ret = acct_client_take(db, c, cl, s, email, hit, o);
+
+	memset(u, 0, sizeof(*u));
+	if (ret == ACCT_OK)
+		ret = acct_lock_find(db, email, u);
+	return ret;
+}
+
+enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
+                              int64_t token_min_iat, time_t now, char **out)
+{
+	struct jwt_claims cl;
+	enum jwt_err e;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.sub = id;
+	snprintf(cl.email, sizeof(cl.email), "%s", email);
+	/* A token must never predate the account's revocation point, even
+	 * when it is issued in the same second as a password reset. */
+	cl.iat = (int64_t)now > token_min_iat ? (int64_t)now : token_min_iat;
+	cl.exp = cl.iat + (int64_t)c->jwt_expire_minutes * 60;
+	e = jwt_sign(&cl, c->jwt_secret, c->jwt_secret_len, out);
+	if (e != JWT_OK) {
+		log_error("could not sign access token: %s", jwt_strerror(e));
+		return ACCT_ERROR;
+	}
+	return ACCT_OK;
+}
+
+enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+                          int decoy, int64_t *mail_id)
+{
+	char code[TOKEN_OTP_LEN + 1];
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	char id_s[24];
+	char mins[16];
+	const char *params[4];
+	struct mail_vars v;
+	const struct conf_keys *keys = conf_keys(c);
+	int rc = DB_ERROR;
+
+	if (keys == NULL || token_otp_new(code) != 0 ||
+	    token_otp_digest(keys->otp, id, code, digest) != 0)
+		goto out;
+	token_hex(digest, hex);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, id);
+	snprintf(mins, sizeof(mins), "%d", c->otp_expire_minutes);
+	params[0] = id_s;
+	params[1] = hex;
+	params[2] = mins;
+	params[3] = decoy ? "false" : "true";
+	memset(&v, 0, sizeof(v));
+	v.to = email;
+	v.code = code;
+	v.expire_minutes = c->otp_expire_minutes;
+	rc = db_exec(db, ST_OTP_UPSERT, params, 4, NULL);
+	if (rc == DB_OK)
+		rc = decoy ? mail_decoy(db, c, MAIL_OTP, &v)
+		           : mail_enqueue(db, c, MAIL_OTP, id, &v, mail_id);
+out:
+	OPENSSL_cleanse(code, sizeof(code));
+	return acct_db(rc);
+}
+
+enum acct_rc acct_new_reset(PGconn *db, const struct conf *c, const struct user *u,
+                            const char *email, int after_signup, int64_t *mail_id)
+{
+	static const struct user nobody = {0};
+	char token[TOKEN_RESET_LEN + 1];
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	char hex[2 * TOKEN_DIGEST_LEN + 1];
+	char id_s[24];
+	char mins[16];
+	char link[1024];
+	int decoy = u == NULL;
+	const char *params[4] = {id_s, hex, mins, decoy ? "false" : "true"};
+	struct mail_vars v;
+	long wait = 0;
+	int rc;
+
+	*mail_id = 0;
+	if (decoy)
+		u = &nobody;
+	memset(token, 0, sizeof(token));
+	memset(link, 0, sizeof(link));
+	rc = limit_reset_mail(db, email, &wait);
+	if (rc != 0) {
+		if (rc == 1 && !decoy)
+			log_info("account %" PRId64 ", reset mail cap reached: no mail", u->id);
+		rc = rc == 1 ? DB_OK : rc;
+		goto out;
+	}
+	rc = DB_ERROR;
+	if (token_reset_new(token) != 0)
+		goto out;
+	token_sha256(token, strlen(token), digest);
+	token_hex(digest, hex);
+	snprintf(id_s, sizeof(id_s), "%" PRId64, u->id);
+	snprintf(mins, sizeof(mins), "%d", c->reset_token_expire_minutes);
+	if ((size_t)snprintf(link, sizeof(link), "%s/reset-password?token=%s", c->frontend_url,
+	                     token) >= sizeof(link)) {
+		log_error("FRONTEND_URL is too long for a reset link");
+		goto out;
+	}
+	memset(&v, 0, sizeof(v));
+	v.to = email;
+	/* A name only its owner can have set: a verified account's. */
+	v.full_name = u->verified ? u->full_name : NULL;
+	v.link = link;
+	v.expire_minutes = c->reset_token_expire_minutes;
+	v.after_signup = after_signup;
+	rc = db_exec(db, ST_RESET_INSERT, params, 4, NULL);
+	if (rc == DB_OK)
+		rc = decoy ? mail_decoy(db, c, MAIL_RESET, &v)
+		           : mail_enqueue(db, c, MAIL_RESET, u->id, &v, mail_id);
+out:
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(link, sizeof(link));
+	return acct_db(rc);
+}

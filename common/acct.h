@@ -1,0 +1,116 @@
+/*
+ * acct: what the account flows (account.h; account_signup.c,
+ * account_login.c, account_password.c, account_profile.c) share: the account row
+ * read under the email's lock, a flow's opening steps (the client's budget,
+ * the transaction with the email's advisory lock, the lookup), the access
+ * token, and the codes and reset links made inside a transaction. Internal
+ * to the library: the programs call account.h.
+ */
+#ifndef MC_ACCT_H
+#define MC_ACCT_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "account.h"
+#include "client.h"
+#include "conf.h"
+#include "limit.h"
+#include "pw.h"
+
+/* A sign-up of an unverified address made less than this ago is a double submit. */
+#define ACCT_DOUBLE_SUBMIT_SECONDS 60
+#define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
+
+/* A row of ST_USER_BY_EMAIL; strings owned, freed by acct_user_release(). */
+struct user {
+	int64_t id;
+	char *full_name;
+	char *password_hash;
+	int verified;
+	int64_t token_min_iat;
+	int otp_disabled; /* a second sign-up killed its codes for good */
+	int recent;       /* made within ACCT_DOUBLE_SUBMIT_SECONDS */
+};
+
+/* Frees u's strings (the hash wiped first) and zeroes it. */
+void acct_user_release(struct user *u);
+
+/*
+ * The flow's result for a db_rc (db.h): ACCT_OK for DB_OK, ACCT_UNAVAILABLE
+ * for an outage, ACCT_ERROR for anything else. Every helper here returns an
+ * enum acct_rc, so a flow carries one status.
+ */
+enum acct_rc acct_db(int db_rc);
+
+/*
+ * The password settings of c: fills cost, and points this process's hash
+ * gate (hashgate.h) at c's HASH_LOCK_FILE and HASH_CONCURRENCY, so a changed
+ * setting applies to the next hash. Returns cost.
+ */
+const struct pw_cost *acct_pw(const struct conf *c, struct pw_cost *cost);
+
+/* Begins a transaction and takes email's advisory lock. ACCT_OK or a fault (none open then). */
+enum acct_rc acct_begin_locked(PGconn *db, const char *email);
+
+/* The client's budget key (client.h), or NULL when unknown. */
+const char *acct_key(const struct client *cl);
+
+/* The client as login locks count it: its budget key, or "" when unknown. */
+const char *acct_login_client(const struct client *cl);
+
+/*
+ * Outside any transaction, before any work: takes one hit of scope s from
+ * the client's budget if it fits (an event when it took the last one).
+ * ACCT_OK to go on (*hit to give back if the request is no failure),
+ * ACCT_LIMITED (o->retry_after, o->limit_detail), or a fault.
+ */
+enum acct_rc acct_client_take(PGconn *db, const struct conf *c, const struct client *cl,
+                              enum limit_scope s, const char *email, struct limit_hit *hit,
+                              struct acct_out *o);
+
+/*
+ * Reads the account of email into u (acct_user_release() it): ACCT_OK with
+ * u->id > 0, or u->id 0 when there is none; or a fault.
+ */
+enum acct_rc acct_find(PGconn *db, const char *email, struct user *u);
+
+/* acct_begin_locked(), then acct_find(): a flow's transaction and its account. */
+enum acct_rc acct_lock_find(PGconn *db, const char *email, struct user *u);
+
+/*
+ * A flow's opening: the client's hit of scope s (acct_client_take()), the
+ * transaction with email's lock, the account (acct_lock_find()). u is
+ * zeroed first, so the caller may acct_user_release() it whatever this
+ * returns.
+ */
+enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl,
+                       enum limit_scope s, const char *email, struct limit_hit *hit, struct user *u,
+                       struct acct_out *o);
+
+/* Signs an access token for a user: ACCT_OK and *out (caller frees), or ACCT_ERROR (logged). */
+enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
+                              int64_t token_min_iat, time_t now, char **out);
+
+/*
+ * Makes a new OTP for user id (replacing any earlier one) and queues its mail,
+ * inside the open transaction. ACCT_OK and *mail_id, or a fault. A decoy does
+ * the same work for an address that gets no code, storing and queuing
+ * nothing, so that the time of the answer does not tell.
+ */
+enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,
+                          int decoy, int64_t *mail_id);
+
+/*
+ * Makes a reset token for account u and queues the mail with its link,
+ * inside the open transaction, if the reset-mail caps allow one more (else
+ * nothing, and *mail_id stays 0). after_signup: the mail answers a second
+ * sign-up of an unverified account. u NULL: a decoy for an address without
+ * an account, the same work (caps read, token and mail made) with nothing
+ * stored or queued. ACCT_OK or a fault.
+ */
+enum acct_rc acct_new_reset(PGconn *db, const struct conf *c, const struct user *u,
+                            const char *email, int after_signup, int64_t *mail_id);
+
+#endif
