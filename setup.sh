@@ -163,7 +163,8 @@ else
 fi
 say "$installed"
 
-# apache2 (Debian's full package, for the package test and a VPS): the tests
+# apache2 (Debian's full package, for the package test, a VPS, and the stock
+# /etc/apache2 that tests/http/debian-host.bats copies): the tests
 # start their own servers on free ports; the package starts one on port 80,
 # switched off right after installing, except for a production install.
 if [[ $production -eq 0 && " ${missing[*]} " == *" apache2 "* ]]; then

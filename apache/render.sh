@@ -11,11 +11,15 @@
 #                   conf-available/medicalcare.conf (a <VirtualHost> on
 #                   port MEDICALCARE_PORT, 80 unless defined)
 #   htaccess        apache/htaccess.in: the .htaccess of a shared host's web
-#                   root, which is the project root (see the template)
+#                   root (see the template)
+#   errors          the error documents that .htaccess names: --out DIR
+#                   gets DIR/NNN.json, {"detail": ...} (upload DIR as the
+#                   web root's errors/)
 #   local           apache/local.conf.in: a complete httpd.conf for `make run`
 #                   and the tests (apache2 -f FILE), serving the routes
 #   local-htaccess  the same server standing in for a shared host: --root is
-#                   its web root, read with AllowOverride All (tests the
+#                   its web root, read with AllowOverride FileInfo and
+#                   Options ExecCGI, with a ScriptAlias /cgi-bin/ (tests the
 #                   .htaccess); start it on a copy holding the rendered .htaccess
 #   lighttpd        apache/lighttpd.conf.in
 #   routes          the checked URL map, one "KIND PATH TARGET" a line
@@ -33,8 +37,8 @@
 #                     set with SetEnv under CGI; under FastCGI the programs
 #                     get it from apache/fcgi.sh --env-file, give it the
 #                     same; the .htaccess uses mod_fcgid only when this is
-#                     ROOT/.env). Default: $MEDICALCARE_ENV_FILE, else
-#                     ROOT/.env
+#                     ROOT/medicalcare/.env). Default: $MEDICALCARE_ENV_FILE,
+#                     else ROOT/.env (htaccess: ROOT/medicalcare/.env)
 #   --run-dir DIR     local: pid file, logs and CGI socket; every target:
 #                     the FastCGI sockets are in DIR/fcgi/ (apache/fcgi.sh
 #                     --run-dir DIR). Default: /run/medicalcare for vhost
@@ -63,10 +67,14 @@
 #                     FRONTEND_URL, else http://localhost:3000, as the
 #                     programs read them now (see setting); render again
 #                     after changing them
+#   --base PATH       htaccess: the URL path of the web root, "/" then
+#                     folders each ending in "/" (default "/"; "/~me/" for a
+#                     userdir site, "/api/" for an Alias): the base of the
+#                     rewriting (RewriteBase) and of the error documents
 #   --out FILE        write FILE (atomically, mode 0644) instead of stdout
 #
 # Placeholders in templates: @ROOT@ @PORT@ @SERVER_NAME@ @ENV_FILE@ @RUN_DIR@
-# @STATE_DIR@ @USER@ @GROUP@ @MODULES_DIR@ @TARGET@ @SERVE@; on a line of its own,
+# @STATE_DIR@ @USER@ @GROUP@ @MODULES_DIR@ @TARGET@ @SERVE@ @BASE@; on a line of its own,
 # @ROUTES@ (the routing of the target's kind), and in local.conf.in @SITE@
 # (the routing, or the shared-host stand-in for local-htaccess) and @MPM@
 # (the MPM and the modules that run the programs, with their settings); in
@@ -98,7 +106,7 @@ target=$1
 shift
 setting_name=""
 case $target in
-vhost | conf | htaccess | local | local-htaccess | lighttpd | routes) ;;
+vhost | conf | htaccess | errors | local | local-htaccess | lighttpd | routes) ;;
 setting)
 	[[ $# -ge 1 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "setting needs a NAME"
 	setting_name=$1
@@ -108,16 +116,16 @@ setting)
 	usage
 	exit 0
 	;;
-*) die "unknown target '$target' (vhost, conf, htaccess, local, local-htaccess, lighttpd, routes, setting)" ;;
+*) die "unknown target '$target' (vhost, conf, htaccess, errors, local, local-htaccess, lighttpd, routes, setting)" ;;
 esac
 
-port="" root="" server_name="" env_file="" run_dir="" state_dir="" out="" cors_origins="" cors_set=0
+port="" root="" server_name="" env_file="" run_dir="" state_dir="" out="" cors_origins="" cors_set=0 base=/
 run_user=www-data run_group=www-data modules_dir=/usr/lib/apache2/modules pass_env=0
 serve=${MC_SERVE_MODE:-fastcgi}
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--port | --root | --server-name | --env-file | --run-dir | --state-dir | --user | --group | \
-		--modules-dir | --out | --serve | --cors-origins)
+		--modules-dir | --out | --serve | --cors-origins | --base)
 		[[ $# -ge 2 ]] || die "$1 needs a value"
 		case $1 in
 		--port) port=$2 ;;
@@ -131,6 +139,7 @@ while [[ $# -gt 0 ]]; do
 		--modules-dir) modules_dir=$2 ;;
 		--out) out=$2 ;;
 		--serve) serve=$2 ;;
+		--base) base=$2 ;;
 		--cors-origins)
 			cors_origins=$2
 			cors_set=1
@@ -164,6 +173,8 @@ safe_path() { # NAME VALUE
 }
 
 [[ $serve == fastcgi || $serve == cgi ]] || die "--serve '$serve' is not fastcgi or cgi"
+[[ $base =~ ^/([A-Za-z0-9._~-]+/)*$ && $base != */../* && $base != */./* ]] ||
+	die "--base '$base' is not a URL path of folders (/, /~me/, /api/)"
 
 [[ -n $root ]] || root=$(dirname "$here")
 root=$(absolute "$root")
@@ -172,6 +183,9 @@ root=${root%/}
 safe_path --root "$root"
 
 [[ -n $env_file ]] || env_file=${MEDICALCARE_ENV_FILE:-}
+if [[ -z $env_file && $target == htaccess ]]; then
+	env_file=$root/medicalcare/.env # htaccess_app: the programs' default there
+fi
 [[ -n $env_file ]] || env_file=$root/.env
 env_file=$(absolute "$env_file")
 
@@ -592,11 +606,59 @@ routes_server() {
 	echo "# ---- End of the generated routing ----"
 }
 
-# Routing in a .htaccess of the web root (= the project root). Per-directory
-# rewriting runs after access control, so access is refused by file name
-# (dot files, sources, data) and the rules end in a 404 for anything else.
+# The folder of the programs in a shared host's web root. Not cgi-bin:
+# most hosts map /cgi-bin/ server-wide to a folder of their own
+# (ScriptAlias, e.g. Debian's serve-cgi-bin.conf), and a customer cannot turn
+# that off, so a rewrite to cgi-bin/*.cgi would reach the host's folder.
+htaccess_bin=programs
+# The folder in the web root that holds what is served or read (the
+# programs, docs/, errors/): one folder, so that no route is also a folder
+# of the web root (mod_dir would answer /docs with a redirect to /docs/, and
+# DirectorySlash needs AllowOverride Indexes).
+htaccess_app=medicalcare
+
+# The error documents of the .htaccess: medicalcare/errors/NNN.json, one
+# for each status of json_errors (the errors target writes them).
+error_codes=(400 403 404 405 408 411 413 414 500 501 503)
+declare -A error_msg=(
+	[400]="Bad Request" [403]="Forbidden" [404]="Not Found"
+	[405]="Method Not Allowed" [408]="Request Timeout" [411]="Length Required"
+	[413]="Request body too large" [414]="URI Too Long" [500]="Internal server error"
+	[501]="Not Implemented" [503]="Service temporarily unavailable"
+)
+
+# Apache's own errors in a .htaccess, as JSON files: a local ErrorDocument is
+# served as a static file, so it has the JSON type (by its name) and a
+# Content-Length without mod_headers or mod_buffer, which a stock Debian
+# Apache does not load. mod_headers, where the host has it, adds the headers
+# the programs' errors have too.
+json_errors_htaccess() {
+	local c codes=()
+	echo "# Apache's own errors as JSON {\"detail\": ...}, as the programs answer:"
+	printf '# the files %s/errors/NNN.json (apache/render.sh errors), as they are.\n' "$htaccess_app"
+	echo 'AddType "application/json" .json'
+	for c in "${error_codes[@]}"; do
+		printf 'ErrorDocument %s "@BASE@%s/errors/%s.json"\n' "$c" "$htaccess_app" "$c"
+		codes+=("'$c'")
+	done
+	local IFS=,
+	echo "# Where the host has mod_headers (no error without it; see DEPLOYMENT_GUIDE.md)."
+	echo "<IfModule mod_headers.c>"
+	printf '    Header always set Cache-Control "no-store" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
+	printf '    Header always set X-Content-Type-Options "nosniff" "expr=%%{REQUEST_STATUS} -in {%s}"\n' "${codes[*]}"
+	echo "</IfModule>"
+	cors_413
+}
+
+# Routing in a .htaccess of the web root. It uses only directives of
+# "AllowOverride FileInfo" (mod_rewrite, mod_env, mod_setenvif, mod_mime,
+# ErrorDocument, and mod_headers / mod_fcgid inside <IfModule>), so that a
+# host that allows less (Debian's userdir.conf: FileInfo AuthConfig Limit
+# Indexes, no Options) does not answer 500 to every request. Nothing is
+# refused by Require (AuthConfig): the rules end in a 404 for every path
+# they do not map, dot files, sources and folders included.
 routes_htaccess() {
-	local i d cgi_files="" static_files="" route_names="" b
+	local i d cgi_files="" static_files=""
 	for d in "${dirs[@]}"; do
 		if [[ ${dir_kind[$d]} == cgi ]]; then
 			cgi_files+=${cgi_files:+|}${dir_files[$d]}
@@ -604,29 +666,10 @@ routes_htaccess() {
 			static_files+=${static_files:+|}${dir_files[$d]}
 		fi
 	done
-	for i in "${!paths[@]}"; do
-		b=$(re "${paths[i]##*/}")
-		case "|$route_names|" in
-		*"|$b|"*) ;;
-		*) route_names+=${route_names:+|}$b ;;
-		esac
-	done
 	echo "# ---- Generated by apache/render.sh from apache/routes.txt ----"
-	echo "Options -Indexes +ExecCGI"
-	echo "# /docs is a folder here too: no slash redirect, no index (the rules"
-	echo "# below map /docs; AllowNoSlash lets them see it)."
-	echo "<IfModule mod_dir.c>"
-	echo "    DirectorySlash Off"
-	echo "    DirectoryIndex disabled"
-	echo "</IfModule>"
-	echo
-	echo "# Authorization reaches the programs: CGIPassAuth (Apache 2.4.13+), and"
-	echo "# for older servers or hosts that forbid it, the same through SetEnvIf."
-	echo "<IfModule mod_version.c>"
-	echo "    <IfVersion >= 2.4.13>"
-	echo "        CGIPassAuth On"
-	echo "    </IfVersion>"
-	echo "</IfModule>"
+	echo "# Authorization reaches the programs (as HTTP_AUTHORIZATION): Apache hands"
+	echo "# it to CGI programs only when told, and CGIPassAuth needs AllowOverride"
+	echo "# AuthConfig, which SetEnvIf does not."
 	echo "<IfModule mod_setenvif.c>"
 	echo '    SetEnvIf Authorization "(.+)" HTTP_AUTHORIZATION=$1'
 	echo "</IfModule>"
@@ -635,19 +678,15 @@ routes_htaccess() {
 	echo 'SetEnv MEDICALCARE_ENV_FILE "@ENV_FILE@"'
 	pass_env_line
 	echo
-	echo "# Never served: dot files (.env, .git, this file), sources, scripts, data"
-	echo "# (access is checked before the rewriting below, on the file a URL would"
-	echo "# name, so the last part of each route is let through)."
-	printf '<FilesMatch "^(?!(%s)$)(\\.|.*\\.(c|h|o|a|in|sh|bash|bats|py|sql|md|txt|json|lock|conf|log|eml|pem|key|bak|orig|swp)$|.*~$|(Makefile|Dockerfile)$)">\n' "$route_names"
-	echo "    Require all denied"
-	echo "</FilesMatch>"
-	echo "# The programs (only these run). Their whole answer is read before it is"
-	echo "# sent (mod_buffer), so that it always has a Content-Length (see vhost)."
+	printf '# The programs, in %s/ (only these run). They need ExecCGI in the\n' "$htaccess_bin"
+	echo "# host's Options for this folder (a .htaccess cannot set it without"
+	echo "# AllowOverride Options): without it Apache answers 403 and logs \"Options"
+	echo "# ExecCGI is off in this directory\"."
 	printf '<FilesMatch "^(%s)$">\n' "$cgi_files"
-	if [[ $env_file == "$root/.env" ]]; then
+	if [[ $env_file == "$root/$htaccess_app/.env" ]]; then
 		echo "    # Where the host has mod_fcgid: as FastCGI processes it starts and"
-		echo "    # keeps (they read the settings from .env in this folder, the"
-		echo "    # programs' default: mod_fcgid gives them none of the SetEnv above)."
+		printf '    # keeps (they read the settings from %s/.env, the programs'"'"'\n' "$htaccess_app"
+		echo "    # default: mod_fcgid gives them none of the SetEnv above)."
 		echo "    # Otherwise as CGI programs, one process per request."
 		echo "    <IfModule fcgid_module>"
 		echo "        SetHandler fcgid-script"
@@ -658,35 +697,46 @@ routes_htaccess() {
 	else
 		echo "    # As CGI programs, one process per request. (Not under mod_fcgid,"
 		echo "    # even where the host has it: its FastCGI processes get no SetEnv,"
-		echo "    # so they would read .env in this folder, not @ENV_FILE@;"
+		printf '    # so they would read %s/.env, not @ENV_FILE@;\n' "$htaccess_app"
 		echo "    # render without --env-file, with the settings in that .env, to"
 		echo "    # use it.)"
 		echo "    SetHandler cgi-script"
 	fi
+	echo "    # Where the host has mod_buffer: the whole answer is read before it is"
+	echo "    # sent, so that it always has a Content-Length. Without it Apache sets"
+	echo "    # one when it sees the answer's end with it (the programs end it at"
+	echo "    # once), and otherwise sends it chunked."
 	echo "    <IfModule mod_buffer.c>"
 	echo "        SetOutputFilter BUFFER"
 	echo "    </IfModule>"
 	echo "</FilesMatch>"
 	echo
-	json_errors
+	json_errors_htaccess
+	echo
 	if [[ -n $static_files ]]; then
-		echo "# The docs page and what it loads."
+		echo "# The docs page and what it loads (their headers need mod_headers)."
 		printf '<FilesMatch "^(%s)$">\n' "$static_files"
 		static_headers | indent
 		echo "</FilesMatch>"
 	fi
 	echo
 	echo "RewriteEngine On"
+	echo "# /docs is a folder here: the rules see it without a trailing slash."
 	echo "RewriteOptions AllowNoSlash"
-	echo "# When this folder is reached through an Alias or a ~user URL, set the"
-	echo "# URL path it has, e.g.  RewriteBase /~me/"
-	echo "# RewriteBase /"
+	if [[ $base != / ]]; then
+		echo "# The URL path of this folder (render.sh --base)."
+		echo 'RewriteBase "@BASE@"'
+	fi
+	echo "# The error documents, only as the answer to an error (first: the"
+	echo "# request of an error document keeps the original's headers)."
+	echo 'RewriteCond "%{ENV:REDIRECT_STATUS}" "^[45][0-9][0-9]$"'
+	printf 'RewriteRule "^%s/errors/[0-9]{3}\\.json$" "-" [END]\n' "$htaccess_app"
 	too_large_rule
 	echo "# Programs: every method goes to the program, which answers OPTIONS"
 	echo "# (CORS preflight), 405 and the CORS headers itself."
 	for i in "${!paths[@]}"; do
 		[[ ${kinds[i]} == cgi ]] || continue
-		printf 'RewriteRule "^%s/?$" "cgi-bin/%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+		printf 'RewriteRule "^%s/?$" "%s/%s/%s" [END]\n' "$(re "${paths[i]#/}")" "$htaccess_app" "$htaccess_bin" "${targets[i]}"
 	done
 	echo "# Static pages (PATH/ redirects to PATH) and the files they load."
 	for i in "${!paths[@]}"; do
@@ -694,14 +744,14 @@ routes_htaccess() {
 		page)
 			echo 'RewriteCond "%{REQUEST_URI}" "^(.+)/$"'
 			printf 'RewriteRule "^%s/$" "%%1" [R=301,END]\n' "$(re "${paths[i]#/}")"
-			printf 'RewriteRule "^%s$" "%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+			printf 'RewriteRule "^%s$" "%s/%s" [END]\n' "$(re "${paths[i]#/}")" "$htaccess_app" "${targets[i]}"
 			;;
 		asset)
-			printf 'RewriteRule "^%s$" "%s" [END]\n' "$(re "${paths[i]#/}")" "${targets[i]}"
+			printf 'RewriteRule "^%s$" "%s/%s" [END]\n' "$(re "${paths[i]#/}")" "$htaccess_app" "${targets[i]}"
 			;;
 		esac
 	done
-	echo "# Anything else: 404."
+	echo "# Anything else: 404. Nothing else of the web root is served."
 	echo 'RewriteRule "^" "-" [R=404]'
 	echo "# ---- End of the generated routing ----"
 }
@@ -837,17 +887,34 @@ site_shared_host() {
 	echo "# .htaccess (apache/render.sh htaccess) does the routing."
 	echo 'DocumentRoot "@ROOT@"'
 	echo '<Directory "@ROOT@">'
-	echo '    Options FollowSymLinks'
-	echo '    AllowOverride All'
+	echo '    # What DEPLOYMENT_GUIDE.md asks of a host: ExecCGI, and FileInfo.'
+	echo '    Options FollowSymLinks ExecCGI'
+	echo '    AllowOverride FileInfo'
 	echo '    Require all granted'
 	echo '</Directory>'
 	echo '<FilesMatch "^\.ht">'
 	echo '    Require all denied'
 	echo '</FilesMatch>'
+	echo "# A server-wide /cgi-bin/, as most hosts have (Debian's serve-cgi-bin.conf):"
+	echo "# the .htaccess must not send the routes there."
+	echo 'ScriptAlias /cgi-bin/ "@RUN_DIR@/host-cgi-bin/"'
 }
 
 # ---------------------------------------------------------------------------
 # Rendering
+
+if [[ $target == errors ]]; then
+	[[ -n $out ]] || die "errors needs --out DIR"
+	out=$(absolute "$out")
+	mkdir -p -- "$out"
+	for c in "${error_codes[@]}"; do
+		tmp=$(mktemp "$out/.render.XXXXXX")
+		printf '{"detail":"%s"}' "${error_msg[$c]}" >"$tmp"
+		chmod 0644 "$tmp"
+		mv -f -- "$tmp" "$out/$c.json"
+	done
+	exit 0
+fi
 
 case $target in
 vhost) template=$here/vhost.conf.in ;;
@@ -891,11 +958,12 @@ awk -v routes="$work/routes" -v site="$work/site" -v mpm="$work/mpm" '
 ' "$template" |
 	awk -v ROOT="$root" -v PORT="$port" -v SERVER_NAME="$server_name" -v ENV_FILE="$env_file" \
 	    -v RUN_DIR="$run_dir" -v STATE_DIR="$state_dir" -v USER="$run_user" -v GROUP="$run_group" -v MODULES_DIR="$modules_dir" \
-	    -v TARGET="$target" -v SERVE="$serve" '
+	    -v TARGET="$target" -v SERVE="$serve" -v BASE="$base" '
 	{
 		gsub(/@ROOT@/, ROOT); gsub(/@PORT@/, PORT); gsub(/@SERVER_NAME@/, SERVER_NAME)
 		gsub(/@ENV_FILE@/, ENV_FILE); gsub(/@RUN_DIR@/, RUN_DIR); gsub(/@STATE_DIR@/, STATE_DIR); gsub(/@USER@/, USER)
 		gsub(/@GROUP@/, GROUP); gsub(/@MODULES_DIR@/, MODULES_DIR); gsub(/@TARGET@/, TARGET); gsub(/@SERVE@/, SERVE)
+		gsub(/@BASE@/, BASE)
 		print
 	}' >"$work/out"
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Set in a long-lived (FastCGI) process: requests use the kept connection (db.h). */
@@ -288,31 +290,25 @@ static void app_fd_null(int fd, int flags)
 }
 
 /*
- * After the answer is written and stdout closed: ends the answer and delivers
- * the queued mail from a child process in a session of its own, which
+ * After the answer is ended (app_end_cgi_answer(); stream: stderr was a pipe
+ * or socket, and is /dev/null now): delivers the queued mail from a child process in a session of its own, which
  * outlives whatever a web server does to this one once the answer is
  * complete (Apache's mod_cgi sends SIGTERM, then SIGKILL after 3 s; lighttpd
  * sends SIGTERM), so a slow mail server is waited for by nobody. Until then
- * this process ignores SIGTERM.
+ * this process ignores SIGTERM (from the answer's end on).
  *
  * When stderr is a pipe or socket, the web server also waits for it to end:
- * it is pointed at /dev/null at once, mail or not, so every answer ends at
- * the same point; this process then returns without waiting, and the child
+ * it was pointed at /dev/null with the answer's end, mail or not, so every
+ * answer ends at the same point; this process then returns without waiting, and the child
  * runs at a lower priority with its log lines lost. Otherwise (a shell, the
  * tests, a server that logs the program's stderr to a file) the child logs
  * as usual and this process waits for it, so the mail is out when it exits.
  * A child that could not be started leaves the mail to medicalcare-outbox.
  */
-static void app_after_answer(struct ctx *ctx)
+static void app_after_answer(struct ctx *ctx, int stream)
 {
-	int stream = app_fd_is_stream(STDERR_FILENO);
 	pid_t pid;
 
-	signal(SIGTERM, SIG_IGN);
-	if (stream) {
-		fflush(stderr);
-		app_fd_null(STDERR_FILENO, O_WRONLY);
-	}
 	if (ctx->mail_id <= 0 || ctx->conf == NULL)
 		return;
 	/* The child opens its own connection: this one ends with this process. */
@@ -518,6 +514,78 @@ static int app_fcgi_main(const struct endpoint *ep)
 	return 0;
 }
 
+/* What app_end_cgi_answer() discards of a body left unread, at most. */
+#define APP_DRAIN_MAX (8 * 1024 * 1024)
+#define APP_DRAIN_MS 5000
+
+/*
+ * Ends a CGI answer: written, its end sent at once (shutdown() where stdout
+ * is a socket, as under mod_cgid, whose one socket is stdin too and so
+ * stays open after fclose(stdout)), stdout closed, and stderr pointed at
+ * /dev/null where it is a pipe or socket (Apache reads it with stdout, and
+ * the answer has not ended for it until both have). Apache ignores a CGI
+ * program's Content-Length and sets one only when it finds the whole answer
+ * and its end there together (else it sends it chunked; mod_buffer, which
+ * stock Debian lacks, reads it all first), so the sooner the end, the
+ * likelier a Content-Length. Returns 1 if stderr was a pipe or socket (see
+ * app_after_answer()). Where stdin is a socket and req's body was left
+ * unread (a chunked body refused past HTTP_BODY_MAX, a declared one refused
+ * unread), what the server still sends of it is then read and discarded,
+ * up to its end (mod_cgid shuts its side once the body is sent) or
+ * APP_DRAIN_MAX bytes or APP_DRAIN_MS: closing a socket with data unread
+ * resets it, and the answer in flight would be lost (mod_cgid: no answer
+ * at all). Without a declared length and nothing read, only what has come
+ * already is read (there may be no body at all).
+ */
+static int app_end_cgi_answer(const struct http_req *req)
+{
+	long long cl = http_req_content_length(req);
+	int limit_ms;
+	int stream = app_fd_is_stream(STDERR_FILENO);
+	char buf[16384];
+	size_t drained = 0;
+	int type = 0;
+	socklen_t len = sizeof(type);
+	struct timespec start, now;
+	struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+
+	/* A web server may end this process once the answer has ended (see app_after_answer()). */
+	signal(SIGTERM, SIG_IGN);
+	if (fflush(stdout) != 0)
+		log_warn("could not write the response");
+	if (stream) {
+		fflush(stderr);
+		app_fd_null(STDERR_FILENO, O_WRONLY);
+	}
+	(void)shutdown(STDOUT_FILENO, SHUT_WR); /* ENOTSOCK for a pipe: fclose() is the end then */
+	(void)fclose(stdout);
+	if (req->body_too_large || (cl > 0 && req->body == NULL && !req->body_incomplete))
+		limit_ms = APP_DRAIN_MS;
+	else if (cl < 0 && req->body == NULL)
+		limit_ms = 0;
+	else
+		return stream;
+	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return stream;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (drained < APP_DRAIN_MAX) {
+		long ms;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
+		if (ms > limit_ms || poll(&pfd, 1, ms >= limit_ms ? 0 : (int)(limit_ms - ms)) <= 0)
+			break;
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+	return stream;
+}
+
 /* The CGI main: one request from the environment and stdin. */
 static int app_cgi_main(const struct endpoint *ep, const struct timespec *started)
 {
@@ -528,6 +596,7 @@ static int app_cgi_main(const struct endpoint *ep, const struct timespec *starte
 	struct ctx ctx;
 	json_object *body = NULL;
 	char err[512] = "";
+	int stream;
 
 	memset(&conf, 0, sizeof(conf));
 	if (conf_load(&conf, err, sizeof(err)) != 0)
@@ -543,11 +612,10 @@ static int app_cgi_main(const struct endpoint *ep, const struct timespec *starte
 	/*
 	 * The end of the answer, at once rather than at exit: a web server that
 	 * reads the answer before the program's exit cleanup is over would
-	 * otherwise see no end yet and send it chunked (see apache/render.sh).
+	 * otherwise see no end yet and send it chunked.
 	 */
-	if (fclose(stdout) != 0)
-		log_warn("could not close the response");
-	app_after_answer(&ctx);
+	stream = app_end_cgi_answer(&req);
+	app_after_answer(&ctx, stream);
 
 	app_disconnect(&ctx);
 	json_object_put(body);

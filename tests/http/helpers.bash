@@ -95,21 +95,27 @@ setup() { http_reset; }
 # ---------------------------------------------------------------------------
 # Setup and state
 
-# http_setup_file [--htaccess]: starts PostgreSQL, the SMTP sink and Apache
-# unless tests/run.sh did, and gives the programs the test settings.
-# --htaccess: always a server of this file's own, standing in for a shared
-# host (apache_start --htaccess); the suite's server, if any, is left alone.
+# http_setup_file [--htaccess | --debian [OPTIONS]]: starts PostgreSQL, the
+# SMTP sink and Apache unless tests/run.sh did, and gives the programs the
+# test settings. --htaccess: always a server of this file's own, standing
+# in for a shared host (apache_start --htaccess); --debian: one of Debian's
+# stock configuration (apache_start_debian OPTIONS); the suite's server, if
+# any, is left alone.
 # shellcheck disable=SC2120  # --htaccess is optional
 http_setup_file() {
-	local -a mode=()
-	if [[ ${1:-} == --htaccess ]]; then
-		mode=(--htaccess)
+	local -a mode=() start=(apache_start)
+	if [[ ${1:-} == --htaccess || ${1:-} == --debian ]]; then
+		mode=("$@")
+		if [[ $1 == --debian ]]; then
+			start=(apache_start_debian)
+			mode=("${@:2}")
+		fi
 		unset MC_HTTP_URL MC_APACHE_PID MC_APACHE_PORT MC_APACHE_DIR MC_APACHE_ENV_FILE \
 		    MC_APACHE_ERROR_LOG
 	fi
 	mc_setup_file || return 1
 	if [[ -z ${MC_HTTP_URL:-} ]]; then
-		if ! apache_start "${mode[@]}"; then
+		if ! "${start[@]}" "${mode[@]}"; then
 			mc_teardown_file
 			return 1
 		fi

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # Shared hosting: the .htaccess of apache/render.sh htaccess, in a web root
-# that holds the whole project (cgi-bin, docs, sql, apache, common and a
-# .env, as a careless upload would), read by an Apache with AllowOverride All
-# (apache_start --htaccess). Each route reaches its program, Authorization
-# reaches profile (CGIPassAuth, and SetEnvIf without it), and nothing else
-# is served.
+# that holds medicalcare/ as DEPLOYMENT_GUIDE.md uploads it and the rest of
+# the project (cgi-bin, docs, sql, apache, common and a .env, as a careless
+# upload would), read by an Apache with AllowOverride FileInfo, Options
+# ExecCGI and a server-wide ScriptAlias /cgi-bin/ (apache_start --htaccess).
+# Each route reaches its program, Authorization reaches profile (SetEnvIf),
+# Apache's own errors are JSON, and nothing else is served. Debian's stock
+# configuration: tests/http/debian-host.bats.
 
 # shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
 load helpers
@@ -46,10 +48,9 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 
 @test "htaccess_passes_authorization_through_setenvif_without_cgipassauth" {
 	local f=$MC_APACHE_DIR/www/.htaccess
-	# Drop the CGIPassAuth block (its five lines); .htaccess is read per request.
-	sed '/<IfModule mod_version.c>/,/<\/IfModule>/d' "$BATS_FILE_TMPDIR/htaccess.orig" >"$f"
+	# CGIPassAuth needs AllowOverride AuthConfig; SetEnvIf does with FileInfo.
 	if grep -q "^ *CGIPassAuth" "$f"; then
-		echo "CGIPassAuth is still in $f" >&2
+		echo "CGIPassAuth is in $f" >&2
 		return 1
 	fi
 	grep -q 'SetEnvIf Authorization' "$f"
@@ -99,10 +100,23 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 
 @test "htaccess_serves_nothing_else_of_the_project" {
 	local p
-	for p in /.env /.htaccess /cgi-bin/signup.c /cgi-bin/signup.cgi /cgi-bin/ /common/conf.c \
-	    /sql/001_init.sql /sql/ /apache/render.sh /apache/routes.txt /apache/htaccess.in \
-	    /docs/openapi.json /docs/package.json /docs/index.html /docs/node_modules/swagger-ui-dist/index.html \
-	    /docs/node_modules/swagger-ui-dist/package.json / /nope /auth /auth/signup/extra /%2eenv; do
+	for p in /.env /common/conf.c /sql/001_init.sql /sql/ /apache/render.sh /apache/routes.txt \
+	    /apache/htaccess.in /docs/openapi.json /docs/package.json /docs/index.html \
+	    /docs/node_modules/swagger-ui-dist/index.html /docs/node_modules/swagger-ui-dist/package.json \
+	    / /nope /auth /auth/signup/extra /%2eenv /medicalcare /medicalcare/ /medicalcare/.env \
+	    /medicalcare/programs/signup.cgi /medicalcare/programs/ /medicalcare/docs/openapi.json \
+	    /medicalcare/docs/index.html /medicalcare/errors/404.json /medicalcare/errors/; do
+		http GET "$p"
+		if [[ $http_status != 404 || $http_body != '{"detail":"Not Found"}' ]]; then
+			echo "GET $p: expected 404 {\"detail\":\"Not Found\"}, got $http_status" >&2
+			http_dump >&2
+			return 1
+		fi
+		assert_header Content-Type application/json
+	done
+	# The server's own rules (dot files, the host's /cgi-bin/) come before
+	# the .htaccess: refused, with nothing of the project.
+	for p in /.htaccess /cgi-bin/signup.c /cgi-bin/signup.cgi /cgi-bin/; do
 		http GET "$p"
 		if [[ $http_status != 404 && $http_status != 403 ]]; then
 			echo "GET $p: expected 404 or 403, got $http_status" >&2
@@ -119,22 +133,22 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 # that replaced it.
 teardown() {
 	if [[ -f $BATS_FILE_TMPDIR/fake.env ]]; then
-		cat -- "$BATS_FILE_TMPDIR/fake.env" >"$MC_APACHE_DIR/www/.env"
+		cat -- "$BATS_FILE_TMPDIR/fake.env" >"$MC_APACHE_DIR/www/medicalcare/.env"
 	fi
 }
 
 @test "htaccess_runs_the_programs_under_mod_fcgid_where_the_host_has_it" {
-	local www=$MC_APACHE_DIR/www pids
+	local www=$MC_APACHE_DIR/www app=$MC_APACHE_DIR/www/medicalcare pids
 	if [[ ${MC_APACHE_SERVE:-} != fastcgi ]]; then
 		skip "the stand-in host has no mod_fcgid in CGI mode (MC_SERVE_MODE=cgi)"
 	fi
-	# Rendered without --env-file: the programs read the web root's .env,
+	# Rendered without --env-file: the programs read medicalcare/.env,
 	# which holds the test settings now.
-	[[ -f $BATS_FILE_TMPDIR/fake.env ]] || cp -- "$www/.env" "$BATS_FILE_TMPDIR/fake.env"
-	cat -- "$MC_APACHE_ENV_FILE" >"$www/.env"
-	chgrp "$(id -gn "$(mc_apache_run_user)")" "$www/.env"
-	chmod 640 "$www/.env"
-	"$MC_ROOT/apache/render.sh" htaccess --root "$www" --env-file "$www/.env" --out "$www/.htaccess"
+	[[ -f $BATS_FILE_TMPDIR/fake.env ]] || cp -- "$app/.env" "$BATS_FILE_TMPDIR/fake.env"
+	cat -- "$MC_APACHE_ENV_FILE" >"$app/.env"
+	chgrp "$(id -gn "$(mc_apache_run_user)")" "$app/.env"
+	chmod 640 "$app/.env"
+	"$MC_ROOT/apache/render.sh" htaccess --root "$www" --env-file "$app/.env" --out "$www/.htaccess"
 	grep -q 'SetHandler fcgid-script' "$www/.htaccess"
 	http_account ann@example.test StrongPass123 "Ann Example"
 	http GET /user/profile -H "Authorization: Bearer $http_token"
@@ -145,11 +159,12 @@ teardown() {
 	assert_body --raw "$HEALTH_OK"
 	# FastCGI: the process that answered is still there, waiting for the next
 	# request (a CGI program has exited by the time its answer is in).
-	pids=$(pgrep -f "^$www/cgi-bin/health.cgi" || true)
+	pids=$(pgrep -f "^$app/programs/health.cgi" || true)
 	[[ -n $pids ]] || _fail "no health.cgi process lives on after its answer"
-	# Its settings came from the web root's .env, which is never served.
-	http GET /.env
-	[[ $http_status == 403 || $http_status == 404 ]]
+	# Its settings came from medicalcare/.env, which is never served.
+	http GET /medicalcare/.env
+	assert_status 404
+	assert_body --raw '{"detail":"Not Found"}'
 	[[ $http_body != *JWT_SECRET* ]]
 	# A declared body over 64 KiB: refused unread.
 	http POST /auth/login -H 'Content-Type: application/json' -H 'Content-Length: 10485760' -H 'Expect:' \
