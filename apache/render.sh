@@ -805,9 +805,8 @@ routes_lighttpd() {
 mpm_block() {
 	if [[ $serve == cgi ]]; then
 		cat <<-'EOF'
-			# prefork + mod_cgi: one process per request. A program that refuses a
-			# body unread still gets its answer through, which mod_cgid's single
-			# socket loses (see vhost.conf.in).
+			# prefork + mod_cgi: one process per request (mod_cgid works too:
+			# see vhost.conf.in).
 			LoadModule mpm_prefork_module "@MODULES_DIR@/mod_mpm_prefork.so"
 			LoadModule cgi_module "@MODULES_DIR@/mod_cgi.so"
 			<IfModule mpm_prefork_module>
