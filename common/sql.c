@@ -234,16 +234,21 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          3, PGRES_TUPLES_OK, 6},
     /* Leases up to $1 due rows for $2 seconds, oldest first, on the terms
 	 * above for key id $3; columns as above. */
+    /* The rows to claim are picked (and locked) once, in a materialized CTE:
+	 * "WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)" may run its
+	 * subquery again when a row changes under it and claim more than n. */
     [ST_OUTBOX_CLAIM_DUE] =
         {"outbox_claim_due",
-         "UPDATE mail_outbox SET locked_until = now() + make_interval(secs => $2::int),"
-         " attempts = attempts + 1 WHERE id IN (SELECT o.id FROM mail_outbox o WHERE o.status = 'pending'"
+         "WITH c AS MATERIALIZED (SELECT o.id FROM mail_outbox o WHERE o.status = 'pending'"
          " AND o.next_attempt_at <= now() AND (o.locked_until IS NULL OR o.locked_until <= now())"
          " AND (o.key_id IS NULL OR o.key_id = decode($3::text, 'hex'))"
          " AND NOT EXISTS (SELECT 1 FROM mail_outbox_unreadable u"
          " WHERE u.outbox_id = o.id AND u.key_id = decode($3::text, 'hex'))"
          " ORDER BY o.id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-         " RETURNING id, recipient, encode(message, 'hex'), coalesce(expires_at <= now(), false), attempts, kind",
+         " UPDATE mail_outbox m SET locked_until = now() + make_interval(secs => $2::int),"
+         " attempts = m.attempts + 1 FROM c WHERE m.id = c.id"
+         " RETURNING m.id, m.recipient, encode(m.message, 'hex'), coalesce(m.expires_at <= now(), false),"
+         " m.attempts, m.kind",
          3, PGRES_TUPLES_OK, 6},
     /* Delivered: the content is wiped. */
     [ST_OUTBOX_SENT] = {"outbox_sent",
@@ -273,12 +278,12 @@ static const struct sql_def sql_defs[ST__COUNT] = {
 	 * never sent. -> id, kind */
     [ST_OUTBOX_EXPIRE_DUE] =
         {"outbox_expire_due",
-         "UPDATE mail_outbox SET status = 'expired', message = NULL, locked_until = NULL"
-         " WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending'"
+         "WITH c AS MATERIALIZED (SELECT id FROM mail_outbox WHERE status = 'pending'"
          " AND coalesce(expires_at, created_at + make_interval(mins => $2::int)) <= now()"
          " AND (locked_until IS NULL OR locked_until <= now())"
          " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-         " RETURNING id, kind",
+         " UPDATE mail_outbox m SET status = 'expired', message = NULL, locked_until = NULL"
+         " FROM c WHERE m.id = c.id RETURNING m.id, m.kind",
          2, PGRES_TUPLES_OK, 2},
     /* Records as logged by key id $1 (hex) the pending rows of other key
 	 * ids it has not logged yet; the rows themselves are not changed.
@@ -399,9 +404,10 @@ static const struct sql_def sql_defs[ST__COUNT] = {
 	 * them (codes, reset tokens: ON DELETE CASCADE). -> id, email */
     [ST_PRUNE_UNVERIFIED] =
         {"prune_unverified",
-         "DELETE FROM users WHERE id IN (SELECT id FROM users WHERE NOT is_verified"
+         "WITH c AS MATERIALIZED (SELECT id FROM users WHERE NOT is_verified"
          " AND created_at < now() - make_interval(days => $1::int)"
-         " ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) RETURNING id, email",
+         " ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+         " DELETE FROM users u USING c WHERE u.id = c.id RETURNING u.id, u.email",
          2, PGRES_TUPLES_OK, 2},
     /* Finished mail (its content already wiped) older than $1 hours. */
     [ST_PRUNE_OUTBOX] = {"prune_outbox",
