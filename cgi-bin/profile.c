@@ -2,7 +2,8 @@
  * GET /user/profile (and /auth/user/profile), Authorization: Bearer <jwt>
  * 200 {"id", "full_name", "email", "is_verified"}; 401 Not authenticated (no
  * bearer credentials; WWW-Authenticate: Bearer); 401 Invalid or expired token
- * (bad, tampered, expired, revoked, or the user is gone; WWW-Authenticate:
+ * (bad, tampered, expired, revoked, its session ended, a token without sid
+ * past LEGACY_TOKENS_UNTIL, or the user is gone; WWW-Authenticate:
  * Bearer error="invalid_token"); 503, 500.
  */
 #include "app.h"
@@ -13,8 +14,7 @@ static void profile_handle(struct ctx *ctx)
 	struct acct_out o = {0};
 	const char *token = NULL;
 	const char *why = NULL;
-	int64_t user_id = 0;
-	int64_t iat = 0;
+	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 
@@ -22,7 +22,7 @@ static void profile_handle(struct ctx *ctx)
 		http_resp_401(ctx->resp, "Not authenticated");
 		goto out;
 	}
-	rc = account_check_token(ctx->conf, token, ctx->now, &user_id, &iat, &why);
+	rc = account_check_token(ctx->conf, token, ctx->now, &t, &why);
 	if (rc == ACCT_BAD_TOKEN) {
 		/* Recorded if the database answers; the 401 stands either way
 		 * (app_db()'s 503 is replaced). */
@@ -37,7 +37,7 @@ static void profile_handle(struct ctx *ctx)
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_profile(db, ctx->conf, &ctx->client, user_id, iat, &o);
+	rc = account_profile(db, ctx->conf, &ctx->client, &t, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_profile(ctx->resp, &o);
 	else

@@ -31,6 +31,12 @@ const char *audit_event_name(enum audit_event e)
 		return "client_limited";
 	case AUDIT_OTP_REQUESTED:
 		return "otp_requested";
+	case AUDIT_LOGOUT:
+		return "logout";
+	case AUDIT_SESSION_REVOKED:
+		return "session_revoked";
+	case AUDIT_REFRESH_REUSED:
+		return "refresh_reused";
 	}
 	return "unknown";
 }
