@@ -46,7 +46,8 @@ out:
 	acct_out_release(&o);
 }
 
-static const struct endpoint profile_endpoint = {"profile", "GET", profile_handle};
+static const struct endpoint profile_endpoint = {
+    .name = "profile", .method = "GET", .handle = profile_handle};
 
 int main(void)
 {

@@ -78,11 +78,20 @@ static int app_method_is(const struct http_req *req, const char *m)
 	return req->method != NULL && strcmp(req->method, m) == 0;
 }
 
-/* Adds Allow: "<ep->method>, OPTIONS". */
+/* Adds Allow: "<ep->method>, OPTIONS" (with ep->also after the method). */
 static void app_allow(const struct endpoint *ep, struct http_resp *resp)
 {
-	if (http_resp_header(resp, "Allow", "%s, OPTIONS", ep->method) != 0)
+	if (http_resp_header(resp, "Allow", "%s%s%s, OPTIONS", ep->method, ep->also ? ", " : "",
+	                     ep->also ? ep->also : "") != 0)
 		log_error("could not add the Allow header");
+}
+
+/* 1 if the request's body is absent: a declared length of 0, or nothing read without one. */
+static int app_body_absent(const struct http_req *req)
+{
+	if (req->content_length != NULL)
+		return http_req_content_length(req) == 0;
+	return !req->body_too_large && !req->body_incomplete && req->body_len == 0;
 }
 
 /* OPTIONS: 204 and Allow; the preflight headers for an allowed origin that asked. */
@@ -93,8 +102,8 @@ static void app_options(const struct endpoint *ep, const struct http_req *req,
 	app_allow(ep, resp);
 	if (!cors_ok || req->acr_method == NULL || *req->acr_method == '\0')
 		return;
-	if (http_resp_header(resp, "Access-Control-Allow-Methods", "%s, OPTIONS", ep->method) !=
-	        0 ||
+	if (http_resp_header(resp, "Access-Control-Allow-Methods", "%s%s%s, OPTIONS", ep->method,
+	                     ep->also ? ", " : "", ep->also ? ep->also : "") != 0 ||
 	    http_resp_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type") !=
 	        0 ||
 	    http_resp_header(resp, "Access-Control-Max-Age", "600") != 0)
@@ -210,12 +219,13 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
 	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
 		resp->head = 1;
-	} else if (!app_method_is(req, ep->method)) {
+	} else if (!app_method_is(req, ep->method) &&
+	           (ep->also == NULL || !app_method_is(req, ep->also))) {
 		http_resp_detail(resp, 405, "Method Not Allowed");
 		app_allow(ep, resp);
 		return;
 	}
-	if (strcmp(ep->method, "POST") == 0) {
+	if (strcmp(ep->method, "POST") == 0 && !(ep->body_optional && app_body_absent(req))) {
 		*body = app_post_body(req, resp);
 		if (*body == NULL)
 			return;
@@ -347,7 +357,7 @@ static void app_read_body(const struct endpoint *ep, struct http_req *req, FILE 
 	long long len = http_req_content_length(req);
 
 	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST") &&
-	    http_req_is_json(req) &&
+	    (http_req_is_json(req) || (ep->body_optional && req->content_length == NULL)) &&
 	    (req->content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
 		(void)http_req_read_body(req, in);
 }

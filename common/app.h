@@ -71,6 +71,10 @@ struct endpoint {
 	const char *name;   /* for the log: "signup" */
 	const char *method; /* "POST" or "GET" */
 	void (*handle)(struct ctx *ctx);
+	/* A second method served (the handler reads ctx->req->method), NULL if none: "DELETE". */
+	const char *also;
+	/* POST: the body may be absent (ctx->body NULL): a zero-length one, whatever its Content-Type. */
+	int body_optional;
 };
 
 /*

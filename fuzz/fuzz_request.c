@@ -162,8 +162,9 @@ static void get_handle(struct ctx *ctx)
 	check_bearer(ctx);
 }
 
-static const struct endpoint post_ep = {"fuzz-post", "POST", post_handle};
-static const struct endpoint get_ep = {"fuzz-get", "GET", get_handle};
+static const struct endpoint post_ep = {
+    .name = "fuzz-post", .method = "POST", .handle = post_handle};
+static const struct endpoint get_ep = {.name = "fuzz-get", .method = "GET", .handle = get_handle};
 
 /* The properties of a written response (see the top of the file). */
 static void check_response(const char *out, size_t len, const struct http_resp *resp)
