@@ -47,7 +47,7 @@ signin() {
 	assert_status 200
 	assert_jq '.sessions | length == 1'
 	# A logout as fetch() sends it: POST with Authorization and no body.
-	http POST /auth/logout -H "Authorization: Bearer $at2" -H 'Content-Type: text/plain' --data ''
+	http POST /auth/logout -H "Authorization: Bearer $at2" -H 'Content-Type: text/plain' --data-file /dev/null
 	assert_status 200
 	assert_body --raw '{"message":"Logged out"}'
 	http GET /user/profile -H "Authorization: Bearer $at2"
