@@ -218,6 +218,7 @@ enum acct_rc account_logout(PGconn *db, const struct conf *c, const struct clien
 	const char *all_uid = NULL;
 	int64_t audit_uid = 0;
 	int ended = 0;
+	int any = 0;
 	enum acct_rc ret;
 
 	acct_live_init(&l, c);
@@ -243,15 +244,24 @@ enum acct_rc account_logout(PGconn *db, const struct conf *c, const struct clien
 		all_uid = t != NULL ? t_uid : r_uid[0] != '\0' ? r_uid : NULL;
 	if (all_uid != NULL) {
 		const char *params[2] = {all_uid, "t"};
+		PGresult *upd = NULL;
 
-		ret = acct_db(db_exec(db, ST_SESSION_END_ALL, params, 2, NULL));
+		ret = acct_db(db_exec(db, ST_SESSION_END_ALL, params, 2, &upd));
+		/* The account's revocation point moved: it exists (else no event). */
+		any = ret == ACCT_OK && strcmp(PQcmdTuples(upd), "1") == 0;
+		PQclear(upd);
 	}
 	/* The refresh token's session (of whichever user), and the bearer's. */
-	if (ret == ACCT_OK && r_sid[0] != '\0')
+	if (ret == ACCT_OK && r_sid[0] != '\0') {
 		ret = acct_session_end(db, &l, r_sid, r_uid, &ended);
-	if (ret == ACCT_OK && t != NULL && t->sid[0] != '\0')
+		any |= ended;
+	}
+	if (ret == ACCT_OK && t != NULL && t->sid[0] != '\0') {
 		ret = acct_session_end(db, &l, t->sid, t_uid, &ended);
-	if (ret == ACCT_OK && audit_uid > 0)
+		any |= ended;
+	}
+	/* An event when something ended (an account that is gone gets none). */
+	if (ret == ACCT_OK && any && audit_uid > 0)
 		ret = acct_db(audit_write(db, c, AUDIT_LOGOUT, audit_uid, NULL, cl,
 		                          all_uid != NULL ? "everywhere" : "this session"));
 	if (ret == ACCT_OK)

@@ -39,8 +39,8 @@ enum acct_rc account_refresh(PGconn *db, const struct conf *c, const struct clie
  * accepted, refresh_token (NULL: none) as sent. Ends t's session and
  * refresh_token's session; with everywhere, or for a t without sid, every
  * session of the user and every access token issued until now (the
- * account's revocation point). A logout event is recorded when an account is
- * known. ACCT_OK whatever was already dead (RFC 7009), or a fault.
+ * account's revocation point). A logout event is recorded when something
+ * ended. ACCT_OK whatever was already dead (RFC 7009), or a fault.
  */
 enum acct_rc account_logout(PGconn *db, const struct conf *c, const struct client *cl,
                             const struct acct_token *t, const char *refresh_token, int everywhere);

@@ -431,6 +431,23 @@ session_revoked() { # SID: prints t or f
 	assert_status 200
 }
 
+@test "logout by the token of an account that is gone answers 200 and records nothing" {
+	# docs/CONTRACT.md SE-8
+	local uid now legacy
+	uid=$(account ann@example.test)
+	signin ann@example.test
+	now=$(date +%s)
+	legacy=$(make_jwt "{\"sub\":\"$uid\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
+	sql "DELETE FROM users" >/dev/null
+	[[ $(sql "SELECT count(*) FROM sessions") == 0 ]]
+	cgi POST logout.cgi HTTP_AUTHORIZATION="Bearer $AT"
+	assert_status 200
+	cgi POST logout.cgi '{"everywhere": true}' HTTP_AUTHORIZATION="Bearer $legacy" LEGACY_TOKENS_UNTIL=4102444800
+	assert_status 200
+	assert_body --raw "$LOGGED_OUT"
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'logout'") == 0 ]]
+}
+
 @test "logout with a token without sid ends every session of its user" {
 	# docs/CONTRACT.md SE-8
 	local uid now legacy
