@@ -241,16 +241,16 @@ wait_launcher_status() {
 }
 
 @test "fastcgi_launcher_keeps_the_database_processes_within_db_max_connections_and_says_so" {
-	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 20
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 30
 	[[ $status -eq 0 ]] || _fail "$output"
-	[[ $output == *"FCGI_PROCESSES=4 x 8 programs using the database = 32 connections > DB_MAX_CONNECTIONS=20: 2 processes each"* ]] ||
+	[[ $output == *"FCGI_PROCESSES=4 x 11 programs using the database = 44 connections > DB_MAX_CONNECTIONS=30: 2 processes each"* ]] ||
 		_fail "$output"
-	[[ $(grep -c -E '^[a-z-]+\.cgi +2 ' <<<"$output") -eq 8 ]] || _fail "$output"
+	[[ $(grep -c -E '^[a-z-]+\.cgi +2 ' <<<"$output") -eq 11 ]] || _fail "$output"
 	grep -q -E '^openapi\.cgi +4 ' <<<"$output" || _fail "$output"
-	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 40
-	[[ $output != *DB_MAX_CONNECTIONS* && $(grep -c -E '\.cgi +4 ' <<<"$output") -eq 9 ]] || _fail "$output"
-	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --db-max 7
-	[[ $status -ne 0 && $output == *"fewer than the 8 programs"* ]] || _fail "$output"
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 44
+	[[ $output != *DB_MAX_CONNECTIONS* && $(grep -c -E '\.cgi +4 ' <<<"$output") -eq 12 ]] || _fail "$output"
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --db-max 10
+	[[ $status -ne 0 && $output == *"fewer than the 11 programs"* ]] || _fail "$output"
 }
 
 @test "fastcgi_launcher_outlives_a_program_left_without_processes_and_gives_it_processes_again" {
