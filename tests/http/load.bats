@@ -44,6 +44,10 @@ make_load_accounts() { # TOKENS_FILE
 	sql "INSERT INTO users (email, full_name, password_hash, is_verified)
 	     SELECT 'load-user-' || n || '@example.test', 'Load User ' || n, :'h', true
 	       FROM generate_series(1, :n) AS n" h="$hash" n="$MC_LOAD_ACCOUNTS" >/dev/null || return 1
+	# A session per account, named by its token's sid (docs/CONTRACT.md SE-5).
+	sql "INSERT INTO sessions (id, user_id)
+	     SELECT 'load-session-' || lpad(id::text, 10, '0'), id FROM users
+	      WHERE email LIKE 'load-user-%'" >/dev/null || return 1
 	sql "SELECT id, email FROM users WHERE email LIKE 'load-user-%'
 	      ORDER BY split_part(split_part(email, '@', 1), '-', 3)::int" |
 	    "$MC_PYTHON" -c '
@@ -51,7 +55,8 @@ import sys, time, jwt
 now = int(time.time())
 for line in sys.stdin:
     uid, email = line.rstrip("\n").split("|")
-    print(jwt.encode({"sub": uid, "email": email, "iat": now, "exp": now + 7200},
+    print(jwt.encode({"sub": uid, "email": email, "iat": now, "exp": now + 7200,
+                      "sid": "load-session-" + uid.zfill(10)},
                      sys.argv[1], algorithm="HS256"))
 ' "$MC_TEST_JWT_KEY" >"$1"
 	[[ $(wc -l <"$1") -eq $MC_LOAD_ACCOUNTS ]]
