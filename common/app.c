@@ -4,6 +4,7 @@
  */
 #include "app.h"
 
+#include "cors.h"
 #include "db.h"
 #include "log.h"
 #include "mail.h"
@@ -91,14 +92,8 @@ static void app_options(const struct endpoint *ep, const struct http_req *req,
 {
 	resp->status = 204;
 	app_allow(ep, resp);
-	if (!cors_ok || req->acr_method == NULL || *req->acr_method == '\0')
-		return;
-	if (http_resp_header(resp, "Access-Control-Allow-Methods", "%s, OPTIONS", ep->method) !=
-	        0 ||
-	    http_resp_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type") !=
-	        0 ||
-	    http_resp_header(resp, "Access-Control-Max-Age", "600") != 0)
-		log_error("could not add the CORS preflight headers");
+	if (cors_ok && req->acr_method != NULL && *req->acr_method != '\0')
+		cors_preflight(resp, ep->method);
 }
 
 /*
@@ -193,20 +188,14 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 		return;
 	}
 	/* First, so that every response below, errors included, carries them. */
-	cors_ok = http_cors(resp, conf->cors_origins, req->origin);
+	cors_ok = cors_allow(resp, conf->cors_origins, req->origin);
 
 	if (app_method_is(req, "OPTIONS")) {
 		app_options(ep, req, resp, cors_ok);
 		return;
 	}
-	/*
-	 * A page of an allowed origin may read only CORS-safelisted response
-	 * headers and those listed here: a 401's WWW-Authenticate (refresh on
-	 * error="invalid_token") and the Retry-After of a 429 or 503.
-	 */
-	if (cors_ok && http_resp_header(resp, "Access-Control-Expose-Headers",
-	                                "WWW-Authenticate, Retry-After") != 0)
-		log_error("could not add the CORS expose header");
+	if (cors_ok)
+		cors_expose(resp);
 	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
 	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
 		resp->head = 1;

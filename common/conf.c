@@ -7,28 +7,23 @@
 #include "conf.h"
 
 #include "client.h"
+#include "conf_pg.h"
+#include "cors.h"
 #include "envfile.h"
 #include "hashgate.h"
 #include "log.h"
+#include "names.h"
 #include "paths.h"
 #include "secret.h"
-
-#include <libpq-fe.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define OTP_KEY_LABEL "medicalcare otp key v1"
-#define OUTBOX_KEY_LABEL "medicalcare outbox key v1"
-#define AUDIT_KEY_LABEL "medicalcare audit email key v1"
 
 enum conf_type {
 	CONF_STRING, /* char *, copied */
@@ -223,65 +218,17 @@ void conf_release(struct conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A space or a tab. */
-static int is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
 /* ---- names that are not settings ---- */
 
-static int lower_ascii(int ch)
+/* names_closest()'s list: the settings an env file may set. */
+static const char *conf_file_setting(size_t i)
 {
-	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
-}
-
-/* Levenshtein distance of a and b ignoring ASCII case, capped at 64 characters each. */
-static size_t name_distance(const char *a, const char *b)
-{
-	size_t la = strnlen(a, 64), lb = strnlen(b, 64);
-	size_t row[65];
-
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (lower_ascii(a[i - 1]) != lower_ascii(b[j - 1]));
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
+	return conf_table[i].flags & CONF_ENV_ONLY ? NULL : conf_table[i].name;
 }
 
 const char *conf_closest_setting(const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	size_t len = strlen(name);
-	size_t limit = len < 12 ? 2 : 3;
-
-	for (size_t i = 0; i < CONF_N; i++) {
-		size_t d;
-
-		if (conf_table[i].flags & CONF_ENV_ONLY)
-			continue;
-		d = name_distance(name, conf_table[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = conf_table[i].name;
-		}
-	}
-	return best_d <= limit ? best : NULL;
+	return names_closest(name, conf_file_setting, CONF_N);
 }
 
 struct unknown_walk {
@@ -369,25 +316,19 @@ static int file_vals_cb(void *arg, const char *key, const char *val)
  */
 static int conf_mail_dir(struct conf *c, char *err, size_t errlen)
 {
-	char root[4096];
+	char abs[4096];
 	const char *rel = c->mail_dir;
-	char *abs;
-	size_t len;
 
-	if (c->mail_dir[0] == '/' || paths_root(root, sizeof(root)) != 0)
-		return 0;
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
-	len = strlen(root) + 1 + strlen(rel) + 1;
-	abs = malloc(len);
-	if (abs == NULL) {
-		snprintf(err, errlen, "out of memory reading MAIL_DIR");
-		return -1;
-	}
-	snprintf(abs, len, "%s/%s", root, rel);
+	if (c->mail_dir[0] == '/' || paths_project(rel, abs, sizeof(abs)) != 0)
+		return 0;
 	free(c->mail_dir);
-	c->mail_dir = abs;
-	return 0;
+	c->mail_dir = strdup(abs);
+	if (c->mail_dir != NULL)
+		return 0;
+	snprintf(err, errlen, "out of memory reading MAIL_DIR");
+	return -1;
 }
 
 /*
@@ -551,145 +492,19 @@ oom:
 	return -1;
 }
 
-/* 1 if url starts with http:// or https:// and has something after it. */
-static int is_http_url(const char *url)
-{
-	size_t n = strlen(url);
-
-	if (strncmp(url, "http://", 7) == 0)
-		return n > 7;
-	if (strncmp(url, "https://", 8) == 0)
-		return n > 8;
-	return 0;
-}
-
-static void strip_trailing_slashes(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && s[n - 1] == '/')
-		s[--n] = '\0';
-}
-
-/*
- * Rewrites CORS_ORIGINS as "a,b,c": each entry trimmed of blanks and trailing
- * slashes, empty entries dropped. An empty list means FRONTEND_URL.
- */
-static int conf_cors(struct conf *c, char *err, size_t errlen)
-{
-	char *list = c->cors_origins;
-	char *out = NULL;
-	size_t o = 0;
-
-	if (list == NULL)
-		goto use_frontend;
-	out = malloc(strlen(list) + 1);
-	if (out == NULL)
-		goto oom;
-	for (char *p = list; *p != '\0';) {
-		char *comma = strchr(p, ',');
-		char *end = comma != NULL ? comma : p + strlen(p);
-		char *next = comma != NULL ? comma + 1 : end;
-
-		while (p < end && is_blank(*p))
-			p++;
-		while (end > p && (is_blank(end[-1]) || end[-1] == '/'))
-			end--;
-		if (end > p) {
-			char save = *end;
-
-			*end = '\0';
-			if (!is_http_url(p) || strpbrk(p, " \t") != NULL) {
-				snprintf(
-				    err, errlen,
-				    "CORS_ORIGINS must be a comma-separated list of http:// or https:// origins");
-				free(out);
-				return -1;
-			}
-			*end = save;
-			if (o > 0)
-				out[o++] = ',';
-			memcpy(out + o, p, (size_t)(end - p));
-			o += (size_t)(end - p);
-		}
-		p = next;
-	}
-	out[o] = '\0';
-	if (o == 0) {
-		free(out);
-		free(list);
-		c->cors_origins = NULL;
-		goto use_frontend;
-	}
-	free(list);
-	c->cors_origins = out;
-	return 0;
-use_frontend:
-	c->cors_origins = strdup(c->frontend_url);
-	if (c->cors_origins != NULL)
-		return 0;
-oom:
-	snprintf(err, errlen, "out of memory reading CORS_ORIGINS");
-	return -1;
-}
-
-/*
- * A PostgreSQL port value, which libpq would refuse only when connecting (a
- * 503 on every request): NULL or empty, or a comma-separated list (one per
- * host) of empty entries or integers 1..65535. 0, or -1 with err naming what.
- */
-static int conf_pg_port(const char *ports, const char *what, char *err, size_t errlen)
-{
-	const char *p = ports;
-
-	while (p != NULL) {
-		size_t n = strcspn(p, ",");
-		long v = 0;
-
-		for (size_t i = 0; i < n && v <= 65535; i++)
-			v = p[i] >= '0' && p[i] <= '9' ? v * 10 + (p[i] - '0') : 65536;
-		if (n > 0 && (v < 1 || v > 65535)) {
-			snprintf(err, errlen, "%s must be an integer between 1 and 65535", what);
-			return -1;
-		}
-		p = p[n] == ',' ? p + n + 1 : NULL;
-	}
-	return 0;
-}
-
-/* A PostgreSQL sslmode value (NULL or empty: libpq's default). 0, or -1 with err. */
-static int conf_pg_sslmode(const char *mode, const char *what, char *err, size_t errlen)
-{
-	static const char *const modes[] = {"disable",   "allow",       "prefer", "require",
-	                                    "verify-ca", "verify-full", NULL};
-
-	if (mode == NULL || *mode == '\0')
-		return 0;
-	for (int k = 0; modes[k] != NULL; k++)
-		if (strcmp(mode, modes[k]) == 0)
-			return 0;
-	snprintf(err, errlen,
-	         "%s must be one of: disable, allow, prefer, require, verify-ca, verify-full",
-	         what);
-	return -1;
-}
-
 /* The rules that tie settings together. 0, or -1 with err. */
 static int conf_finish(struct conf *c, char *err, size_t errlen)
 {
-	strip_trailing_slashes(c->frontend_url);
-	if (!is_http_url(c->frontend_url) || strchr(c->frontend_url, ' ') != NULL) {
-		snprintf(err, errlen, "FRONTEND_URL must start with http:// or https://");
-		return -1;
-	}
-	if (conf_cors(c, err, errlen) != 0 || conf_mail_dir(c, err, errlen) != 0)
+	if (cors_frontend_url(c->frontend_url, err, errlen) != 0 ||
+	    cors_origins(&c->cors_origins, c->frontend_url, err, errlen) != 0 ||
+	    conf_mail_dir(c, err, errlen) != 0)
 		return -1;
 	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
 		return -1;
-	/* DATABASE_URL is checked when a connection is made: conf_check_database_url(). */
+	/* DATABASE_URL is checked when a connection is made: conf_pg_check_url(). */
 	if (c->database_url == NULL && c->instance_connection_name == NULL &&
-	    (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
-	     conf_pg_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0))
+	    (conf_pg_check_port(c->db_port, "DB_PORT", err, errlen) != 0 ||
+	     conf_pg_check_sslmode(c->db_sslmode, "DB_SSLMODE", err, errlen) != 0))
 		return -1;
 	if (c->argon2_memory_kib < 8 * c->argon2_parallelism) {
 		snprintf(err, errlen,
@@ -733,64 +548,6 @@ static int conf_finish(struct conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-/* key = HMAC-SHA256(JWT_SECRET_KEY, label). 0, or -1. */
-static int conf_derive(const struct conf *c, const char *label, unsigned char key[32])
-{
-	unsigned int n = 0;
-
-	return HMAC(EVP_sha256(), c->jwt_secret, (int)c->jwt_secret_len,
-	            (const unsigned char *)label, strlen(label), key, &n) != NULL &&
-	               n == 32
-	           ? 0
-	           : -1;
-}
-
-const struct conf_keys *conf_keys(const struct conf *c)
-{
-	struct conf_keys *k = c->keys;
-
-	if (k == NULL || c->jwt_secret == NULL)
-		return NULL;
-	if (k->ready)
-		return k;
-	if (conf_derive(c, OTP_KEY_LABEL, k->otp) != 0 ||
-	    conf_derive(c, OUTBOX_KEY_LABEL, k->outbox) != 0 ||
-	    conf_derive(c, AUDIT_KEY_LABEL, k->audit) != 0) {
-		OPENSSL_cleanse(k, sizeof(*k));
-		log_error("could not derive keys from JWT_SECRET_KEY");
-		return NULL;
-	}
-	k->ready = 1;
-	return k;
-}
-
-int conf_check_database_url(const struct conf *c, char *err, size_t errlen)
-{
-	char *perr = NULL;
-	PQconninfoOption *opts;
-	int bad = 0;
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (c->database_url == NULL)
-		return 0;
-	/* libpq's message may quote the URL, password and all: not logged. */
-	opts = PQconninfoParse(c->database_url, &perr);
-	PQfreemem(perr);
-	if (opts == NULL) {
-		snprintf(err, errlen, "DATABASE_URL is not a valid PostgreSQL connection URL");
-		return -1;
-	}
-	for (PQconninfoOption *o = opts; o->keyword != NULL && !bad; o++) {
-		if (strcmp(o->keyword, "port") == 0)
-			bad = conf_pg_port(o->val, "DATABASE_URL's port", err, errlen);
-		else if (strcmp(o->keyword, "sslmode") == 0)
-			bad = conf_pg_sslmode(o->val, "DATABASE_URL's sslmode", err, errlen);
-	}
-	PQconninfoFree(opts);
-	return bad ? -1 : 0;
 }
 
 int conf_load(struct conf *c, char *err, size_t errlen)

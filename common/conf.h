@@ -85,14 +85,14 @@ struct conf {
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
 
-	/* The keys derived from jwt_secret, made on first use: conf_keys(). */
+	/* The keys derived from jwt_secret, made on first use (conf_keys.h). */
 	struct conf_keys *keys;
 };
 
 /*
- * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels: otp
- * hashes OTP codes, outbox seals queued mail, audit hashes the addresses of
- * no account in the audit trail. ready: set once they are made.
+ * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels
+ * (conf_keys.c): otp hashes OTP codes, outbox seals queued mail, audit hashes
+ * the addresses of no account in the audit trail. ready: set once they are made.
  */
 struct conf_keys {
 	int ready;
@@ -111,26 +111,8 @@ struct conf_keys {
  */
 int conf_load(struct conf *c, char *err, size_t errlen);
 
-/*
- * Checks DATABASE_URL, if set, with libpq's own parser, and its port and
- * sslmode as DB_PORT and DB_SSLMODE are checked: 0, or -1 with one line
- * naming it in err (never quoting it: it may hold the password). Not part of
- * conf_load(), since parsing loads libpq (libpq.h), which a request that never
- * reaches the database should not pay for: db_connect() calls it first.
- */
-int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
-
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);
-
-/*
- * The derived keys of c (borrowed from c), made by the first call rather than
- * by conf_load(): a request that needs none (a 401 without a token, a 4xx of
- * the gates) then never starts OpenSSL's algorithm fetching, a quarter of
- * the CPU of a plain CGI start. NULL (logged) when they cannot be made: the
- * request is a 500.
- */
-const struct conf_keys *conf_keys(const struct conf *c);
 
 /*
  * The name of the i-th setting of the table (static), or NULL past its end:

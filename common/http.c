@@ -506,49 +506,6 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
 	http_resp_set(resp, status, content_type, body != NULL ? body : "", body != NULL ? len : 0);
 }
 
-int http_cors(struct http_resp *resp, const char *allowed, const char *origin)
-{
-	const char *p = allowed;
-	size_t olen;
-	int match = 0;
-
-	if (allowed == NULL || origin == NULL || *origin == '\0')
-		return 0;
-	olen = strnlen(origin, HTTP_HEADER_VALUE_MAX + 1);
-	if (olen > HTTP_HEADER_VALUE_MAX)
-		return 0;
-	/* An origin is scheme://host[:port]: never a space or a control byte. */
-	for (size_t i = 0; i < olen; i++)
-		if ((unsigned char)origin[i] <= 0x20 || origin[i] == 0x7f)
-			return 0;
-	for (;;) {
-		const char *end = strchr(p, ','), *s = p, *e;
-
-		e = end != NULL ? end : p + strlen(p);
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		/* "*" is not a wildcard, and never echoed. */
-		if ((size_t)(e - s) == olen && memcmp(s, origin, olen) == 0 &&
-		    !(olen == 1 && *s == '*')) {
-			match = 1;
-			break;
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	if (!match)
-		return 0;
-	if (http_resp_header(resp, "Access-Control-Allow-Origin", "%s", origin) != 0 ||
-	    http_resp_header(resp, "Vary", "Origin") != 0) {
-		log_error("could not add the CORS headers");
-		return 0;
-	}
-	return 1;
-}
-
 const char *http_reason(int status)
 {
 	switch (status) {
