@@ -6,6 +6,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void login_handle(struct ctx *ctx)
 {
@@ -38,5 +39,5 @@ static const struct endpoint login_endpoint = {"login", "POST", login_handle};
 
 int main(void)
 {
-	return app_main(&login_endpoint);
+	return serve_main(&login_endpoint);
 }

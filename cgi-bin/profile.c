@@ -7,6 +7,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void profile_handle(struct ctx *ctx)
 {
@@ -50,5 +51,5 @@ static const struct endpoint profile_endpoint = {"profile", "GET", profile_handl
 
 int main(void)
 {
-	return app_main(&profile_endpoint);
+	return serve_main(&profile_endpoint);
 }

@@ -6,6 +6,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void verify_handle(struct ctx *ctx)
 {
@@ -38,5 +39,5 @@ static const struct endpoint verify_endpoint = {"verify-otp", "POST", verify_han
 
 int main(void)
 {
-	return app_main(&verify_endpoint);
+	return serve_main(&verify_endpoint);
 }

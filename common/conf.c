@@ -8,11 +8,11 @@
 
 #include "client.h"
 #include "conf_pg.h"
-#include "cors.h"
 #include "envfile.h"
 #include "hashgate.h"
 #include "log.h"
 #include "names.h"
+#include "origins.h"
 #include "paths.h"
 #include "secret.h"
 
@@ -311,27 +311,6 @@ static int file_vals_cb(void *arg, const char *key, const char *val)
 }
 
 /*
- * A relative MAIL_DIR is taken from the project root, not from the working
- * directory (a web server runs a CGI program in cgi-bin/). 0 or -1.
- */
-static int conf_mail_dir(struct conf *c, char *err, size_t errlen)
-{
-	char abs[4096];
-	const char *rel = c->mail_dir;
-
-	while (rel[0] == '.' && rel[1] == '/')
-		rel += 2;
-	if (c->mail_dir[0] == '/' || paths_project(rel, abs, sizeof(abs)) != 0)
-		return 0;
-	free(c->mail_dir);
-	c->mail_dir = strdup(abs);
-	if (c->mail_dir != NULL)
-		return 0;
-	snprintf(err, errlen, "out of memory reading MAIL_DIR");
-	return -1;
-}
-
-/*
  * Reads path (envfile_read()) and parses it into fv. Returns 0, 1 if the
  * file does not exist and missing_ok, or -1 with a message in err.
  */
@@ -495,10 +474,14 @@ oom:
 /* The rules that tie settings together. 0, or -1 with err. */
 static int conf_finish(struct conf *c, char *err, size_t errlen)
 {
-	if (cors_frontend_url(c->frontend_url, err, errlen) != 0 ||
-	    cors_origins(&c->cors_origins, c->frontend_url, err, errlen) != 0 ||
-	    conf_mail_dir(c, err, errlen) != 0)
+	if (origins_frontend_url(c->frontend_url, err, errlen) != 0 ||
+	    origins_list(&c->cors_origins, c->frontend_url, err, errlen) != 0)
 		return -1;
+	/* A relative MAIL_DIR is from the project root, not the working directory. */
+	if (paths_from_root(&c->mail_dir) != 0) {
+		snprintf(err, errlen, "out of memory reading MAIL_DIR");
+		return -1;
+	}
 	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
 		return -1;
 	/* DATABASE_URL is checked when a connection is made: conf_pg_check_url(). */

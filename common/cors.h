@@ -1,31 +1,13 @@
 /*
  * cors: Cross-Origin Resource Sharing for the frontend's origins
- * (docs/CONTRACT.md C-2 to C-4): the allowed list as the settings give it
- * (CORS_ORIGINS, else FRONTEND_URL), and the headers each answer carries for
- * an allowed origin. app_serve() calls it first, so every answer, errors
+ * (docs/CONTRACT.md C-2 to C-4): the headers each answer carries for an
+ * allowed origin (the list: conf->cors_origins, made by origins.h). app_serve() calls it first, so every answer, errors
  * included, carries them.
  */
 #ifndef MC_CORS_H
 #define MC_CORS_H
 
-#include <stddef.h>
-
 #include "http.h"
-
-/*
- * FRONTEND_URL: strips its trailing slashes in place and checks that it is
- * an http:// or https:// URL without blanks. 0, or -1 with err naming it.
- */
-int cors_frontend_url(char *url, char *err, size_t errlen);
-
-/*
- * Rewrites *list (CORS_ORIGINS, owned, may be NULL) as "a,b,c": each entry
- * trimmed of blanks and trailing slashes, empty entries dropped; an empty or
- * unset list becomes a copy of frontend_url. Each entry must be an http:// or
- * https:// origin. 0, or -1 with err (*list then is still owned by the caller,
- * and may have been replaced). The caller frees *list.
- */
-int cors_origins(char **list, const char *frontend_url, char *err, size_t errlen);
 
 /*
  * When origin is in the comma-separated allowed list, adds
