@@ -116,6 +116,7 @@ fi
 packages=(
 	build-essential pkg-config make git ca-certificates
 	libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+	liboath-dev
 	libfcgi-dev libfcgi-bin spawn-fcgi multiwatch libapache2-mod-fcgid
 	libcmocka-dev
 	postgresql postgresql-client
@@ -135,7 +136,7 @@ if [[ $production -eq 1 ]]; then
 	packages=(
 		build-essential pkg-config make ca-certificates
 		libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
-		libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
+		liboath-dev libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
 		apache2
 	)
 fi
