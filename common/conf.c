@@ -99,6 +99,12 @@ static const struct conf_setting conf_table[] = {
      F(jwt_secret),
      .len_off = offsetof(struct conf, jwt_secret_len),
      .min = CONF_JWT_SECRET_MIN},
+    /* Optional: without it two-factor sign-in is unavailable (conf_mfa_keys()) */
+    {.name = "MFA_ENCRYPTION_KEY",
+     .type = CONF_KEY,
+     F(mfa_key),
+     .len_off = offsetof(struct conf, mfa_key_len),
+     .min = CONF_MFA_KEY_MIN},
     INT("JWT_EXPIRE_MINUTES", jwt_expire_minutes, 1, 1440, 60),
     INT("OTP_EXPIRE_MINUTES", otp_expire_minutes, 1, 60, 10),
     INT("RESET_TOKEN_EXPIRE_MINUTES", reset_token_expire_minutes, 1, 1440, 15),

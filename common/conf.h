@@ -20,6 +20,7 @@ enum mail_transport { MAIL_TRANSPORT_SMTP, MAIL_TRANSPORT_FILE };
 enum smtp_security { SMTP_SECURITY_NONE, SMTP_SECURITY_STARTTLS, SMTP_SECURITY_TLS };
 
 #define CONF_JWT_SECRET_MIN 32
+#define CONF_MFA_KEY_MIN 32
 
 struct conf {
 	/* Database: DATABASE_URL wins; else INSTANCE_CONNECTION_NAME (host
@@ -37,6 +38,11 @@ struct conf {
 
 	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
 	size_t jwt_secret_len;
+	/* MFA_ENCRYPTION_KEY bytes, >= 32, or NULL: optional, so an install
+	 * upgraded without it keeps serving; only two-factor sign-in needs it
+	 * (conf_mfa_keys() in conf_keys.h). */
+	unsigned char *mfa_key;
+	size_t mfa_key_len;
 	int jwt_expire_minutes;         /* default 60 */
 	int otp_expire_minutes;         /* default 10 */
 	int reset_token_expire_minutes; /* default 15 */
@@ -93,12 +99,18 @@ struct conf {
  * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels
  * (conf_keys.c): otp hashes OTP codes, outbox seals queued mail, audit hashes
  * the addresses of no account in the audit trail. ready: set once they are made.
+ * From MFA_ENCRYPTION_KEY the same way, when it is set (conf_mfa_keys()):
+ * mfa_secret seals two-factor secrets, mfa_recovery hashes recovery codes;
+ * mfa_ready: set once they are made.
  */
 struct conf_keys {
 	int ready;
 	unsigned char otp[32];
 	unsigned char outbox[32];
 	unsigned char audit[32];
+	int mfa_ready;
+	unsigned char mfa_secret[32];
+	unsigned char mfa_recovery[32];
 };
 
 /*

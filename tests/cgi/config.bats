@@ -243,3 +243,32 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	# The logs did say something: the checks above looked at real output.
 	[[ $all == *"could not connect"* ]]
 }
+
+@test "without MFA_ENCRYPTION_KEY (an upgraded env file) every program and the cron program still work, and say nothing about it" {
+	local env
+	env=$(test_env_file -MFA_ENCRYPTION_KEY)
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	[[ -z $cgi_stderr ]] || _fail "stderr: $cgi_stderr"
+	cgi POST signup.cgi "$SIGNUP_BODY" MEDICALCARE_ENV_FILE="$env"
+	assert_status 201
+	[[ -z $cgi_stderr ]] || _fail "stderr: $cgi_stderr"
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'ann@example.test'") == 1 ]]
+	run_outbox MEDICALCARE_ENV_FILE="$env"
+	[[ $outbox_rc == 0 ]] || _fail "outbox: $outbox_rc $outbox_err"
+	mail_wait ann@example.test
+	[[ $(mail_count ann@example.test) == 1 ]]
+}
+
+# docs/CONTRACT.md G-9
+@test "an MFA_ENCRYPTION_KEY of 31 bytes gives 500 and one line naming it, without the key" {
+	local key=mfa-0123456789abcdefghijklmnopq
+	[[ ${#key} == 31 ]]
+	cgi GET health.cgi MFA_ENCRYPTION_KEY="$key"
+	assert_config_error MFA_ENCRYPTION_KEY
+	[[ $cgi_stderr == *"MFA_ENCRYPTION_KEY must be at least 32 bytes"* && $cgi_stderr != *"$key"* ]]
+	cgi POST signup.cgi "$SIGNUP_BODY" MFA_ENCRYPTION_KEY="$key"
+	assert_config_error MFA_ENCRYPTION_KEY
+	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
+}

@@ -18,7 +18,8 @@
 # CGI_DIR defaults to cgi-bin and BIN_DIR to bin (relative to the repository).
 #
 # The programs read $BATS_FILE_TMPDIR/test.env (MEDICALCARE_ENV_FILE); a
-# variable passed to cgi wins over it. The JWT key in it is $MC_TEST_JWT_KEY.
+# variable passed to cgi wins over it. The JWT key in it is $MC_TEST_JWT_KEY,
+# the two-factor key $MC_TEST_MFA_KEY.
 #
 # Every helper prints its diagnostics on stderr and returns non-zero on
 # failure, which fails the test (bats runs tests with set -e).
@@ -70,6 +71,8 @@ export CGI_DIR BIN_DIR
 
 # A fixed 48-byte key, so tests can make their own tokens (make_jwt).
 export MC_TEST_JWT_KEY=mc-test-jwt-secret-0123456789-abcdefghijklmnopqr
+# A fixed 48-byte MFA_ENCRYPTION_KEY, so tests can open what the programs seal.
+export MC_TEST_MFA_KEY=mc-test-mfa-key-0123456789-ABCDEFGHIJKLMNOPQRSTU
 # Seconds one CGI run may take before it counts as hung.
 : "${MC_CGI_TIMEOUT:=30}"
 # Seconds mail_wait waits.
@@ -106,6 +109,7 @@ mc_setup_file() {
 	cat >"$MEDICALCARE_ENV_FILE" <<-EOF
 		# Written by tests/cgi/helpers.bash for one .bats file.
 		JWT_SECRET_KEY=$MC_TEST_JWT_KEY
+		MFA_ENCRYPTION_KEY=$MC_TEST_MFA_KEY
 		FRONTEND_URL=http://localhost:3000
 		CORS_ORIGINS=$MC_TEST_CORS_ORIGINS
 		MAIL_TRANSPORT=smtp
