@@ -8,6 +8,7 @@
 
 #include "client.h"
 #include "conf_pg.h"
+#include "conf_row.h"
 #include "envfile.h"
 #include "hashgate.h"
 #include "log.h"
@@ -16,44 +17,10 @@
 #include "paths.h"
 #include "secret.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-enum conf_type {
-	CONF_STRING, /* char *, copied */
-	CONF_SECRET, /* char *, copied, wiped on release */
-	CONF_KEY,    /* unsigned char * and a size_t length, wiped on release */
-	CONF_INT,    /* int or uint32_t, strictly parsed and bounds checked */
-	CONF_ENUM,   /* an enum: the index of the value in choices */
-};
-
-/* Read from the process environment only (the env file cannot name itself). */
-#define CONF_ENV_ONLY 0x1u
-/* No default: unset is an error. */
-#define CONF_REQUIRED 0x2u
-/* Its default depends on other settings: the row's given_off field records
- * whether it was set, for conf_finish(). */
-#define CONF_DEFAULT_LATER 0x4u
-
-struct conf_setting {
-	const char *name;
-	enum conf_type type;
-	unsigned flags;
-	size_t off;     /* of the target field in struct conf */
-	size_t len_off; /* CONF_KEY: of its length field */
-	long min;       /* CONF_INT: bounds; CONF_KEY: least length in bytes */
-	long max;
-	const char *def;            /* CONF_STRING, CONF_SECRET: default, NULL for none */
-	int def_int;                /* CONF_INT, CONF_ENUM: default (an enum's -1: computed) */
-	const char *const *choices; /* CONF_ENUM: NULL-terminated names */
-	size_t given_off;           /* CONF_DEFAULT_LATER: of an int set to 1 when given */
-};
 
 /* Integers and enums are written as an int: every one is 4 bytes and never negative. */
 _Static_assert(sizeof(uint32_t) == sizeof(int), "uint32_t fields are written as int");
@@ -178,11 +145,6 @@ const char *conf_setting_name(size_t i)
 	return i < CONF_N ? conf_table[i].name : NULL;
 }
 
-static void *conf_field(struct conf *c, size_t off)
-{
-	return (char *)c + off;
-}
-
 /* Index of name in conf_table, or -1. */
 static int conf_index(const char *name)
 {
@@ -194,28 +156,8 @@ static int conf_index(const char *name)
 
 void conf_release(struct conf *c)
 {
-	for (size_t i = 0; i < CONF_N; i++) {
-		const struct conf_setting *s = &conf_table[i];
-
-		if (s->type == CONF_STRING || s->type == CONF_SECRET) {
-			char **p = conf_field(c, s->off);
-
-			if (s->type == CONF_SECRET)
-				secret_free_str(*p);
-			else
-				free(*p);
-			*p = NULL;
-		} else if (s->type == CONF_KEY) {
-			unsigned char **p = conf_field(c, s->off);
-			size_t *len = conf_field(c, s->len_off);
-
-			if (*p != NULL)
-				OPENSSL_cleanse(*p, *len);
-			free(*p);
-			*p = NULL;
-			*len = 0;
-		}
-	}
+	for (size_t i = 0; i < CONF_N; i++)
+		conf_row_release(c, &conf_table[i]);
 	if (c->keys != NULL) {
 		OPENSSL_cleanse(c->keys, sizeof(*c->keys));
 		free(c->keys);
@@ -352,131 +294,6 @@ out:
 	return ret;
 }
 
-/* ---- values ---- */
-
-/* 1 if s holds a control character (C0 or DEL). */
-static int has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
-/* Strict decimal: the whole string, no sign other than '-', no blanks. */
-static int parse_long(const char *s, long *out)
-{
-	char *end = NULL;
-	long v;
-
-	if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Records that a CONF_DEFAULT_LATER setting was given. */
-static void set_given(struct conf *c, const struct conf_setting *s)
-{
-	int one = 1;
-
-	memcpy((char *)c + s->given_off, &one, sizeof(one));
-}
-
-static void set_int(struct conf *c, const struct conf_setting *s, int v)
-{
-	memcpy(conf_field(c, s->off), &v, sizeof(v));
-}
-
-/* Applies val (NULL: unset) to the field of row s. 0, or -1 with err. */
-static int conf_apply(struct conf *c, const struct conf_setting *s, const char *val, char *err,
-                      size_t errlen)
-{
-	if (val == NULL && (s->flags & CONF_REQUIRED)) {
-		snprintf(err, errlen, "%s is not set", s->name);
-		return -1;
-	}
-	switch (s->type) {
-	case CONF_STRING:
-	case CONF_SECRET: {
-		char **p = conf_field(c, s->off);
-
-		if (val == NULL)
-			val = s->def;
-		if (val == NULL)
-			return 0;
-		if (s->type == CONF_STRING && has_control(val)) {
-			snprintf(err, errlen, "%s must not contain control characters", s->name);
-			return -1;
-		}
-		*p = strdup(val);
-		if (*p == NULL)
-			goto oom;
-		return 0;
-	}
-	case CONF_KEY: {
-		unsigned char **p = conf_field(c, s->off);
-		size_t *len = conf_field(c, s->len_off);
-		size_t n;
-
-		if (val == NULL)
-			return 0;
-		n = strlen(val);
-		if (n < (size_t)s->min) {
-			snprintf(err, errlen, "%s must be at least %ld bytes", s->name, s->min);
-			return -1;
-		}
-		*p = malloc(n);
-		if (*p == NULL)
-			goto oom;
-		memcpy(*p, val, n);
-		*len = n;
-		return 0;
-	}
-	case CONF_INT: {
-		long v = s->def_int;
-
-		if (val != NULL && (parse_long(val, &v) != 0 || v < s->min || v > s->max)) {
-			snprintf(err, errlen, "%s must be an integer between %ld and %ld", s->name,
-			         s->min, s->max);
-			return -1;
-		}
-		set_int(c, s, (int)v);
-		return 0;
-	}
-	case CONF_ENUM: {
-		int v = s->def_int;
-
-		if (val != NULL) {
-			v = -1;
-			for (int k = 0; s->choices[k] != NULL; k++)
-				if (strcmp(val, s->choices[k]) == 0)
-					v = k;
-			if (v < 0) {
-				size_t o;
-
-				o = (size_t)snprintf(err, errlen, "%s must be one of:", s->name);
-				for (int k = 0; s->choices[k] != NULL && o < errlen; k++)
-					o += (size_t)snprintf(err + o, errlen - o, "%s %s",
-					                      k > 0 ? "," : "", s->choices[k]);
-				return -1;
-			}
-		}
-		if (v >= 0)
-			set_int(c, s, v);
-		return 0;
-	}
-	}
-	return 0;
-oom:
-	snprintf(err, errlen, "out of memory reading %s", s->name);
-	return -1;
-}
-
 /* The rules that tie settings together. 0, or -1 with err. */
 static int conf_finish(struct conf *c, char *err, size_t errlen)
 {
@@ -581,8 +398,8 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 		if (val != NULL && *val == '\0')
 			val = NULL;
 		if ((s->flags & CONF_DEFAULT_LATER) && val != NULL)
-			set_given(c, s);
-		if (conf_apply(c, s, val, err, errlen) != 0)
+			conf_row_given(c, s);
+		if (conf_row_apply(c, s, val, err, errlen) != 0)
 			goto out;
 	}
 	if (conf_finish(c, err, errlen) != 0)
