@@ -22,65 +22,20 @@ teardown() {
 }
 
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
-HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
 INTERNAL='{"detail":"Internal server error"}'
 NEW_PW=NewStrongPass123
 
-# ann: a verified account with password StrongPass123, and a valid access
-# token for it in ANN_TOKEN (from a real login).
-ann() {
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
-	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
-	assert_status 200
-	ANN_TOKEN=$(json_get .access_token)
-}
-
-ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health"
-
-# request NAME [VAR=value]...: one request to endpoint NAME with a
-# well-formed body (profile with ANN_TOKEN), the VAR=value settings added.
-request() {
-	local name=$1
-	shift
-	case $name in
-	signup)
-		cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' "$@"
-		;;
-	verify-otp) cgi POST verify-otp.cgi '{"email":"ann@example.test","otp":"123456"}' "$@" ;;
-	resend-otp) cgi POST resend-otp.cgi '{"email":"ann@example.test"}' "$@" ;;
-	login) cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' "$@" ;;
-	forgot-password) cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$@" ;;
-	reset-password)
-		cgi POST reset-password.cgi "$(jobj token "$(printf 'x%.0s' {1..43})" \
-		    new_password "$NEW_PW" confirm_password "$NEW_PW")" "$@"
-		;;
-	profile) cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $ANN_TOKEN" "$@" ;;
-	health) cgi GET health.cgi "$@" ;;
-	esac
-}
-
-# each_endpoint FN [VAR=value]...: for each of the eight endpoints, a
-# request (request NAME VAR=value...), then FN NAME on its answer.
-each_endpoint() {
-	local fn=$1 name
-	shift
-	for name in $ENDPOINTS; do
-		request "$name" "$@" || return 1
-		"$fn" "$name" || return 1
-	done
-}
-
-# all_endpoints_at_once FN [VAR=value]...: as each_endpoint, with the eight
-# requests running at the same time; fails if any FN failed.
+# all_endpoints_at_once FN [VAR=value]...: as each_endpoint (helpers.bash),
+# with the eight requests running at the same time; fails if any FN failed.
 all_endpoints_at_once() {
 	local fn=$1 name i=0 pid failed=0
 	local -a pids=()
 	shift
-	for name in $ENDPOINTS; do
+	for name in $MC_ENDPOINTS; do
 		i=$((i + 1))
 		(
 			_cgi_seq=$((100000 * i))
-			request "$name" "$@" && "$fn" "$name"
+			endpoint_request "$name" "$@" && "$fn" "$name"
 		) &
 		pids+=($!)
 	done
@@ -88,23 +43,6 @@ all_endpoints_at_once() {
 		wait "$pid" || failed=1
 	done
 	return $failed
-}
-
-# assert_unavailable NAME: the last answer is the 503 of an unreachable
-# database, with Retry-After: 5 and a line on stderr saying why.
-assert_unavailable() {
-	assert_status 503 || return 1
-	if [[ $1 == health ]]; then
-		assert_body --raw "$HEALTH_DOWN" || return 1
-	else
-		assert_body --raw "$UNAVAILABLE" || return 1
-	fi
-	assert_std_headers || return 1
-	assert_header Retry-After 5 || return 1
-	if [[ $cgi_stderr != *"database"* ]]; then
-		_fail "$1: no line about the database on stderr"
-		return 1
-	fi
 }
 
 # assert_config_500 SETTING: the 500 of a configuration error, and exactly one

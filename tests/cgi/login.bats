@@ -40,11 +40,11 @@ refute_logged() {
 	done
 }
 
-# login EMAIL PASSWORD [VAR=value | -VAR]...: POSTs {"email","password"} and
+# login_no_leak EMAIL PASSWORD [VAR=value | -VAR]...: POSTs {"email","password"} and
 # checks that neither the password (when distinctive: 10 bytes or more), a
 # stored hash, nor an issued token reached the error log. (No external
 # program for ASCII text, see jobj: the lockout tests call it often.)
-login() {
+login_no_leak() {
 	local email=$1 pw=$2 body
 	local -a secrets=()
 	shift 2
@@ -70,7 +70,7 @@ fail_n() {
 	local i email=$1 n=$2
 	shift 2
 	for ((i = 1; i <= n; i++)); do
-		login "$email" WrongPass999 "$@"
+		login_no_leak "$email" WrongPass999 "$@"
 		assert_status 401
 		assert_body --raw "$BAD_LOGIN"
 	done
@@ -114,7 +114,7 @@ wide_failures() {
 @test "login with the right password gives 200 and exactly access_token and token_type bearer" {
 	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 	local tok
 	tok=$(json_get .access_token)
@@ -130,7 +130,7 @@ wide_failures() {
 	id=$(insert_user ann@example.test "Ann Example" "$HASH_STRONG" true)
 	[[ $id == 2 ]]
 	before=$(date +%s)
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	after=$(date +%s)
 	assert_status 200
 	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
@@ -146,7 +146,7 @@ wide_failures() {
 
 @test "login tokens last JWT_EXPIRE_MINUTES when it is set" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test StrongPass123 JWT_EXPIRE_MINUTES=5
+	login_no_leak ann@example.test StrongPass123 JWT_EXPIRE_MINUTES=5
 	assert_status 200
 	local dec
 	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
@@ -156,7 +156,7 @@ wide_failures() {
 @test "login normalizes the email: upper case and surrounding spaces still log in, token email lower case" {
 	local id dec
 	id=$(insert_user ann@example.test "Ann Example" "$HASH_STRONG" true)
-	login '  ANN@Example.TEST  ' StrongPass123
+	login_no_leak '  ANN@Example.TEST  ' StrongPass123
 	assert_status 200
 	dec=$(jwt_decode "$(json_get .access_token)") || _fail "PyJWT refused the token"
 	jq -e --arg id "$id" '.claims.sub == $id and .claims.email == "ann@example.test"' <<<"$dec" \
@@ -165,7 +165,7 @@ wide_failures() {
 
 @test "login does not apply the strength rules: an old weak password stored as a hash logs in" {
 	insert_user old@example.test "Old Timer" "$HASH_WEAK" true >/dev/null
-	login old@example.test password
+	login_no_leak old@example.test password
 	assert_status 200
 	[[ $(json_get .token_type) == bearer ]]
 	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
@@ -174,14 +174,14 @@ wide_failures() {
 
 @test "login with an 8-character password works" {
 	insert_user eight@example.test "Eight Chars" "$HASH_EIGHT" true >/dev/null
-	login eight@example.test Abcdef12
+	login_no_leak eight@example.test Abcdef12
 	assert_status 200
 	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
 }
 
 @test "login accepts a password of exactly 1024 bytes for checking (401 when wrong, not 422)" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test "$(printf 'a%.0s' {1..1024})"
+	login_no_leak ann@example.test "$(printf 'a%.0s' {1..1024})"
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
 	[[ $(failures ann@example.test) == 1 ]]
@@ -189,14 +189,14 @@ wide_failures() {
 
 @test "login with a 1-character wrong password is checked and gets 401, not 422" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test x
+	login_no_leak ann@example.test x
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
 }
 
 # login_json EMAIL PASSWORD_JSON [VAR=value]...: POSTs {"email": EMAIL,
 # "password": PASSWORD_JSON}, the password as JSON string text, so that it can
-# hold \u0000 (a bash string cannot hold a NUL); then as login: none of the
+# hold \u0000 (a bash string cannot hold a NUL); then as login_no_leak: none of the
 # secrets, nor the password's text before its first NUL, in the error log.
 login_json() {
 	local email=$1 pw=$2 before
@@ -231,7 +231,7 @@ nul_password() {
 
 @test "login with a password holding a NUL gets 401 Invalid email or password and counts a failure like any wrong one" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test WrongPass999
+	login_no_leak ann@example.test WrongPass999
 	assert_status 401
 	cp -- "$cgi_out_file" "$BATS_TEST_TMPDIR/wrong-password.out"
 	login_json ann@example.test '"WrongPass\u0000999x"'
@@ -265,7 +265,7 @@ nul_password() {
 	done
 	[[ $(failures ann@example.test) == 4 ]]
 	[[ $(sql "SELECT password_hash FROM users") == "$HASH_STRONG" ]]
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 }
 
@@ -283,7 +283,7 @@ nul_password() {
 	[[ $(failures ann@example.test) == 3 ]]
 	# Not a match, so the hash was not replaced.
 	[[ $(sql "SELECT password_hash FROM users") == "$HASH_BCRYPT" ]]
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 	[[ $(sql "SELECT password_hash FROM users") == '$argon2id$'* ]]
 }
@@ -295,7 +295,7 @@ nul_password() {
 		login_json ann@example.test '"StrongPass123\u0000"'
 		assert_status 401
 	done
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_429
 }
 
@@ -322,7 +322,7 @@ nul_password() {
 
 @test "login with a wrong password gives 401 Invalid email or password with WWW-Authenticate Bearer and counts a failure" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test WrongPass999
+	login_no_leak ann@example.test WrongPass999
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
 	assert_header WWW-Authenticate Bearer
@@ -333,30 +333,30 @@ nul_password() {
 
 @test "login's 401 and 429 from an allowed origin expose WWW-Authenticate (plain Bearer) and Retry-After; another origin gets no Access-Control header" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test WrongPass999 HTTP_ORIGIN=http://localhost:3000
+	login_no_leak ann@example.test WrongPass999 HTTP_ORIGIN=http://localhost:3000
 	assert_status 401
 	assert_header WWW-Authenticate Bearer
 	assert_header Access-Control-Allow-Origin http://localhost:3000
 	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
-	login ann@example.test WrongPass999 HTTP_ORIGIN=http://evil.example
+	login_no_leak ann@example.test WrongPass999 HTTP_ORIGIN=http://evil.example
 	assert_status 401
 	assert_header WWW-Authenticate Bearer
 	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
 	lock_now ann@example.test
-	login ann@example.test StrongPass123 HTTP_ORIGIN=http://localhost:3000
+	login_no_leak ann@example.test StrongPass123 HTTP_ORIGIN=http://localhost:3000
 	assert_429
 	assert_header Access-Control-Expose-Headers 'WWW-Authenticate, Retry-After'
-	login ann@example.test StrongPass123 HTTP_ORIGIN=http://evil.example
+	login_no_leak ann@example.test StrongPass123 HTTP_ORIGIN=http://evil.example
 	assert_429
 	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
 }
 
 @test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test WrongPass999
+	login_no_leak ann@example.test WrongPass999
 	assert_status 401
 	cp -- "$cgi_out_file" "$BATS_TEST_TMPDIR/wrong-password.out"
-	login ghost@example.test WrongPass999
+	login_no_leak ghost@example.test WrongPass999
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
 	assert_header WWW-Authenticate Bearer
@@ -368,7 +368,7 @@ nul_password() {
 
 @test "login of an unverified account with the right password gives 403 Email not verified and no token" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
-	login new@example.test StrongPass123
+	login_no_leak new@example.test StrongPass123
 	assert_status 403
 	assert_body --raw "$NOT_VERIFIED"
 	[[ $(sql "SELECT is_verified FROM users WHERE email = 'new@example.test'") == f ]]
@@ -376,7 +376,7 @@ nul_password() {
 
 @test "login of an unverified account with a wrong password gives 401, not 403" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
-	login new@example.test WrongPass999
+	login_no_leak new@example.test WrongPass999
 	assert_status 401
 	assert_body --raw "$BAD_LOGIN"
 	assert_header WWW-Authenticate Bearer
@@ -392,7 +392,7 @@ nul_password() {
 	otp=$(mail_otp sam@example.test)
 	cgi POST verify-otp.cgi "{\"email\":\"sam@example.test\",\"otp\":\"$otp\"}"
 	assert_status 200
-	login SAM@example.test StrongPass123
+	login_no_leak SAM@example.test StrongPass123
 	assert_status 200
 	jwt_decode "$(json_get .access_token)" | jq -e '.claims.email == "sam@example.test"' >/dev/null ||
 	    _fail "token claims wrong"
@@ -406,7 +406,7 @@ nul_password() {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 4
 	[[ $(failures ann@example.test) == 4 ]] || _fail "failures: '$(failures ann@example.test)'"
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 	[[ $(sql "SELECT count(*) FROM login_failures WHERE email = 'ann@example.test'") == 0 ]] ||
 	    _fail "the failures row is still there after a success"
@@ -421,13 +421,13 @@ nul_password() {
 	    _fail "no 15-minute lock after 5 failures: $(failures_row ann@example.test)"
 	local row
 	row=$(failures_row ann@example.test)
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_429
 	refute_header WWW-Authenticate
 	# The attempt during the lock neither extends it nor clears it.
 	[[ $(failures_row ann@example.test) == "$row" ]] ||
 	    _fail "the lock row changed: $row -> $(failures_row ann@example.test)"
-	login ann@example.test WrongPass999
+	login_no_leak ann@example.test WrongPass999
 	assert_429
 	[[ $(failures_row ann@example.test) == "$row" ]]
 }
@@ -435,14 +435,14 @@ nul_password() {
 @test "the lock also applies to an unknown email and its 429 body is identical to a known email's" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	lock_now ann@example.test
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_429
 	local known_body=$cgi_body known_headers
 	known_headers=$(grep -v -i '^retry-after:' <<<"$cgi_headers")
 
 	fail_n ghost@example.test 5
 	[[ $(failures ghost@example.test) == 5 ]]
-	login ghost@example.test StrongPass123
+	login_no_leak ghost@example.test StrongPass123
 	assert_429
 	[[ $cgi_body == "$known_body" ]] || _fail "429 bodies differ: known=$known_body"
 	[[ $(grep -v -i '^retry-after:' <<<"$cgi_headers") == "$known_headers" ]] ||
@@ -461,11 +461,11 @@ nul_password() {
 @test "after the lock ends the right password works again and the failures are gone" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_429
 	sql "UPDATE login_failures SET locked_until = now() - interval '1 second',
 	            window_start = window_start - interval '16 minutes'"
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
@@ -480,7 +480,7 @@ nul_password() {
 	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL OR locked_until <= now())
 	          FROM login_failures WHERE email = 'ann@example.test'") == '1|true' ]] ||
 	    _fail "row after the lock: $(failures_row ann@example.test)"
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 }
 
@@ -492,7 +492,7 @@ nul_password() {
 	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL)
 	          FROM login_failures WHERE email = 'ann@example.test'") == '1|true' ]] ||
 	    _fail "old failures still counted: $(failures_row ann@example.test)"
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 }
 
@@ -500,14 +500,14 @@ nul_password() {
 	local a=198.51.100.7 owner=203.0.113.20
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5 REMOTE_ADDR=$a
-	login ann@example.test StrongPass123 REMOTE_ADDR=$a
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$a
 	assert_429
 	[[ $(sql "SELECT client || '|' || failures FROM login_failures") == "$a|5" ]]
 	# The owner, from elsewhere, was never locked out, and a success there
 	# does not open the stranger's address.
-	login ann@example.test StrongPass123 REMOTE_ADDR=$owner
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$owner
 	assert_status 200
-	login ann@example.test StrongPass123 REMOTE_ADDR=$a
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$a
 	assert_429
 	[[ $(sql "SELECT event || '|' || detail FROM audit_events WHERE event = 'lockout'") == "lockout|this address" ]]
 }
@@ -516,13 +516,13 @@ nul_password() {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local i
 	for i in 1 2 3 4 5; do
-		login ann@example.test WrongPass999 REMOTE_ADDR="2001:db8:7:7::$i"
+		login_no_leak ann@example.test WrongPass999 REMOTE_ADDR="2001:db8:7:7::$i"
 		assert_status 401
 	done
 	[[ $(sql "SELECT client || '|' || failures FROM login_failures") == "2001:db8:7:7::/64|5" ]]
-	login ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:7:ffff::1
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:7:ffff::1
 	assert_429
-	login ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:8::1
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=2001:db8:7:8::1
 	assert_status 200
 }
 
@@ -530,18 +530,18 @@ nul_password() {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5 -REMOTE_ADDR
 	[[ $(sql "SELECT '[' || client || ']' || failures FROM login_failures") == "[]5" ]]
-	login ann@example.test StrongPass123 -REMOTE_ADDR
+	login_no_leak ann@example.test StrongPass123 -REMOTE_ADDR
 	assert_429
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 }
 
 @test "100 failures for one email within an hour from any addresses lock it for every address but those it signed in from within 30 days" {
 	local known=203.0.113.20 stale=203.0.113.21 row body
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test StrongPass123 REMOTE_ADDR=$known
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$known
 	assert_status 200
-	login ann@example.test StrongPass123 REMOTE_ADDR=$stale
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$stale
 	assert_status 200
 	sql "UPDATE login_known_clients SET last_success_at = now() - interval '31 days' WHERE client = :'c'" \
 	    c=$stale >/dev/null
@@ -560,26 +560,26 @@ nul_password() {
 	[[ $(sql "SELECT string_agg(detail, ',') FROM audit_events WHERE event = 'lockout'") == "every address" ]]
 	row=$(sql "SELECT * FROM login_email_failures")
 	# Every other address, new or not, gets 429 even with the right password.
-	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
 	assert_429
 	body=$cgi_body
-	login ann@example.test StrongPass123 REMOTE_ADDR=$stale
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$stale
 	assert_429
-	login ann@example.test StrongPass123 -REMOTE_ADDR
+	login_no_leak ann@example.test StrongPass123 -REMOTE_ADDR
 	assert_429
 	[[ $(sql "SELECT * FROM login_email_failures") == "$row" ]]
 	# The address it signed in from lately is open.
-	login ann@example.test StrongPass123 REMOTE_ADDR=$known
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=$known
 	assert_status 200
 	# An unknown email locked the same way answers the same 429.
 	sql "INSERT INTO login_email_failures (email, failures, window_start, locked_until)
 	     VALUES ('ghost@example.test', 100, now(), now() + interval '900 seconds')" >/dev/null
-	login ghost@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	login_no_leak ghost@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
 	assert_429
 	[[ $cgi_body == "$body" ]]
 	# After the lock, a new count starts.
 	sql "UPDATE login_email_failures SET locked_until = now() - interval '1 second'" >/dev/null
-	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.99
 	assert_status 200
 	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.99
 	[[ $(wide_failures ann@example.test) == 1 ]]
@@ -591,13 +591,13 @@ nul_password() {
 	     VALUES ('ann@example.test', 99, now() - interval '61 minutes')" >/dev/null
 	fail_n ann@example.test 1 REMOTE_ADDR=198.51.100.3
 	[[ $(sql "SELECT failures || '|' || (locked_until IS NULL) FROM login_email_failures") == "1|true" ]]
-	login ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.4
+	login_no_leak ann@example.test StrongPass123 REMOTE_ADDR=198.51.100.4
 	assert_status 200
 }
 
 @test "a sign-in with the right password of an unverified account does not make its address known" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
-	login new@example.test StrongPass123 REMOTE_ADDR=203.0.113.20
+	login_no_leak new@example.test StrongPass123 REMOTE_ADDR=203.0.113.20
 	assert_status 403
 	[[ $(sql "SELECT count(*) FROM login_known_clients") == 0 ]]
 }
@@ -607,7 +607,7 @@ nul_password() {
 
 @test "login with a 1025-byte password gives 422 on password and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test "$(printf 'a%.0s' {1..1025})"
+	login_no_leak ann@example.test "$(printf 'a%.0s' {1..1025})"
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at most 1024 characters","type":"string_too_long"}]}'
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
@@ -615,23 +615,23 @@ nul_password() {
 
 @test "login with an empty password gives 422 on password and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test ''
+	login_no_leak ann@example.test ''
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","password"],"msg":"String should have at least 1 character","type":"string_too_short"}]}'
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
 @test "login with an invalid email gives 422 on email and counts nothing" {
-	login not-an-email StrongPass123
+	login_no_leak not-an-email StrongPass123
 	assert_status 422
 	assert_jq '.detail | length == 1'
 	assert_jq '.detail[0] | keys == ["loc","msg","type"]'
 	assert_jq '.detail[0].loc == ["body","email"] and .detail[0].type == "value_error"'
 	assert_jq '.detail[0].msg | startswith("value is not a valid email address")'
-	login 'ann smith@example.test' StrongPass123
+	login_no_leak 'ann smith@example.test' StrongPass123
 	assert_status 422
 	assert_jq '.detail | length == 1 and .[0].loc == ["body","email"]'
-	login 'ann@localhost' StrongPass123
+	login_no_leak 'ann@localhost' StrongPass123
 	assert_status 422
 	assert_jq '.detail | length == 1 and .[0].loc == ["body","email"]'
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
@@ -720,7 +720,7 @@ nul_password() {
 
 @test "login with the database unreachable gives 503 Service temporarily unavailable" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
-	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	login_no_leak ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
 	assert_status 503
 	assert_body --raw "$UNAVAILABLE"
 	assert_header Cache-Control no-store
@@ -730,11 +730,11 @@ nul_password() {
 @test "login with the database server stopped gives 503, and works once it is back" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	pg_down
-	login ann@example.test StrongPass123 DB_CONNECT_TIMEOUT=2
+	login_no_leak ann@example.test StrongPass123 DB_CONNECT_TIMEOUT=2
 	pg_up
 	assert_status 503
 	assert_body --raw "$UNAVAILABLE"
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 }
 
@@ -746,24 +746,24 @@ nul_password() {
 	: >"$all"
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_status 200
 	tok=$(json_get .access_token)
 	cat -- "$cgi_stderr_file" >>"$all"
-	login new@example.test StrongPass123
+	login_no_leak new@example.test StrongPass123
 	assert_status 403
 	cat -- "$cgi_stderr_file" >>"$all"
-	login ghost@example.test StrongPass123
+	login_no_leak ghost@example.test StrongPass123
 	assert_status 401
 	cat -- "$cgi_stderr_file" >>"$all"
-	login ann@example.test WrongPass999
+	login_no_leak ann@example.test WrongPass999
 	assert_status 401
 	cat -- "$cgi_stderr_file" >>"$all"
 	lock_now ann@example.test
-	login ann@example.test StrongPass123
+	login_no_leak ann@example.test StrongPass123
 	assert_429
 	cat -- "$cgi_stderr_file" >>"$all"
-	login ann@example.test "StrongPass123$(printf 'b%.0s' {1..1020})"
+	login_no_leak ann@example.test "StrongPass123$(printf 'b%.0s' {1..1020})"
 	assert_status 422
 	cat -- "$cgi_stderr_file" >>"$all"
 	login_json ann@example.test '"StrongPass123\u0000WrongPass999"'
@@ -776,10 +776,10 @@ nul_password() {
 	login_json ghost@example.test '"StrongPass123\u0000WrongPass999"'
 	assert_status 401
 	cat -- "$cgi_stderr_file" >>"$all"
-	login ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
+	login_no_leak ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
 	assert_status 503
 	cat -- "$cgi_stderr_file" >>"$all"
-	login ann@example.test StrongPass123 JWT_SECRET_KEY=tiny-key-Zq9
+	login_no_leak ann@example.test StrongPass123 JWT_SECRET_KEY=tiny-key-Zq9
 	assert_status 500
 	cat -- "$cgi_stderr_file" >>"$all"
 	local s

@@ -39,13 +39,6 @@ claims() {
 	    $((now + ${3:-0})) $((now + ${4:-3600}))
 }
 
-# login_token EMAIL: a token from login.cgi (password StrongPass123).
-login_token() {
-	cgi POST login.cgi "{\"email\":\"$1\",\"password\":\"StrongPass123\"}"
-	assert_status 200
-	json_get .access_token
-}
-
 # forge MODE CLAIMS_JSON [KEY]: a hand-made token PyJWT will not make.
 #   rs256-hmac   header alg RS256, signed HMAC-SHA256 with KEY (alg confusion)
 #   none-signed  header alg none, with a valid HMAC-SHA256 signature
@@ -97,16 +90,6 @@ assert_not_authenticated() {
 }
 
 EXPOSE='WWW-Authenticate, Retry-After'
-
-# refute_access_control: no Access-Control-* header at all.
-refute_access_control() {
-	local got
-	got=$(grep -i '^access-control-' <<<"$cgi_headers" || true)
-	if [[ -n $got ]]; then
-		_fail "expected no Access-Control-* header, got: $got"
-		return 1
-	fi
-}
 
 # ---------------------------------------------------------------------------
 # Success

@@ -13,7 +13,6 @@ load helpers
 source "$MC_ROOT/tests/lib/faults.sh"
 
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
-HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
 INTERNAL='{"detail":"Internal server error"}'
 LOGIN_BODY='{"email":"ann@example.test","password":"StrongPass123"}'
 
@@ -30,49 +29,6 @@ teardown() {
 	http_fcgi_renew
 }
 
-# ann: a verified account; ANN_TOKEN, an access token from a real login.
-ann() {
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
-	http POST /auth/login "$LOGIN_BODY"
-	assert_status 200
-	ANN_TOKEN=$(json_get .access_token)
-}
-
-# each_endpoint FN: a well-formed request to each of the eight endpoints,
-# then FN NAME on its answer.
-each_endpoint() {
-	local fn=$1 token
-	token=$(printf 'x%.0s' {1..43})
-	http POST /auth/signup '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}'
-	"$fn" signup || return 1
-	http POST /auth/verify-otp '{"email":"ann@example.test","otp":"123456"}'
-	"$fn" verify-otp || return 1
-	http POST /auth/resend-otp '{"email":"ann@example.test"}'
-	"$fn" resend-otp || return 1
-	http POST /auth/login "$LOGIN_BODY"
-	"$fn" login || return 1
-	http POST /auth/forgot-password '{"email":"ann@example.test"}'
-	"$fn" forgot-password || return 1
-	http POST /auth/reset-password "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}"
-	"$fn" reset-password || return 1
-	http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
-	"$fn" profile || return 1
-	http GET /health
-	"$fn" health
-}
-
-# assert_unavailable NAME: the 503 of an unreachable database.
-assert_unavailable() {
-	assert_status 503 || return 1
-	if [[ $1 == health ]]; then
-		assert_body --raw "$HEALTH_DOWN" || return 1
-	else
-		assert_body --raw "$UNAVAILABLE" || return 1
-	fi
-	assert_header Retry-After 5 || return 1
-	assert_header Cache-Control no-store
-}
-
 # assert_config_500 SETTING: the 500 of a configuration error, and exactly
 # one line in the server's error log naming SETTING.
 assert_config_500() {
@@ -87,10 +43,10 @@ assert_config_500() {
 }
 
 @test "faults_postgres_stopped_every_endpoint_answers_503_with_retry_after_and_service_resumes" {
-	ann
+	ann --http
 	http_setting DB_CONNECT_TIMEOUT=2
 	pg_down
-	each_endpoint assert_unavailable
+	each_endpoint --http assert_unavailable
 	pg_up
 	http GET /health
 	assert_status 200
@@ -103,7 +59,7 @@ assert_config_500() {
 }
 
 @test "faults_a_database_that_never_answers_gives_503_within_the_connect_timeout" {
-	ann
+	ann --http
 	silent_start
 	http_setting DATABASE_URL="postgresql://mc_test:x@127.0.0.1:$MC_SILENT_PORT/medicalcare_test" DB_CONNECT_TIMEOUT=2
 	timed http POST /auth/login "$LOGIN_BODY"
@@ -120,7 +76,7 @@ assert_config_500() {
 @test "faults_every_connection_slot_taken_sixteen_concurrent_logins_all_get_503_with_retry_after" {
 	local i out dir=$BATS_TEST_TMPDIR/burst
 	local -a pids=()
-	ann
+	ann --http
 	# FastCGI: processes that already hold a connection keep serving (that
 	# is the point of keeping it); here every login must need a new one.
 	http_fcgi_renew
@@ -180,7 +136,7 @@ assert_config_500() {
 
 @test "faults_a_database_refusing_the_configured_password_gives_500_and_health_503_misconfigured_without_retry_after" {
 	local wrong=Wrong-Secret-7f3a9c before
-	ann
+	ann --http
 	before=$(sql "SELECT count(*), (SELECT count(*) FROM audit_events), (SELECT count(*) FROM login_failures) FROM users")
 	http_setting DATABASE_URL="postgresql://mc_test:$wrong@127.0.0.1:$MC_PG_PORT/medicalcare_test"
 	http POST /auth/login "$LOGIN_BODY"

@@ -53,15 +53,6 @@ teardown() {
 	fi
 }
 
-# refute_access_control: the last response has no Access-Control-* header.
-refute_access_control() {
-	if grep -i '^access-control-' <<<"$http_headers" >&2; then
-		echo "expected no Access-Control-* header" >&2
-		http_dump
-		return 1
-	fi
-}
-
 # assert_header_once NAME: header NAME appears exactly once.
 assert_header_once() {
 	local n
@@ -91,20 +82,8 @@ assert_header_once() {
 }
 
 @test "lighttpd_signup_otp_verify_login_and_profile_work" {
-	http POST /auth/signup '{"full_name": "Ada Lovelace", "email": "Ada@Example.test", "password": "StrongPass123"}'
-	assert_status 201
-	assert_body '{"message": "OTP sent to your email for verification"}'
-	mail_wait ada@example.test
-	otp=$(mail_otp ada@example.test)
-
-	http POST /auth/verify-otp "{\"email\": \"ada@example.test\", \"otp\": \"$otp\"}"
-	assert_status 200
-	assert_json .token_type bearer
-
-	http POST /auth/login '{"email": "ada@example.test", "password": "StrongPass123"}'
-	assert_status 200
-	assert_json .token_type bearer
-	token=$(json_get .access_token)
+	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
+	token=$http_token
 
 	profile='{"id": 1, "full_name": "Ada Lovelace", "email": "ada@example.test", "is_verified": true}'
 	http GET /user/profile -H "Authorization: Bearer $token"

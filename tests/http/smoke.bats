@@ -30,20 +30,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 }
 
 @test "signup_otp_verify_login_and_profile_work_over_http" {
-	http POST /auth/signup '{"full_name": "Ada Lovelace", "email": "Ada@Example.test", "password": "StrongPass123"}'
-	assert_status 201
-	assert_body '{"message": "OTP sent to your email for verification"}'
-	mail_wait ada@example.test
-	otp=$(mail_otp ada@example.test)
-
-	http POST /auth/verify-otp "{\"email\": \"ada@example.test\", \"otp\": \"$otp\"}"
-	assert_status 200
-	assert_json .token_type bearer
-
-	http POST /auth/login '{"email": "ada@example.test", "password": "StrongPass123"}'
-	assert_status 200
-	assert_json .token_type bearer
-	token=$(json_get .access_token)
+	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
+	token=$http_token
 
 	profile='{"id": 1, "full_name": "Ada Lovelace", "email": "ada@example.test", "is_verified": true}'
 	http GET /user/profile -H "Authorization: Bearer $token"

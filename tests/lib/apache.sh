@@ -487,15 +487,7 @@ apache_restart_debian() {
 # not MC_APACHE_PID of setup_file), TERM then KILL after 10 s; not a child
 # of this shell, so it is polled, not waited for.
 _apache_debian_stop() {
-	local f=${MC_APACHE_DIR:-}/run/apache2.pid pid i
+	local f=${MC_APACHE_DIR:-}/run/apache2.pid
 	[[ -n ${MC_APACHE_DIR:-} && -r $f ]] || return 0
-	pid=$(<"$f")
-	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	return 0
+	stop_process "$(<"$f")" 10
 }
