@@ -42,7 +42,7 @@ assert_config_500() {
 	fi
 }
 
-@test "faults_postgres_stopped_every_endpoint_answers_503_with_retry_after_and_service_resumes" {
+@test "with PostgreSQL stopped every endpoint answers 503 with Retry-After, and service resumes when it is back" {
 	ann --http
 	http_setting DB_CONNECT_TIMEOUT=2
 	pg_down
@@ -58,7 +58,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 }
 
-@test "faults_a_database_that_never_answers_gives_503_within_the_connect_timeout" {
+@test "a database that never answers gives 503 within the connect timeout" {
 	ann --http
 	silent_start
 	http_setting DATABASE_URL="postgresql://mc_test:x@127.0.0.1:$MC_SILENT_PORT/medicalcare_test" DB_CONNECT_TIMEOUT=2
@@ -73,7 +73,7 @@ assert_config_500() {
 	assert_within 8 "profile"
 }
 
-@test "faults_every_connection_slot_taken_sixteen_concurrent_logins_all_get_503_with_retry_after" {
+@test "with every connection slot taken sixteen concurrent logins all get 503 with Retry-After" {
 	local i out dir=$BATS_TEST_TMPDIR/burst
 	local -a pids=()
 	ann --http
@@ -98,7 +98,7 @@ assert_config_500() {
 	assert_status 200
 }
 
-@test "faults_config_errors_in_the_live_env_file_give_500_and_one_log_line_naming_the_setting" {
+@test "configuration errors in the live env file give 500 and one log line naming the setting" {
 	http_setting -JWT_SECRET_KEY
 	http GET /health
 	assert_config_500 JWT_SECRET_KEY
@@ -118,7 +118,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "faults_an_env_file_the_server_cannot_read_gives_500_and_one_log_line_naming_it" {
+@test "an env file the server cannot read gives 500 and one log line naming it" {
 	if [[ $(id -u) -eq 0 && $(mc_apache_run_user) == root ]]; then
 		skip "the programs run as root here: mode 000 does not stop them"
 	fi
@@ -134,7 +134,7 @@ assert_config_500() {
 	assert_status 200
 }
 
-@test "faults_a_database_refusing_the_configured_password_gives_500_and_health_503_misconfigured_without_retry_after" {
+@test "a database refusing the configured password gives 500, and health 503 misconfigured without Retry-After" {
 	local wrong=Wrong-Secret-7f3a9c before
 	ann --http
 	before=$(sql "SELECT count(*), (SELECT count(*) FROM audit_events), (SELECT count(*) FROM login_failures) FROM users")

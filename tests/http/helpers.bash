@@ -78,7 +78,7 @@
 #                      other answer.
 #
 # Example:
-#   @test "profile_over_http_needs_the_bearer_token" {
+#   @test "profile over HTTP needs the bearer token" {
 #       http GET /user/profile
 #       assert_status 401
 #       assert_header WWW-Authenticate Bearer

@@ -10,7 +10,7 @@ load helpers
 
 HEALTH_OK='{"status":"ok","database":"ok"}'
 
-@test "health_over_http_answers_200_with_the_exact_body_and_headers" {
+@test "health over HTTP answers 200 with the exact body and headers" {
 	http GET /health
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -20,7 +20,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	refute_header Access-Control-Allow-Origin
 }
 
-@test "healthz_and_a_trailing_slash_reach_the_health_program" {
+@test "/healthz and a trailing slash reach the health program" {
 	http GET /healthz
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -29,7 +29,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body --raw "$HEALTH_OK"
 }
 
-@test "signup_otp_verify_login_and_profile_work_over_http" {
+@test "signup, OTP verification, login and profile work over HTTP" {
 	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
 	token=$http_token
 
@@ -42,7 +42,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body "$profile"
 }
 
-@test "authorization_reaches_the_profile_program" {
+@test "Authorization reaches the profile program" {
 	# Without the header: "Not authenticated"; with a bad token the program
 	# saw the header, or it would say the same.
 	http GET /user/profile
@@ -54,7 +54,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
-@test "http_account_makes_a_verified_account_whose_token_works" {
+@test "an account made over HTTP as a user would is verified and its token works" {
 	http_account grace@example.test
 	http GET /auth/user/profile -H "Authorization: Bearer $http_token"
 	assert_status 200
@@ -62,7 +62,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_json .is_verified true
 }
 
-@test "options_and_cors_are_the_programs_answers_not_apaches" {
+@test "OPTIONS and CORS are the programs' answers, not Apache's" {
 	http OPTIONS /auth/signup -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
 	assert_header Access-Control-Allow-Origin http://localhost:3000
@@ -80,14 +80,14 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header Vary Origin
 }
 
-@test "a_method_the_program_does_not_serve_gets_its_405" {
+@test "a method the program does not serve gets its 405" {
 	http DELETE /health
 	assert_status 405
 	assert_header Allow "GET, OPTIONS"
 	assert_body '{"detail": "Method Not Allowed"}'
 }
 
-@test "a_body_over_64_kib_gets_the_json_413" {
+@test "a body over 64 KiB gets the JSON 413" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	for size in 70000 2000000; do
 		head -c "$size" /dev/zero | tr '\0' ' ' >"$f"
@@ -102,7 +102,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "an_unknown_path_is_404" {
+@test "an unknown path is 404" {
 	local p
 	for p in / /nope /auth /auth/ /auth/signupx /auth/signup/x /user /healthzz /docsx \
 	    /docs/index.html /cgi-bin/signup.cgi /cgi-bin/ /signup.cgi /health.cgi; do
@@ -114,7 +114,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
-@test "project_files_are_never_served" {
+@test "project files are never served" {
 	local p
 	for p in /.env /.git/config /.gitignore /env.sample /Makefile /setup.sh /README.md \
 	    /cgi-bin/signup.c /common/conf.c /common/conf.h /sql/001_init.sql /sql/migrate.sh \
@@ -134,7 +134,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
-@test "openapi_json_is_the_document_of_the_repository" {
+@test "openapi.json is the document of the repository" {
 	http GET /openapi.json
 	assert_status 200
 	assert_header Content-Type application/json
@@ -144,7 +144,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_jq '.paths | has("/auth/signup") and has("/user/profile") and has("/openapi.json") and has("/docs")'
 }
 
-@test "docs_page_links_the_document_itself_for_a_server_without_swagger_ui" {
+@test "the docs page links the document itself for a server without Swagger UI" {
 	# A plain make without npm has no swagger-ui-bundle.js: the page then
 	# shows its paragraph docs-fallback (a link to /openapi.json), which
 	# swagger-init.js unhides when SwaggerUIBundle is not defined.
@@ -157,7 +157,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	grep -q -F 'getElementById("docs-fallback").hidden = false' "$http_body_file"
 }
 
-@test "docs_renders_swagger_ui_from_assets_served_here" {
+@test "/docs renders Swagger UI from assets served here" {
 	local refs ref n=0
 	http GET /docs
 	assert_status 200
@@ -189,7 +189,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $http_body == *SwaggerUIBundle* && $http_body == *openapi.json* || $http_body == *data-url* ]]
 }
 
-@test "docs_with_a_trailing_slash_redirects_to_docs" {
+@test "/docs/ with a trailing slash redirects to /docs" {
 	http GET /docs/
 	assert_status 301
 	assert_header_contains Location /docs
