@@ -125,8 +125,9 @@ stop_process() {
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 	fi
-	wait "$pid" 2>/dev/null
+	# 127 when it is not a child of this shell.
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
