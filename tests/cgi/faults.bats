@@ -60,6 +60,7 @@ assert_config_500() {
 # ---------------------------------------------------------------------------
 # PostgreSQL stopped
 
+# docs/CONTRACT.md G-9
 @test "with PostgreSQL stopped every endpoint answers 503 with Retry-After: 5, and all resume when it is back" {
 	local before
 	ann
@@ -83,6 +84,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "a database that accepts and never answers gives 503 within DB_CONNECT_TIMEOUT for every endpoint" {
 	local url
 	ann
@@ -106,6 +108,7 @@ assert_config_500() {
 # ---------------------------------------------------------------------------
 # The database refusing connections: every slot taken (max_connections)
 
+# docs/CONTRACT.md G-9
 @test "with every PostgreSQL connection slot taken each endpoint answers 503 with Retry-After, never 500" {
 	ann
 	pg_fill_slots
@@ -117,6 +120,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "a burst of 16 concurrent logins against a full PostgreSQL all get 503 with Retry-After: 5" {
 	ann
 	pg_fill_slots
@@ -126,6 +130,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "16 concurrent logins with two connection slots left each get 200 or 503 with Retry-After, never 500" {
 	local ok=0
 	ann
@@ -157,6 +162,7 @@ outbox_says() {
 	fi
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail server that accepts and never answers: signup still answers 201 within SMTP_TIMEOUT, the mail waits, and is delivered once later" {
 	local otp
 	silent_start
@@ -179,6 +185,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4
 @test "signup and forgot-password during a mail outage that outlasts a cron run: attempts counted, then each mail delivered exactly once" {
 	local down otp token
 	down=$(free_port)
@@ -217,6 +224,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail queued during an outage that the server then rejects for good (550) is marked failed and never retried" {
 	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$(free_port)"
 	assert_status 201
@@ -239,6 +247,7 @@ outbox_says() {
 # Configuration errors (more in config.bats: JWT_SECRET_KEY missing or short,
 # a missing env file, an unparseable DATABASE_URL)
 
+# docs/CONTRACT.md G-9
 @test "an env file that cannot be read (a directory: unreadable even for root) gives 500 and one line naming it" {
 	local dir=$BATS_TEST_TMPDIR/env.d
 	mkdir -p "$dir"
@@ -250,6 +259,7 @@ outbox_says() {
 	[[ $(counts) == "0|0|0|0" ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "an env file of mode 000 gives 500 and one line naming it (as a user the mode binds)" {
 	local env
 	if [[ $(id -u) -eq 0 ]]; then
@@ -276,6 +286,7 @@ outbox_says() {
 	[[ $cgi_stderr == *"Permission denied"* ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "a DATABASE_URL that parses but cannot work (port 99999999, port 0, a bad sslmode, an unknown parameter) gives 500 naming it, not 503" {
 	local pw url
 	pw=$MC_PG_PASSWORD
@@ -295,6 +306,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "DB_PORT out of range or not a number gives 500 naming it, when DATABASE_URL is not set" {
 	local env port
 	for port in 70000 0 54x32; do
@@ -366,6 +378,7 @@ works_again() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "a wrong password in DATABASE_URL: every endpoint answers 500 naming DATABASE_URL, health 503 misconfigured, no Retry-After; the right one works again" {
 	local before
 	ann
@@ -377,6 +390,7 @@ works_again() {
 	works_again
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "an unknown role or database in DATABASE_URL gives 500 naming DATABASE_URL and health 503 misconfigured" {
 	local before pw=$MC_PG_PASSWORD
 	ann
@@ -391,6 +405,7 @@ works_again() {
 	works_again
 }
 
+# docs/CONTRACT.md G-9
 @test "with DB_* settings a wrong password, unknown role, unknown database or missing password each name the settings to fix" {
 	local before env base pw=$MC_PG_PASSWORD
 	ann
@@ -424,6 +439,7 @@ works_again() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "an unknown role over the Unix socket (28000, trust auth) gives 500 naming DB_USER and health 503 misconfigured" {
 	local env
 	ann

@@ -111,6 +111,7 @@ wide_failures() {
 # ---------------------------------------------------------------------------
 # Success
 
+# docs/CONTRACT.md LI-1
 @test "login with the right password gives 200 and exactly access_token and token_type bearer" {
 	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -124,6 +125,7 @@ wide_failures() {
 	refute_header WWW-Authenticate
 }
 
+# docs/CONTRACT.md LI-1, TK-2
 @test "the login token verifies with PyJWT: HS256 header, sub is the id as a string, email, exp = iat + 3600" {
 	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
 	local id before after dec
@@ -144,6 +146,7 @@ wide_failures() {
 	    <<<"$dec" >/dev/null || _fail "iat is not the time of the request ($before..$after): $dec"
 }
 
+# docs/CONTRACT.md LI-1, TK-2
 @test "login tokens last JWT_EXPIRE_MINUTES when it is set" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test StrongPass123 JWT_EXPIRE_MINUTES=5
@@ -153,6 +156,7 @@ wide_failures() {
 	jq -e '.claims.exp - .claims.iat == 300' <<<"$dec" >/dev/null || _fail "exp - iat is not 300: $dec"
 }
 
+# docs/CONTRACT.md IN-1
 @test "login normalizes the email: upper case and surrounding spaces still log in, token email lower case" {
 	local id dec
 	id=$(insert_user ann@example.test "Ann Example" "$HASH_STRONG" true)
@@ -163,6 +167,7 @@ wide_failures() {
 	    >/dev/null || _fail "claims are not the normalized account's: $dec"
 }
 
+# docs/CONTRACT.md IN-4
 @test "login does not apply the strength rules: an old weak password stored as a hash logs in" {
 	insert_user old@example.test "Old Timer" "$HASH_WEAK" true >/dev/null
 	login_no_leak old@example.test password
@@ -172,6 +177,7 @@ wide_failures() {
 	refute_logged "$HASH_WEAK"
 }
 
+# docs/CONTRACT.md IN-4
 @test "login with an 8-character password works" {
 	insert_user eight@example.test "Eight Chars" "$HASH_EIGHT" true >/dev/null
 	login_no_leak eight@example.test Abcdef12
@@ -179,6 +185,7 @@ wide_failures() {
 	jwt_decode "$(json_get .access_token)" >/dev/null || _fail "PyJWT refused the token"
 }
 
+# docs/CONTRACT.md LI-2, IN-4
 @test "login accepts a password of exactly 1024 bytes for checking (401 when wrong, not 422)" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test "$(printf 'a%.0s' {1..1024})"
@@ -187,6 +194,7 @@ wide_failures() {
 	[[ $(failures ann@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md LI-2, IN-4
 @test "login with a 1-character wrong password is checked and gets 401, not 422" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test x
@@ -229,6 +237,7 @@ nul_password() {
 # ---------------------------------------------------------------------------
 # A password with a NUL byte: any bytes are a password at login
 
+# docs/CONTRACT.md LI-2, LI-4, IN-4
 @test "login with a password holding a NUL gets 401 Invalid email or password and counts a failure like any wrong one" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test WrongPass999
@@ -253,6 +262,7 @@ nul_password() {
 	[[ $(failures ghost@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md IN-4, LI-2
 @test "StrongPass123 with a NUL and more after it does not log in to an Argon2id account whose password is StrongPass123" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local pw
@@ -269,6 +279,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md IN-4, LI-2
 @test "StrongPass123 with a NUL and more after it does not log in to a bcrypt account whose password is StrongPass123" {
 	insert_user ann@example.test "Ann Example" "$HASH_BCRYPT" true >/dev/null
 	local pw
@@ -288,6 +299,7 @@ nul_password() {
 	[[ $(sql "SELECT password_hash FROM users") == '$argon2id$'* ]]
 }
 
+# docs/CONTRACT.md LI-4, IN-4
 @test "5 failed logins with NUL passwords lock the email like any 5 failures" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local i
@@ -299,6 +311,7 @@ nul_password() {
 	assert_429
 }
 
+# docs/CONTRACT.md IN-4, LI-2
 @test "a 1024-byte password with NULs is checked (401, counted); 1025 bytes gets 422 and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_json ann@example.test "$(nul_password 1024)"
@@ -320,6 +333,7 @@ nul_password() {
 # ---------------------------------------------------------------------------
 # 401 / 403
 
+# docs/CONTRACT.md LI-2, LI-4
 @test "login with a wrong password gives 401 Invalid email or password with WWW-Authenticate Bearer and counts a failure" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test WrongPass999
@@ -331,6 +345,7 @@ nul_password() {
 	[[ $(failures ann@example.test) == 1 ]] || _fail "failures row: '$(failures ann@example.test)'"
 }
 
+# docs/CONTRACT.md LI-2, G-10, C-2, C-4
 @test "login's 401 and 429 from an allowed origin expose WWW-Authenticate (plain Bearer) and Retry-After; another origin gets no Access-Control header" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test WrongPass999 HTTP_ORIGIN=http://localhost:3000
@@ -351,6 +366,7 @@ nul_password() {
 	[[ $cgi_headers != *[Aa]ccess-[Cc]ontrol-* ]] || _fail "CORS headers for another origin: $cgi_headers"
 }
 
+# docs/CONTRACT.md LI-2, LI-4, LI-6
 @test "login with an unknown email gives the byte-identical 401 and counts a failure for that email" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test WrongPass999
@@ -366,6 +382,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
 }
 
+# docs/CONTRACT.md LI-3
 @test "login of an unverified account with the right password gives 403 Email not verified and no token" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login_no_leak new@example.test StrongPass123
@@ -374,6 +391,7 @@ nul_password() {
 	[[ $(sql "SELECT is_verified FROM users WHERE email = 'new@example.test'") == f ]]
 }
 
+# docs/CONTRACT.md LI-2, LI-3
 @test "login of an unverified account with a wrong password gives 401, not 403" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login_no_leak new@example.test WrongPass999
@@ -383,6 +401,7 @@ nul_password() {
 	[[ $(failures new@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md SU-1, VO-1, LI-1
 @test "a verified account made through signup and verify-otp logs in" {
 	local body otp
 	body='{"full_name":"Sam Signup","email":"sam@example.test","password":"StrongPass123"}'
@@ -402,6 +421,7 @@ nul_password() {
 # ---------------------------------------------------------------------------
 # Lockout
 
+# docs/CONTRACT.md LI-1, LI-4
 @test "4 failures then the right password gives 200 and resets the failure count" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 4
@@ -412,6 +432,7 @@ nul_password() {
 	    _fail "the failures row is still there after a success"
 }
 
+# docs/CONTRACT.md LI-2, LI-4, G-10
 @test "the 5th failure still gives 401, then even the right password gets 429 with Retry-After" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5
@@ -432,6 +453,7 @@ nul_password() {
 	[[ $(failures_row ann@example.test) == "$row" ]]
 }
 
+# docs/CONTRACT.md LI-2, LI-4, LI-6, G-10
 @test "the lock also applies to an unknown email and its 429 body is identical to a known email's" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	lock_now ann@example.test
@@ -450,6 +472,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
 }
 
+# docs/CONTRACT.md LI-4, LI-6
 @test "failures are counted per normalized email, whatever case and spaces were typed" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ' ANN@example.test' 1
@@ -458,6 +481,7 @@ nul_password() {
 	    _fail "rows: $(sql "SELECT * FROM login_failures")"
 }
 
+# docs/CONTRACT.md LI-4
 @test "after the lock ends the right password works again and the failures are gone" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5
@@ -471,6 +495,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md LI-4
 @test "after the lock ends one more failure starts a new count and does not lock again" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	lock_now ann@example.test
@@ -484,6 +509,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md LI-4
 @test "failures older than 15 minutes do not count towards the lock" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 4
@@ -496,6 +522,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md LI-4
 @test "the lock holds for the email from that address only: the owner's own address still logs in" {
 	local a=198.51.100.7 owner=203.0.113.20
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -512,6 +539,7 @@ nul_password() {
 	[[ $(sql "SELECT event || '|' || detail FROM audit_events WHERE event = 'lockout'") == "lockout|this address" ]]
 }
 
+# docs/CONTRACT.md LI-4, CL-2
 @test "an IPv6 client is locked by its /64: rotating addresses inside it escapes nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local i
@@ -526,6 +554,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md LI-6
 @test "a login without a client address (from the shell) counts by the email alone" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	fail_n ann@example.test 5 -REMOTE_ADDR
@@ -536,6 +565,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md LI-4, LI-5
 @test "100 failures for one email within an hour from any addresses lock it for every address but those it signed in from within 30 days" {
 	local known=203.0.113.20 stale=203.0.113.21 row body
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -585,6 +615,7 @@ nul_password() {
 	[[ $(wide_failures ann@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md LI-4, LI-5
 @test "email-wide failures older than an hour do not count" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	sql "INSERT INTO login_email_failures (email, failures, window_start)
@@ -595,6 +626,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md LI-3, LI-5
 @test "a sign-in with the right password of an unverified account does not make its address known" {
 	insert_user new@example.test "New User" "$HASH_STRONG" false >/dev/null
 	login_no_leak new@example.test StrongPass123 REMOTE_ADDR=203.0.113.20
@@ -605,6 +637,7 @@ nul_password() {
 # ---------------------------------------------------------------------------
 # Validation and request basics
 
+# docs/CONTRACT.md IN-4
 @test "login with a 1025-byte password gives 422 on password and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test "$(printf 'a%.0s' {1..1025})"
@@ -613,6 +646,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md IN-4
 @test "login with an empty password gives 422 on password and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test ''
@@ -621,6 +655,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md IN-1
 @test "login with an invalid email gives 422 on email and counts nothing" {
 	login_no_leak not-an-email StrongPass123
 	assert_status 422
@@ -637,12 +672,14 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-2
 @test "login with missing fields gives 422 Field required for email and password" {
 	cgi POST login.cgi '{}'
 	assert_status 422
 	assert_body '{"detail":[{"loc":["body","email"],"msg":"Field required","type":"missing"},{"loc":["body","password"],"msg":"Field required","type":"missing"}]}'
 }
 
+# docs/CONTRACT.md G-7
 @test "login with a password that is not a string gives 422 string_type" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":123456789}'
@@ -651,12 +688,14 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-7
 @test "login ignores unknown fields" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123","remember_me":true}'
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-3
 @test "login with a body that is not JSON or not an object gives 400 Invalid JSON body" {
 	local b
 	for b in 'not json' '["ann@example.test","StrongPass123"]' '"x"' '{"email":"a@b.test",'; do
@@ -670,6 +709,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-5
 @test "login with a Content-Type other than application/json gives 415; charset parameter is fine" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	local body='{"email":"ann@example.test","password":"StrongPass123"}'
@@ -684,6 +724,7 @@ nul_password() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-4
 @test "login with a body over 64 KiB gives 413 and counts nothing" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	cgi POST login.cgi '{"email":"ann@example.test","password":"x"}' CONTENT_LENGTH=70000
@@ -696,6 +737,7 @@ nul_password() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-6
 @test "login answers GET with 405 Method Not Allowed and an Allow header listing POST" {
 	cgi GET login.cgi
 	assert_status 405
@@ -704,6 +746,7 @@ nul_password() {
 	assert_header Cache-Control no-store
 }
 
+# docs/CONTRACT.md G-8
 @test "login checks in order 405, 413, 415, 400, 422" {
 	cgi GET login.cgi 'not json' CONTENT_LENGTH=70000 CONTENT_TYPE=text/plain
 	assert_status 405
@@ -718,6 +761,7 @@ nul_password() {
 	assert_jq '[.detail[].loc[1]] == ["email","password"]'
 }
 
+# docs/CONTRACT.md G-9
 @test "login with the database unreachable gives 503 Service temporarily unavailable" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login_no_leak ann@example.test StrongPass123 DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
@@ -727,6 +771,7 @@ nul_password() {
 	[[ $cgi_stderr != *wrong@* ]] || _fail "the database password reached the log"
 }
 
+# docs/CONTRACT.md G-9
 @test "login with the database server stopped gives 503, and works once it is back" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	pg_down
@@ -741,6 +786,7 @@ nul_password() {
 # ---------------------------------------------------------------------------
 # Secrets
 
+# docs/CONTRACT.md D-2
 @test "login never writes the password, the stored hash or the token to the error log" {
 	local all=$BATS_TEST_TMPDIR/stderr.all tok
 	: >"$all"

@@ -83,6 +83,7 @@ assert_upgraded() {
 	EOF
 }
 
+# docs/CONTRACT.md LI-7
 @test "a bcrypt hash as passlib writes it (\$2b\$, cost 12) logs in and becomes Argon2id at the configured cost" {
 	id=$(insert_user ann@example.test "Ann Smith" "$BC_12")
 	login_response ann@example.test StrongPass123
@@ -96,6 +97,7 @@ assert_upgraded() {
 	[[ $(hash_of_email ann@example.test) == "$h" ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "\$2a\$ and \$2y\$ hashes log in and are upgraded at the configured cost (here m=1024, t=1)" {
 	a=$(insert_user a@example.test "Ann Smith" "$BC_2A")
 	y=$(insert_user y@example.test "Yan Smith" "$BC_2Y")
@@ -111,6 +113,7 @@ assert_upgraded() {
 	assert_upgraded u@example.test 'Pässwörd123€' '$argon2id$v=19$m=1024,t=1,p=1$'
 }
 
+# docs/CONTRACT.md LI-7
 @test "a wrong password against a bcrypt hash gets 401 and the hash stays bcrypt" {
 	insert_user ann@example.test "Ann Smith" "$BC_2B" >/dev/null
 	for pw in StrongPass124 strongpass123 StrongPass12 OtherPass456; do
@@ -122,6 +125,7 @@ assert_upgraded() {
 	[[ $(sql "SELECT failures FROM login_failures WHERE email = 'ann@example.test'") == 4 ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "an Argon2id hash below the configured cost (m=8, t=1) is rehashed at it; one at it is kept" {
 	id=$(insert_user ann@example.test "Ann Smith" "$ARGON_WEAK")
 	login_response ann@example.test StrongPass124
@@ -136,6 +140,7 @@ assert_upgraded() {
 	[[ $(hash_of_email ann@example.test) == "$DEFAULT_PREFIX"* ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "an unverified bcrypt account gets 403 with the right password, and its hash is upgraded all the same" {
 	insert_user ann@example.test "Ann Smith" "$BC_2B" false >/dev/null
 	login_response ann@example.test StrongPass123
@@ -148,6 +153,7 @@ assert_upgraded() {
 	assert_status 401
 }
 
+# docs/CONTRACT.md LI-7
 @test "against bcrypt only the first 72 bytes count, at any length up to 1024; the Argon2id hash then takes all" {
 	long=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789
 	insert_user ann@example.test "Ann Smith" "$BC_LONG" >/dev/null
@@ -284,6 +290,7 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 	[[ $(users) == "$before" ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "import: imported accounts log in with their old password and are upgraded; unverified ones get 403" {
 	write_csv
 	import_users --skip-invalid "$csv"

@@ -99,6 +99,7 @@ sessions() {
 	! grep -q 'pooler error' "$MC_PGB_DIR/pgbouncer.log"
 }
 
+# docs/CONTRACT.md SU-3
 @test "16 concurrent logins and 8 concurrent signups of one email through a pool of 2 server connections" {
 	local servers
 	via_pgbouncer default_pool_size=2 query_wait_timeout=60
@@ -118,6 +119,7 @@ sessions() {
 	! grep -q 'pooler error' "$MC_PGB_DIR/pgbouncer.log"
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer's max_client_conn reached: 503 with Retry-After, then service resumes" {
 	via_pgbouncer max_client_conn=2
 	ann --no-token
@@ -141,6 +143,7 @@ sessions() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer's server pool exhausted: 503 with Retry-After after query_wait_timeout, then service resumes" {
 	via_pgbouncer default_pool_size=1 query_wait_timeout=2
 	ann --no-token
@@ -164,6 +167,7 @@ sessions() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer stopped: every endpoint answers 503 with Retry-After; started again, service resumes" {
 	local name
 	via_pgbouncer
@@ -184,6 +188,7 @@ sessions() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "PostgreSQL stopped behind pgbouncer: 503 with Retry-After; back, service resumes with nothing done" {
 	local i
 	via_pgbouncer

@@ -46,6 +46,7 @@ hash_of_id() {
 	sql "SELECT password_hash FROM users WHERE id = $1"
 }
 
+# docs/CONTRACT.md PW-5
 @test "reset-password with a mailed token gives 200 Password reset successfully and stores a new hash" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -60,6 +61,7 @@ hash_of_id() {
 	[[ $(sql "SELECT used_at IS NOT NULL FROM reset_tokens") == t ]]
 }
 
+# docs/CONTRACT.md PW-5
 @test "after a reset the new password logs in and the old one gets 401" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	make_token 1
@@ -74,6 +76,7 @@ hash_of_id() {
 	assert_header WWW-Authenticate Bearer
 }
 
+# docs/CONTRACT.md PW-5, TK-3
 @test "an access token issued before the reset is rejected with 401 Invalid or expired token" {
 	local before
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -96,6 +99,7 @@ hash_of_id() {
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
+# docs/CONTRACT.md PW-5, TK-3
 @test "an access token from a login right after the reset works, even within the same second" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	make_token 1
@@ -109,6 +113,7 @@ hash_of_id() {
 	assert_body --raw '{"id":1,"full_name":"Ann Smith","email":"ann@example.test","is_verified":true}'
 }
 
+# docs/CONTRACT.md PW-5, TK-3
 @test "a reset revokes the access tokens of that account only" {
 	local bobs
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -124,6 +129,7 @@ hash_of_id() {
 	assert_json .email bob@example.test
 }
 
+# docs/CONTRACT.md PW-5
 @test "a successful reset kills every other outstanding reset token of the account" {
 	local first second after
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -143,6 +149,7 @@ hash_of_id() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens WHERE used_at IS NULL") == 0 ]]
 }
 
+# docs/CONTRACT.md PW-4
 @test "a reset token works only once: the second use gets 400 and changes nothing" {
 	local after
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -160,6 +167,7 @@ hash_of_id() {
 	[[ $(sql "SELECT count(*) FROM mail_outbox") == 2 && $(mail_count) == 2 ]]
 }
 
+# docs/CONTRACT.md PW-4
 @test "an expired reset token gets 400 and changes nothing" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -174,6 +182,7 @@ hash_of_id() {
 	[[ $(sql "SELECT count(*) FROM mail_outbox") == 0 && $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md PW-4
 @test "an unknown reset token gets 400 and changes nothing" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -186,6 +195,7 @@ hash_of_id() {
 	[[ $(sql "SELECT used_at IS NULL FROM reset_tokens") == t ]]
 }
 
+# docs/CONTRACT.md PW-4, PW-3
 @test "the stored SHA-256 of a token does not work as a token" {
 	local stored
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -197,6 +207,7 @@ hash_of_id() {
 	[[ $(sql "SELECT used_at IS NULL FROM reset_tokens") == t ]]
 }
 
+# docs/CONTRACT.md PW-5, LI-6
 @test "a reset clears the login lock of the account" {
 	local i
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -214,6 +225,7 @@ hash_of_id() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md PW-5, LI-6
 @test "a reset clears every login lock of the email: each address's and the email-wide one" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	sql "INSERT INTO login_failures (email, client, failures, window_start, locked_until) VALUES
@@ -234,6 +246,7 @@ hash_of_id() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md PW-5
 @test "a reset makes an unverified account verified" {
 	add_user una@example.test "Una Verified" StrongPass123 f
 	request_token una@example.test
@@ -251,6 +264,7 @@ hash_of_id() {
 	[[ $(mail_text una@example.test) == "Hello,"[[:space:]]* ]]
 }
 
+# docs/CONTRACT.md PW-5
 @test "a reset mails the owner that the password was changed" {
 	local text
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -271,6 +285,7 @@ hash_of_id() {
 	[[ $(sql "SELECT kind, status FROM mail_outbox ORDER BY id DESC LIMIT 1") == "password_changed|sent" ]]
 }
 
+# docs/CONTRACT.md PW-4, IN-3
 @test "new_password different from confirm_password gets 422 on confirm_password and changes nothing" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -288,6 +303,7 @@ hash_of_id() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md PW-4, IN-3
 @test "a guessable new password (Password123) gets 422 on new_password and the token stays usable" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -305,6 +321,7 @@ hash_of_id() {
 
 # Zorblax2024 scores about 37 bits on its own but about 11 once "zorblax" is a
 # dictionary word: only a check that knows the account's name rejects it.
+# docs/CONTRACT.md PW-4, IN-3
 @test "a new password built from the account's own name gets 422, though another account may use it" {
 	local old
 	add_user zorblax@example.test "Zorblax Quintavius" StrongPass123 t
@@ -325,6 +342,7 @@ hash_of_id() {
 
 # Quintavius2024 scores about 41 bits on its own, about 10 with the local part
 # "quintavius" of the address as a dictionary word.
+# docs/CONTRACT.md PW-4, IN-3
 @test "a new password built from the account's own email address gets 422" {
 	local old
 	add_user quintavius@example.test "Ann Smith" StrongPass123 t
@@ -338,6 +356,7 @@ hash_of_id() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-2
 @test "reset-password with no fields gets 422 listing token, new_password and confirm_password in order" {
 	cgi POST reset-password.cgi '{}'
 	assert_status 422
@@ -345,12 +364,14 @@ hash_of_id() {
 	assert_header Content-Type application/json
 }
 
+# docs/CONTRACT.md G-7
 @test "reset-password with a token that is not a string gets 422 string_type" {
 	cgi POST reset-password.cgi '{"token":123,"new_password":"NewStrongPass123","confirm_password":"NewStrongPass123"}'
 	assert_status 422
 	assert_body --raw '{"detail":[{"loc":["body","token"],"msg":"Input should be a valid string","type":"string_type"}]}'
 }
 
+# docs/CONTRACT.md G-8, PW-4
 @test "a field error (422) answers before an unknown token (400)" {
 	cgi POST reset-password.cgi "$(reset_body not-a-real-token Password123)"
 	assert_status 422
@@ -360,6 +381,7 @@ hash_of_id() {
 	assert_body --raw '{"detail":[{"loc":["body","confirm_password"],"msg":"Value error, Passwords do not match","type":"value_error"}]}'
 }
 
+# docs/CONTRACT.md G-9
 @test "reset-password with the database unreachable gives 503 and changes nothing" {
 	local old
 	add_user ann@example.test "Ann Smith" StrongPass123 t

@@ -44,6 +44,7 @@ assert_codes() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md SU-1
 @test "thirty-two concurrent signups of different emails each make one account" {
 	local list=$BATS_TEST_TMPDIR/requests codes
 	for i in $(seq 1 32); do

@@ -45,6 +45,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # signup
 
+# docs/CONTRACT.md SU-1, SU-4
 @test "signup answers 201 with the exact body and mails an OTP" {
 	signup_http ada@example.test
 	assert_status 201
@@ -54,6 +55,7 @@ wrong_otp() {
 	[[ $(mail_otp ada@example.test) =~ ^[0-9]{6}$ ]]
 }
 
+# docs/CONTRACT.md SU-2
 @test "signup of a verified email answers 409 Email already registered" {
 	add_user ada@example.test "Ada Lovelace" StrongPass123 t >/dev/null
 	signup_http ada@example.test
@@ -63,6 +65,7 @@ wrong_otp() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md SU-2
 @test "signup again of an unverified email answers 409 and changes nothing within a minute" {
 	signup_http ada@example.test
 	assert_status 201
@@ -76,6 +79,7 @@ wrong_otp() {
 	[[ $(mail_count ada@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md G-2, G-7
 @test "signup with missing fields answers the FastAPI 422 body" {
 	http POST /auth/signup '{"email":"ada@example.test"}'
 	assert_status 422
@@ -84,6 +88,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md IN-3
 @test "signup with the weak password Password123 answers 422 too easy to guess" {
 	signup_http ada@example.test Password123
 	assert_status 422
@@ -92,6 +97,7 @@ wrong_otp() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
+# docs/CONTRACT.md G-3
 @test "a body that is not JSON answers 400 Invalid JSON body" {
 	http POST /auth/signup '{"email": '
 	assert_status 400
@@ -102,6 +108,7 @@ wrong_otp() {
 	assert_body --raw '{"detail":"Invalid JSON body"}'
 }
 
+# docs/CONTRACT.md G-5
 @test "a POST with Content-Type text/plain answers 415" {
 	http POST /auth/signup "$(jobj full_name Ada email ada@example.test password StrongPass123)" \
 	    -H 'Content-Type: text/plain'
@@ -117,6 +124,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # verify-otp, resend-otp
 
+# docs/CONTRACT.md VO-1
 @test "verify-otp with the mailed code answers 200 with a bearer token" {
 	signup_http ada@example.test
 	assert_status 201
@@ -130,6 +138,7 @@ wrong_otp() {
 	jwt_decode "$tok" >/dev/null
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with a wrong code answers 400 Invalid or expired OTP" {
 	signup_http ada@example.test
 	mail_wait ada@example.test
@@ -139,6 +148,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md VO-4
 @test "verify-otp of a verified account answers 400 Email already verified" {
 	signup_http ada@example.test
 	mail_wait ada@example.test
@@ -151,6 +161,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md VO-3
 @test "after 5 wrong tries even the right code answers 400" {
 	local i code bad
 	signup_http ada@example.test
@@ -168,6 +179,7 @@ wrong_otp() {
 	[[ $(sql "SELECT is_verified FROM users") == f ]]
 }
 
+# docs/CONTRACT.md RO-2
 @test "resend-otp answers the same 200 for an unknown email and sends nothing" {
 	add_user ann@example.test "Ann Smith" StrongPass123 f >/dev/null
 	http POST /auth/resend-otp '{"email":"ann@example.test"}'
@@ -187,6 +199,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # login
 
+# docs/CONTRACT.md LI-1
 @test "login with the right password answers 200 with a bearer token" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	login_http ann@example.test StrongPass123
@@ -198,6 +211,7 @@ wrong_otp() {
 	[[ $(jwt_decode "$tok" | jq -r .claims.email) == ann@example.test ]]
 }
 
+# docs/CONTRACT.md LI-2
 @test "login with a wrong password answers 401 with WWW-Authenticate Bearer" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	login_http ann@example.test WrongPass999
@@ -211,6 +225,7 @@ wrong_otp() {
 	assert_header WWW-Authenticate Bearer
 }
 
+# docs/CONTRACT.md LI-3
 @test "login of an unverified account answers 403 Email not verified" {
 	add_user ann@example.test "Ann Smith" StrongPass123 f >/dev/null
 	login_http ann@example.test StrongPass123
@@ -219,6 +234,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md LI-4, G-10
 @test "after 5 failed logins even the right password answers 429 with Retry-After" {
 	local i
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -237,6 +253,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # forgot-password, reset-password
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password answers the same 200 for a known and an unknown email" {
 	local known
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -259,6 +276,7 @@ wrong_otp() {
 	[[ $(mail_count) == 1 ]]
 }
 
+# docs/CONTRACT.md PW-1
 @test "the reset mail links to FRONTEND_URL/reset-password with the token" {
 	local t text
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -276,6 +294,7 @@ wrong_otp() {
 	assert_body --raw "$RESET_OK"
 }
 
+# docs/CONTRACT.md PW-5
 @test "after a reset the old password gets 401 and the new one 200" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
@@ -293,6 +312,7 @@ wrong_otp() {
 	assert_json .token_type bearer
 }
 
+# docs/CONTRACT.md PW-5, TK-3
 @test "an access token issued before the reset gets 401 Invalid or expired token" {
 	local before
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -312,6 +332,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md PW-4
 @test "a reset token used once gets 400 the second time" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
@@ -325,6 +346,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md PW-4
 @test "a reset whose passwords differ gets 422 on confirm_password" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
@@ -340,6 +362,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # profile and tokens
 
+# docs/CONTRACT.md TK-1
 @test "profile without Authorization answers 401 Not authenticated" {
 	http GET /user/profile
 	assert_status 401
@@ -348,6 +371,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile with an alg none token answers 401 Invalid or expired token" {
 	local now tok
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -360,6 +384,7 @@ wrong_otp() {
 	assert_std_headers
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile with an expired token or a deleted user answers 401 with error=invalid_token exactly once" {
 	local now tok n
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -385,6 +410,7 @@ wrong_otp() {
 	assert_header WWW-Authenticate Bearer
 }
 
+# docs/CONTRACT.md C-2, C-4
 @test "an allowed origin may read WWW-Authenticate and Retry-After, other origins get no CORS header" {
 	local i
 	http GET /user/profile -H 'Origin: http://localhost:3000' -H 'Authorization: Bearer garbage'
@@ -413,6 +439,7 @@ wrong_otp() {
 	refute_header Access-Control-Expose-Headers
 }
 
+# docs/CONTRACT.md TK-1
 @test "profile accepts the scheme in lower case, bearer" {
 	local now tok
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
@@ -427,6 +454,7 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # General rules
 
+# docs/CONTRACT.md G-1
 @test "every answer carries no-store, nosniff and application/json" {
 	local -a reqs=(
 		"POST /auth/signup {}"
@@ -452,6 +480,7 @@ wrong_otp() {
 	done
 }
 
+# docs/CONTRACT.md G-6
 @test "a GET on /auth/login answers 405 with Allow POST, OPTIONS" {
 	http GET /auth/login
 	assert_status 405

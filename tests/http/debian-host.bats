@@ -118,6 +118,7 @@ debian_reload() {
 	assert_header_contains Location /~ann/docs
 }
 
+# docs/CONTRACT.md G-11
 @test "the Debian host answers Apache's errors as JSON with a Content-Length, without mod_headers" {
 	local p
 	for p in /nope / /auth /medicalcare/ /medicalcare/.env /medicalcare/programs/health.cgi \
@@ -138,6 +139,7 @@ debian_reload() {
 	assert_header Content-Type application/json
 }
 
+# docs/CONTRACT.md G-4
 @test "the Debian host refuses a 100 KB body under mod_cgid with the JSON 413" {
 	head -c 102400 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
 	# Declared: refused by the .htaccess, unread.

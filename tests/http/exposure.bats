@@ -240,6 +240,7 @@ probe() {
 	EOF
 }
 
+# docs/CONTRACT.md G-12
 @test "the local configuration serves its routes and nothing of the project" {
 	http GET /health
 	assert_status 200
@@ -248,6 +249,7 @@ probe() {
 	probe "$MC_HTTP_URL" apache
 }
 
+# docs/CONTRACT.md G-12
 @test "the .htaccess configuration serves its routes and nothing of the project" {
 	_use HTACCESS
 	http GET /health
@@ -256,6 +258,7 @@ probe() {
 	probe "$MC_HTTP_URL" htaccess
 }
 
+# docs/CONTRACT.md G-12
 @test "lighttpd serves its routes and nothing of the project" {
 	MC_HTTP_URL=$MC_LIGHTTPD_URL MC_APACHE_ERROR_LOG='' http GET /health
 	assert_status 200
@@ -265,6 +268,7 @@ probe() {
 # ---------------------------------------------------------------------------
 # Unknown paths, HEAD, framing
 
+# docs/CONTRACT.md G-12
 @test "unknown paths get a JSON 404 Not Found" {
 	local p c
 	for c in LOCAL HTACCESS; do
@@ -283,6 +287,7 @@ probe() {
 	done
 }
 
+# docs/CONTRACT.md G-6
 @test "HEAD works where GET does, with GET's headers and no body" {
 	local p get_h
 	http_account ann@example.test
@@ -307,6 +312,7 @@ probe() {
 	assert_header Allow "POST, OPTIONS"
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password is framed alike for a known and an unknown email" {
 	local i known unknown
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null

@@ -42,6 +42,7 @@ assert_config_500() {
 	fi
 }
 
+# docs/CONTRACT.md G-9
 @test "with PostgreSQL stopped every endpoint answers 503 with Retry-After, and service resumes when it is back" {
 	ann --http
 	http_setting DB_CONNECT_TIMEOUT=2
@@ -58,6 +59,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "a database that never answers gives 503 within the connect timeout" {
 	ann --http
 	silent_start
@@ -73,6 +75,7 @@ assert_config_500() {
 	assert_within 8 "profile"
 }
 
+# docs/CONTRACT.md G-9
 @test "with every connection slot taken sixteen concurrent logins all get 503 with Retry-After" {
 	local i out dir=$BATS_TEST_TMPDIR/burst
 	local -a pids=()
@@ -98,6 +101,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "configuration errors in the live env file give 500 and one log line naming the setting" {
 	http_setting -JWT_SECRET_KEY
 	http GET /health
@@ -118,6 +122,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "an env file the server cannot read gives 500 and one log line naming it" {
 	if [[ $(id -u) -eq 0 && $(mc_apache_run_user) == root ]]; then
 		skip "the programs run as root here: mode 000 does not stop them"
@@ -134,6 +139,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "a database refusing the configured password gives 500, and health 503 misconfigured without Retry-After" {
 	local wrong=Wrong-Secret-7f3a9c before
 	ann --http

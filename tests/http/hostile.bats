@@ -179,6 +179,7 @@ e422() {
 # ---------------------------------------------------------------------------
 # Bodies
 
+# docs/CONTRACT.md G-3
 @test "JSON nested 10,000 deep is a 400 for every endpoint" {
 	local before ep f
 	before=$(snapshot)
@@ -191,6 +192,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md IN-1, IN-2, IN-3, IN-5
 @test "a 60 KiB string in any field is a 422 on that field" {
 	local before
 	insert_verified ann@example.test "Ann Smith"
@@ -219,6 +221,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-4
 @test "a body just over 64 KiB is a 413" {
 	local before
 	before=$(snapshot)
@@ -230,6 +233,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-4
 @test "a declared 10 MiB body is refused with the JSON 413 before any of it is sent" {
 	local before out
 	before=$(snapshot)
@@ -282,6 +286,7 @@ e422() {
 	[[ $(sql "SELECT failures FROM login_failures WHERE email = 'ann@example.test'") == 1 ]]
 }
 
+# docs/CONTRACT.md G-3
 @test "invalid UTF-8 anywhere in the body is a 400" {
 	local before i
 	insert_verified ann@example.test "Ann Smith"
@@ -295,6 +300,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-7
 @test "a wrong JSON type in any field is a 422 and null counts as missing" {
 	local before ep field name want n=0
 	before=$(snapshot)
@@ -314,6 +320,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-3
 @test "of duplicate keys the last one wins" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	# The last password is the right one: signed in.
@@ -366,6 +373,7 @@ e422() {
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 }
 
+# docs/CONTRACT.md IN-1, IN-2
 @test "CRLF in full_name or email is a 422 and sends no mail" {
 	local before
 	before=$(snapshot)
@@ -409,6 +417,7 @@ e422() {
 	EOF
 }
 
+# docs/CONTRACT.md G-3
 @test "an empty body is a 400" {
 	local before
 	before=$(snapshot)
@@ -421,6 +430,7 @@ e422() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-4
 @test "a chunked body is read, and over 64 KiB is a 413" {
 	local before big=$BATS_TEST_TMPDIR/big.json
 	insert_verified ann@example.test "Ann Smith"
@@ -489,6 +499,7 @@ parse_raw() {
 	_http_last=0
 }
 
+# docs/CONTRACT.md G-3
 @test "a Content-Length larger than the body is answered, not hung" {
 	local before req out start
 	before=$(snapshot)
@@ -506,6 +517,7 @@ parse_raw() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-11
 @test "a client that stops sending the body gets a JSON 408" {
 	local before req out
 	before=$(snapshot)
@@ -524,6 +536,7 @@ parse_raw() {
 # ---------------------------------------------------------------------------
 # Authorization
 
+# docs/CONTRACT.md TK-1
 @test "malformed Authorization headers get 401 Not authenticated" {
 	local before h
 	before=$(snapshot)
@@ -535,6 +548,7 @@ parse_raw() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md TK-3
 @test "non-ASCII and long bearer tokens get 401 Invalid or expired token" {
 	local before
 	before=$(snapshot)
@@ -549,6 +563,7 @@ parse_raw() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md G-11
 @test "a 100 KiB Authorization header gets Apache's JSON 400" {
 	local before big
 	before=$(snapshot)
@@ -558,6 +573,7 @@ parse_raw() {
 	unchanged "$before"
 }
 
+# docs/CONTRACT.md TK-3
 @test "forged and unusable JWTs get 401 Invalid or expired token" {
 	local before t
 	insert_verified ann@example.test "Ann Smith"

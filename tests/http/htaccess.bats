@@ -23,6 +23,7 @@ setup() {
 
 HEALTH_OK='{"status":"ok","database":"ok"}'
 
+# docs/CONTRACT.md H-1
 @test "the .htaccess routes /health and /healthz" {
 	http GET /health
 	assert_status 200
@@ -63,6 +64,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Invalid or expired token"}'
 }
 
+# docs/CONTRACT.md C-2, C-3, G-4
 @test "the .htaccess leaves OPTIONS, CORS and the 413 to the programs" {
 	http OPTIONS /auth/login -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
@@ -77,6 +79,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Request body too large"}'
 }
 
+# docs/CONTRACT.md H-2
 @test "the .htaccess serves openapi.json and the docs page" {
 	http GET /openapi.json
 	assert_status 200
@@ -98,6 +101,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header_contains Location /docs
 }
 
+# docs/CONTRACT.md G-12
 @test "the .htaccess serves nothing else of the project" {
 	local p
 	for p in /.env /common/conf.c /sql/001_init.sql /sql/ /apache/render.sh /apache/routes.txt \

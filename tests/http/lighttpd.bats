@@ -64,6 +64,7 @@ assert_header_once() {
 	fi
 }
 
+# docs/CONTRACT.md H-1
 @test "health through lighttpd answers 200 with the exact body" {
 	http GET /health
 	assert_status 200
@@ -107,6 +108,7 @@ assert_header_once() {
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
+# docs/CONTRACT.md C-3
 @test "lighttpd passes a preflight from an allowed origin to the program" {
 	http OPTIONS /auth/signup -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
@@ -131,6 +133,7 @@ assert_header_once() {
 	assert_header Vary Origin
 }
 
+# docs/CONTRACT.md C-4
 @test "lighttpd adds no CORS headers for a refused origin" {
 	http OPTIONS /auth/signup -H 'Origin: http://evil.example.test' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
@@ -145,6 +148,7 @@ assert_header_once() {
 	refute_access_control
 }
 
+# docs/CONTRACT.md G-6, G-5
 @test "lighttpd passes the programs' 405 and 415" {
 	http DELETE /health
 	assert_status 405
@@ -158,6 +162,7 @@ assert_header_once() {
 	assert_status 415
 }
 
+# docs/CONTRACT.md G-4
 @test "lighttpd refuses a body over 64 KiB itself with the JSON 413 and gives chunked bodies a length" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	# Over server.max-request-size (64 KiB), declared: lighttpd's own 413,
@@ -189,6 +194,7 @@ assert_header_once() {
 	assert_body '{"detail": "Invalid email or password"}'
 }
 
+# docs/CONTRACT.md G-4
 @test "lighttpd answers a declared 10 MiB body with 413 before it is sent" {
 	run "$MC_PYTHON" "$BATS_TEST_DIRNAME/declared_body.py" "$MC_HTTP_URL" /auth/signup
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
@@ -196,6 +202,7 @@ assert_header_once() {
 	[[ $output == *'{"detail":"Request body too large"}'* ]]
 }
 
+# docs/CONTRACT.md G-12
 @test "lighttpd never serves the env file or sources" {
 	local p secret=""
 	if [[ -r $MC_ROOT/.env ]]; then
@@ -222,6 +229,7 @@ assert_header_once() {
 	done
 }
 
+# docs/CONTRACT.md G-12
 @test "lighttpd answers 404 for an unknown path" {
 	local p
 	for p in / /nope /auth /auth/ /auth/signupx /auth/signup/x /user /healthzz /health.cgi \
@@ -242,6 +250,7 @@ assert_header_once() {
 	refute_access_control
 }
 
+# docs/CONTRACT.md H-2
 @test "lighttpd serves openapi.json and the docs page" {
 	http GET /openapi.json
 	assert_status 200

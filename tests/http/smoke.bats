@@ -10,6 +10,7 @@ load helpers
 
 HEALTH_OK='{"status":"ok","database":"ok"}'
 
+# docs/CONTRACT.md H-1, G-1
 @test "health over HTTP answers 200 with the exact body and headers" {
 	http GET /health
 	assert_status 200
@@ -20,6 +21,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	refute_header Access-Control-Allow-Origin
 }
 
+# docs/CONTRACT.md H-1
 @test "/healthz and a trailing slash reach the health program" {
 	http GET /healthz
 	assert_status 200
@@ -29,6 +31,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body --raw "$HEALTH_OK"
 }
 
+# docs/CONTRACT.md SU-1, VO-1, LI-1
 @test "signup, OTP verification, login and profile work over HTTP" {
 	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
 	token=$http_token
@@ -42,6 +45,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body "$profile"
 }
 
+# docs/CONTRACT.md TK-1
 @test "Authorization reaches the profile program" {
 	# Without the header: "Not authenticated"; with a bad token the program
 	# saw the header, or it would say the same.
@@ -62,6 +66,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_json .is_verified true
 }
 
+# docs/CONTRACT.md C-2, C-3
 @test "OPTIONS and CORS are the programs' answers, not Apache's" {
 	http OPTIONS /auth/signup -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
@@ -80,6 +85,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header Vary Origin
 }
 
+# docs/CONTRACT.md G-6
 @test "a method the program does not serve gets its 405" {
 	http DELETE /health
 	assert_status 405
@@ -87,6 +93,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Method Not Allowed"}'
 }
 
+# docs/CONTRACT.md G-4
 @test "a body over 64 KiB gets the JSON 413" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	for size in 70000 2000000; do
@@ -102,6 +109,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
+# docs/CONTRACT.md G-12
 @test "an unknown path is 404" {
 	local p
 	for p in / /nope /auth /auth/ /auth/signupx /auth/signup/x /user /healthzz /docsx \
@@ -114,6 +122,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
+# docs/CONTRACT.md G-12
 @test "project files are never served" {
 	local p
 	for p in /.env /.git/config /.gitignore /env.sample /Makefile /setup.sh /README.md \
@@ -134,6 +143,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
+# docs/CONTRACT.md H-2
 @test "openapi.json is the document of the repository" {
 	http GET /openapi.json
 	assert_status 200
@@ -144,6 +154,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_jq '.paths | has("/auth/signup") and has("/user/profile") and has("/openapi.json") and has("/docs")'
 }
 
+# docs/CONTRACT.md H-2
 @test "the docs page links the document itself for a server without Swagger UI" {
 	# A plain make without npm has no swagger-ui-bundle.js: the page then
 	# shows its paragraph docs-fallback (a link to /openapi.json), which
@@ -157,6 +168,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	grep -q -F 'getElementById("docs-fallback").hidden = false' "$http_body_file"
 }
 
+# docs/CONTRACT.md H-2
 @test "/docs renders Swagger UI from assets served here" {
 	local refs ref n=0
 	http GET /docs
@@ -189,6 +201,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $http_body == *SwaggerUIBundle* && $http_body == *openapi.json* || $http_body == *data-url* ]]
 }
 
+# docs/CONTRACT.md H-2
 @test "/docs/ with a trailing slash redirects to /docs" {
 	http GET /docs/
 	assert_status 301
