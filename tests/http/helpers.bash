@@ -8,8 +8,10 @@
 # assertion helpers work here unchanged: sql, reset_state, mail_wait,
 # mail_otp, mail_reset_token, mail_count, make_jwt, test_env_file, json_get,
 # assert_status, assert_body, assert_json, assert_jq, assert_header,
-# assert_header_contains, assert_header_token, refute_header (they read the
-# last response, whether it came from `cgi` or from `http`). Defaults:
+# assert_header_contains, assert_header_token, refute_header,
+# refute_access_control, assert_unavailable (they read the last response,
+# whether it came from `cgi` or from `http`); ann, endpoint_request and
+# each_endpoint take --http to go through the server. Defaults:
 #
 #   setup_file()    { http_setup_file; }     # or: http_setup_file --htaccess
 #   teardown_file() { http_teardown_file; }
