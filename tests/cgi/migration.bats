@@ -233,7 +233,7 @@ line 7: password_hash is not a bcrypt hash this service takes ($2a$, $2b$ or $2y
 line 10: email: the same address as line 2
 line 11: is_verified is not one of true, false, t, f, 1, 0'
 
-@test "import: quoted fields, commas and quotes, CRLF; existing accounts left alone; each skipped row named by its line" {
+@test "the import reads quoted fields, commas and quotes and CRLF, leaves existing accounts alone and names each skipped row by its line" {
 	existing
 	write_csv
 	import_users --skip-invalid "$csv"
@@ -260,7 +260,7 @@ imported 0, skipped 9"
 	[[ $(sql "SELECT count(*) FROM users") == 4 ]]
 }
 
-@test "import: without --skip-invalid an invalid row means nothing is imported (exit 3)" {
+@test "without --skip-invalid an invalid row means the import imports nothing (exit 3)" {
 	existing
 	write_csv
 	before=$(users)
@@ -275,7 +275,7 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 imported 1, skipped 1"
 }
 
-@test "import: a dry run reports the same and changes nothing" {
+@test "a dry run of the import reports the same and changes nothing" {
 	existing
 	write_csv
 	before=$(users)
@@ -291,7 +291,7 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 }
 
 # docs/CONTRACT.md LI-7
-@test "import: imported accounts log in with their old password and are upgraded; unverified ones get 403" {
+@test "imported accounts log in with their old password and are upgraded; unverified ones get 403" {
 	write_csv
 	import_users --skip-invalid "$csv"
 	[[ $imp_rc -eq 0 ]]
@@ -309,7 +309,7 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 	assert_upgraded fay@example.test StrongPass123 "$DEFAULT_PREFIX"
 }
 
-@test "import: with the database down, exit 1 and nothing imported" {
+@test "with the database down the import exits 1 and imports nothing" {
 	write_csv
 	import_users --skip-invalid "$csv" $(db_down)
 	assert_import 1 "nothing imported: could not connect to the database (see the error above)"
@@ -324,7 +324,7 @@ teardown() {
 	fi
 }
 
-@test "import: a failure at the fourth insert leaves nothing imported (one transaction)" {
+@test "a failure at the import's fourth insert leaves nothing imported (one transaction)" {
 	write_csv
 	drop_trigger=1
 	sql "CREATE FUNCTION mc_import_fail() RETURNS trigger LANGUAGE plpgsql AS
@@ -338,7 +338,7 @@ teardown() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "import: a file PostgreSQL cannot read as the CSV export is refused whole, with its line" {
+@test "the import refuses whole, with its line, a file PostgreSQL cannot read as the CSV export" {
 	f=$BATS_TEST_TMPDIR/bad.csv
 	printf 'email,name,password_hash,is_verified\n' >"$f"
 	import_users "$f"
