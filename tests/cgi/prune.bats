@@ -104,6 +104,7 @@ survivors() {
 	    _fail "second run: $prune_rc $prune_out"
 }
 
+# docs/CONTRACT.md SU-7
 @test "prune deletes unverified accounts after UNVERIFIED_ACCOUNT_DAYS, in batches, and never a verified one" {
 	sql "INSERT INTO users (email, full_name, password_hash, is_verified, created_at)
 	     SELECT 'u' || i || '@example.test', 'U', 'x', i % 3 = 0, now() - interval '3 days'

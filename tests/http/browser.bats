@@ -52,7 +52,7 @@ access_since() {
 	tail -c +$((access_from + 1)) -- "$MC_APACHE_DIR/access.log" 2>/dev/null
 }
 
-@test "browser_page_from_an_allowed_origin_signs_up_verifies_logs_in_and_shows_the_profile" {
+@test "a browser page from an allowed origin signs up, verifies, logs in and shows the profile" {
 	two_free_ports
 	# The page's origin, exactly as the browser sends it; port_b is unused.
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
@@ -84,7 +84,7 @@ access_since() {
 	grep -q -E '"GET /user/profile HTTP/1\.1" 401 ' <<<"$log"
 }
 
-@test "browser_page_from_a_refused_origin_fails_on_cors_and_shows_nothing" {
+@test "a browser page from a refused origin fails on CORS and shows nothing" {
 	two_free_ports
 	# port_a is allowed (and unused), the page is served from port_b.
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
@@ -108,6 +108,6 @@ access_since() {
 	[[ $(mail_count eve@example.test) == 0 ]]
 }
 
-@test "browser_docs_page_lists_every_endpoint_of_openapi_json" {
+@test "the docs page in a browser lists every endpoint of openapi.json" {
 	browser docs --api "$MC_HTTP_URL"
 }
