@@ -16,11 +16,11 @@
 # where a web server and cron expect them.
 
 CC      ?= cc
-PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi
+PKGS    := libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi liboath
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # What a program maps at every start (docs/BENCHMARKS.md, "Plain CGI start"):
 # json-c, and libargon2 linked in (its .a is position-independent). libcrypto,
-# libpq, libcurl, libfcgi, libcrypt and libzxcvbn are not linked:
+# libpq, libcurl, libfcgi, libcrypt, libzxcvbn and liboath are not linked:
 # common/lib<name>.c loads each when a program first calls it (lazy.h).
 PKG_LIBS   := $(shell pkg-config --libs json-c) -l:libargon2.a
 # make run and make configs build nothing themselves (run calls ./setup.sh,

@@ -10,7 +10,8 @@
 #      two checkouts on one machine never share a database
 #   4. writes .env from env.sample (the production template) with the local
 #      values of env.local (mail written to mail/, the frontend on
-#      localhost:3000), a new random JWT_SECRET_KEY and the DATABASE_URL of
+#      localhost:3000), a new random JWT_SECRET_KEY, a new random
+#      MFA_ENCRYPTION_KEY and the DATABASE_URL of
 #      that database, if there is no .env (an existing .env keeps its
 #      content); mode 0640, group www-data when run as root (Apache's
 #      programs run as www-data and read it), else 0600
@@ -48,15 +49,15 @@ local_db_name() {
 	printf 'medicalcare_%s_%s\n' "$base" "$(printf '%s' "$root" | sha256sum | cut -c1-8)"
 }
 
-# local_env_text SAMPLE LOCAL SECRET URL: prints SAMPLE (env.sample) with
-# JWT_SECRET_KEY=SECRET, DATABASE_URL=URL and each NAME=value of LOCAL
-# (env.local, if it exists) in place of the sample's line for NAME (or its
-# "# NAME=" example), or at the end when the sample has none. The secret
-# reaches awk on its standard input, never in its arguments.
+# local_env_text SAMPLE LOCAL SECRET URL MFA_KEY: prints SAMPLE (env.sample)
+# with JWT_SECRET_KEY=SECRET, MFA_ENCRYPTION_KEY=MFA_KEY, DATABASE_URL=URL and
+# each NAME=value of LOCAL (env.local, if it exists) in place of the sample's
+# line for NAME (or its "# NAME=" example), or at the end when the sample has
+# none. The keys reach awk on its standard input, never in its arguments.
 local_env_text() {
-	local sample=$1 local=$2 secret=$3 url=$4
+	local sample=$1 local=$2 secret=$3 url=$4 mfa=$5
 	{
-		printf 'JWT_SECRET_KEY=%s\nDATABASE_URL=%s\n' "$secret" "$url"
+		printf 'JWT_SECRET_KEY=%s\nMFA_ENCRYPTION_KEY=%s\nDATABASE_URL=%s\n' "$secret" "$mfa" "$url"
 		[[ ! -f $local ]] || grep -E '^[A-Z][A-Z0-9_]*=' "$local"
 	} | awk '
 		NR == FNR { i = index($0, "="); want[substr($0, 1, i - 1)] = $0; order[++n] = substr($0, 1, i - 1); next }
@@ -116,6 +117,7 @@ fi
 packages=(
 	build-essential pkg-config make git ca-certificates
 	libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
+	liboath-dev
 	libfcgi-dev libfcgi-bin spawn-fcgi multiwatch libapache2-mod-fcgid
 	libcmocka-dev
 	postgresql postgresql-client
@@ -135,7 +137,7 @@ if [[ $production -eq 1 ]]; then
 	packages=(
 		build-essential pkg-config make ca-certificates
 		libpq-dev libjson-c-dev libssl-dev libcurl4-openssl-dev libargon2-dev libzxcvbn-dev
-		libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
+		liboath-dev libfcgi-dev libcrypt-dev spawn-fcgi multiwatch procps postgresql-client
 		apache2
 	)
 fi
@@ -263,19 +265,21 @@ if [[ -e .env ]]; then
 else
 	secret=$(openssl rand -base64 48 | tr -d '\n')
 	[[ ${#secret} -ge 64 ]] || die "could not generate JWT_SECRET_KEY"
+	mfa_key=$(openssl rand -base64 48 | tr -d '\n')
+	[[ ${#mfa_key} -ge 64 ]] || die "could not generate MFA_ENCRYPTION_KEY"
 	tmp=$(umask 077 && mktemp .env.XXXXXX)
 	if [[ -f env.sample ]]; then
-		local_env_text env.sample env.local "$secret" "$database_url" >"$tmp"
-		env_note="wrote .env from env.sample and env.local with a new JWT_SECRET_KEY"
+		local_env_text env.sample env.local "$secret" "$database_url" "$mfa_key" >"$tmp"
+		env_note="wrote .env from env.sample and env.local with a new JWT_SECRET_KEY and MFA_ENCRYPTION_KEY"
 	else
-		printf '# Written by setup.sh (there was no env.sample).\nDATABASE_URL=%s\nJWT_SECRET_KEY=%s\n' \
-		    "$database_url" "$secret" >"$tmp"
-		env_note="wrote a minimal .env (no env.sample found) with a new JWT_SECRET_KEY"
+		printf '# Written by setup.sh (there was no env.sample).\nDATABASE_URL=%s\nJWT_SECRET_KEY=%s\nMFA_ENCRYPTION_KEY=%s\n' \
+		    "$database_url" "$secret" "$mfa_key" >"$tmp"
+		env_note="wrote a minimal .env (no env.sample found) with a new JWT_SECRET_KEY and MFA_ENCRYPTION_KEY"
 	fi
 	chmod 600 "$tmp"
 	mv -n -- "$tmp" .env
 	rm -f -- "$tmp"
-	unset secret
+	unset secret mfa_key
 fi
 # The web server's programs run as www-data under root's Apache (make run):
 # they read .env through its group. Otherwise only the owner reads it.

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "mail_smtp.h"
 #include "respond.h"
+#include "serve.h"
 
 static void forgot_handle(struct ctx *ctx)
 {
@@ -45,5 +46,5 @@ static const struct endpoint forgot_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&forgot_endpoint);
+	return serve_main(&forgot_endpoint);
 }

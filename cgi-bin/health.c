@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "respond.h"
+#include "serve.h"
 
 /* The answer for rc: DB_OK, DB_MISCONFIGURED, or anything else (unreachable). */
 static void health_body(struct http_resp *resp, int rc)
@@ -56,5 +57,5 @@ static const struct endpoint health_endpoint = {
 
 int main(void)
 {
-	return app_main(&health_endpoint);
+	return serve_main(&health_endpoint);
 }

@@ -7,6 +7,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void login_handle(struct ctx *ctx)
 {
@@ -40,5 +41,5 @@ static const struct endpoint login_endpoint = {
 
 int main(void)
 {
-	return app_main(&login_endpoint);
+	return serve_main(&login_endpoint);
 }

@@ -10,6 +10,7 @@
 #include "account_session.h"
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 #include "session_req.h"
 
 static void logout_handle(struct ctx *ctx)
@@ -67,5 +68,5 @@ static const struct endpoint logout_endpoint = {
 
 int main(void)
 {
-	return app_main(&logout_endpoint);
+	return serve_main(&logout_endpoint);
 }

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "log.h"
 #include "paths.h"
+#include "serve.h"
 
 #define OPENAPI_PATH "docs/openapi.json"
 #define OPENAPI_MAX (4 * 1024 * 1024)
@@ -96,5 +97,5 @@ static const struct endpoint openapi_endpoint = {
 
 int main(void)
 {
-	return app_main(&openapi_endpoint);
+	return serve_main(&openapi_endpoint);
 }

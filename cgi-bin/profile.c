@@ -8,6 +8,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void profile_handle(struct ctx *ctx)
 {
@@ -51,5 +52,5 @@ static const struct endpoint profile_endpoint = {
 
 int main(void)
 {
-	return app_main(&profile_endpoint);
+	return serve_main(&profile_endpoint);
 }

@@ -10,6 +10,7 @@
 #include "account_session.h"
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 #include "session_req.h"
 
 static void refresh_handle(struct ctx *ctx)
@@ -44,5 +45,5 @@ static const struct endpoint refresh_endpoint = {
 
 int main(void)
 {
-	return app_main(&refresh_endpoint);
+	return serve_main(&refresh_endpoint);
 }

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "mail_smtp.h"
 #include "respond.h"
+#include "serve.h"
 
 static void resend_handle(struct ctx *ctx)
 {
@@ -47,5 +48,5 @@ static const struct endpoint resend_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&resend_endpoint);
+	return serve_main(&resend_endpoint);
 }

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "mail_smtp.h"
 #include "respond.h"
+#include "serve.h"
 
 static void reset_handle(struct ctx *ctx)
 {
@@ -43,5 +44,5 @@ static const struct endpoint reset_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&reset_endpoint);
+	return serve_main(&reset_endpoint);
 }

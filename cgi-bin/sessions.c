@@ -17,6 +17,7 @@
 #include "app.h"
 #include "log.h"
 #include "respond.h"
+#include "serve.h"
 
 #define SESSIONS_SEGMENT "/sessions"
 #define SESSIONS_ID_MAX 128
@@ -181,5 +182,5 @@ static const struct endpoint sessions_endpoint = {
 
 int main(void)
 {
-	return app_main(&sessions_endpoint);
+	return serve_main(&sessions_endpoint);
 }

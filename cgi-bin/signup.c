@@ -7,6 +7,7 @@
 #include "app.h"
 #include "mail_smtp.h"
 #include "respond.h"
+#include "serve.h"
 
 static void signup_handle(struct ctx *ctx)
 {
@@ -42,5 +43,5 @@ static const struct endpoint signup_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&signup_endpoint);
+	return serve_main(&signup_endpoint);
 }

@@ -7,6 +7,7 @@
  */
 #include "app.h"
 #include "respond.h"
+#include "serve.h"
 
 static void verify_handle(struct ctx *ctx)
 {
@@ -40,5 +41,5 @@ static const struct endpoint verify_endpoint = {
 
 int main(void)
 {
-	return app_main(&verify_endpoint);
+	return serve_main(&verify_endpoint);
 }

@@ -10,6 +10,7 @@
 
 #include "acct.h"
 #include "audit.h"
+#include "conf_keys.h"
 #include "db.h"
 #include "limit.h"
 #include "log.h"

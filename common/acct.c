@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "conf_keys.h"
 #include "db.h"
 #include "hashgate.h"
 #include "log.h"

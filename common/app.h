@@ -1,7 +1,7 @@
 /*
  * app: one request's life, from configuration to response, around an
  * endpoint's handler. A program in cgi-bin/ declares a struct endpoint and its
- * main() is "return app_main(&endpoint);".
+ * main() is "return serve_main(&endpoint);" (serve.h: the process around it).
  *
  * app_serve() does, in this order (the contract's precedence):
  *   configuration error        -> 500 (the error was logged once; a DATABASE_URL
@@ -32,7 +32,7 @@
  * The mail goes from a child process in a session of its own, so a web
  * server that signals the program once its answer is complete (Apache,
  * lighttpd) does not cut the delivery short. When stderr is a pipe or socket
- * (Apache reads the program's stdout and stderr until both end), app_main()
+ * (Apache reads the program's stdout and stderr until both end), serve_main()
  * ends both right after the answer, mail or not, and does not wait for the
  * child, which runs at a lower priority and whose log lines are lost (a
  * failed delivery stays queued, with its error on the outbox row, and
@@ -48,6 +48,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "client.h"
@@ -93,7 +94,7 @@ PGconn *app_db(struct ctx *ctx);
 void app_mail_after(struct ctx *ctx, int64_t mail_id);
 
 /*
- * Holds the answer back until ms milliseconds after serving began (app_main()
+ * Holds the answer back until ms milliseconds after serving began (app_answer()
  * sleeps before writing it), so that answers that must not tell two cases
  * apart take the same time whatever work each did, as long as both finish
  * within ms. A later call replaces an earlier one.
@@ -102,7 +103,7 @@ void app_answer_not_before(struct ctx *ctx, long ms);
 
 /*
  * Serves one request; mail queued with app_mail_after() is delivered before
- * it returns (app_main() delivers after writing the answer instead).
+ * it returns (serve_main() delivers after writing the answer instead).
  * conf is NULL when the configuration failed to load.
  * resp must be initialized; the caller writes and releases it.
  */
@@ -110,11 +111,25 @@ void app_serve(const struct endpoint *ep, const struct conf *conf, const struct 
                struct http_resp *resp);
 
 /*
- * The CGI main: loads the configuration (logging its error), reads the
- * request from the environment and stdin (413 unread), serves it, writes the
- * response to stdout and closes it, delivers queued mail (see above), frees
- * everything. Returns the process exit status (0).
+ * The parts of app_serve() for serve.c, which runs them around the answer's
+ * end and the process's life:
+ *   app_begin()   fills ctx for one request (resp initialized by the caller);
+ *   app_answer()  reads the body from in (413 unread; a chunked one up to
+ *                 64 KiB), serves, waits for the answer's floor and writes
+ *                 the answer to out; *body gets the parsed POST body (the
+ *                 caller json_object_put()s it);
+ *   app_deliver() delivers the mail queued with app_mail_after(), if any,
+ *                 on the request's connection (opened if need be);
+ *   app_disconnect() ends the request's use of its connection.
+ * app_set_long_lived(): this process serves many requests (FastCGI), so
+ * app_db() uses the kept connection (db.h) instead of a new one.
  */
-int app_main(const struct endpoint *ep);
+void app_begin(struct ctx *ctx, const struct conf *conf, const struct http_req *req,
+               struct http_resp *resp);
+void app_answer(const struct endpoint *ep, struct ctx *ctx, struct http_req *req, FILE *in,
+                FILE *out, json_object **body);
+void app_deliver(struct ctx *ctx);
+void app_disconnect(struct ctx *ctx);
+void app_set_long_lived(void);
 
 #endif

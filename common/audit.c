@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf_keys.h"
 #include "db.h"
 #include "log.h"
 #include "token.h"

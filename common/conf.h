@@ -20,6 +20,7 @@ enum mail_transport { MAIL_TRANSPORT_SMTP, MAIL_TRANSPORT_FILE };
 enum smtp_security { SMTP_SECURITY_NONE, SMTP_SECURITY_STARTTLS, SMTP_SECURITY_TLS };
 
 #define CONF_JWT_SECRET_MIN 32
+#define CONF_MFA_KEY_MIN 32
 
 struct conf {
 	/* Database: DATABASE_URL wins; else INSTANCE_CONNECTION_NAME (host
@@ -37,6 +38,11 @@ struct conf {
 
 	unsigned char *jwt_secret; /* JWT_SECRET_KEY bytes, >= 32 */
 	size_t jwt_secret_len;
+	/* MFA_ENCRYPTION_KEY bytes, >= 32, or NULL: optional, so an install
+	 * upgraded without it keeps serving; only two-factor sign-in needs it
+	 * (conf_mfa_keys() in conf_keys.h). */
+	unsigned char *mfa_key;
+	size_t mfa_key_len;
 	int jwt_expire_minutes;         /* default 60 */
 	int otp_expire_minutes;         /* default 10 */
 	int reset_token_expire_minutes; /* default 15 */
@@ -92,20 +98,26 @@ struct conf {
 	char *app_name; /* APP_NAME, default "MedicalCare": used in mail subjects */
 	char *env_file; /* the env file path that was read, or NULL */
 
-	/* The keys derived from jwt_secret, made on first use: conf_keys(). */
+	/* The keys derived from jwt_secret, made on first use (conf_keys.h). */
 	struct conf_keys *keys;
 };
 
 /*
- * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels: otp
- * hashes OTP codes, outbox seals queued mail, audit hashes the addresses of
- * no account in the audit trail. ready: set once they are made.
+ * Keys derived from JWT_SECRET_KEY with HMAC-SHA256 under fixed labels
+ * (conf_keys.c): otp hashes OTP codes, outbox seals queued mail, audit hashes
+ * the addresses of no account in the audit trail. ready: set once they are made.
+ * From MFA_ENCRYPTION_KEY the same way, when it is set (conf_mfa_keys()):
+ * mfa_secret seals two-factor secrets, mfa_recovery hashes recovery codes;
+ * mfa_ready: set once they are made.
  */
 struct conf_keys {
 	int ready;
 	unsigned char otp[32];
 	unsigned char outbox[32];
 	unsigned char audit[32];
+	int mfa_ready;
+	unsigned char mfa_secret[32];
+	unsigned char mfa_recovery[32];
 };
 
 /*
@@ -118,26 +130,8 @@ struct conf_keys {
  */
 int conf_load(struct conf *c, char *err, size_t errlen);
 
-/*
- * Checks DATABASE_URL, if set, with libpq's own parser, and its port and
- * sslmode as DB_PORT and DB_SSLMODE are checked: 0, or -1 with one line
- * naming it in err (never quoting it: it may hold the password). Not part of
- * conf_load(), since parsing loads libpq (libpq.h), which a request that never
- * reaches the database should not pay for: db_connect() calls it first.
- */
-int conf_check_database_url(const struct conf *c, char *err, size_t errlen);
-
 /* Frees every string and wipes the secrets. Safe on a zeroed or released struct. */
 void conf_release(struct conf *c);
-
-/*
- * The derived keys of c (borrowed from c), made by the first call rather than
- * by conf_load(): a request that needs none (a 401 without a token, a 4xx of
- * the gates) then never starts OpenSSL's algorithm fetching, a quarter of
- * the CPU of a plain CGI start. NULL (logged) when they cannot be made: the
- * request is a 500.
- */
-const struct conf_keys *conf_keys(const struct conf *c);
 
 /*
  * The name of the i-th setting of the table (static), or NULL past its end:

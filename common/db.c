@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conf_pg.h"
 #include "libpq.h"
 #include "log.h"
 
@@ -279,7 +280,7 @@ int db_connect(const struct conf *c, PGconn **out)
 	/* The first connection loads libpq; DATABASE_URL needs it to be checked. */
 	if (libpq_load(line, sizeof(line)) != 0)
 		return DB_CONFIG; /* logged by the loader (lazy.h) */
-	if (conf_check_database_url(c, line, sizeof(line)) != 0) {
+	if (conf_pg_check_url(c->database_url, line, sizeof(line)) != 0) {
 		log_error("configuration error: %s", line);
 		return DB_CONFIG;
 	}

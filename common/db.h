@@ -46,7 +46,7 @@ enum db_rc {
  * the whole attempt, every host and address of the settings included.
  * DB_OK and *out (caller db_close()s); DB_CONFIG when libpq cannot be
  * loaded ("could not load libpq.so.5: ...") or DATABASE_URL is not valid
- * (conf_check_database_url(), logged as "configuration error: ..."); DB_MISCONFIGURED when the server
+ * (conf_pg_check_url(), logged as "configuration error: ..."); DB_MISCONFIGURED when the server
  * refused the settings (db_conn_rc()), logged as one line naming the settings
  * to fix (db_conn_settings()); else DB_UNAVAILABLE (refused, timed out, full,
  * starting up, shutting down, out of memory), logged as one line.

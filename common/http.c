@@ -86,35 +86,53 @@ long long http_req_content_length(const struct http_req *r)
 }
 
 /*
- * A body without CONTENT_LENGTH: up to the end of in, at most HTTP_BODY_MAX
- * bytes (one more is read to tell). 0, or -1 with body_too_large or
- * body_incomplete (a read error, out of memory) set.
+ * Reads from in into buf until want bytes, the end of the file or an error,
+ * reading again after EINTR; *got: how many. 0, or -1 on a read error.
  */
-static int http_req_read_to_eof(struct http_req *r, FILE *in)
+static int http_read_up_to(FILE *in, char *buf, size_t want, size_t *got)
 {
-	char *body = malloc(HTTP_BODY_MAX + 2);
-	size_t got = 0;
-
-	if (body == NULL) {
-		log_error("out of memory reading the request body");
-		goto fail;
-	}
-	while (got < HTTP_BODY_MAX + 1) {
+	*got = 0;
+	while (*got < want) {
 		size_t n;
 
 		errno = 0;
-		n = fread(body + got, 1, HTTP_BODY_MAX + 1 - got, in);
-		got += n;
+		n = fread(buf + *got, 1, want - *got, in);
+		*got += n;
 		if (n > 0)
 			continue;
 		if (ferror(in) && errno == EINTR) {
 			clearerr(in);
 			continue;
 		}
-		if (ferror(in))
-			goto fail;
-		break; /* end of file */
+		return ferror(in) ? -1 : 0;
 	}
+	return 0;
+}
+
+int http_req_read_body(struct http_req *r, FILE *in)
+{
+	long long len = http_req_content_length(r);
+	int to_eof = r->content_length == NULL;
+	size_t want, got = 0;
+	char *body = NULL;
+
+	http_req_release(r);
+	r->body_incomplete = 0;
+	r->body_too_large = 0;
+	if (len < 0)
+		len = 0;
+	if (!to_eof && len > HTTP_BODY_MAX)
+		goto fail;
+	/* Without CONTENT_LENGTH: up to the end, and one byte more than
+	 * HTTP_BODY_MAX tells a body that is too large. */
+	want = to_eof ? HTTP_BODY_MAX + 1 : (size_t)len;
+	body = malloc(want + 1);
+	if (body == NULL) {
+		log_error("out of memory reading the request body");
+		goto fail;
+	}
+	if (http_read_up_to(in, body, want, &got) != 0 || (!to_eof && got < want))
+		goto fail;
 	if (got > HTTP_BODY_MAX) {
 		free(body);
 		r->body_too_large = 1;
@@ -123,53 +141,6 @@ static int http_req_read_to_eof(struct http_req *r, FILE *in)
 	body[got] = '\0';
 	r->body = body;
 	r->body_len = got;
-	return 0;
-fail:
-	free(body);
-	r->body_incomplete = 1;
-	return -1;
-}
-
-int http_req_read_body(struct http_req *r, FILE *in)
-{
-	long long len = http_req_content_length(r);
-	size_t want, got = 0;
-	char *body = NULL;
-
-	http_req_release(r);
-	r->body_incomplete = 0;
-	r->body_too_large = 0;
-	if (r->content_length == NULL)
-		return http_req_read_to_eof(r, in);
-	if (len < 0)
-		len = 0;
-	if (len > HTTP_BODY_MAX)
-		goto fail;
-	want = (size_t)len;
-	body = malloc(want + 1);
-	if (body == NULL) {
-		log_error("out of memory reading the request body");
-		goto fail;
-	}
-	while (got < want) {
-		size_t n;
-
-		errno = 0;
-		n = fread(body + got, 1, want - got, in);
-		got += n;
-		if (got == want)
-			break;
-		if (ferror(in) && errno == EINTR) {
-			clearerr(in);
-			continue;
-		}
-		break; /* end of file or a real error */
-	}
-	if (got < want)
-		goto fail;
-	body[want] = '\0';
-	r->body = body;
-	r->body_len = want;
 	return 0;
 fail:
 	free(body);
@@ -505,49 +476,6 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
 		return;
 	}
 	http_resp_set(resp, status, content_type, body != NULL ? body : "", body != NULL ? len : 0);
-}
-
-int http_cors(struct http_resp *resp, const char *allowed, const char *origin)
-{
-	const char *p = allowed;
-	size_t olen;
-	int match = 0;
-
-	if (allowed == NULL || origin == NULL || *origin == '\0')
-		return 0;
-	olen = strnlen(origin, HTTP_HEADER_VALUE_MAX + 1);
-	if (olen > HTTP_HEADER_VALUE_MAX)
-		return 0;
-	/* An origin is scheme://host[:port]: never a space or a control byte. */
-	for (size_t i = 0; i < olen; i++)
-		if ((unsigned char)origin[i] <= 0x20 || origin[i] == 0x7f)
-			return 0;
-	for (;;) {
-		const char *end = strchr(p, ','), *s = p, *e;
-
-		e = end != NULL ? end : p + strlen(p);
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		/* "*" is not a wildcard, and never echoed. */
-		if ((size_t)(e - s) == olen && memcmp(s, origin, olen) == 0 &&
-		    !(olen == 1 && *s == '*')) {
-			match = 1;
-			break;
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	if (!match)
-		return 0;
-	if (http_resp_header(resp, "Access-Control-Allow-Origin", "%s", origin) != 0 ||
-	    http_resp_header(resp, "Vary", "Origin") != 0) {
-		log_error("could not add the CORS headers");
-		return 0;
-	}
-	return 1;
 }
 
 const char *http_reason(int status)

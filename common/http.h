@@ -150,16 +150,6 @@ void http_resp_raw(struct http_resp *resp, int status, const char *content_type,
                    size_t len);
 
 /*
- * CORS (docs/CONTRACT.md C-2 to C-4): when origin is in the comma-separated allowed list,
- * adds Access-Control-Allow-Origin: <origin> and Vary: Origin (and app_serve()
- * adds Access-Control-Expose-Headers to every answer but a preflight's);
- * otherwise adds no Access-Control-* header. Returns 1 if the origin is allowed. Entries are
- * trimmed and compared exactly (case-sensitive, whole string); "*" is not a
- * wildcard and never matches; an origin with a space or control byte never does.
- */
-int http_cors(struct http_resp *resp, const char *allowed, const char *origin);
-
-/*
  * Writes "Status: ...", Content-Type, Cache-Control, X-Content-Type-Options,
  * Content-Length, WWW-Authenticate (401: Bearer, or Bearer
  * error="invalid_token" when invalid_token is set) or Retry-After (429, 503

@@ -1,5 +1,6 @@
 #include "mail.h"
 
+#include "conf_keys.h"
 #include "db.h"
 #include "hex.h"
 #include "log.h"

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,26 +113,102 @@ static int put_html(struct buf *b, const char *s)
 	return 0;
 }
 
+/*
+ * A message's two bodies, written together so that each paragraph is written
+ * once: in text, parts as they are (control characters dropped) and
+ * paragraphs apart by a blank line; in HTML, escaped, each in <p>...</p>.
+ * Every function returns 0, or -1 when a body is full; body_end() leaves the
+ * text ending with one newline.
+ */
+struct body {
+	struct buf *text;
+	struct buf *html;
+};
+
 /* The start of both bodies: a greeting by name when there is one. */
-static int put_greeting(struct buf *text, struct buf *html, const char *subject, const char *name)
+static int body_begin(struct body *b, const char *subject, const char *name)
 {
 	int has_name = name != NULL && name[0] != '\0';
 
-	if (buf_puts(html, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>") !=
-	        0 ||
-	    put_html(html, subject) != 0 ||
-	    buf_puts(html, "</title>\n</head>\n<body style=\"font-family: Arial, Helvetica, "
-	                   "sans-serif; line-height: 1.5\">\n<p>Hello") != 0)
+	if (buf_puts(b->html,
+	             "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>") != 0 ||
+	    put_html(b->html, subject) != 0 ||
+	    buf_puts(b->html, "</title>\n</head>\n<body style=\"font-family: Arial, Helvetica, "
+	                      "sans-serif; line-height: 1.5\">\n<p>Hello") != 0)
 		return -1;
-	if (buf_puts(text, "Hello") != 0)
+	if (buf_puts(b->text, "Hello") != 0)
 		return -1;
 	if (has_name) {
-		if (buf_puts(text, " ") != 0 || mail_put_clean(text, name) != 0 ||
-		    buf_puts(html, " ") != 0 || put_html(html, name) != 0)
+		if (buf_puts(b->text, " ") != 0 || mail_put_clean(b->text, name) != 0 ||
+		    buf_puts(b->html, " ") != 0 || put_html(b->html, name) != 0)
 			return -1;
 	}
-	if (buf_puts(text, ",\n\n") != 0 || buf_puts(html, ",</p>\n") != 0)
+	if (buf_puts(b->text, ",\n\n") != 0 || buf_puts(b->html, ",</p>\n") != 0)
 		return -1;
+	return 0;
+}
+
+/* Appends s to the paragraph in hand, in both bodies. */
+static int body_put(struct body *b, const char *s)
+{
+	return mail_put_clean(b->text, s) != 0 || put_html(b->html, s) != 0 ? -1 : 0;
+}
+
+/* Appends url: as it is in text, as a link to itself in HTML. */
+static int body_put_link(struct body *b, const char *url)
+{
+	return mail_put_clean(b->text, url) != 0 || buf_puts(b->html, "<a href=\"") != 0 ||
+	               put_html(b->html, url) != 0 || buf_puts(b->html, "\">") != 0 ||
+	               put_html(b->html, url) != 0 || buf_puts(b->html, "</a>") != 0
+	           ? -1
+	           : 0;
+}
+
+static int body_para_begin(struct body *b)
+{
+	return buf_puts(b->html, "<p>");
+}
+
+static int body_para_end(struct body *b)
+{
+	return buf_puts(b->text, "\n\n") != 0 || buf_puts(b->html, "</p>\n") != 0 ? -1 : 0;
+}
+
+/* One paragraph of the parts given, up to a NULL. */
+static int body_para(struct body *b, ...)
+{
+	va_list ap;
+	const char *part;
+	int rc = body_para_begin(b);
+
+	va_start(ap, b);
+	while (rc == 0 && (part = va_arg(ap, const char *)) != NULL)
+		rc = body_put(b, part);
+	va_end(ap);
+	return rc == 0 ? body_para_end(b) : -1;
+}
+
+/* One paragraph of printf(fmt, ...). */
+static int body_paraf(struct body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int body_paraf(struct body *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -1;
+	return body_para(b, line, NULL);
+}
+
+/* The end of the text: one newline after the last paragraph, not two. */
+static int body_end(struct body *b)
+{
+	if (b->text->len >= 2 && memcmp(b->text->data + b->text->len - 2, "\n\n", 2) == 0)
+		b->text->data[--b->text->len] = '\0';
 	return 0;
 }
 
@@ -145,135 +222,96 @@ static const char *plural(int n)
  * not be the owner of the address (docs/CONTRACT.md SU-5).
  */
 static int render_otp(const struct conf *c, const char *app, const struct mail_vars *v,
-                      struct buf *subj, struct buf *text, struct buf *html)
+                      struct buf *subj, struct body *b)
 {
 	int m = v->expire_minutes;
 	int d = c->unverified_account_days;
 
 	if (v->code == NULL || v->code[0] == '\0')
 		return -1;
-	if (mail_put_clean(subj, app) != 0 || buf_puts(subj, " verification code") != 0)
+	if (mail_put_clean(subj, app) != 0 || buf_puts(subj, " verification code") != 0 ||
+	    body_begin(b, subj->data, NULL) != 0 ||
+	    body_para(b, "Your ", app, " verification code is:", NULL) != 0)
 		return -1;
-	if (put_greeting(text, html, subj->data, NULL) != 0)
+	/* The code stands out: indented in text, large in HTML. */
+	if (buf_puts(b->text, "    ") != 0 || mail_put_clean(b->text, v->code) != 0 ||
+	    buf_puts(b->html, "<p style=\"font-size: 28px; font-weight: bold; letter-spacing: "
+	                      "6px\">") != 0 ||
+	    put_html(b->html, v->code) != 0 || body_para_end(b) != 0)
 		return -1;
-	if (buf_puts(text, "Your ") != 0 || mail_put_clean(text, app) != 0 ||
-	    buf_puts(text, " verification code is:\n\n    ") != 0 ||
-	    mail_put_clean(text, v->code) != 0 ||
-	    buf_printf(text, "\n\nIt expires in %d minute%s.\n\n", m, plural(m)) != 0 ||
-	    buf_puts(text, "If you did not sign up, someone else typed your address: do not "
-	                   "share this code and ignore this email. Without the code the account "
-	                   "is never opened") != 0 ||
-	    buf_printf(text, ", and it is deleted after %d day%s.\n", d, plural(d)) != 0)
-		return -1;
-	if (buf_puts(html, "<p>Your ") != 0 || put_html(html, app) != 0 ||
-	    buf_puts(html, " verification code is:</p>\n<p style=\"font-size: 28px; font-weight: "
-	                   "bold; letter-spacing: 6px\">") != 0 ||
-	    put_html(html, v->code) != 0 ||
-	    buf_printf(html, "</p>\n<p>It expires in %d minute%s.</p>\n", m, plural(m)) != 0 ||
-	    buf_puts(html, "<p>If you did not sign up, someone else typed your address: do not "
-	                   "share this code and ignore this email. Without the code the account "
-	                   "is never opened") != 0 ||
-	    buf_printf(html, ", and it is deleted after %d day%s.</p>\n", d, plural(d)) != 0)
-		return -1;
-	return 0;
+	return body_paraf(b, "It expires in %d minute%s.", m, plural(m)) != 0 ||
+	               body_paraf(b,
+	                          "If you did not sign up, someone else typed your address: do not "
+	                          "share this code and ignore this email. Without the code the "
+	                          "account is never opened, and it is deleted after %d day%s.",
+	                          d, plural(d)) != 0
+	           ? -1
+	           : 0;
 }
 
 static int render_reset(const char *app, const struct mail_vars *v, struct buf *subj,
-                        struct buf *text, struct buf *html)
+                        struct body *b)
 {
 	int m = v->expire_minutes;
 
 	if (v->link == NULL || v->link[0] == '\0')
 		return -1;
-	if (mail_put_clean(subj, app) != 0 || buf_puts(subj, " password reset") != 0)
+	if (mail_put_clean(subj, app) != 0 || buf_puts(subj, " password reset") != 0 ||
+	    body_begin(b, subj->data, v->full_name) != 0)
 		return -1;
-	if (put_greeting(text, html, subj->data, v->full_name) != 0)
+	/* A second sign-up of an account nobody verified: only whoever reads this
+	 * mail can choose the password now. */
+	if (v->after_signup
+	        ? body_para(b, "Someone, perhaps you, tried to sign up for ", app,
+	                    " with this address, which already has an account that "
+	                    "was never verified. To use it, choose its password with "
+	                    "this link (this also confirms your address):",
+	                    NULL)
+	        : body_para(b, "We received a request to reset the password of your ", app,
+	                    " account. To choose a new password, open this link:", NULL))
 		return -1;
-	if (v->after_signup) {
-		/* A second sign-up of an account nobody verified: only whoever reads
-		 * this mail can choose the password now. */
-		if (buf_puts(text, "Someone, perhaps you, tried to sign up for ") != 0 ||
-		    mail_put_clean(text, app) != 0 ||
-		    buf_puts(text, " with this address, which already has an account that was "
-		                   "never verified. To use it, choose its password with this link "
-		                   "(this also confirms your address):\n\n") != 0 ||
-		    buf_puts(html, "<p>Someone, perhaps you, tried to sign up for ") != 0 ||
-		    put_html(html, app) != 0 ||
-		    buf_puts(html, " with this address, which already has an account that was "
-		                   "never verified. To use it, choose its password with this link "
-		                   "(this also confirms your address):</p>\n<p><a href=\"") != 0)
-			return -1;
-	} else if (buf_puts(text, "We received a request to reset the password of your ") != 0 ||
-	           mail_put_clean(text, app) != 0 ||
-	           buf_puts(text, " account. To choose a new password, open this link:\n\n") != 0 ||
-	           buf_puts(html, "<p>We received a request to reset the password of your ") != 0 ||
-	           put_html(html, app) != 0 ||
-	           buf_puts(html, " account. To choose a new password, open this link:</p>\n"
-	                          "<p><a href=\"") != 0) {
-		return -1;
-	}
-	if (mail_put_clean(text, v->link) != 0 ||
-	    buf_printf(text, "\n\nThe link expires in %d minute%s and works once.\n\n", m,
-	               plural(m)) != 0 ||
-	    buf_puts(text, v->after_signup
-	                       ? "If you did not sign up, ignore this email: nobody can use the "
-	                         "account without this link.\n"
-	                       : "If you did not ask for a password reset, ignore this email: your "
-	                         "password stays as it is.\n") != 0)
-		return -1;
-	if (put_html(html, v->link) != 0 ||
-	    buf_puts(html, "\">Reset your password</a></p>\n") != 0 ||
-	    buf_puts(html,
+	/* The link: the address itself in text; a button, then the address, in HTML. */
+	if (mail_put_clean(b->text, v->link) != 0 || buf_puts(b->text, "\n\n") != 0 ||
+	    buf_puts(b->html, "<p><a href=\"") != 0 || put_html(b->html, v->link) != 0 ||
+	    buf_puts(b->html, "\">Reset your password</a></p>\n") != 0 ||
+	    buf_puts(b->html,
 	             "<p>If the link does not open, copy this address into your browser:<br>") !=
 	        0 ||
-	    put_html(html, v->link) != 0 ||
-	    buf_printf(html, "</p>\n<p>The link expires in %d minute%s and works once.</p>\n", m,
-	               plural(m)) != 0 ||
-	    buf_puts(html, v->after_signup
-	                       ? "<p>If you did not sign up, ignore this email: nobody can use the "
-	                         "account without this link.</p>\n"
-	                       : "<p>If you did not ask for a password reset, ignore this email: "
-	                         "your password stays as it is.</p>\n") != 0)
+	    put_html(b->html, v->link) != 0 || buf_puts(b->html, "</p>\n") != 0)
 		return -1;
-	return 0;
+	return body_paraf(b, "The link expires in %d minute%s and works once.", m, plural(m)) !=
+	                   0 ||
+	               body_para(
+	                   b,
+	                   v->after_signup
+	                       ? "If you did not sign up, ignore this email: nobody can use "
+	                         "the account without this link."
+	                       : "If you did not ask for a password reset, ignore this email: "
+	                         "your password stays as it is.",
+	                   NULL) != 0
+	           ? -1
+	           : 0;
 }
 
 static int render_changed(const struct conf *c, const char *app, const struct mail_vars *v,
-                          struct buf *subj, struct buf *text, struct buf *html)
+                          struct buf *subj, struct body *b)
 {
 	const char *site = c->frontend_url;
 
 	if (buf_puts(subj, "Your ") != 0 || mail_put_clean(subj, app) != 0 ||
-	    buf_puts(subj, " password was changed") != 0)
+	    buf_puts(subj, " password was changed") != 0 ||
+	    body_begin(b, subj->data, v->full_name) != 0 ||
+	    body_para(b, "The password of your ", app, " account was just changed.", NULL) != 0 ||
+	    body_para(b, "If you did this, there is nothing more to do.", NULL) != 0)
 		return -1;
-	if (put_greeting(text, html, subj->data, v->full_name) != 0)
-		return -1;
-	if (buf_puts(text, "The password of your ") != 0 || mail_put_clean(text, app) != 0 ||
-	    buf_puts(text, " account was just changed.\n\n"
-	                   "If you did this, there is nothing more to do.\n\n"
-	                   "If you did not, someone else may have access to your email: reset your "
-	                   "password at once with \"Forgot password\"") != 0)
-		return -1;
-	if (site != NULL && site[0] != '\0' &&
-	    (buf_puts(text, " at ") != 0 || mail_put_clean(text, site) != 0))
-		return -1;
-	if (buf_puts(text, " and contact support.\n") != 0)
-		return -1;
-	if (buf_puts(html, "<p>The password of your ") != 0 || put_html(html, app) != 0 ||
-	    buf_puts(html,
-	             " account was just changed.</p>\n"
-	             "<p>If you did this, there is nothing more to do.</p>\n"
-	             "<p>If you did not, someone else may have access to your email: reset your "
-	             "password at once with &quot;Forgot password&quot;") != 0)
+	if (body_para_begin(b) != 0 ||
+	    body_put(b, "If you did not, someone else may have access to your email: reset your "
+	                "password at once with \"Forgot password\"") != 0)
 		return -1;
 	if (site != NULL && site[0] != '\0' &&
-	    (buf_puts(html, " at <a href=\"") != 0 || put_html(html, site) != 0 ||
-	     buf_puts(html, "\">") != 0 || put_html(html, site) != 0 ||
-	     buf_puts(html, "</a>") != 0))
+	    (body_put(b, " at ") != 0 || body_put_link(b, site) != 0))
 		return -1;
-	if (buf_puts(html, " and contact support.</p>\n") != 0)
-		return -1;
-	return 0;
+	return body_put(b, " and contact support.") != 0 || body_para_end(b) != 0 ? -1 : 0;
 }
 
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
@@ -281,6 +319,7 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 {
 	const char *app = mail_app_name(c);
 	struct buf s, t, h;
+	struct body b = {.text = &t, .html = &h};
 	int rc = -1;
 
 	*subject = *text = *html = NULL;
@@ -289,15 +328,17 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 	buf_init(&h, MAIL_BODY_MAX);
 	switch (kind) {
 	case MAIL_OTP:
-		rc = render_otp(c, app, v, &s, &t, &h);
+		rc = render_otp(c, app, v, &s, &b);
 		break;
 	case MAIL_RESET:
-		rc = render_reset(app, v, &s, &t, &h);
+		rc = render_reset(app, v, &s, &b);
 		break;
 	case MAIL_PASSWORD_CHANGED:
-		rc = render_changed(c, app, v, &s, &t, &h);
+		rc = render_changed(c, app, v, &s, &b);
 		break;
 	}
+	if (rc == 0)
+		rc = body_end(&b);
 	if (rc != 0 || buf_puts(&h, "</body>\n</html>\n") != 0) {
 		rc = -1;
 		goto out;

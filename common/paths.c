@@ -59,3 +59,23 @@ int paths_env_file(char *out, size_t outlen)
 	w = snprintf(out, outlen, "%s", path);
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
+
+int paths_from_root(char **path)
+{
+	char abs[4096];
+	const char *rel = *path;
+	char *copy;
+
+	if (rel == NULL || rel[0] == '/')
+		return 0;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (paths_project(rel, abs, sizeof(abs)) != 0)
+		return 0;
+	copy = strdup(abs);
+	if (copy == NULL)
+		return -1;
+	free(*path);
+	*path = copy;
+	return 0;
+}

@@ -25,4 +25,13 @@ int paths_default_env(char *out, size_t outlen);
 /* Writes the env file's path (MEDICALCARE_ENV_FILE, else the default) into out. 0 or -1. */
 int paths_env_file(char *out, size_t outlen);
 
+/*
+ * A relative path made absolute from the project root (a web server runs a
+ * CGI program in cgi-bin/, not there): *path (owned, "./" prefixes dropped)
+ * is replaced by "<project root>/<path>" and freed. An absolute path, or one
+ * when the root is unknown or the result too long, is kept as it is. 0, or -1
+ * out of memory (*path is kept). The caller frees *path.
+ */
+int paths_from_root(char **path);
+
 #endif

@@ -4,7 +4,9 @@
 # foreground on 0.0.0.0:$PORT.
 #
 #   1. checks the settings: JWT_SECRET_KEY must be set (environment, else the
-#      env file: MEDICALCARE_ENV_FILE, else .env in the project root); on
+#      env file: MEDICALCARE_ENV_FILE, else .env in the project root), and a
+#      missing MFA_ENCRYPTION_KEY is said as a warning (two-factor sign-in
+#      needs it, nothing else does); on
 #      Cloud Run (K_SERVICE set) with no TRUSTED_PROXIES in either, sets it to
 #      169.254.0.0/16 and says so on one line
 #   2. with MIGRATE_ON_START=1, applies the schema (sql/migrate.sh) first
@@ -91,6 +93,9 @@ setting() {
 }
 if ! setting JWT_SECRET_KEY >/dev/null; then
 	die "JWT_SECRET_KEY is not set: pass it as an environment variable (Cloud Run: --set-secrets JWT_SECRET_KEY=...) or in $env_file; at least 32 random bytes, e.g. openssl rand -base64 48"
+fi
+if ! setting MFA_ENCRYPTION_KEY >/dev/null; then
+	say "warning: MFA_ENCRYPTION_KEY is not set: two-factor sign-in answers 500 until it is; pass it like JWT_SECRET_KEY (Cloud Run: --set-secrets MFA_ENCRYPTION_KEY=...), a key of its own, at least 32 random bytes, the same for every instance"
 fi
 if ! setting DATABASE_URL >/dev/null && ! setting INSTANCE_CONNECTION_NAME >/dev/null &&
     ! setting DB_HOST >/dev/null && ! setting DB_NAME >/dev/null; then

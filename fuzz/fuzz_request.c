@@ -1,6 +1,6 @@
 /*
  * fuzz_request: one CGI request, from the web server's environment and stdin
- * to the response, as app_main() does it but without configuration files,
+ * to the response, as serve_main() does it but without configuration files,
  * database or mail:
  *
  *   http_req_from_env()  (REQUEST_METHOD, CONTENT_TYPE, CONTENT_LENGTH,
@@ -196,7 +196,7 @@ static void check_response(const char *out, size_t len, const struct http_resp *
 	}
 }
 
-/* Serves req with ep against conf, as app_main() would, and checks the output. */
+/* Serves req with ep against conf, as serve_main() would, and checks the output. */
 static void serve(const struct endpoint *ep, const struct conf *conf, const struct http_req *req)
 {
 	struct http_resp resp;
@@ -244,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_req_from_env(&req);
 	len = http_req_content_length(&req);
 	FUZZ_CHECK(len >= -1);
-	/* app_main(): only a POST with a JSON type and an acceptable length is read. */
+	/* serve_main(): only a POST with a JSON type and an acceptable length is read. */
 	if (size > 0)
 		in = fmemopen((void *)(uintptr_t)data, size, "r");
 	else

@@ -44,7 +44,7 @@ need_cmd spawn-fcgi "the FastCGI processes"
 need_cmd multiwatch "the FastCGI processes"
 need_cmd pgrep "the FastCGI launcher (procps)"
 if command -v pkg-config >/dev/null 2>&1; then
-	for pc in libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi cmocka; do
+	for pc in libpq json-c libcrypto libcurl libargon2 libxcrypt fcgi liboath cmocka; do
 		pkg-config --exists "$pc" 2>/dev/null || missing+=("C library $pc (pkg-config)")
 	done
 fi

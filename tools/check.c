@@ -9,11 +9,13 @@
  *
  * What it looks at: the env file (present, its mode, names in it that are not
  * settings), every setting as the programs check it, a weak JWT_SECRET_KEY,
+ * a missing or weak MFA_ENCRYPTION_KEY (or the JWT key again),
  * mail that is written to files instead of sent, SMTP passwords sent in clear,
  * FRONTEND_URL and CORS_ORIGINS that are not https, LOG_LEVEL, and (unless
  * --no-database) that the database answers and every migration of the sql/
  * folder is applied. With --local the findings that only matter in production
- * (the file transport, http:// origins) are notes: for a development checkout.
+ * (the file transport, http:// origins, a missing MFA_ENCRYPTION_KEY) are
+ * notes: for a development checkout.
  *
  * The last line is "medicalcare-check: <env file>: N problems, M notes".
  * Exit status: 0 when no problem, 1 when any, 2 on a usage error.
@@ -173,22 +175,53 @@ out:
 		close(fd);
 }
 
-/* Fewer than CHECK_KEY_MIN_DISTINCT different bytes: typed, not random. */
-static void check_key(struct check *k, const struct conf *c)
+/* The number of different bytes of a key: fewer than CHECK_KEY_MIN_DISTINCT is typed, not random. */
+static int key_distinct(const unsigned char *key, size_t len)
 {
 	unsigned char seen[256] = {0};
 	int distinct = 0;
 
-	for (size_t i = 0; i < c->jwt_secret_len; i++) {
-		if (!seen[c->jwt_secret[i]])
+	for (size_t i = 0; i < len; i++) {
+		if (!seen[key[i]])
 			distinct++;
-		seen[c->jwt_secret[i]] = 1;
+		seen[key[i]] = 1;
 	}
+	return distinct;
+}
+
+/*
+ * JWT_SECRET_KEY weak; MFA_ENCRYPTION_KEY missing (the programs run without
+ * it, two-factor sign-in does not: a problem in production), weak, or the
+ * same as JWT_SECRET_KEY.
+ */
+static void check_keys(struct check *k, const struct conf *c)
+{
+	int distinct = key_distinct(c->jwt_secret, c->jwt_secret_len);
+
 	if (distinct < CHECK_KEY_MIN_DISTINCT)
 		say(k, 1,
 		    "JWT_SECRET_KEY has only %d different character%s, so it can be guessed: set"
 		    " a random one (openssl rand -base64 48); this logs everyone out",
 		    distinct, distinct == 1 ? "" : "s");
+	if (c->mfa_key == NULL) {
+		say_prod(k, "MFA_ENCRYPTION_KEY is not set: two-factor sign-in answers 500 until it"
+		            " is; set a random one (openssl rand -base64 48), the same on every"
+		            " server of the install");
+		return;
+	}
+	distinct = key_distinct(c->mfa_key, c->mfa_key_len);
+	if (distinct < CHECK_KEY_MIN_DISTINCT)
+		say(k, 1,
+		    "MFA_ENCRYPTION_KEY has only %d different character%s, so it can be guessed:"
+		    " set a random one (openssl rand -base64 48); the two-factor secrets sealed"
+		    " under it stop working",
+		    distinct, distinct == 1 ? "" : "s");
+	else if (c->mfa_key_len == c->jwt_secret_len &&
+	         memcmp(c->mfa_key, c->jwt_secret, c->mfa_key_len) == 0)
+		say(k, 1,
+		    "MFA_ENCRYPTION_KEY is the same as JWT_SECRET_KEY: set a key of its own"
+		    " (openssl rand -base64 48), so that rotating JWT_SECRET_KEY never reaches"
+		    " the two-factor secrets; those sealed under it stop working");
 }
 
 static int is_https(const char *url)
@@ -397,7 +430,7 @@ int main(int argc, char **argv)
 	}
 	loaded = 1;
 	log_set_level(LOG_LEVEL_ERROR);
-	check_key(&k, &c);
+	check_keys(&k, &c);
 	check_mail(&k, &c);
 	check_urls(&k, &c);
 	if (c.log_level == LOG_LEVEL_INFO)

@@ -17,6 +17,7 @@
  */
 #include "outbox.h"
 #include "conf.h"
+#include "conf_keys.h"
 #include "db.h"
 #include "log.h"
 #include "mail.h"

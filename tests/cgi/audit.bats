@@ -42,6 +42,7 @@ assert_events() {
 	fi
 }
 
+# docs/CONTRACT.md D-5
 @test "signup, verification, login failure, lockout and login success are events with account, address and user agent" {
 	local id tok
 	c POST signup.cgi "$(jobj full_name 'Ada Lovelace' email ' Ada@Example.COM' password StrongPass123)"
@@ -76,6 +77,7 @@ assert_events() {
 	[[ $(sql "SELECT count(*) FROM audit_events WHERE created_at > now() - interval '1 minute'") == 11 ]]
 }
 
+# docs/CONTRACT.md D-5
 @test "reset requested and completed, and rejected tokens (bad, revoked, user gone), are events" {
 	local tok reset gone
 	signed_up ada@example.com
@@ -110,6 +112,7 @@ assert_events() {
 	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id IS NULL") == 6 ]]
 }
 
+# docs/CONTRACT.md D-5, D-3
 @test "an event commits with its change: a failed audit write rolls the signup back; a rejected token stays a plain 401" {
 	sql "CREATE FUNCTION pg_temp_refuse() RETURNS trigger LANGUAGE plpgsql AS
 	     \$\$ BEGIN RAISE EXCEPTION 'refused by test'; END \$\$;
@@ -128,6 +131,7 @@ assert_events() {
 	[[ $(sql "SELECT count(*) FROM audit_events") == 0 ]]
 }
 
+# docs/CONTRACT.md D-5
 @test "reaching a per-address limit is one client_limited event, not one per refused request" {
 	for _ in 1 2 3 4; do
 		c POST resend-otp.cgi '{"email":"n@example.test"}' CLIENT_LIMIT_RESEND_OTP=2
@@ -138,6 +142,7 @@ assert_events() {
 	    "otp_requested||hmac|$ADDR|$UA|no account"
 }
 
+# docs/CONTRACT.md D-5
 @test "resend-otp is an event whatever the address: a code sent, none due, or no account" {
 	signed_up ada@example.com
 	age_mail ada@example.com 61
@@ -165,6 +170,7 @@ key = hmac.new(sys.argv[1].encode(), b"medicalcare audit email key v1", hashlib.
 print(hmac.new(key, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$MC_TEST_JWT_KEY" "$1"
 }
 
+# docs/CONTRACT.md D-5
 @test "an address that has no account is kept only as its keyed hash, the same at every attempt" {
 	local ghost other
 	for e in ' Ghost@Example.COM' ghost@example.com; do
@@ -191,6 +197,7 @@ print(hmac.new(key, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$MC_TES
 	[[ $(sql "SELECT email || '|' || (email_hmac IS NULL) FROM audit_events ORDER BY id DESC LIMIT 1") == "ann@example.test|true" ]]
 }
 
+# docs/CONTRACT.md D-5, D-2
 @test "no password, code, token or hash appears in the audit table or the error log" {
 	local tok reset dump s hash otp_hex
 	LOGS=""

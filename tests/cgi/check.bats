@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Settings and operations hygiene: bin/medicalcare-check (tools/check.c) says
-# what would break production, one line per finding, and exits 1 then; the
+# what would break production (a missing, weak or reused key among them), one
+# line per finding, and exits 1 then; the
 # programs warn about names in the env file that are not settings (naming
 # the line and the closest setting); routine events reach the error log only
 # with LOG_LEVEL=info; the cron tools stamp every line with the time; mail
@@ -70,18 +71,34 @@ problem: $env line 7: smtp_port is not a setting, so it is ignored: did you mean
 problem: $env line 8: MEDICALCARE_ENV_FILE has no effect in an env file: remove the line and set it in the environment of the programs and tools
 problem: $env line 9: FROBNICATE is not a setting, so it is ignored: remove it or fix its name (env.sample lists every setting)
 problem: JWT_SECRET_KEY has only 1 different character, so it can be guessed: set a random one (openssl rand -base64 48); this logs everyone out
+problem: MFA_ENCRYPTION_KEY is not set: two-factor sign-in answers 500 until it is; set a random one (openssl rand -base64 48), the same on every server of the install
 problem: MAIL_TRANSPORT is file: mail is written to $BATS_TEST_TMPDIR/mail and never sent (sign-up answers 201 and no code reaches anyone); set MAIL_TRANSPORT=smtp, SMTP_SERVER, SMTP_PORT, SMTP_EMAIL and SMTP_PASSWORD, then try bin/medicalcare-outbox --test-to you@example.com
 problem: FRONTEND_URL is http://localhost:3000: reset links would go out over plain http; set it to the frontend's https:// origin
 problem: CORS_ORIGINS allows http://a.medicalcare.test, which is not https: list only the frontend's https:// origins
-medicalcare-check: $env: 9 problems, 0 notes"
+medicalcare-check: $env: 10 problems, 0 notes"
 	# --local: what only matters in production becomes a note.
 	chmod 600 "$env"
 	sed -i -e '/^SMTP_SERVR=/d' -e '/^smtp_port=/d' -e '/^MEDICALCARE_ENV_FILE=/d' -e '/^FROBNICATE=/d' \
 	    -e 's/^JWT_SECRET_KEY=.*/JWT_SECRET_KEY='"$MC_TEST_JWT_KEY"'/' "$env"
 	run_check --local --no-database MEDICALCARE_ENV_FILE="$env"
 	[[ $check_rc == 0 && $check_out == *"note: MAIL_TRANSPORT is file:"* &&
-	    $check_out == *"medicalcare-check: $env: 0 problems, 3 notes" ]] ||
+	    $check_out == *"note: MFA_ENCRYPTION_KEY is not set:"* &&
+	    $check_out == *"medicalcare-check: $env: 0 problems, 4 notes" ]] ||
 	    _fail "--local: $check_rc $check_out"
+}
+
+@test "check reports a weak MFA_ENCRYPTION_KEY, and one that is JWT_SECRET_KEY again, each with what to do" {
+	local env
+	env=$(prod_env MFA_ENCRYPTION_KEY=abababababababababababababababababababab)
+	run_check --no-database MEDICALCARE_ENV_FILE="$env"
+	assert_check 1 "problem: MFA_ENCRYPTION_KEY has only 2 different characters, so it can be guessed: set a random one (openssl rand -base64 48); the two-factor secrets sealed under it stop working
+$SMTP_NOTE
+medicalcare-check: $env: 1 problem, 1 note"
+	env=$(prod_env MFA_ENCRYPTION_KEY="$MC_TEST_JWT_KEY")
+	run_check --no-database MEDICALCARE_ENV_FILE="$env"
+	assert_check 1 "problem: MFA_ENCRYPTION_KEY is the same as JWT_SECRET_KEY: set a key of its own (openssl rand -base64 48), so that rotating JWT_SECRET_KEY never reaches the two-factor secrets; those sealed under it stop working
+$SMTP_NOTE
+medicalcare-check: $env: 1 problem, 1 note"
 }
 
 @test "check of the production template as copied reports what to fill in" {
@@ -92,6 +109,12 @@ medicalcare-check: $env: 9 problems, 0 notes"
 	assert_check 1 "problem: JWT_SECRET_KEY is not set: fix it in $env; every request answers 500 until then
 medicalcare-check: $env: 1 problem, 0 notes"
 	sed -i "s|^JWT_SECRET_KEY=.*|JWT_SECRET_KEY=$MC_TEST_JWT_KEY|" "$env"
+	run_check --no-database MEDICALCARE_ENV_FILE="$env"
+	assert_check 1 "problem: MFA_ENCRYPTION_KEY is not set: two-factor sign-in answers 500 until it is; set a random one (openssl rand -base64 48), the same on every server of the install
+problem: SMTP_SERVER is env.sample's example smtp.example.com: set your mail provider's server, SMTP_EMAIL and SMTP_PASSWORD
+problem: FRONTEND_URL is env.sample's example https://app.example.com: set the frontend's origin
+medicalcare-check: $env: 3 problems, 0 notes"
+	sed -i "s|^MFA_ENCRYPTION_KEY=.*|MFA_ENCRYPTION_KEY=$MC_TEST_MFA_KEY|" "$env"
 	run_check --no-database MEDICALCARE_ENV_FILE="$env"
 	assert_check 1 "problem: SMTP_SERVER is env.sample's example smtp.example.com: set your mail provider's server, SMTP_EMAIL and SMTP_PASSWORD
 problem: FRONTEND_URL is env.sample's example https://app.example.com: set the frontend's origin

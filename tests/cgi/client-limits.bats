@@ -42,6 +42,7 @@ snapshot() {
 	            (SELECT coalesce(sum(hits), 0) FROM client_limits)"
 }
 
+# docs/CONTRACT.md CL-1, G-10
 @test "the 3rd signup from one address within the window gets 429 and makes nothing; another address signs up" {
 	local before
 	cgi POST signup.cgi "$(jobj full_name 'Ada One' email one@example.test password StrongPass123)" \
@@ -63,6 +64,7 @@ snapshot() {
 	[[ $(hits signup $B) == 1 ]]
 }
 
+# docs/CONTRACT.md CL-1, G-10
 @test "after 2 failed logins from one address even the right password gets 429 without a password check; another address logs in" {
 	local before
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -84,6 +86,7 @@ snapshot() {
 	[[ $(hits login $B) == 0 ]] || _fail "a success counted against $B"
 }
 
+# docs/CONTRACT.md CL-1, G-10
 @test "after 2 wrong codes from one address even the right code gets 429 and verifies nothing; another address verifies" {
 	local before bad
 	signed_up ada@example.com
@@ -102,6 +105,7 @@ snapshot() {
 	[[ $(sql "SELECT is_verified FROM users") == t ]]
 }
 
+# docs/CONTRACT.md CL-1, G-10
 @test "the 3rd resend-otp from one address gets 429 and sends nothing; another address is answered" {
 	local before
 	signed_up ada@example.com
@@ -120,6 +124,7 @@ snapshot() {
 	mail_wait ada@example.com 2
 }
 
+# docs/CONTRACT.md CL-1, G-10
 @test "the 3rd forgot-password from one address gets 429 and mails nothing; another address gets its link" {
 	local before
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -138,6 +143,7 @@ snapshot() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 ]]
 }
 
+# docs/CONTRACT.md CL-2
 @test "X-Forwarded-For names the client only when REMOTE_ADDR is a trusted proxy" {
 	local -a lim=(CLIENT_LIMIT_RESEND_OTP=2 TRUSTED_PROXIES="10.0.0.0/8, ::1")
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR="1.1.1.1, $A" "${lim[@]}"
@@ -161,6 +167,7 @@ snapshot() {
 	[[ $(hits resend_otp 10.1.2.3) == 1 ]]
 }
 
+# docs/CONTRACT.md CL-1
 @test "a window that is over starts afresh; no address or a limit of 0 means no limit" {
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=$A CLIENT_LIMIT_RESEND_OTP=1
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=$A CLIENT_LIMIT_RESEND_OTP=1
@@ -176,6 +183,7 @@ snapshot() {
 	[[ $(sql "SELECT count(*) FROM client_limits") == 1 && $(hits resend_otp $A) == 1 ]]
 }
 
+# docs/CONTRACT.md CL-2, G-9
 @test "a malformed TRUSTED_PROXIES is a configuration error naming the setting" {
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' TRUSTED_PROXIES=10.0.0.0/33
 	assert_status 500
@@ -184,6 +192,7 @@ snapshot() {
 	    _fail "no line naming TRUSTED_PROXIES"
 }
 
+# docs/CONTRACT.md CL-2
 @test "an IPv6 client counts by its /64: rotating addresses inside it escapes no budget" {
 	local -a lim=(CLIENT_LIMIT_RESEND_OTP=2)
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=2001:db8:1:2::1 "${lim[@]}"
@@ -208,6 +217,7 @@ snapshot() {
 # The line a private sender of X-Forwarded-For is warned with (common/app.c).
 WARNING='warning: X-Forwarded-For came from 10.1.2.3, which is not in TRUSTED_PROXIES: every client behind that proxy shares one address budget; set TRUSTED_PROXIES'
 
+# docs/CONTRACT.md CL-2
 @test "X-Forwarded-For from a private address with TRUSTED_PROXIES unset logs one warning naming the setting, not one per request" {
 	local i n=0
 	for i in 1 2 3 4; do
@@ -230,6 +240,7 @@ WARNING='warning: X-Forwarded-For came from 10.1.2.3, which is not in TRUSTED_PR
 	[[ $cgi_stderr == *"$WARNING"* ]]
 }
 
+# docs/CONTRACT.md CL-2
 @test "no proxy warning for a trusted proxy, a public sender, or a request without X-Forwarded-For" {
 	cgi POST resend-otp.cgi '{"email":"n@example.test"}' REMOTE_ADDR=10.1.2.3 HTTP_X_FORWARDED_FOR=$A TRUSTED_PROXIES=10.0.0.0/8
 	[[ $cgi_stderr != *"TRUSTED_PROXIES"* ]]

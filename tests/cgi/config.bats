@@ -39,6 +39,7 @@ db_password() {
 LOGIN_BODY='{"email":"ann@example.test","password":"StrongPass123"}'
 SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}'
 
+# docs/CONTRACT.md G-9
 @test "a missing JWT_SECRET_KEY gives 500 and one line naming it, in the CGI programs and the cron program" {
 	local env
 	env=$(test_env_file -JWT_SECRET_KEY)
@@ -55,6 +56,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	assert_one_line "$outbox_err" JWT_SECRET_KEY
 }
 
+# docs/CONTRACT.md G-9, TK-2
 @test "a JWT_SECRET_KEY of 31 bytes gives 500 and one line naming it, without the key" {
 	local key=0123456789abcdefghijklmnopqrstu
 	[[ ${#key} == 31 ]]
@@ -67,6 +69,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
+# docs/CONTRACT.md TK-2
 @test "a JWT_SECRET_KEY of exactly 32 bytes is accepted" {
 	local key=0123456789abcdefghijklmnopqrstuv
 	[[ ${#key} == 32 ]]
@@ -75,6 +78,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	assert_body --raw '{"status":"ok","database":"ok"}'
 }
 
+# docs/CONTRACT.md G-9
 @test "MEDICALCARE_ENV_FILE naming a missing file gives 500 and one line naming it" {
 	cgi GET health.cgi MEDICALCARE_ENV_FILE="$BATS_TEST_TMPDIR/no-such.env"
 	assert_config_error MEDICALCARE_ENV_FILE
@@ -85,6 +89,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	assert_one_line "$outbox_err" MEDICALCARE_ENV_FILE
 }
 
+# docs/CONTRACT.md G-9
 @test "an env file with a malformed line gives 500 and one line naming the file and the line" {
 	local env
 	env=$(test_env_file)
@@ -94,6 +99,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	[[ $cgi_stderr == *"line $(wc -l <"$env")"* ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "a malformed integer OTP_EXPIRE_MINUTES=abc gives 500 and one line naming it" {
 	cgi GET health.cgi OTP_EXPIRE_MINUTES=abc
 	assert_config_error OTP_EXPIRE_MINUTES
@@ -102,6 +108,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	[[ $(sql "SELECT count(*) FROM users") == 0 && $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "malformed or out-of-range settings each give 500 and one line naming the setting" {
 	local setting
 	for setting in OTP_EXPIRE_MINUTES=10abc OTP_EXPIRE_MINUTES=1.5 OTP_EXPIRE_MINUTES=0 \
@@ -128,6 +135,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	[[ ! -e $target && -L $link ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "an unparseable DATABASE_URL is a configuration error: 500 and one line naming it" {
 	cgi GET health.cgi DATABASE_URL='postgresql://%zz'
 	assert_config_error DATABASE_URL
@@ -164,6 +172,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	refute_header Access-Control-Allow-Origin
 }
 
+# docs/CONTRACT.md SU-4
 @test "OTP_EXPIRE_MINUTES=1 in the env file makes an OTP that lives one minute" {
 	local env
 	env=$(test_env_file OTP_EXPIRE_MINUTES=1)
@@ -174,6 +183,7 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	[[ $(mail_text ann@example.test) == *"1 minute."* ]]
 }
 
+# docs/CONTRACT.md D-2
 @test "no secret reaches stderr: not the JWT key, the database password, passwords, codes or tokens" {
 	local all="" pw otp token jwt port bad
 	pw=$(db_password)
@@ -242,4 +252,33 @@ SIGNUP_BODY='{"full_name":"Ann Smith","email":"ann@example.test","password":"Str
 	done
 	# The logs did say something: the checks above looked at real output.
 	[[ $all == *"could not connect"* ]]
+}
+
+@test "without MFA_ENCRYPTION_KEY (an upgraded env file) every program and the cron program still work, and say nothing about it" {
+	local env
+	env=$(test_env_file -MFA_ENCRYPTION_KEY)
+	cgi GET health.cgi MEDICALCARE_ENV_FILE="$env"
+	assert_status 200
+	assert_body --raw '{"status":"ok","database":"ok"}'
+	[[ -z $cgi_stderr ]] || _fail "stderr: $cgi_stderr"
+	cgi POST signup.cgi "$SIGNUP_BODY" MEDICALCARE_ENV_FILE="$env"
+	assert_status 201
+	[[ -z $cgi_stderr ]] || _fail "stderr: $cgi_stderr"
+	[[ $(sql "SELECT count(*) FROM users WHERE email = 'ann@example.test'") == 1 ]]
+	run_outbox MEDICALCARE_ENV_FILE="$env"
+	[[ $outbox_rc == 0 ]] || _fail "outbox: $outbox_rc $outbox_err"
+	mail_wait ann@example.test
+	[[ $(mail_count ann@example.test) == 1 ]]
+}
+
+# docs/CONTRACT.md G-9
+@test "an MFA_ENCRYPTION_KEY of 31 bytes gives 500 and one line naming it, without the key" {
+	local key=mfa-0123456789abcdefghijklmnopq
+	[[ ${#key} == 31 ]]
+	cgi GET health.cgi MFA_ENCRYPTION_KEY="$key"
+	assert_config_error MFA_ENCRYPTION_KEY
+	[[ $cgi_stderr == *"MFA_ENCRYPTION_KEY must be at least 32 bytes"* && $cgi_stderr != *"$key"* ]]
+	cgi POST signup.cgi "$SIGNUP_BODY" MFA_ENCRYPTION_KEY="$key"
+	assert_config_error MFA_ENCRYPTION_KEY
+	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }

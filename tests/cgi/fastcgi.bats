@@ -27,18 +27,11 @@ backends() {
 	sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'medicalcare'"
 }
 
-# login_token EMAIL PASSWORD   logs in through login.cgi's process; sets tok.
-login_token() {
-	cgi POST login.cgi "$(jobj email "$1" password "$2")"
-	assert_status 200
-	tok=$(json_get .access_token)
-}
-
 @test "one process answers many requests on one kept database connection" {
 	add_user ann@example.test "Ann Example" StrongPass123 >/dev/null
 	fcgi_start login.cgi
 	fcgi_start profile.cgi
-	login_token ann@example.test StrongPass123
+	tok=$(login_token ann@example.test)
 	local i
 	for ((i = 0; i < 25; i++)); do
 		cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
@@ -140,7 +133,7 @@ login_token() {
 	add_user bob@example.test "Bob Example" StrongPass123 >/dev/null
 	fcgi_start login.cgi
 	fcgi_start profile.cgi
-	login_token bob@example.test StrongPass123
+	tok=$(login_token bob@example.test)
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
 	assert_status 200
 	pg_down
@@ -157,7 +150,7 @@ login_token() {
 @test "PostgreSQL down: 503 with Retry-After, and the first request after it is back succeeds" {
 	add_user cy@example.test "Cy Example" StrongPass123 >/dev/null
 	fcgi_start login.cgi DB_CONNECT_TIMEOUT=2
-	login_token cy@example.test StrongPass123
+	tok=$(login_token cy@example.test)
 	pg_down
 	cgi POST login.cgi "$(jobj email cy@example.test password StrongPass123)"
 	assert_status 503

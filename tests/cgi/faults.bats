@@ -22,65 +22,20 @@ teardown() {
 }
 
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
-HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
 INTERNAL='{"detail":"Internal server error"}'
 NEW_PW=NewStrongPass123
 
-# ann: a verified account with password StrongPass123, and a valid access
-# token for it in ANN_TOKEN (from a real login).
-ann() {
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
-	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
-	assert_status 200
-	ANN_TOKEN=$(json_get .access_token)
-}
-
-ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health"
-
-# request NAME [VAR=value]...: one request to endpoint NAME with a
-# well-formed body (profile with ANN_TOKEN), the VAR=value settings added.
-request() {
-	local name=$1
-	shift
-	case $name in
-	signup)
-		cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' "$@"
-		;;
-	verify-otp) cgi POST verify-otp.cgi '{"email":"ann@example.test","otp":"123456"}' "$@" ;;
-	resend-otp) cgi POST resend-otp.cgi '{"email":"ann@example.test"}' "$@" ;;
-	login) cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' "$@" ;;
-	forgot-password) cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$@" ;;
-	reset-password)
-		cgi POST reset-password.cgi "$(jobj token "$(printf 'x%.0s' {1..43})" \
-		    new_password "$NEW_PW" confirm_password "$NEW_PW")" "$@"
-		;;
-	profile) cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $ANN_TOKEN" "$@" ;;
-	health) cgi GET health.cgi "$@" ;;
-	esac
-}
-
-# each_endpoint FN [VAR=value]...: for each of the eight endpoints, a
-# request (request NAME VAR=value...), then FN NAME on its answer.
-each_endpoint() {
-	local fn=$1 name
-	shift
-	for name in $ENDPOINTS; do
-		request "$name" "$@" || return 1
-		"$fn" "$name" || return 1
-	done
-}
-
-# all_endpoints_at_once FN [VAR=value]...: as each_endpoint, with the eight
-# requests running at the same time; fails if any FN failed.
+# all_endpoints_at_once FN [VAR=value]...: as each_endpoint (helpers.bash),
+# with the eight requests running at the same time; fails if any FN failed.
 all_endpoints_at_once() {
 	local fn=$1 name i=0 pid failed=0
 	local -a pids=()
 	shift
-	for name in $ENDPOINTS; do
+	for name in $MC_ENDPOINTS; do
 		i=$((i + 1))
 		(
 			_cgi_seq=$((100000 * i))
-			request "$name" "$@" && "$fn" "$name"
+			endpoint_request "$name" "$@" && "$fn" "$name"
 		) &
 		pids+=($!)
 	done
@@ -88,23 +43,6 @@ all_endpoints_at_once() {
 		wait "$pid" || failed=1
 	done
 	return $failed
-}
-
-# assert_unavailable NAME: the last answer is the 503 of an unreachable
-# database, with Retry-After: 5 and a line on stderr saying why.
-assert_unavailable() {
-	assert_status 503 || return 1
-	if [[ $1 == health ]]; then
-		assert_body --raw "$HEALTH_DOWN" || return 1
-	else
-		assert_body --raw "$UNAVAILABLE" || return 1
-	fi
-	assert_std_headers || return 1
-	assert_header Retry-After 5 || return 1
-	if [[ $cgi_stderr != *"database"* ]]; then
-		_fail "$1: no line about the database on stderr"
-		return 1
-	fi
 }
 
 # assert_config_500 SETTING: the 500 of a configuration error, and exactly one
@@ -122,6 +60,7 @@ assert_config_500() {
 # ---------------------------------------------------------------------------
 # PostgreSQL stopped
 
+# docs/CONTRACT.md G-9
 @test "with PostgreSQL stopped every endpoint answers 503 with Retry-After: 5, and all resume when it is back" {
 	local before
 	ann
@@ -145,6 +84,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "a database that accepts and never answers gives 503 within DB_CONNECT_TIMEOUT for every endpoint" {
 	local url
 	ann
@@ -168,6 +108,7 @@ assert_config_500() {
 # ---------------------------------------------------------------------------
 # The database refusing connections: every slot taken (max_connections)
 
+# docs/CONTRACT.md G-9
 @test "with every PostgreSQL connection slot taken each endpoint answers 503 with Retry-After, never 500" {
 	ann
 	pg_fill_slots
@@ -179,6 +120,7 @@ assert_config_500() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "a burst of 16 concurrent logins against a full PostgreSQL all get 503 with Retry-After: 5" {
 	ann
 	pg_fill_slots
@@ -188,6 +130,7 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "16 concurrent logins with two connection slots left each get 200 or 503 with Retry-After, never 500" {
 	local ok=0
 	ann
@@ -219,6 +162,7 @@ outbox_says() {
 	fi
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail server that accepts and never answers: signup still answers 201 within SMTP_TIMEOUT, the mail waits, and is delivered once later" {
 	local otp
 	silent_start
@@ -241,6 +185,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4
 @test "signup and forgot-password during a mail outage that outlasts a cron run: attempts counted, then each mail delivered exactly once" {
 	local down otp token
 	down=$(free_port)
@@ -279,6 +224,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail queued during an outage that the server then rejects for good (550) is marked failed and never retried" {
 	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$(free_port)"
 	assert_status 201
@@ -301,6 +247,7 @@ outbox_says() {
 # Configuration errors (more in config.bats: JWT_SECRET_KEY missing or short,
 # a missing env file, an unparseable DATABASE_URL)
 
+# docs/CONTRACT.md G-9
 @test "an env file that cannot be read (a directory: unreadable even for root) gives 500 and one line naming it" {
 	local dir=$BATS_TEST_TMPDIR/env.d
 	mkdir -p "$dir"
@@ -312,6 +259,7 @@ outbox_says() {
 	[[ $(counts) == "0|0|0|0" ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "an env file of mode 000 gives 500 and one line naming it (as a user the mode binds)" {
 	local env
 	if [[ $(id -u) -eq 0 ]]; then
@@ -338,6 +286,7 @@ outbox_says() {
 	[[ $cgi_stderr == *"Permission denied"* ]]
 }
 
+# docs/CONTRACT.md G-9
 @test "a DATABASE_URL that parses but cannot work (port 99999999, port 0, a bad sslmode, an unknown parameter) gives 500 naming it, not 503" {
 	local pw url
 	pw=$MC_PG_PASSWORD
@@ -357,6 +306,7 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "DB_PORT out of range or not a number gives 500 naming it, when DATABASE_URL is not set" {
 	local env port
 	for port in 70000 0 54x32; do
@@ -428,6 +378,7 @@ works_again() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "a wrong password in DATABASE_URL: every endpoint answers 500 naming DATABASE_URL, health 503 misconfigured, no Retry-After; the right one works again" {
 	local before
 	ann
@@ -439,6 +390,7 @@ works_again() {
 	works_again
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "an unknown role or database in DATABASE_URL gives 500 naming DATABASE_URL and health 503 misconfigured" {
 	local before pw=$MC_PG_PASSWORD
 	ann
@@ -453,6 +405,7 @@ works_again() {
 	works_again
 }
 
+# docs/CONTRACT.md G-9
 @test "with DB_* settings a wrong password, unknown role, unknown database or missing password each name the settings to fix" {
 	local before env base pw=$MC_PG_PASSWORD
 	ann
@@ -486,6 +439,7 @@ works_again() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, H-1
 @test "an unknown role over the Unix socket (28000, trust auth) gives 500 naming DB_USER and health 503 misconfigured" {
 	local env
 	ann

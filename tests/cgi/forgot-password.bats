@@ -46,6 +46,7 @@ assert_nothing_stored() {
 	}
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password for a verified account gives 200 and mails it a link to FRONTEND_URL/reset-password" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
@@ -59,6 +60,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens WHERE user_id = 1") == 1 ]]
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password for an unverified account gives the same 200 and mails it a reset link too" {
 	add_user una@example.test "Una Verified" StrongPass123 f
 	cgi POST forgot-password.cgi '{"email":"una@example.test"}'
@@ -75,6 +77,7 @@ assert_nothing_stored() {
 	[[ $(mail_text una@example.test) != *Una* ]]
 }
 
+# docs/CONTRACT.md PW-1
 @test "a verified account's reset mail greets it by name" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
@@ -82,6 +85,7 @@ assert_nothing_stored() {
 	[[ $(mail_text ann@example.test) == "Hello Ann Smith,"* ]]
 }
 
+# docs/CONTRACT.md PW-1, PW-2
 @test "at most 5 reset mails a day to one address: the 6th request answers the same 200 and sends nothing" {
 	local i
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -109,6 +113,7 @@ assert_nothing_stored() {
 	mail_wait ann@example.test 6
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password for an unknown email gives the same 200, sends no mail and stores no token" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"nobody@example.test"}'
@@ -119,6 +124,7 @@ assert_nothing_stored() {
 	assert_nothing_stored
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password answers a verified, an unverified and an unknown email with byte-identical responses" {
 	local a b c
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -139,6 +145,7 @@ assert_nothing_stored() {
 	[[ $(mail_count nobody@example.test) == 0 ]]
 }
 
+# docs/CONTRACT.md PW-1, IN-1
 @test "forgot-password trims and lower-cases the email before looking the account up" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"  Ann@Example.TEST  "}'
@@ -150,6 +157,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT recipient FROM mail_outbox") == ann@example.test ]]
 }
 
+# docs/CONTRACT.md PW-3
 @test "the reset token is stored only as its SHA-256, never as the token" {
 	local want
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -170,6 +178,7 @@ assert_nothing_stored() {
 	[[ ${dump,,} != *"$hex"* ]]
 }
 
+# docs/CONTRACT.md PW-3
 @test "a reset token expires 15 minutes after it was made" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
@@ -179,6 +188,7 @@ assert_nothing_stored() {
 	[[ $(mail_text ann@example.test) == *"15 minutes"* ]]
 }
 
+# docs/CONTRACT.md PW-3
 @test "RESET_TOKEN_EXPIRE_MINUTES sets how long a reset token lives" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' RESET_TOKEN_EXPIRE_MINUTES=30
@@ -188,6 +198,7 @@ assert_nothing_stored() {
 	[[ $(mail_text ann@example.test) == *"30 minutes"* ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "a second forgot-password within 60 s still gives 200 but sends no mail and makes no token" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
@@ -203,6 +214,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT count(*) FROM mail_outbox") == 1 ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "a forgot-password 50 s after the last reset mail still sends nothing" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
@@ -217,6 +229,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "after the 60 s cooldown a new forgot-password mails a second, different token" {
 	local first
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -237,6 +250,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT encode(token_hash, 'hex') FROM reset_tokens ORDER BY id DESC LIMIT 1") == "$(sha256_hex "$reset_token")" ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "the reset cooldown of one address does not hold back another address" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	add_user bob@example.test "Bob Jones" StrongPass123 t
@@ -250,6 +264,7 @@ assert_nothing_stored() {
 	[[ $(mail_count) == 2 ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "an OTP mail just sent does not hold back a reset mail to the same address" {
 	cgi POST signup.cgi '{"full_name":"Una Verified","email":"una@example.test","password":"StrongPass123"}'
 	assert_status 201
@@ -262,6 +277,7 @@ assert_nothing_stored() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 ]]
 }
 
+# docs/CONTRACT.md IN-1
 @test "forgot-password with an invalid email gives 422 and stores nothing" {
 	cgi POST forgot-password.cgi '{"email":"not-an-email"}'
 	assert_status 422
@@ -270,6 +286,7 @@ assert_nothing_stored() {
 	assert_nothing_stored
 }
 
+# docs/CONTRACT.md G-2
 @test "forgot-password without an email gives 422 Field required" {
 	cgi POST forgot-password.cgi '{}'
 	assert_status 422
@@ -277,6 +294,7 @@ assert_nothing_stored() {
 	assert_nothing_stored
 }
 
+# docs/CONTRACT.md G-9
 @test "forgot-password with the database unreachable gives 503 and sends no mail" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t
 	cgi POST forgot-password.cgi '{"email":"ann@example.test"}' $(db_down)

@@ -18,7 +18,8 @@
 # CGI_DIR defaults to cgi-bin and BIN_DIR to bin (relative to the repository).
 #
 # The programs read $BATS_FILE_TMPDIR/test.env (MEDICALCARE_ENV_FILE); a
-# variable passed to cgi wins over it. The JWT key in it is $MC_TEST_JWT_KEY.
+# variable passed to cgi wins over it. The JWT key in it is $MC_TEST_JWT_KEY,
+# the two-factor key $MC_TEST_MFA_KEY.
 #
 # Every helper prints its diagnostics on stderr and returns non-zero on
 # failure, which fails the test (bats runs tests with set -e).
@@ -40,7 +41,11 @@
 #   mail           mail_files, mail_count, mail_last, mail_wait, mail_text,
 #                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
 #                  mail_accept, mail_slow
-#   sign-up        signed_up, verify
+#   sign-up        signed_up, verify, login_token
+#   every endpoint ann (an account and its token), endpoint_request,
+#                  each_endpoint, assert_unavailable (the 503 of an unreachable
+#                  database), refute_access_control; with --http they go
+#                  through the web server (tests/http)
 #   tokens         make_jwt, jwt_decode
 #   FastCGI        fcgi_start, fcgi_exit, fcgi_stop_all (one process of a
 #                  program, reached by cgi with MC_CGI_VIA), fcgi_soak_round
@@ -70,6 +75,8 @@ export CGI_DIR BIN_DIR
 
 # A fixed 48-byte key, so tests can make their own tokens (make_jwt).
 export MC_TEST_JWT_KEY=mc-test-jwt-secret-0123456789-abcdefghijklmnopqr
+# A fixed 48-byte MFA_ENCRYPTION_KEY, so tests can open what the programs seal.
+export MC_TEST_MFA_KEY=mc-test-mfa-key-0123456789-ABCDEFGHIJKLMNOPQRSTU
 # Seconds one CGI run may take before it counts as hung.
 : "${MC_CGI_TIMEOUT:=30}"
 # Seconds mail_wait waits.
@@ -106,6 +113,7 @@ mc_setup_file() {
 	cat >"$MEDICALCARE_ENV_FILE" <<-EOF
 		# Written by tests/cgi/helpers.bash for one .bats file.
 		JWT_SECRET_KEY=$MC_TEST_JWT_KEY
+		MFA_ENCRYPTION_KEY=$MC_TEST_MFA_KEY
 		FRONTEND_URL=http://localhost:3000
 		CORS_ORIGINS=$MC_TEST_CORS_ORIGINS
 		MAIL_TRANSPORT=smtp
@@ -999,6 +1007,134 @@ verify() {
 	local email=$1 otp=$2
 	shift 2
 	cgi POST verify-otp.cgi "$(jobj email "$email" otp "$otp")" "$@"
+}
+
+# login_token EMAIL [PASSWORD]   POST login.cgi (PASSWORD StrongPass123 by
+# default) that must answer 200; prints its access token.
+login_token() {
+	cgi POST login.cgi "$(jobj email "$1" password "${2:-StrongPass123}")" || return 1
+	assert_status 200 || return 1
+	json_get .access_token
+}
+
+# ---------------------------------------------------------------------------
+# Every endpoint: the fault tests of both layers (tests/cgi/faults.bats,
+# pgbouncer.bats, tests/http/faults.bats). With --http a request goes over
+# HTTP through the web server (the `http` of tests/http/helpers.bash), else
+# to the program (cgi).
+
+# The eight endpoints, by the names endpoint_request knows.
+MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health"
+
+# ann [--http | --no-token]: the verified account ann@example.test ("Ann
+# Smith", password StrongPass123), and ANN_TOKEN, an access token from a real
+# login: through login.cgi, or POST /auth/login over HTTP with --http;
+# --no-token: no login, ANN_TOKEN unset.
+ann() {
+	local body='{"email":"ann@example.test","password":"StrongPass123"}'
+	unset ANN_TOKEN
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null || return 1
+	case ${1:-} in
+	--no-token) return 0 ;;
+	--http) http POST /auth/login "$body" || return 1 ;;
+	*) cgi POST login.cgi "$body" || return 1 ;;
+	esac
+	assert_status 200 || return 1
+	ANN_TOKEN=$(json_get .access_token)
+}
+
+# endpoint_request [--http] NAME [VAR=value]...: one well-formed request to
+# endpoint NAME of MC_ENDPOINTS (as ann@example.test, a new bob@example.test
+# for signup, an unknown reset token, profile with ANN_TOKEN). VAR=value:
+# settings for the program (cgi only).
+endpoint_request() {
+	local over=cgi name pw=NewStrongPass123 reset
+	if [[ ${1:-} == --http ]]; then
+		over=http
+		shift
+	fi
+	name=$1
+	shift
+	reset=$(jobj token "$(printf 'x%.0s' {1..43})" new_password "$pw" confirm_password "$pw")
+	if [[ $over == http ]]; then
+		case $name in
+		signup)
+			http POST /auth/signup '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}'
+			;;
+		verify-otp) http POST /auth/verify-otp '{"email":"ann@example.test","otp":"123456"}' ;;
+		resend-otp) http POST /auth/resend-otp '{"email":"ann@example.test"}' ;;
+		login) http POST /auth/login '{"email":"ann@example.test","password":"StrongPass123"}' ;;
+		forgot-password) http POST /auth/forgot-password '{"email":"ann@example.test"}' ;;
+		reset-password) http POST /auth/reset-password "$reset" ;;
+		profile) http GET /user/profile -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
+		health) http GET /health ;;
+		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
+		esac
+		return
+	fi
+	case $name in
+	signup)
+		cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' "$@"
+		;;
+	verify-otp) cgi POST verify-otp.cgi '{"email":"ann@example.test","otp":"123456"}' "$@" ;;
+	resend-otp) cgi POST resend-otp.cgi '{"email":"ann@example.test"}' "$@" ;;
+	login) cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' "$@" ;;
+	forgot-password) cgi POST forgot-password.cgi '{"email":"ann@example.test"}' "$@" ;;
+	reset-password) cgi POST reset-password.cgi "$reset" "$@" ;;
+	profile) cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	health) cgi GET health.cgi "$@" ;;
+	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
+	esac
+}
+
+# each_endpoint [--http] FN [VAR=value]...: for each endpoint of
+# MC_ENDPOINTS in turn, endpoint_request (with the VAR=value settings), then
+# FN NAME on its answer; stops at the first failure.
+each_endpoint() {
+	local -a via=()
+	local fn name
+	if [[ ${1:-} == --http ]]; then
+		via=(--http)
+		shift
+	fi
+	fn=$1
+	shift
+	for name in $MC_ENDPOINTS; do
+		endpoint_request "${via[@]}" "$name" "$@" || return 1
+		"$fn" "$name" || return 1
+	done
+}
+
+# assert_unavailable [NAME]: the last answer is the 503 of an unreachable
+# database (docs/CONTRACT.md G-9, H-1): {"detail":"Service temporarily
+# unavailable"}, or health's own body when NAME is health, with the headers
+# of every JSON answer, Retry-After: 5, and a line on stderr (over HTTP: in
+# the server's error log) saying why: naming the database or the connection
+# (pgbouncer may just close it).
+assert_unavailable() {
+	assert_status 503 || return 1
+	if [[ ${1:-} == health ]]; then
+		assert_body --raw '{"status":"unavailable","database":"unreachable"}' || return 1
+	else
+		assert_body --raw '{"detail":"Service temporarily unavailable"}' || return 1
+	fi
+	assert_std_headers || return 1
+	assert_header Retry-After 5 || return 1
+	if [[ $cgi_stderr != *"database"* && $cgi_stderr != *"connection"* ]]; then
+		_fail "${1:-the request}: no line about the database or its connection on stderr"
+		return 1
+	fi
+}
+
+# refute_access_control: the last answer has no Access-Control-* header
+# (docs/CONTRACT.md C-4).
+refute_access_control() {
+	local got
+	got=$(grep -i '^access-control-' <<<"$cgi_headers" || true)
+	if [[ -n $got ]]; then
+		_fail "expected no Access-Control-* header, got: $got"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------------------

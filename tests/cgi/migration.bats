@@ -46,12 +46,14 @@ setup_file() {
 # The test env file sets no ARGON2_*: the defaults are configured.
 DEFAULT_PREFIX='$argon2id$v=19$m=19456,t=2,p=1$'
 
-hash_of() {
+# hash_of_email EMAIL prints the stored password hash of the account of EMAIL.
+hash_of_email() {
 	sql "SELECT password_hash FROM users WHERE email = :'e'" e="$1"
 }
 
-# login EMAIL PASSWORD [VAR=value]...
-login() {
+# login_response EMAIL PASSWORD [VAR=value]...: POSTs {"email","password"} to
+# login.cgi; the answer is in cgi_status, cgi_body...
+login_response() {
 	local email=$1 pw=$2
 	shift 2
 	cgi POST login.cgi "$(jobj email "$email" password "$pw")" "$@"
@@ -68,7 +70,7 @@ assert_token() {
 # PREFIX (the configured cost) and libargon2 says PASSWORD matches it.
 assert_upgraded() {
 	local h
-	h=$(hash_of "$1")
+	h=$(hash_of_email "$1")
 	if [[ $h != "$3"* ]]; then
 		echo "expected a hash starting $3, got ${h:0:40}..." >&2
 		return 1
@@ -81,81 +83,87 @@ assert_upgraded() {
 	EOF
 }
 
+# docs/CONTRACT.md LI-7
 @test "a bcrypt hash as passlib writes it (\$2b\$, cost 12) logs in and becomes Argon2id at the configured cost" {
 	id=$(insert_user ann@example.test "Ann Smith" "$BC_12")
-	login ann@example.test StrongPass123
+	login_response ann@example.test StrongPass123
 	assert_token "$id"
 	assert_upgraded ann@example.test StrongPass123 "$DEFAULT_PREFIX"
 	[[ $cgi_stderr != *StrongPass123* ]]
 	# The new hash logs in too, and is kept as it is.
-	h=$(hash_of ann@example.test)
-	login ann@example.test StrongPass123
+	h=$(hash_of_email ann@example.test)
+	login_response ann@example.test StrongPass123
 	assert_token "$id"
-	[[ $(hash_of ann@example.test) == "$h" ]]
+	[[ $(hash_of_email ann@example.test) == "$h" ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "\$2a\$ and \$2y\$ hashes log in and are upgraded at the configured cost (here m=1024, t=1)" {
 	a=$(insert_user a@example.test "Ann Smith" "$BC_2A")
 	y=$(insert_user y@example.test "Yan Smith" "$BC_2Y")
 	u=$(insert_user u@example.test "Uma Smith" "$BC_UTF8")
-	login a@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
+	login_response a@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
 	assert_token "$a"
-	login y@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
+	login_response y@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
 	assert_token "$y"
-	login u@example.test 'Pässwörd123€' ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
+	login_response u@example.test 'Pässwörd123€' ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
 	assert_token "$u"
 	assert_upgraded a@example.test StrongPass123 '$argon2id$v=19$m=1024,t=1,p=1$'
 	assert_upgraded y@example.test StrongPass123 '$argon2id$v=19$m=1024,t=1,p=1$'
 	assert_upgraded u@example.test 'Pässwörd123€' '$argon2id$v=19$m=1024,t=1,p=1$'
 }
 
+# docs/CONTRACT.md LI-7
 @test "a wrong password against a bcrypt hash gets 401 and the hash stays bcrypt" {
 	insert_user ann@example.test "Ann Smith" "$BC_2B" >/dev/null
 	for pw in StrongPass124 strongpass123 StrongPass12 OtherPass456; do
-		login ann@example.test "$pw"
+		login_response ann@example.test "$pw"
 		assert_status 401
 		assert_body '{"detail":"Invalid email or password"}'
 	done
-	[[ $(hash_of ann@example.test) == "$BC_2B" ]]
+	[[ $(hash_of_email ann@example.test) == "$BC_2B" ]]
 	[[ $(sql "SELECT failures FROM login_failures WHERE email = 'ann@example.test'") == 4 ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "an Argon2id hash below the configured cost (m=8, t=1) is rehashed at it; one at it is kept" {
 	id=$(insert_user ann@example.test "Ann Smith" "$ARGON_WEAK")
-	login ann@example.test StrongPass124
+	login_response ann@example.test StrongPass124
 	assert_status 401
-	[[ $(hash_of ann@example.test) == "$ARGON_WEAK" ]]
-	login ann@example.test StrongPass123
+	[[ $(hash_of_email ann@example.test) == "$ARGON_WEAK" ]]
+	login_response ann@example.test StrongPass123
 	assert_token "$id"
 	assert_upgraded ann@example.test StrongPass123 "$DEFAULT_PREFIX"
 	# A hash above the configured cost is not lowered.
-	login ann@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
+	login_response ann@example.test StrongPass123 ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1
 	assert_token "$id"
-	[[ $(hash_of ann@example.test) == "$DEFAULT_PREFIX"* ]]
+	[[ $(hash_of_email ann@example.test) == "$DEFAULT_PREFIX"* ]]
 }
 
+# docs/CONTRACT.md LI-7
 @test "an unverified bcrypt account gets 403 with the right password, and its hash is upgraded all the same" {
 	insert_user ann@example.test "Ann Smith" "$BC_2B" false >/dev/null
-	login ann@example.test StrongPass123
+	login_response ann@example.test StrongPass123
 	assert_status 403
 	assert_body '{"detail":"Email not verified"}'
 	# The password was right, so the login's transaction replaced the hash.
 	assert_upgraded ann@example.test StrongPass123 "$DEFAULT_PREFIX"
 	[[ $(sql "SELECT is_verified FROM users WHERE email = 'ann@example.test'") == f ]]
-	login ann@example.test StrongPass124
+	login_response ann@example.test StrongPass124
 	assert_status 401
 }
 
+# docs/CONTRACT.md LI-7
 @test "against bcrypt only the first 72 bytes count, at any length up to 1024; the Argon2id hash then takes all" {
 	long=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789
 	insert_user ann@example.test "Ann Smith" "$BC_LONG" >/dev/null
-	login ann@example.test "${long:0:71}"
+	login_response ann@example.test "${long:0:71}"
 	assert_status 401
 	# 600 bytes: past libxcrypt's 512-byte limit, still an answer, not a 500.
-	login ann@example.test "${long:0:72}$(printf 'x%.0s' {1..528})"
+	login_response ann@example.test "${long:0:72}$(printf 'x%.0s' {1..528})"
 	assert_status 200
 	assert_upgraded ann@example.test "${long:0:72}$(printf 'x%.0s' {1..528})" "$DEFAULT_PREFIX"
-	login ann@example.test "$long"
+	login_response ann@example.test "$long"
 	assert_status 401
 }
 
@@ -225,7 +233,7 @@ line 7: password_hash is not a bcrypt hash this service takes ($2a$, $2b$ or $2y
 line 10: email: the same address as line 2
 line 11: is_verified is not one of true, false, t, f, 1, 0'
 
-@test "import: quoted fields, commas and quotes, CRLF; existing accounts left alone; each skipped row named by its line" {
+@test "the import reads quoted fields, commas and quotes and CRLF, leaves existing accounts alone and names each skipped row by its line" {
 	existing
 	write_csv
 	import_users --skip-invalid "$csv"
@@ -252,7 +260,7 @@ imported 0, skipped 9"
 	[[ $(sql "SELECT count(*) FROM users") == 4 ]]
 }
 
-@test "import: without --skip-invalid an invalid row means nothing is imported (exit 3)" {
+@test "without --skip-invalid an invalid row means the import imports nothing (exit 3)" {
 	existing
 	write_csv
 	before=$(users)
@@ -267,7 +275,7 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 imported 1, skipped 1"
 }
 
-@test "import: a dry run reports the same and changes nothing" {
+@test "a dry run of the import reports the same and changes nothing" {
 	existing
 	write_csv
 	before=$(users)
@@ -282,25 +290,26 @@ nothing imported: 5 invalid rows (fix them, or pass --skip-invalid to import the
 	[[ $(users) == "$before" ]]
 }
 
-@test "import: imported accounts log in with their old password and are upgraded; unverified ones get 403" {
+# docs/CONTRACT.md LI-7
+@test "imported accounts log in with their old password and are upgraded; unverified ones get 403" {
 	write_csv
 	import_users --skip-invalid "$csv"
 	[[ $imp_rc -eq 0 ]]
-	login ANN@example.test StrongPass123
+	login_response ANN@example.test StrongPass123
 	assert_token "$(sql "SELECT id FROM users WHERE email = 'ann@example.test'")"
 	assert_upgraded ann@example.test StrongPass123 "$DEFAULT_PREFIX"
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $(json_get .access_token)"
 	assert_status 200
 	assert_json .full_name 'Smith, Ann "Annie"'
 	assert_json .email ann@example.test
-	login bob@example.test StrongPass123
+	login_response bob@example.test StrongPass123
 	assert_status 200
-	login fay@example.test StrongPass123
+	login_response fay@example.test StrongPass123
 	assert_status 403
 	assert_upgraded fay@example.test StrongPass123 "$DEFAULT_PREFIX"
 }
 
-@test "import: with the database down, exit 1 and nothing imported" {
+@test "with the database down the import exits 1 and imports nothing" {
 	write_csv
 	import_users --skip-invalid "$csv" $(db_down)
 	assert_import 1 "nothing imported: could not connect to the database (see the error above)"
@@ -315,7 +324,7 @@ teardown() {
 	fi
 }
 
-@test "import: a failure at the fourth insert leaves nothing imported (one transaction)" {
+@test "a failure at the import's fourth insert leaves nothing imported (one transaction)" {
 	write_csv
 	drop_trigger=1
 	sql "CREATE FUNCTION mc_import_fail() RETURNS trigger LANGUAGE plpgsql AS
@@ -329,7 +338,7 @@ teardown() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "import: a file PostgreSQL cannot read as the CSV export is refused whole, with its line" {
+@test "the import refuses whole, with its line, a file PostgreSQL cannot read as the CSV export" {
 	f=$BATS_TEST_TMPDIR/bad.csv
 	printf 'email,name,password_hash,is_verified\n' >"$f"
 	import_users "$f"

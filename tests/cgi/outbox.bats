@@ -41,6 +41,7 @@ make_due() {
 	sql "UPDATE mail_outbox SET next_attempt_at = now() WHERE status = 'pending'"
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail is sent right after the commit and its outbox row is marked sent and wiped" {
 	signup bob@example.test
 	mail_wait bob@example.test
@@ -49,6 +50,7 @@ make_due() {
 	[[ $(row 1 "message IS NULL, sent_at IS NOT NULL, last_error IS NULL") == "t|t|t" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "with the SMTP server down signup still gives 201 and its mail waits in the outbox" {
 	signup bob@example.test "$(smtp_down)"
 	assert_body --raw '{"message":"OTP sent to your email for verification"}'
@@ -60,6 +62,7 @@ make_due() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "the cron program sends nothing before the mail's next_attempt_at" {
 	signup bob@example.test "$(smtp_down)"
 	run_outbox
@@ -68,6 +71,7 @@ make_due() {
 	[[ $(row 1 "status, attempts, message IS NOT NULL") == "pending|1|t" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "the cron program delivers a due mail once, marks it sent and wipes it, and never sends it again" {
 	signup bob@example.test "$(smtp_down)"
 	make_due
@@ -84,6 +88,7 @@ make_due() {
 	[[ $(mail_count) == 1 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "the OTP in a mail the cron program delivered late verifies the account" {
 	local otp
 	signup bob@example.test "$(smtp_down)"
@@ -97,6 +102,7 @@ make_due() {
 	[[ $(sql "SELECT is_verified FROM users") == t ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "with the SMTP server down forgot-password still gives 200 and the cron program later delivers a working link" {
 	local token
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -119,6 +125,7 @@ make_due() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4
 @test "with the SMTP server down a reset still succeeds and the password-changed mail waits in the outbox" {
 	local token
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -134,6 +141,7 @@ make_due() {
 	[[ $(mail_count ann@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a permanent SMTP failure (550) marks the mail failed and wiped, and the cron program never retries it" {
 	mail_reject_with "550 5.1.1 no such user"
 	signup bob@example.test
@@ -147,6 +155,7 @@ make_due() {
 	[[ $(row 1 "status, attempts") == "failed|1" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a temporary SMTP failure (451) keeps the mail pending with a growing backoff until it goes through" {
 	mail_reject_with "451 4.3.0 try later"
 	signup bob@example.test
@@ -168,6 +177,7 @@ make_due() {
 	[[ $(mail_count bob@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail that fails temporarily on its 10th attempt is given up as failed and wiped" {
 	signup bob@example.test "$(smtp_down)"
 	sql "UPDATE mail_outbox SET attempts = 9, next_attempt_at = now()"
@@ -182,6 +192,7 @@ make_due() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a queued mail whose content expired is marked expired and wiped by the cron program, never sent" {
 	signup bob@example.test "$(smtp_down)"
 	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second', next_attempt_at = now()"
@@ -194,6 +205,7 @@ make_due() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "the cron program's summary counts each outcome of one run" {
 	signup bob@example.test "$(smtp_down)"
 	signup carl@example.test "$(smtp_down)"
@@ -212,6 +224,7 @@ make_due() {
 	[[ $(mail_count) == 2 && $(mail_count bob@example.test) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "two cron runs at once deliver each due mail exactly once" {
 	local a b f sent=0
 	signup bob@example.test "$(smtp_down)"
@@ -235,6 +248,7 @@ make_due() {
 	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE status = 'sent' AND message IS NULL") == 3 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail leased by a sender that died is delivered once the lease runs out" {
 	signup bob@example.test "$(smtp_down)"
 	sql "UPDATE mail_outbox SET next_attempt_at = now(), locked_until = now() + interval '60 seconds'"
@@ -247,6 +261,7 @@ make_due() {
 	[[ $(mail_count bob@example.test) == 1 ]]
 }
 
+# docs/CONTRACT.md D-4, D-2
 @test "a queued OTP mail is sealed: the code and the message text are not readable in the database" {
 	local esc hex otp otphex
 	signup bob@example.test "$(smtp_down)"
@@ -264,6 +279,7 @@ make_due() {
 	[[ $hex != *"$(printf '%s' 'bob@example.test' | od -An -tx1 | tr -d ' \n')"* ]]
 }
 
+# docs/CONTRACT.md D-4, D-2
 @test "a queued reset mail is sealed: the reset token is not readable in the database" {
 	local esc hex token
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -282,6 +298,7 @@ make_due() {
 	[[ $esc != *"$(printf 'http://localhost:3000/reset-password?token=%s' "$token" | base64 -w0 | cut -c1-40)"* ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "with the database down the cron program exits 1 and logs one line" {
 	pg_down
 	run_outbox DB_CONNECT_TIMEOUT=2
@@ -349,6 +366,7 @@ whole_row() {
 	row "$1" "to_jsonb(mail_outbox)"
 }
 
+# docs/CONTRACT.md D-4
 @test "every queued mail carries the id of its key, 8 bytes that are not the key, and --key-id prints it without the database" {
 	local id other
 	signup bob@example.test
@@ -368,6 +386,7 @@ whole_row() {
 	[[ $(printf '%s' "$MC_TEST_JWT_KEY" | od -An -tx1 | tr -d ' \n') != *"$id"* ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail sealed under another JWT_SECRET_KEY stays pending, uncounted and logged once by that install, and its own key delivers it once" {
 	local other before id
 	other=$(other_env)
@@ -402,6 +421,7 @@ whole_row() {
 	[[ $(mail_count) == 2 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "many pending mails of another key are logged in one line" {
 	local id
 	queue_pending bob@example.test
@@ -414,6 +434,7 @@ whole_row() {
 	[[ $(sql "SELECT string_agg(status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == "pending:1,pending:1,pending:1" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a pending mail of another key past its expiry is marked expired and wiped by the other install" {
 	queue_pending bob@example.test
 	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second'"
@@ -426,6 +447,7 @@ whole_row() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "the expiry sweep leaves a mail that a sender has leased to that sender" {
 	queue_pending bob@example.test
 	sql "UPDATE mail_outbox SET expires_at = now() - interval '1 second', locked_until = now() + interval '60 seconds'"
@@ -437,6 +459,7 @@ whole_row() {
 	assert_outbox_ok "sent 0, retried 0, failed 0, expired 1"
 }
 
+# docs/CONTRACT.md D-4
 @test "a second install's signup delivers its own mail right after the commit and leaves the first install's rows untouched" {
 	local before
 	queue_pending bob@example.test
@@ -449,6 +472,7 @@ whole_row() {
 	[[ $(row 2 "status, key_id <> (SELECT key_id FROM mail_outbox WHERE id = 1)") == "sent|t" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a corrupted message of this install's key is not marked failed: it stays pending, uncounted, logged once, until it expires" {
 	queue_pending bob@example.test
 	# One bit of the ciphertext flipped: the GCM tag no longer verifies.
@@ -469,6 +493,7 @@ whole_row() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a mail queued before key ids, which another install cannot unseal, is logged once there and then delivered by the key that sealed it" {
 	local other
 	other=$(other_env)
@@ -489,6 +514,7 @@ whole_row() {
 	[[ $(row 1 "status, attempts, message IS NULL") == "sent|2|t" ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "a password-changed notice expires too: 7 days after it was queued, also one queued without an expiry" {
 	local token
 	add_user ann@example.test "Ann Smith" StrongPass123 t
@@ -508,6 +534,7 @@ whole_row() {
 	[[ $(mail_count) == 0 ]]
 }
 
+# docs/CONTRACT.md D-4
 @test "rotating JWT_SECRET_KEY as README says loses no mail: the old key's resender delivers what was queued under it" {
 	local old=$MEDICALCARE_ENV_FILE new old_id pending
 	new=$(other_env)

@@ -14,7 +14,6 @@ source "$MC_ROOT/tests/lib/pgbouncer.sh"
 source "$MC_ROOT/tests/lib/faults.sh"
 
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
-HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
 LOGIN_BODY='{"email":"ann@example.test","password":"StrongPass123"}'
 
 teardown() {
@@ -48,17 +47,6 @@ hold() {
 	HOLDERS+=" $!"
 }
 
-# assert_unavailable [health]: the 503 of an unreachable database.
-assert_unavailable() {
-	assert_status 503 || return 1
-	if [[ ${1:-} == health ]]; then
-		assert_body --raw "$HEALTH_DOWN" || return 1
-	else
-		assert_body --raw "$UNAVAILABLE" || return 1
-	fi
-	assert_header Retry-After 5
-}
-
 # xact_count: pgbouncer's total_xact_count for database medicalcare_test.
 xact_count() {
 	pgbouncer_admin "SHOW STATS" | awk -F'|' '$1 == "medicalcare_test" { print $2 }'
@@ -67,11 +55,6 @@ xact_count() {
 # sessions SQL_PATTERN: how many server sessions run a query LIKE the pattern.
 sessions() {
 	sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE :'p' AND pid <> pg_backend_pid()" p="$1"
-}
-
-# ann: a verified account with password StrongPass123.
-ann() {
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 }
 
 @test "the whole account flow works through pgbouncer in transaction mode" {
@@ -116,10 +99,11 @@ ann() {
 	! grep -q 'pooler error' "$MC_PGB_DIR/pgbouncer.log"
 }
 
+# docs/CONTRACT.md SU-3
 @test "16 concurrent logins and 8 concurrent signups of one email through a pool of 2 server connections" {
 	local servers
 	via_pgbouncer default_pool_size=2 query_wait_timeout=60
-	ann
+	ann --no-token
 	burst 16 POST login.cgi "$LOGIN_BODY"
 	[[ $(burst_count 200 -) == 16 ]] || _fail "answers:"$'\n'"$burst_out"
 	# The transaction-scoped advisory lock still makes one account of many
@@ -135,9 +119,10 @@ ann() {
 	! grep -q 'pooler error' "$MC_PGB_DIR/pgbouncer.log"
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer's max_client_conn reached: 503 with Retry-After, then service resumes" {
 	via_pgbouncer max_client_conn=2
-	ann
+	ann --no-token
 	hold 20
 	hold 20
 	# (pgbouncer's admin console would take a client slot too: asked PostgreSQL.)
@@ -158,9 +143,10 @@ ann() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer's server pool exhausted: 503 with Retry-After after query_wait_timeout, then service resumes" {
 	via_pgbouncer default_pool_size=1 query_wait_timeout=2
-	ann
+	ann --no-token
 	# One transaction keeps the only server connection busy.
 	hold 15 "BEGIN; SELECT pg_sleep(15); COMMIT;"
 	for _ in {1..50}; do
@@ -181,10 +167,11 @@ ann() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "pgbouncer stopped: every endpoint answers 503 with Retry-After; started again, service resumes" {
 	local name
 	via_pgbouncer
-	ann
+	ann --no-token
 	pgbouncer_pause
 	for name in signup.cgi verify-otp.cgi resend-otp.cgi login.cgi forgot-password.cgi reset-password.cgi; do
 		cgi POST "$name" '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123","otp":"123456","token":"'"$(printf 'x%.0s' {1..43})"'","new_password":"NewStrongPass123","confirm_password":"NewStrongPass123"}'
@@ -201,10 +188,11 @@ ann() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9
 @test "PostgreSQL stopped behind pgbouncer: 503 with Retry-After; back, service resumes with nothing done" {
 	local i
 	via_pgbouncer
-	ann
+	ann --no-token
 	pg_down
 	cgi POST login.cgi "$LOGIN_BODY"
 	assert_unavailable

@@ -39,13 +39,6 @@ claims() {
 	    $((now + ${3:-0})) $((now + ${4:-3600}))
 }
 
-# login_token EMAIL: a token from login.cgi (password StrongPass123).
-login_token() {
-	cgi POST login.cgi "{\"email\":\"$1\",\"password\":\"StrongPass123\"}"
-	assert_status 200
-	json_get .access_token
-}
-
 # forge MODE CLAIMS_JSON [KEY]: a hand-made token PyJWT will not make.
 #   rs256-hmac   header alg RS256, signed HMAC-SHA256 with KEY (alg confusion)
 #   none-signed  header alg none, with a valid HMAC-SHA256 signature
@@ -100,19 +93,10 @@ assert_not_authenticated() {
 
 EXPOSE='WWW-Authenticate, Retry-After'
 
-# refute_access_control: no Access-Control-* header at all.
-refute_access_control() {
-	local got
-	got=$(grep -i '^access-control-' <<<"$cgi_headers" || true)
-	if [[ -n $got ]]; then
-		_fail "expected no Access-Control-* header, got: $got"
-		return 1
-	fi
-}
-
 # ---------------------------------------------------------------------------
 # Success
 
+# docs/CONTRACT.md TK-2
 @test "profile with a token from login gives 200 and exactly id, full_name, email, is_verified" {
 	two_users
 	local tok
@@ -126,6 +110,7 @@ refute_access_control() {
 	[[ $cgi_stderr != *"$tok"* && $cgi_stderr != *"${tok##*.}"* ]] || _fail "the token reached the log"
 }
 
+# docs/CONTRACT.md TK-2
 @test "profile shows the account as stored now, a non-ASCII name included" {
 	two_users
 	sql "UPDATE users SET full_name = 'Zoë Ünal' WHERE id = 2"
@@ -134,6 +119,7 @@ refute_access_control() {
 	assert_body '{"id":2,"full_name":"Zoë Ünal","email":"ann@example.test","is_verified":true}'
 }
 
+# docs/CONTRACT.md TK-1
 @test "profile accepts the Bearer scheme in any case" {
 	two_users
 	local tok
@@ -148,6 +134,7 @@ refute_access_control() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md TK-2
 @test "profile accepts a token made by PyJWT with the contract's claims" {
 	two_users
 	profile "$ANN_TOKEN"
@@ -162,6 +149,7 @@ refute_access_control() {
 # ---------------------------------------------------------------------------
 # Not authenticated
 
+# docs/CONTRACT.md TK-1
 @test "profile without an Authorization header gives 401 Not authenticated with WWW-Authenticate Bearer" {
 	two_users
 	cgi GET profile.cgi
@@ -170,6 +158,7 @@ refute_access_control() {
 	assert_header X-Content-Type-Options nosniff
 }
 
+# docs/CONTRACT.md TK-1
 @test "profile with another scheme (Basic) gives 401 Not authenticated" {
 	two_users
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Basic abc"
@@ -181,6 +170,7 @@ refute_access_control() {
 	assert_not_authenticated
 }
 
+# docs/CONTRACT.md TK-1
 @test "profile with Bearer and no token gives 401 Not authenticated" {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer"
 	assert_not_authenticated
@@ -193,6 +183,7 @@ refute_access_control() {
 # ---------------------------------------------------------------------------
 # Invalid or expired token
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects an unsigned alg none token with 401 Invalid or expired token" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test)" x none)"
@@ -203,36 +194,42 @@ refute_access_control() {
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects an HS512 token signed with the right key" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test)" "$MC_TEST_JWT_KEY" HS512)"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects an HS384 token signed with the right key" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test)" "$MC_TEST_JWT_KEY" HS384)"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects an RS256-labelled token carrying an HMAC of the key" {
 	two_users
 	profile "$(forge rs256-hmac "$(claims 2 ann@example.test)")"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token without an alg in its header" {
 	two_users
 	profile "$(forge no-alg "$(claims 2 ann@example.test)")"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token signed with another key" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test)" other-secret-key-0123456789-abcdefghijklmnop)"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a tampered payload: another user's id under the old signature" {
 	two_users
 	local t1 t2
@@ -248,6 +245,7 @@ refute_access_control() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a tampered header under the old signature" {
 	two_users
 	local t h
@@ -257,6 +255,7 @@ refute_access_control() {
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token with a changed signature" {
 	two_users
 	local t s
@@ -269,24 +268,28 @@ refute_access_control() {
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token that expired more than the 60 s leeway ago" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test -3720 -120)")"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token issued far in the future" {
 	two_users
 	profile "$(make_jwt "$(claims 2 ann@example.test 3600 7200)")"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token without exp" {
 	two_users
 	profile "$(make_jwt "{\"sub\":\"2\",\"email\":\"ann@example.test\",\"iat\":$(date +%s)}")"
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token whose sub is not a user id" {
 	two_users
 	local now sub
@@ -297,6 +300,7 @@ refute_access_control() {
 	done
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects garbage as a token" {
 	two_users
 	local t
@@ -306,6 +310,7 @@ refute_access_control() {
 	done
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a 10 KB token" {
 	two_users
 	local big
@@ -314,6 +319,7 @@ refute_access_control() {
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects the token of a user that was deleted" {
 	two_users
 	local tok
@@ -325,6 +331,7 @@ refute_access_control() {
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md TK-3
 @test "profile rejects a token issued before a password reset and accepts one issued after" {
 	two_users
 	local now old new
@@ -344,6 +351,7 @@ refute_access_control() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md TK-3
 @test "after a password reset, a login token issued at once still works while the old one does not" {
 	two_users
 	local old new iat
@@ -358,6 +366,7 @@ refute_access_control() {
 	assert_body --raw "$ANN_PROFILE"
 }
 
+# docs/CONTRACT.md TK-3, TK-1
 @test "every 401 has exactly one WWW-Authenticate: error=invalid_token for a bad, expired, revoked or orphaned token, plain Bearer without one" {
 	two_users
 	local tok n
@@ -400,6 +409,7 @@ refute_access_control() {
 # ---------------------------------------------------------------------------
 # Method, database, configuration
 
+# docs/CONTRACT.md G-6
 @test "profile answers POST with 405 and an Allow header listing GET" {
 	two_users
 	cgi POST profile.cgi '{}' HTTP_AUTHORIZATION="Bearer $ANN_TOKEN"
@@ -412,6 +422,7 @@ refute_access_control() {
 	assert_header_token Allow GET
 }
 
+# docs/CONTRACT.md G-9
 @test "profile with a valid token and the database unreachable gives 503" {
 	two_users
 	profile "$ANN_TOKEN" DATABASE_URL="$(db_down_url)" DB_CONNECT_TIMEOUT=2
@@ -421,6 +432,7 @@ refute_access_control() {
 	refute_header WWW-Authenticate
 }
 
+# docs/CONTRACT.md G-9
 @test "profile with a valid token and the database server stopped gives 503, then 200 once it is back" {
 	two_users
 	local tok
@@ -434,6 +446,7 @@ refute_access_control() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-9, TK-1, TK-3
 @test "profile with the database down still answers 401 for a bad or missing token" {
 	two_users
 	local url
@@ -447,6 +460,7 @@ refute_access_control() {
 	assert_not_authenticated
 }
 
+# docs/CONTRACT.md TK-2, G-9
 @test "profile with a JWT key shorter than 32 bytes or none gives 500 and logs it, without the key" {
 	two_users
 	local tok
@@ -462,6 +476,7 @@ refute_access_control() {
 	[[ -n $cgi_stderr ]] || _fail "nothing logged"
 }
 
+# docs/CONTRACT.md D-2
 @test "profile never writes the token or the key to the error log" {
 	two_users
 	local all=$BATS_TEST_TMPDIR/stderr.all good bad s
@@ -492,6 +507,7 @@ refute_access_control() {
 # ---------------------------------------------------------------------------
 # CORS and common headers
 
+# docs/CONTRACT.md C-2
 @test "profile from an allowed origin gets Access-Control-Allow-Origin, Vary Origin and Expose-Headers, on success and on 401" {
 	two_users
 	profile "$ANN_TOKEN" HTTP_ORIGIN=http://localhost:3000
@@ -516,6 +532,7 @@ refute_access_control() {
 	assert_header Access-Control-Expose-Headers "$EXPOSE"
 }
 
+# docs/CONTRACT.md C-4
 @test "profile from an origin that is not allowed gets no Access-Control header at all" {
 	two_users
 	local o
@@ -530,6 +547,7 @@ refute_access_control() {
 	refute_access_control
 }
 
+# docs/CONTRACT.md C-3, C-2
 @test "a preflight from an allowed origin gets 204 with the CORS preflight headers" {
 	cgi OPTIONS profile.cgi HTTP_ORIGIN=http://localhost:3000 \
 	    HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET HTTP_ACCESS_CONTROL_REQUEST_HEADERS=authorization
@@ -546,6 +564,7 @@ refute_access_control() {
 	refute_header Access-Control-Expose-Headers
 }
 
+# docs/CONTRACT.md C-3, C-4
 @test "a preflight from an origin that is not allowed gets no Access-Control header" {
 	cgi OPTIONS profile.cgi HTTP_ORIGIN=http://evil.example HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET \
 	    HTTP_ACCESS_CONTROL_REQUEST_HEADERS=authorization
@@ -553,6 +572,7 @@ refute_access_control() {
 	[[ $cgi_status != 5* ]] || _fail "a refused preflight is not a server error"
 }
 
+# docs/CONTRACT.md G-1
 @test "every profile response carries Cache-Control no-store and X-Content-Type-Options nosniff" {
 	two_users
 	local good

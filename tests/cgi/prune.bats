@@ -105,8 +105,8 @@ survivors() {
 	    _fail "second run: $prune_rc $prune_out"
 }
 
+# docs/CONTRACT.md SE-12
 @test "prune deletes sessions revoked, idle or too old with their refresh tokens, and keeps a live one's spent tokens" {
-	# docs/CONTRACT.md SE-12
 	insert_verified a@example.test "User A"
 	sql "
 	INSERT INTO sessions (id, user_id, created_at, last_used_at, revoked_at) VALUES
@@ -129,6 +129,7 @@ survivors() {
 	[[ $(sql "SELECT string_agg(id, ',') FROM sessions") == live-live-live-live-live ]]
 }
 
+# docs/CONTRACT.md SU-7
 @test "prune deletes unverified accounts after UNVERIFIED_ACCOUNT_DAYS, in batches, and never a verified one" {
 	sql "INSERT INTO users (email, full_name, password_hash, is_verified, created_at)
 	     SELECT 'u' || i || '@example.test', 'U', 'x', i % 3 = 0, now() - interval '3 days'

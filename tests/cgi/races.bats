@@ -88,6 +88,7 @@ events() {
 	sql "SELECT count(*) FROM audit_events WHERE event = :'e'" e="$1"
 }
 
+# docs/CONTRACT.md CL-3, G-10
 @test "45 failed logins at once from one address against a budget of 30: exactly 30 are checked (401) and 15 get 429 unchecked" {
 	race 45 login.cgi '{"email":"x%d@example.test","password":"Wrong12345"}' \
 	    REMOTE_ADDR=$A CLIENT_LIMIT_LOGIN=30
@@ -99,6 +100,7 @@ events() {
 	[[ $(events client_limited) == 1 ]]
 }
 
+# docs/CONTRACT.md CL-3, LI-4
 @test "12 wrong passwords at once for one email from one address: exactly 5 are checked (401), then the lock answers 429" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	race 12 login.cgi '{"email":"ann@example.test","password":"Wrong%d345"}' REMOTE_ADDR=$A
@@ -109,6 +111,7 @@ events() {
 	[[ $(hits login $A) == 5 ]]
 }
 
+# docs/CONTRACT.md CL-3, G-10
 @test "20 wrong codes at once from one address against a budget of 8: exactly 8 are checked (400) and 12 get 429" {
 	race 20 verify-otp.cgi '{"email":"n%d@example.test","otp":"123456"}' \
 	    REMOTE_ADDR=$A CLIENT_LIMIT_VERIFY_OTP=8
@@ -116,6 +119,7 @@ events() {
 	[[ $(hits verify_otp $A) == 8 ]]
 }
 
+# docs/CONTRACT.md CL-3
 @test "15 signups, resend-otp and forgot-password requests at once against a budget of 6: exactly 6 of each are served" {
 	race 15 signup.cgi '{"full_name":"Ann","email":"s%d@example.test","password":"StrongPass123"}' \
 	    REMOTE_ADDR=$A CLIENT_LIMIT_SIGNUP=6
@@ -133,6 +137,7 @@ events() {
 	[[ $(events reset_requested) == 6 ]]
 }
 
+# docs/CONTRACT.md CL-3, SU-6
 @test "10 resend-otp at once for one unverified account: exactly one code mail, 9 get 429" {
 	signed_up ada@example.com
 	age_mail ada@example.com 61
@@ -144,6 +149,7 @@ events() {
 	[[ $(mail_count ada@example.com) == 2 ]]
 }
 
+# docs/CONTRACT.md CL-3, PW-2
 @test "8 forgot-password at once for one account: one reset mail; all answer the same 200" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	race 8 forgot-password.cgi '{"email":"ann@example.test"}'
@@ -151,6 +157,7 @@ events() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 1 && $(sql "SELECT count(*) FROM mail_outbox") == 1 ]]
 }
 
+# docs/CONTRACT.md CL-3
 @test "4 right passwords at once for one account: all 4 reserve their check and wait for the hash together, then all get 200" {
 	local i
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -173,6 +180,7 @@ events() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
+# docs/CONTRACT.md CL-3
 @test "12 right passwords at once for one account from one address: all get 200, none waits into a 429" {
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	race 12 login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' REMOTE_ADDR=$A \
@@ -184,6 +192,7 @@ events() {
 	[[ $(hits login $A) == 0 ]]
 }
 
+# docs/CONTRACT.md PW-5
 @test "a reset committed while a login checks the old password: the login gets 401, not a token" {
 	local token
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
@@ -210,6 +219,7 @@ events() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md PW-5
 @test "a reset committed while a login checks the new password against the old hash: the login checks again and gets 200" {
 	local token
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null

@@ -28,6 +28,7 @@ otp_state() {
 # ---------------------------------------------------------------------------
 # Answers
 
+# docs/CONTRACT.md RO-2
 @test "resend-otp for an unknown email answers the exact 200 and sends nothing" {
 	resend nobody@example.com
 	assert_status 200
@@ -36,6 +37,7 @@ otp_state() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md RO-2
 @test "resend-otp for a verified email answers the same 200 and sends nothing" {
 	insert_verified ada@example.com "Ada Lovelace"
 	resend ada@example.com
@@ -45,6 +47,7 @@ otp_state() {
 	[ "$(sql "SELECT is_verified FROM users")" = t ]
 }
 
+# docs/CONTRACT.md RO-2
 @test "resend-otp for an account verified a moment ago answers 200 within the cooldown, not 429" {
 	signed_up ada@example.com
 	verify ada@example.com "$code"
@@ -56,6 +59,7 @@ otp_state() {
 	[ "$(counts)" = "1|0|1|1" ]
 }
 
+# docs/CONTRACT.md RO-1, SU-4
 @test "resend-otp for an unverified email after the cooldown mails a new code that works; the old one does not" {
 	local old before
 	signed_up ada@example.com
@@ -84,6 +88,7 @@ otp_state() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md RO-1, SU-4, G-7
 @test "resend-otp's new code is valid OTP_EXPIRE_MINUTES, and unknown fields are ignored" {
 	signed_up ada@example.com
 	age_mail ada@example.com 61
@@ -94,6 +99,7 @@ otp_state() {
 	[ "$(sql "SELECT expires_at - created_at FROM otp_codes")" = 00:07:00 ]
 }
 
+# docs/CONTRACT.md IN-1
 @test "resend-otp normalizes the email: the mail goes to the lower-cased, trimmed address" {
 	local f
 	signed_up ada@example.com
@@ -110,6 +116,7 @@ otp_state() {
 # ---------------------------------------------------------------------------
 # The mail cooldown, shared with signup
 
+# docs/CONTRACT.md SU-6, G-10
 @test "resend-otp within 60 s of signup gets 429 with Retry-After, no mail, and the code unchanged" {
 	local before
 	signed_up ada@example.com
@@ -125,6 +132,7 @@ otp_state() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md SU-6, G-10
 @test "resend-otp within 60 s of another resend gets 429" {
 	signed_up ada@example.com
 	age_mail ada@example.com 61
@@ -138,6 +146,7 @@ otp_state() {
 	[ "$(counts)" = "1|1|2|2" ]
 }
 
+# docs/CONTRACT.md SU-6
 @test "the 5-per-hour OTP mail cap counts signup and resend mails together; a second signup sends no code" {
 	local i want before
 	signed_up ada@example.com
@@ -171,6 +180,7 @@ otp_state() {
 	mail_wait ada@example.com 6
 }
 
+# docs/CONTRACT.md RO-2, G-10
 @test "resend-otp of an unknown email answers 200, not 429, whatever the outbox holds" {
 	sql "INSERT INTO mail_outbox (kind, recipient, status)
 	     SELECT 'otp', 'ghost@example.com', 'sent' FROM generate_series(1, 5)" >/dev/null
@@ -184,6 +194,7 @@ otp_state() {
 # ---------------------------------------------------------------------------
 # 422 and the general rules
 
+# docs/CONTRACT.md IN-1
 @test "resend-otp with an invalid email gets 422 and sends nothing" {
 	signed_up ada@example.com
 	age_mail ada@example.com 61
@@ -197,6 +208,7 @@ otp_state() {
 	[ "$(counts)" = "1|1|1|1" ]
 }
 
+# docs/CONTRACT.md G-2, G-7
 @test "resend-otp without an email or with a non-string email gets 422" {
 	cgi POST resend-otp.cgi '{}'
 	assert_status 422
@@ -207,6 +219,7 @@ otp_state() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-6
 @test "resend-otp answers GET with 405 and an Allow header listing POST" {
 	cgi GET resend-otp.cgi
 	assert_status 405
@@ -214,6 +227,7 @@ otp_state() {
 	assert_header_token Allow POST
 }
 
+# docs/CONTRACT.md G-5, G-3, G-4
 @test "resend-otp with a bad content type gets 415, with bad JSON 400, with a huge length 413" {
 	cgi POST resend-otp.cgi '{"email":"ada@example.com"}' CONTENT_TYPE=text/plain
 	assert_status 415
@@ -227,6 +241,7 @@ otp_state() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-9
 @test "resend-otp with the database unreachable gets 503 and leaks nothing" {
 	cgi POST resend-otp.cgi '{"email":"ada@example.com"}' $(db_down)
 	assert_status 503

@@ -87,6 +87,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 # ---------------------------------------------------------------------------
 # Success
 
+# docs/CONTRACT.md SU-1
 @test "signup of a new email answers 201 with the exact OTP message" {
 	signup "Ada Lovelace" ada@example.com StrongPass123
 	assert_status 201
@@ -94,6 +95,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	assert_std_headers
 }
 
+# docs/CONTRACT.md IN-1, SU-1
 @test "signup stores the account with the email trimmed and lower-cased and the name trimmed, unverified" {
 	cgi POST signup.cgi '{"full_name":" \t Ada Lovelace \n","email":"  Ada@Example.COM ","password":"StrongPass123"}'
 	assert_status 201
@@ -102,6 +104,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT email, full_name, is_verified FROM users")" = "ada@example.com|Ada Lovelace|f" ]
 }
 
+# docs/CONTRACT.md D-1
 @test "signup stores the password only as an Argon2id PHC string with m=19456,t=2,p=1" {
 	local hash
 	signup "Ada Lovelace" ada@example.com StrongPass123
@@ -116,6 +119,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[[ $cgi_stderr != *StrongPass123* ]]
 }
 
+# docs/CONTRACT.md D-1
 @test "signup hashes with the cost given by ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM" {
 	local hash
 	signup "Ada Lovelace" ada@example.com StrongPass123 \
@@ -126,6 +130,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	argon2_matches "$hash" StrongPass123
 }
 
+# docs/CONTRACT.md D-1
 @test "two signups with the same password get different salts" {
 	signup "Ada Lovelace" ada@example.com StrongPass123
 	assert_status 201
@@ -134,6 +139,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT count(DISTINCT password_hash) FROM users")" = 2 ]
 }
 
+# docs/CONTRACT.md SU-4
 @test "signup stores the OTP only as a 32-byte keyed hash, valid OTP_EXPIRE_MINUTES (default 10)" {
 	signed_up ada@example.com
 	[[ $code =~ ^[0-9]{6}$ ]]
@@ -150,12 +156,14 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[[ $cgi_stderr != *"$code"* ]]
 }
 
+# docs/CONTRACT.md SU-4
 @test "signup honours OTP_EXPIRE_MINUTES for the code's lifetime" {
 	signup "Ada Lovelace" ada@example.com StrongPass123 OTP_EXPIRE_MINUTES=3
 	assert_status 201
 	[ "$(sql "SELECT expires_at - created_at FROM otp_codes")" = 00:03:00 ]
 }
 
+# docs/CONTRACT.md SU-4, IN-1
 @test "signup mails exactly one message with a 6-digit code to the normalized address" {
 	local f
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":" Ada@Example.COM ","password":"StrongPass123"}'
@@ -169,6 +177,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[[ $(mail_otp ada@example.com) =~ ^[0-9]{6}$ ]]
 }
 
+# docs/CONTRACT.md SU-4, SU-5
 @test "the code mail greets no one by the typed name and says what to do for whoever did not sign up" {
 	local text
 	signup "Visit evil.example now" ada@example.com StrongPass123
@@ -190,6 +199,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	EOF
 }
 
+# docs/CONTRACT.md D-4
 @test "signup's outbox row is kind otp, sent, and its message wiped" {
 	signed_up ada@example.com
 	[ "$(sql "SELECT count(*) FROM mail_outbox")" = 1 ]
@@ -197,6 +207,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	            FROM mail_outbox" u="$uid")" = "otp|ada@example.com|t|sent|t|t" ]
 }
 
+# docs/CONTRACT.md SU-4, SU-6
 @test "the OTP is 6 digits and differs between signups of different addresses, with no cooldown between them" {
 	local a b c
 	signed_up ada@example.com
@@ -211,6 +222,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT count(DISTINCT code_hash) FROM otp_codes")" = 3 ]
 }
 
+# docs/CONTRACT.md G-7
 @test "signup ignores unknown fields, is_verified included" {
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongPass123","is_verified":true,"id":99,"role":"admin","extra":{"a":[1,2]}}'
 	assert_status 201
@@ -218,6 +230,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT id, is_verified FROM users")" = "1|f" ]
 }
 
+# docs/CONTRACT.md G-5
 @test "signup accepts application/json with a charset parameter" {
 	cgi POST signup.cgi "$VALID" "CONTENT_TYPE=application/json; charset=utf-8"
 	assert_status 201
@@ -225,6 +238,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT count(*) FROM users")" = 1 ]
 }
 
+# docs/CONTRACT.md IN-2
 @test "signup accepts a full name of 100 non-ASCII characters (characters, not bytes)" {
 	local name
 	name=$(printf 'é%.0s' {1..100})
@@ -233,6 +247,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT char_length(full_name), full_name = :'n' FROM users" n="$name")" = "100|t" ]
 }
 
+# docs/CONTRACT.md IN-1
 @test "signup accepts an email of exactly 254 characters" {
 	local email
 	email=ada@$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).$(printf 'c%.0s' {1..60}).$(printf 'd%.0s' {1..63}).com
@@ -242,6 +257,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(sql "SELECT length(email) FROM users")" = 254 ]
 }
 
+# docs/CONTRACT.md IN-3
 @test "signup accepts a 128-character password" {
 	local pw
 	pw=Aa1$(head -c 200 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 125)
@@ -254,6 +270,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 # ---------------------------------------------------------------------------
 # Existing accounts
 
+# docs/CONTRACT.md SU-2
 @test "signup of a verified email gets 409 Email already registered and changes nothing" {
 	local before
 	insert_verified ada@example.com "Ada Lovelace"
@@ -266,6 +283,7 @@ VALID='{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongP
 	[ "$(counts)" = "1|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-1
 @test "email uniqueness is case-insensitive: ADA@EXAMPLE.COM is ada@example.com" {
 	local id
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"Ada@Example.com","password":"StrongPass123"}'
@@ -285,6 +303,7 @@ older_than_a_minute() {
 	age_mail "$1" 61
 }
 
+# docs/CONTRACT.md SU-2, SU-4
 @test "a second sign-up of an unverified address gets 409, keeps name and password, ends its codes and mails a reset link" {
 	local old_code old_hash token text
 	signed_up ada@example.com "Ada Lovelace" StrongPass123
@@ -326,6 +345,7 @@ older_than_a_minute() {
 	assert_status 401
 }
 
+# docs/CONTRACT.md SU-2, SU-4, SU-6
 @test "a double submit within 60 s gets 409 and changes nothing: no mail, the code still works" {
 	local before
 	signed_up ada@example.com "Ada Lovelace" StrongPass123
@@ -340,6 +360,7 @@ older_than_a_minute() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md SU-2, SU-4, SU-6
 @test "a second sign-up past the reset-mail caps still gets 409 and ends the codes, but mails nothing" {
 	signed_up ada@example.com
 	older_than_a_minute ada@example.com
@@ -363,6 +384,7 @@ older_than_a_minute() {
 	[ "$(mail_count ada@example.com)" = 1 ]
 }
 
+# docs/CONTRACT.md SU-4, SU-6
 @test "a signup of a new address takes no code-mail cap from an account of it that is gone" {
 	signed_up ada@example.com
 	sql "DELETE FROM users" >/dev/null
@@ -376,6 +398,7 @@ older_than_a_minute() {
 	assert_status 201
 }
 
+# docs/CONTRACT.md SU-2, SU-3
 @test "four signups of one email at the same moment make one account: one 201, three 409, one mail" {
 	local d=$BATS_TEST_TMPDIR side
 	local -a pids=()
@@ -412,6 +435,7 @@ older_than_a_minute() {
 	[ "$(mail_count)" = 1 ]
 }
 
+# docs/CONTRACT.md D-3, G-9
 @test "a signup that fails halfway leaves no account, no code and no mail, and answers 500 without details" {
 	drop_trigger=1
 	sql "CREATE FUNCTION mc_test_fail_otp() RETURNS trigger LANGUAGE plpgsql AS \$\$
@@ -431,6 +455,7 @@ older_than_a_minute() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md D-4
 @test "signup while the mail server refuses still answers 201 and keeps the mail in the outbox" {
 	mail_reject_with '451 4.3.0 try again later'
 	signup "Ada Lovelace" ada@example.com StrongPass123
@@ -451,6 +476,7 @@ older_than_a_minute() {
 # ---------------------------------------------------------------------------
 # 422: field validation
 
+# docs/CONTRACT.md G-2
 @test "signup without full_name, email or password gets 422 Field required for that field" {
 	cgi POST signup.cgi '{"email":"ada@example.com","password":"StrongPass123"}'
 	assert_status 422
@@ -469,6 +495,7 @@ older_than_a_minute() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-7
 @test "signup with a number for email gets 422 string_type" {
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":42,"password":"StrongPass123"}'
 	assert_status 422
@@ -476,6 +503,7 @@ older_than_a_minute() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-7
 @test "signup with non-string full_name and password gets 422 string_type for each" {
 	cgi POST signup.cgi '{"full_name":["Ada"],"email":"ada@example.com","password":true}'
 	assert_status 422
@@ -491,6 +519,7 @@ expect_422() {
 	assert_body --raw "$(err422 "$(ferr "$2" "$3" "$4")")"
 }
 
+# docs/CONTRACT.md IN-1
 @test "signup with an invalid email (no @, two @, no local part, no dot in the domain, a space, a control character, 255 characters) gets 422" {
 	local long
 	long=ada@$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).$(printf 'c%.0s' {1..60}).$(printf 'd%.0s' {1..64}).com
@@ -512,6 +541,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-2
 @test "signup with a full name empty after trimming, of 101 characters, or with a control character gets 422" {
 	local control='Value error, Full name must not contain control characters'
 	expect_422 '{"full_name":" \t \n ","email":"ada@example.com","password":"StrongPass123"}' \
@@ -529,6 +559,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-3
 @test "signup with a password too short, too long, or without an upper-case letter, a lower-case letter or a digit gets 422" {
 	expect_422 "$(jobj full_name "Ada Lovelace" email ada@example.com password Xk9mQ2z)" \
 	    password 'String should have at least 8 characters' string_too_short
@@ -543,6 +574,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-3, IN-5
 @test "signup with a password holding a NUL byte gets 422" {
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"ada@example.com","password":"Strong\u0000Pass123"}'
 	assert_status 422
@@ -552,6 +584,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-3
 @test "signup with a guessable password (Password123, Welcome2024, Qwerty123) gets 422 too easy to guess" {
 	local pw want
 	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
@@ -563,6 +596,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md IN-3
 @test "a password built on a word of the user's own name is rejected (zxcvbn user dictionary)" {
 	local want
 	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
@@ -576,6 +610,7 @@ expect_422() {
 	[ "$(sql "SELECT count(*) FROM users WHERE email = 'xs@example.com'")" = 0 ]
 }
 
+# docs/CONTRACT.md IN-3
 @test "a password built on the user's email local part is rejected (zxcvbn user dictionary)" {
 	local want
 	want=$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")
@@ -587,6 +622,7 @@ expect_422() {
 	[ "$(sql "SELECT count(*) FROM users WHERE email = 'zorbatrix@example.com'")" = 0 ]
 }
 
+# docs/CONTRACT.md G-2
 @test "signup with several failing fields lists them all in field order" {
 	cgi POST signup.cgi '{"password":"short","email":"not-an-email","full_name":"   "}'
 	assert_status 422
@@ -600,6 +636,7 @@ expect_422() {
 # ---------------------------------------------------------------------------
 # 400, 413, 415, 405 and their order
 
+# docs/CONTRACT.md G-3
 @test "signup with a body that is not a JSON object (not JSON, an array, a string, a number, empty, truncated) gets 400 Invalid JSON body" {
 	local body
 	for body in 'full_name=Ada&email=ada@example.com' "[$VALID]" '"ada@example.com"' 42 null \
@@ -618,6 +655,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-3
 @test "signup with a body shorter than CONTENT_LENGTH gets 400 and creates nothing" {
 	cgi POST signup.cgi "$VALID" CONTENT_LENGTH=$((${#VALID} + 10))
 	assert_status 400
@@ -625,6 +663,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-5
 @test "signup with Content-Type text/plain, none, or application/jsonp gets 415" {
 	local want='{"detail":"Unsupported media type: use application/json"}'
 	cgi POST signup.cgi "$VALID" CONTENT_TYPE=text/plain
@@ -640,6 +679,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-4
 @test "signup with CONTENT_LENGTH 70000 gets 413" {
 	cgi POST signup.cgi CONTENT_TYPE=application/json CONTENT_LENGTH=70000
 	assert_status 413
@@ -648,6 +688,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-4
 @test "signup answers 413 without waiting for the body" {
 	run_with_open_stdin signup.cgi REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=70000
 	[ "$held_rc" = 0 ] || {
@@ -658,6 +699,7 @@ expect_422() {
 	[ "$held_body" = '{"detail":"Request body too large"}' ]
 }
 
+# docs/CONTRACT.md G-4
 @test "signup accepts a body of exactly 64 KiB (padding with white space)" {
 	local f=$BATS_TEST_TMPDIR/big.json
 	{
@@ -671,6 +713,7 @@ expect_422() {
 	assert_status 413
 }
 
+# docs/CONTRACT.md G-6
 @test "signup answers GET with 405 and an Allow header listing POST" {
 	cgi GET signup.cgi
 	assert_status 405
@@ -680,29 +723,34 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-6, G-4, G-8
 @test "405 comes before 413: GET with a huge CONTENT_LENGTH" {
 	cgi GET signup.cgi CONTENT_TYPE=text/plain CONTENT_LENGTH=99999999
 	assert_status 405
 	assert_header_token Allow POST
 }
 
+# docs/CONTRACT.md G-4, G-5, G-8
 @test "413 comes before 415: a 70000-byte length with text/plain" {
 	cgi POST signup.cgi CONTENT_TYPE=text/plain CONTENT_LENGTH=70000
 	assert_status 413
 	assert_body --raw '{"detail":"Request body too large"}'
 }
 
+# docs/CONTRACT.md G-5, G-8, G-3
 @test "415 comes before 400: bad content type and bad JSON" {
 	cgi POST signup.cgi '{"full_name": ' CONTENT_TYPE=text/plain
 	assert_status 415
 }
 
+# docs/CONTRACT.md G-8, G-3
 @test "400 comes before 422: truncated JSON with invalid fields" {
 	cgi POST signup.cgi '{"email": 5, "password": "x"'
 	assert_status 400
 	assert_body --raw '{"detail":"Invalid JSON body"}'
 }
 
+# docs/CONTRACT.md SU-2, G-8
 @test "422 comes before 409: a verified email with a weak password" {
 	insert_verified ada@example.com "Ada Lovelace"
 	signup "Ada Lovelace" ada@example.com Password123
@@ -710,12 +758,14 @@ expect_422() {
 	assert_body --raw "$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")"
 }
 
+# docs/CONTRACT.md SU-6, G-8, G-10
 @test "422 comes before 429: a re-signup within the cooldown with a weak password" {
 	signed_up ada@example.com
 	signup "Ada Lovelace" ada@example.com Password123
 	assert_status 422
 }
 
+# docs/CONTRACT.md G-8, G-9
 @test "422 comes before 503: an invalid body with the database down" {
 	cgi POST signup.cgi '{"full_name":"Ada Lovelace","email":"nope","password":"StrongPass123"}' $(db_down)
 	assert_status 422
@@ -725,6 +775,7 @@ expect_422() {
 # ---------------------------------------------------------------------------
 # Database down, CORS
 
+# docs/CONTRACT.md G-9
 @test "signup with the database unreachable gets 503 and leaks nothing" {
 	cgi POST signup.cgi "$VALID" $(db_down)
 	assert_status 503
@@ -734,6 +785,7 @@ expect_422() {
 	[ "$(counts)" = "0|0|0|0" ]
 }
 
+# docs/CONTRACT.md G-9
 @test "signup with the database server stopped gets 503, and works again once it is back" {
 	pg_down
 	cgi POST signup.cgi "$VALID" DB_CONNECT_TIMEOUT=2
@@ -745,6 +797,7 @@ expect_422() {
 	assert_status 201
 }
 
+# docs/CONTRACT.md C-2, C-4
 @test "signup from an allowed origin carries Access-Control-Allow-Origin and Vary, another origin none" {
 	cgi POST signup.cgi '{}' HTTP_ORIGIN=http://app.example.test
 	assert_status 422
@@ -756,6 +809,7 @@ expect_422() {
 	refute_header Access-Control-Allow-Methods
 }
 
+# docs/CONTRACT.md C-3
 @test "a CORS preflight for signup from an allowed origin gets 204 with the POST method and the headers" {
 	cgi OPTIONS signup.cgi HTTP_ORIGIN=http://localhost:3000 HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
 	assert_status 204

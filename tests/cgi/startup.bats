@@ -2,8 +2,8 @@
 # What a program is and maps when it starts (docs/BENCHMARKS.md, "Plain CGI
 # start"): built with full RELRO, BIND_NOW, PIE, a stack protector and
 # FORTIFY; recording only libc and json-c (libcrypto, libpq, libcurl, libfcgi,
-# libcrypt and libzxcvbn are loaded by the first call that needs them:
-# common/lazy.h); and, per request, what the loader really maps
+# libcrypt, libzxcvbn and liboath are loaded by the first call that needs
+# them: common/lazy.h); and, per request, what the loader really maps
 # (LD_DEBUG=files, glibc's loader trace).
 
 load helpers
@@ -72,7 +72,7 @@ refute_loaded() {
 	done
 }
 
-LAZY_LIBS=(libcrypto.so.3 libpq.so.5 libcurl.so.4 libfcgi.so.0 libcrypt.so.1 libzxcvbn.so.0)
+LAZY_LIBS=(libcrypto.so.3 libpq.so.5 libcurl.so.4 libfcgi.so.0 libcrypt.so.1 libzxcvbn.so.0 liboath.so.0)
 
 @test "a 401 without a token, a 422, OPTIONS and openapi.json map none of the libraries loaded on use" {
 	cgi GET profile.cgi $(trace)
@@ -102,7 +102,7 @@ LAZY_LIBS=(libcrypto.so.3 libpq.so.5 libcurl.so.4 libfcgi.so.0 libcrypt.so.1 lib
 	cgi GET health.cgi $(trace)
 	assert_status 200
 	assert_loaded libcrypto.so.3 libpq.so.5
-	refute_loaded libcurl.so.4 libzxcvbn.so.0 libfcgi.so.0
+	refute_loaded libcurl.so.4 libzxcvbn.so.0 libfcgi.so.0 liboath.so.0
 	# libcrypto is loaded (and started without openssl.cnf) before libpq.
 	[[ $(loaded_order | grep -nxF libcrypto.so.3 | cut -d: -f1) -lt \
 	    $(loaded_order | grep -nxF libpq.so.5 | cut -d: -f1) ]] ||
@@ -111,7 +111,7 @@ LAZY_LIBS=(libcrypto.so.3 libpq.so.5 libcurl.so.4 libfcgi.so.0 libcrypt.so.1 lib
 	cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}' $(trace)
 	assert_status 201
 	assert_loaded libcrypto.so.3 libpq.so.5 libzxcvbn.so.0 libcurl.so.4
-	refute_loaded libfcgi.so.0
+	refute_loaded libfcgi.so.0 liboath.so.0
 	mail_wait ann@example.test
 	[[ $(mail_count ann@example.test) == 1 ]]
 }

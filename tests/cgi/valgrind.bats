@@ -127,7 +127,7 @@ cheap_user() {
 	insert_user "$1" "$2" "$(cheap_hash "$3")" "${4:-t}"
 }
 
-@test "valgrind: every program in cgi-bin/ and tools/ has a case in this file" {
+@test "every program in cgi-bin/ and tools/ has a valgrind case in this file" {
 	local f name missing=()
 	for f in "$MC_ROOT"/cgi-bin/*.c "$MC_ROOT"/tools/*.c; do
 		[[ -e $f ]] || continue
@@ -146,7 +146,7 @@ cheap_user() {
 	fi
 }
 
-@test "valgrind: health.cgi 200 with the database up, 405 for POST" {
+@test "under valgrind health.cgi answers 200 with the database up and 405 for POST" {
 	vg cgi GET health.cgi
 	assert_status 200
 	assert_body '{"status":"ok","database":"ok"}'
@@ -154,7 +154,7 @@ cheap_user() {
 	assert_status 405
 }
 
-@test "valgrind: a database refusing the password: health.cgi 503 misconfigured, login.cgi 500" {
+@test "under valgrind, with a database refusing the password, health.cgi answers 503 misconfigured and login.cgi 500" {
 	local url="postgresql://mc_test:Wrong-Secret-7f3a9c@127.0.0.1:$MC_PG_PORT/medicalcare_test"
 	vg cgi GET health.cgi DATABASE_URL="$url"
 	assert_status 503
@@ -163,7 +163,7 @@ cheap_user() {
 	assert_status 500
 }
 
-@test "valgrind: openapi.cgi 200 for GET, 405 for POST" {
+@test "under valgrind openapi.cgi answers 200 for GET and 405 for POST" {
 	vg cgi GET openapi.cgi
 	assert_status 200
 	[[ $(json_get .openapi) == 3.* ]]
@@ -171,7 +171,7 @@ cheap_user() {
 	assert_status 405
 }
 
-@test "valgrind: signup.cgi 201 and its mail, then 422" {
+@test "under valgrind signup.cgi answers 201 and sends its mail, then 422" {
 	vg cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}'
 	assert_status 201
 	assert_body --raw '{"message":"OTP sent to your email for verification"}'
@@ -182,7 +182,7 @@ cheap_user() {
 	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
 }
 
-@test "valgrind: a CORS preflight (OPTIONS) 204 with the preflight headers" {
+@test "under valgrind a CORS preflight (OPTIONS) gets 204 with the preflight headers" {
 	vg cgi OPTIONS signup.cgi HTTP_ORIGIN=http://localhost:3000 \
 	    HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
 	assert_status 204
@@ -190,7 +190,7 @@ cheap_user() {
 	assert_header Access-Control-Allow-Methods "POST, OPTIONS"
 }
 
-@test "valgrind: verify-otp.cgi 400 for a wrong code, then 200 with a token" {
+@test "under valgrind verify-otp.cgi answers 400 for a wrong code, then 200 with a token" {
 	local wrong=000000
 	signed_up ann@example.test "Ann Smith" "$PW"
 	[[ $code != "$wrong" ]] || wrong=111111
@@ -203,7 +203,7 @@ cheap_user() {
 	[[ $(sql "SELECT is_verified FROM users") == t ]]
 }
 
-@test "valgrind: resend-otp.cgi 200 with a new mail, then 422" {
+@test "under valgrind resend-otp.cgi answers 200 with a new mail, then 422" {
 	signed_up ann@example.test "Ann Smith" "$PW"
 	age_mail ann@example.test
 	vg cgi POST resend-otp.cgi '{"email":"ann@example.test"}'
@@ -214,7 +214,7 @@ cheap_user() {
 	assert_status 422
 }
 
-@test "valgrind: login.cgi 200 with a token, 401 for a wrong password" {
+@test "under valgrind login.cgi answers 200 with a token and 401 for a wrong password" {
 	cheap_user ann@example.test "Ann Smith" "$PW" >/dev/null
 	vg cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
 	assert_status 200
@@ -224,7 +224,7 @@ cheap_user() {
 	assert_body --raw '{"detail":"Invalid email or password"}'
 }
 
-@test "valgrind: profile.cgi 200 with a valid token, 401 without one" {
+@test "under valgrind profile.cgi answers 200 with a valid token and 401 without one" {
 	local id now tok
 	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
 	now=$(date +%s)
@@ -237,7 +237,7 @@ cheap_user() {
 	assert_body --raw '{"detail":"Not authenticated"}'
 }
 
-@test "valgrind: forgot-password.cgi 200 with a reset mail, then 422" {
+@test "under valgrind forgot-password.cgi answers 200 with a reset mail, then 422" {
 	cheap_user ann@example.test "Ann Smith" "$PW" >/dev/null
 	vg cgi POST forgot-password.cgi '{"email":"ann@example.test"}'
 	assert_status 200
@@ -247,7 +247,7 @@ cheap_user() {
 	assert_status 422
 }
 
-@test "valgrind: reset-password.cgi 200 for a valid token, 400 for an unknown one" {
+@test "under valgrind reset-password.cgi answers 200 for a valid token and 400 for an unknown one" {
 	local id
 	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
 	make_token "$id"
@@ -259,7 +259,7 @@ cheap_user() {
 	assert_body --raw '{"detail":"Invalid or expired reset token"}'
 }
 
-@test "valgrind: medicalcare-outbox delivers a pending mail" {
+@test "under valgrind medicalcare-outbox delivers a pending mail" {
 	cgi POST signup.cgi '{"full_name":"Ann Smith","email":"ann@example.test","password":"StrongPass123"}' \
 	    "SMTP_PORT=$(free_port)"
 	assert_status 201
@@ -271,7 +271,7 @@ cheap_user() {
 	[[ $(sql "SELECT status FROM mail_outbox") == sent ]]
 }
 
-@test "valgrind: medicalcare-outbox expires, leaves mail of another key and gives back an unreadable one; --key-id" {
+@test "under valgrind medicalcare-outbox expires, leaves mail of another key and gives back an unreadable one, and its --key-id prints the key id" {
 	local other e
 	other=$(test_env_file JWT_SECRET_KEY=mc-other-install-secret-9876543210-zyxwvutsrqpon)
 	for e in ann bob carl; do
@@ -293,17 +293,17 @@ cheap_user() {
 	[[ $outbox_rc -eq 0 && $outbox_out =~ ^[0-9a-f]{16}$ ]]
 }
 
-@test "valgrind: medicalcare-outbox exits 1 with the database down" {
+@test "under valgrind medicalcare-outbox exits 1 with the database down" {
 	vg run_outbox "DATABASE_URL=$(db_down_url)"
 	[[ $outbox_rc -eq 1 ]]
 }
 
-@test "valgrind: medicalcare-prune prunes the test database" {
+@test "under valgrind medicalcare-prune prunes the test database" {
 	vg run_tool prune
 	assert_tool_rc 0
 }
 
-@test "valgrind: medicalcare-import-users imports a CSV file, and refuses a missing one" {
+@test "under valgrind medicalcare-import-users imports a CSV file and refuses a missing one" {
 	local csv=$BATS_TEST_TMPDIR/users.csv hash
 	hash=$(cheap_hash "$PW")
 	printf 'email,full_name,password_hash,is_verified\nann@example.test,Ann Smith,"%s",true\n' \
@@ -316,7 +316,7 @@ cheap_user() {
 	assert_tool_rc 1
 }
 
-@test "valgrind: medicalcare-check with the database and migrations, and with a typo and the database down" {
+@test "under valgrind medicalcare-check runs with the database and migrations, and with a typo and the database down" {
 	local env=$BATS_TEST_TMPDIR/check.env
 	cp -- "$MEDICALCARE_ENV_FILE" "$env"
 	chmod 600 "$env"
@@ -328,7 +328,7 @@ cheap_user() {
 	[[ $tool_out == *"SMTP_SERVR is not a setting"* && $tool_out == *"cannot be reached"* ]]
 }
 
-@test "valgrind: one FastCGI process of each program, 14 rounds of mixed requests (210), each exits clean" {
+@test "under valgrind one FastCGI process of each program serves 14 rounds of mixed requests (210) and exits clean" {
 	local p r rounds=14
 	local -A pid=()
 	export MC_CGI_VIA=$BATS_TEST_TMPDIR

@@ -39,8 +39,8 @@ is_verified() {
 # ---------------------------------------------------------------------------
 # The right code
 
+# docs/CONTRACT.md VO-1, SE-1, SE-2
 @test "verify-otp with the right code answers 200 with the token answer of a new session" {
-	# docs/CONTRACT.md SE-1, SE-2
 	local tok rt
 	signed_up ada@example.com
 	verify ada@example.com "$code"
@@ -54,6 +54,7 @@ is_verified() {
 	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = :'u'" u="$uid") == 1 ]]
 }
 
+# docs/CONTRACT.md TK-2, SE-1
 @test "verify-otp's token is an HS256 JWT with sub (the id as a string), email, iat, exp = iat + 3600, sid and jti" {
 	local tok dec t0 t1
 	signed_up ada@example.com
@@ -79,6 +80,7 @@ is_verified() {
 	[ "$status" -ne 0 ]
 }
 
+# docs/CONTRACT.md TK-2
 @test "verify-otp's token lives JWT_EXPIRE_MINUTES" {
 	signed_up ada@example.com
 	verify ada@example.com "$code" JWT_EXPIRE_MINUTES=5
@@ -86,6 +88,7 @@ is_verified() {
 	[ "$(jwt_decode "$(json_get .access_token)" | jq '.claims.exp - .claims.iat')" = 300 ]
 }
 
+# docs/CONTRACT.md TK-2
 @test "verify-otp's token opens the profile of the account" {
 	signed_up ada@example.com
 	verify ada@example.com "$code"
@@ -95,6 +98,7 @@ is_verified() {
 	assert_body --raw "{\"id\":$uid,\"full_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\",\"is_verified\":true}"
 }
 
+# docs/CONTRACT.md VO-1
 @test "verify-otp with the right code verifies the account, deletes the code and sends no mail" {
 	signed_up ada@example.com
 	[ "$(is_verified ada@example.com)" = f ]
@@ -107,6 +111,7 @@ is_verified() {
 	[[ $cgi_stderr != *"$code"* ]]
 }
 
+# docs/CONTRACT.md IN-1
 @test "verify-otp normalizes the email: upper case and spaces work" {
 	signed_up ada@example.com
 	verify "  ADA@Example.COM  " "$code"
@@ -115,6 +120,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = t ]
 }
 
+# docs/CONTRACT.md VO-1, VO-3
 @test "verify-otp with 4 wrong codes and then the right one answers 200" {
 	signed_up ada@example.com
 	wrong_tries 4
@@ -127,6 +133,7 @@ is_verified() {
 # ---------------------------------------------------------------------------
 # Refusals
 
+# docs/CONTRACT.md VO-4
 @test "verify-otp with the same code again gets 400 Email already verified" {
 	signed_up ada@example.com
 	verify ada@example.com "$code"
@@ -138,6 +145,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = t ]
 }
 
+# docs/CONTRACT.md VO-4
 @test "verify-otp of a verified account with a wrong code also gets 400 Email already verified" {
 	signed_up ada@example.com
 	verify ada@example.com "$code"
@@ -147,6 +155,7 @@ is_verified() {
 	assert_body --raw "$VERIFIED_BODY"
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with a wrong code gets 400 Invalid or expired OTP and counts the attempt" {
 	local before
 	signed_up ada@example.com
@@ -162,6 +171,7 @@ is_verified() {
 	[ "$(sql "SELECT attempts FROM otp_codes")" = 2 ]
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with a code that is not 6 digits gets 400 Invalid or expired OTP" {
 	signed_up ada@example.com
 	verify ada@example.com "${code:0:5}"
@@ -173,6 +183,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = f ]
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with an expired code gets 400 Invalid or expired OTP" {
 	signed_up ada@example.com
 	sql "UPDATE otp_codes SET expires_at = now() - interval '1 second'" >/dev/null
@@ -182,6 +193,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = f ]
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with an unknown email gets 400 Invalid or expired OTP and creates nothing" {
 	signed_up ada@example.com
 	verify bob@example.com "$code"
@@ -192,6 +204,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = f ]
 }
 
+# docs/CONTRACT.md VO-2
 @test "verify-otp with another account's code gets 400 Invalid or expired OTP" {
 	local ada_code
 	signed_up ada@example.com
@@ -205,6 +218,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = f ]
 }
 
+# docs/CONTRACT.md VO-3
 @test "after 5 wrong tries even the right code gets 400 Invalid or expired OTP" {
 	signed_up ada@example.com
 	wrong_tries 5
@@ -215,6 +229,7 @@ is_verified() {
 	[ "$(is_verified ada@example.com)" = f ]
 }
 
+# docs/CONTRACT.md SU-4, RO-1
 @test "a new OTP (resend after the cooldown) kills the old code and resets the attempts" {
 	local old
 	signed_up ada@example.com
@@ -243,6 +258,7 @@ is_verified() {
 # ---------------------------------------------------------------------------
 # 422 and the general rules
 
+# docs/CONTRACT.md G-2
 @test "verify-otp without email or otp gets 422 Field required for each, in field order" {
 	cgi POST verify-otp.cgi '{"otp":"123456"}'
 	assert_status 422
@@ -255,6 +271,7 @@ is_verified() {
 	assert_body --raw "$(err422 "$(ferr email 'Field required' missing)" "$(ferr otp 'Field required' missing)")"
 }
 
+# docs/CONTRACT.md G-7
 @test "verify-otp with the otp as a JSON number gets 422 and does not verify" {
 	signed_up ada@example.com
 	cgi POST verify-otp.cgi "{\"email\":\"ada@example.com\",\"otp\":$((10#$code))}"
@@ -264,6 +281,7 @@ is_verified() {
 	[ "$(sql "SELECT attempts FROM otp_codes")" = 0 ]
 }
 
+# docs/CONTRACT.md G-7
 @test "verify-otp with a wrong JSON type for email gets 422 string_type" {
 	cgi POST verify-otp.cgi '{"email":["ada@example.com"],"otp":"123456"}'
 	assert_status 422
@@ -274,18 +292,21 @@ is_verified() {
 	    "$(ferr otp 'Input should be a valid string' string_type)")"
 }
 
+# docs/CONTRACT.md IN-1
 @test "verify-otp with an invalid email gets 422" {
 	cgi POST verify-otp.cgi '{"email":"ada.example.com","otp":"123456"}'
 	assert_status 422
 	assert_body --raw "$(err422 "$(ferr email "${EMAIL_PREFIX}An email address must have an @-sign." value_error)")"
 }
 
+# docs/CONTRACT.md G-7
 @test "verify-otp ignores unknown fields" {
 	signed_up ada@example.com
 	cgi POST verify-otp.cgi "{\"email\":\"ada@example.com\",\"otp\":\"$code\",\"is_admin\":true}"
 	assert_status 200
 }
 
+# docs/CONTRACT.md G-6
 @test "verify-otp answers GET with 405 and an Allow header listing POST" {
 	cgi GET verify-otp.cgi
 	assert_status 405
@@ -293,6 +314,7 @@ is_verified() {
 	assert_header_token Allow POST
 }
 
+# docs/CONTRACT.md G-5, G-3, G-4
 @test "verify-otp with a bad content type gets 415, with bad JSON 400, with a huge length 413" {
 	cgi POST verify-otp.cgi '{"email":"ada@example.com","otp":"123456"}' CONTENT_TYPE=text/plain
 	assert_status 415
@@ -308,6 +330,7 @@ is_verified() {
 	assert_body --raw '{"detail":"Request body too large"}'
 }
 
+# docs/CONTRACT.md G-9
 @test "verify-otp with the database unreachable gets 503 and leaks nothing" {
 	cgi POST verify-otp.cgi '{"email":"ada@example.com","otp":"123456"}' $(db_down)
 	assert_status 503

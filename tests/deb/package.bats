@@ -136,7 +136,7 @@ get() {
 	curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' --max-time 30 "$DEB_URL$1"
 }
 
-@test "package_is_lintian_clean_and_installs_without_systemd" {
+@test "the package is lintian-clean and installs without systemd" {
 	[[ $DEB_V1 == */medicalcare-auth_1.0.0_*.deb ]]
 	run dpkg -i "$DEB_V1"
 	echo "$output"
@@ -151,7 +151,7 @@ get() {
 	[[ -f /lib/systemd/system/medicalcare-outbox.timer && -x /etc/init.d/medicalcare-fcgi ]]
 }
 
-@test "package_serves_the_api_through_the_system_apache_once_pointed_at_a_database" {
+@test "the package serves the API through the system Apache once pointed at a database" {
 	# As the guide says: the database in the env file, the migrations, the
 	# FastCGI processes, Apache's modules and the conf.
 	sed -i "s|^#\{0,1\}DATABASE_URL=.*|DATABASE_URL=$DATABASE_URL|" /etc/medicalcare/env
@@ -203,7 +203,7 @@ get() {
 	[ "$status" -eq 0 ]
 }
 
-@test "package_lighttpd_configuration_serves_the_same_processes" {
+@test "the package's lighttpd configuration serves the same processes" {
 	# /etc/lighttpd/medicalcare.conf as medicalcare-lighttpd.service runs it,
 	# from a copy that listens on a free port instead of 8080.
 	local port pid
@@ -233,7 +233,7 @@ get() {
 	[ "$rc" -eq 0 ]
 }
 
-@test "http_smoke_and_contract_suites_pass_against_the_installed_package" {
+@test "the HTTP smoke and contract suites pass against the installed package" {
 	run env MC_TEST_HARNESS=1 MC_HTTP_URL="$DEB_URL" MC_APACHE_ENV_FILE=/etc/medicalcare/env \
 	    MC_APACHE_SERVE=fastcgi MC_APACHE_DIR=/run/medicalcare \
 	    MC_APACHE_ERROR_LOG=/var/log/medicalcare/fcgi.log \
@@ -243,7 +243,7 @@ get() {
 	[ "$status" -eq 0 ]
 }
 
-@test "upgrade_keeps_the_settings_and_key_and_applies_new_migrations" {
+@test "an upgrade keeps the settings and the key and applies new migrations" {
 	cp /etc/medicalcare/env "$BATS_FILE_TMPDIR/env.before"
 	run dpkg -i "$DEB_V2"
 	echo "$output"
@@ -257,7 +257,7 @@ get() {
 	[[ $(get /health) == 200 ]]
 }
 
-@test "remove_keeps_the_settings_and_stops_the_processes" {
+@test "removing the package keeps the settings and stops the processes" {
 	run dpkg -r medicalcare-auth
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -268,7 +268,7 @@ get() {
 	[ "$status" -ne 0 ]
 }
 
-@test "purge_removes_what_the_install_made_but_not_the_database" {
+@test "purging removes what the install made but not the database" {
 	run dpkg -P medicalcare-auth
 	echo "$output"
 	[ "$status" -eq 0 ]

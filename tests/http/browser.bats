@@ -52,7 +52,7 @@ access_since() {
 	tail -c +$((access_from + 1)) -- "$MC_APACHE_DIR/access.log" 2>/dev/null
 }
 
-@test "browser_page_from_an_allowed_origin_signs_up_verifies_logs_in_shows_the_profile_refreshes_and_logs_out_everywhere" {
+@test "a browser page from an allowed origin signs up, verifies, logs in, shows the profile, refreshes, lists its sessions and logs out everywhere" {
 	two_free_ports
 	# The page's origin, exactly as the browser sends it; port_b is unused.
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
@@ -90,7 +90,7 @@ access_since() {
 	[[ $(sql "SELECT count(*) FROM sessions WHERE revoked_at IS NULL") == 0 ]]
 }
 
-@test "browser_page_from_a_refused_origin_fails_on_cors_and_shows_nothing" {
+@test "a browser page from a refused origin fails on CORS and shows nothing" {
 	two_free_ports
 	# port_a is allowed (and unused), the page is served from port_b.
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
@@ -114,6 +114,6 @@ access_since() {
 	[[ $(mail_count eve@example.test) == 0 ]]
 }
 
-@test "browser_docs_page_lists_every_endpoint_of_openapi_json" {
+@test "the docs page in a browser lists every endpoint of openapi.json" {
 	browser docs --api "$MC_HTTP_URL"
 }

@@ -30,7 +30,7 @@ assert_codes() {
 	fi
 }
 
-@test "sixty_four_concurrent_logins_and_health_checks_all_succeed" {
+@test "sixty-four concurrent logins and health checks all succeed" {
 	http_account crowd@example.test
 	local list=$BATS_TEST_TMPDIR/requests codes
 	for i in $(seq 1 32); do
@@ -44,7 +44,8 @@ assert_codes() {
 	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
 }
 
-@test "thirty_two_concurrent_signups_of_different_emails_each_make_one_account" {
+# docs/CONTRACT.md SU-1
+@test "thirty-two concurrent signups of different emails each make one account" {
 	local list=$BATS_TEST_TMPDIR/requests codes
 	for i in $(seq 1 32); do
 		echo "POST /auth/signup {\"full_name\":\"User $i\",\"email\":\"user$i@example.test\",\"password\":\"StrongPass123\"}"
@@ -59,7 +60,7 @@ assert_codes() {
 	[[ $(mail_count) -eq 32 ]]
 }
 
-@test "sixteen_concurrent_signups_of_one_email_make_one_account_and_one_mail" {
+@test "sixteen concurrent signups of one email make one account and one mail" {
 	local list=$BATS_TEST_TMPDIR/requests codes
 	for i in $(seq 1 16); do
 		echo "POST /auth/signup {\"full_name\":\"Same $i\",\"email\":\"same@example.test\",\"password\":\"StrongPass123\"}"

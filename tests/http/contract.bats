@@ -45,7 +45,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # signup
 
-@test "signup_answers_201_with_the_exact_body_and_mails_an_otp" {
+# docs/CONTRACT.md SU-1, SU-4
+@test "signup answers 201 with the exact body and mails an OTP" {
 	signup_http ada@example.test
 	assert_status 201
 	assert_body --raw "$SIGNUP_OK"
@@ -54,7 +55,8 @@ wrong_otp() {
 	[[ $(mail_otp ada@example.test) =~ ^[0-9]{6}$ ]]
 }
 
-@test "signup_of_a_verified_email_answers_409_email_already_registered" {
+# docs/CONTRACT.md SU-2
+@test "signup of a verified email answers 409 Email already registered" {
 	add_user ada@example.test "Ada Lovelace" StrongPass123 t >/dev/null
 	signup_http ada@example.test
 	assert_status 409
@@ -63,7 +65,8 @@ wrong_otp() {
 	[[ $(mail_count) == 0 ]]
 }
 
-@test "signup_again_of_an_unverified_email_answers_409_and_changes_nothing_within_a_minute" {
+# docs/CONTRACT.md SU-2
+@test "signup again of an unverified email answers 409 and changes nothing within a minute" {
 	signup_http ada@example.test
 	assert_status 201
 	mail_wait ada@example.test
@@ -76,7 +79,8 @@ wrong_otp() {
 	[[ $(mail_count ada@example.test) == 1 ]]
 }
 
-@test "signup_with_missing_fields_answers_the_fastapi_422_body" {
+# docs/CONTRACT.md G-2, G-7
+@test "signup with missing fields answers the FastAPI 422 body" {
 	http POST /auth/signup '{"email":"ada@example.test"}'
 	assert_status 422
 	assert_body --raw "$(err422 "$(ferr full_name 'Field required' missing)" \
@@ -84,7 +88,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "signup_with_the_weak_password_password123_answers_422_too_easy_to_guess" {
+# docs/CONTRACT.md IN-3
+@test "signup with the weak password Password123 answers 422 too easy to guess" {
 	signup_http ada@example.test Password123
 	assert_status 422
 	assert_body --raw "$(err422 "$(ferr password 'Value error, Password is too easy to guess' value_error)")"
@@ -92,7 +97,8 @@ wrong_otp() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "a_body_that_is_not_json_answers_400_invalid_json_body" {
+# docs/CONTRACT.md G-3
+@test "a body that is not JSON answers 400 Invalid JSON body" {
 	http POST /auth/signup '{"email": '
 	assert_status 400
 	assert_body --raw '{"detail":"Invalid JSON body"}'
@@ -102,7 +108,8 @@ wrong_otp() {
 	assert_body --raw '{"detail":"Invalid JSON body"}'
 }
 
-@test "a_post_with_content_type_text_plain_answers_415" {
+# docs/CONTRACT.md G-5
+@test "a POST with Content-Type text/plain answers 415" {
 	http POST /auth/signup "$(jobj full_name Ada email ada@example.test password StrongPass123)" \
 	    -H 'Content-Type: text/plain'
 	assert_status 415
@@ -117,7 +124,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # verify-otp, resend-otp
 
-@test "verify_otp_with_the_mailed_code_answers_200_with_a_bearer_token" {
+# docs/CONTRACT.md VO-1
+@test "verify-otp with the mailed code answers 200 with a bearer token" {
 	signup_http ada@example.test
 	assert_status 201
 	mail_wait ada@example.test
@@ -131,7 +139,8 @@ wrong_otp() {
 	jwt_decode "$tok" >/dev/null
 }
 
-@test "verify_otp_with_a_wrong_code_answers_400_invalid_or_expired_otp" {
+# docs/CONTRACT.md VO-2
+@test "verify-otp with a wrong code answers 400 Invalid or expired OTP" {
 	signup_http ada@example.test
 	mail_wait ada@example.test
 	verify_http ada@example.test "$(wrong_otp "$(mail_otp ada@example.test)")"
@@ -140,7 +149,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "verify_otp_of_a_verified_account_answers_400_email_already_verified" {
+# docs/CONTRACT.md VO-4
+@test "verify-otp of a verified account answers 400 Email already verified" {
 	signup_http ada@example.test
 	mail_wait ada@example.test
 	code=$(mail_otp ada@example.test)
@@ -152,7 +162,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "after_5_wrong_tries_even_the_right_code_answers_400" {
+# docs/CONTRACT.md VO-3
+@test "after 5 wrong tries even the right code answers 400" {
 	local i code bad
 	signup_http ada@example.test
 	mail_wait ada@example.test
@@ -169,7 +180,8 @@ wrong_otp() {
 	[[ $(sql "SELECT is_verified FROM users") == f ]]
 }
 
-@test "resend_otp_answers_the_same_200_for_an_unknown_email_and_sends_nothing" {
+# docs/CONTRACT.md RO-2
+@test "resend-otp answers the same 200 for an unknown email and sends nothing" {
 	add_user ann@example.test "Ann Smith" StrongPass123 f >/dev/null
 	http POST /auth/resend-otp '{"email":"ann@example.test"}'
 	assert_status 200
@@ -188,7 +200,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # login
 
-@test "login_with_the_right_password_answers_200_with_a_bearer_token" {
+# docs/CONTRACT.md LI-1
+@test "login with the right password answers 200 with a bearer token" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	login_http ann@example.test StrongPass123
 	assert_status 200
@@ -200,7 +213,8 @@ wrong_otp() {
 	[[ $(jwt_decode "$tok" | jq -r .claims.email) == ann@example.test ]]
 }
 
-@test "login_with_a_wrong_password_answers_401_with_www_authenticate_bearer" {
+# docs/CONTRACT.md LI-2
+@test "login with a wrong password answers 401 with WWW-Authenticate Bearer" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	login_http ann@example.test WrongPass999
 	assert_status 401
@@ -213,7 +227,8 @@ wrong_otp() {
 	assert_header WWW-Authenticate Bearer
 }
 
-@test "login_of_an_unverified_account_answers_403_email_not_verified" {
+# docs/CONTRACT.md LI-3
+@test "login of an unverified account answers 403 Email not verified" {
 	add_user ann@example.test "Ann Smith" StrongPass123 f >/dev/null
 	login_http ann@example.test StrongPass123
 	assert_status 403
@@ -221,7 +236,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "after_5_failed_logins_even_the_right_password_answers_429_with_retry_after" {
+# docs/CONTRACT.md LI-4, G-10
+@test "after 5 failed logins even the right password answers 429 with Retry-After" {
 	local i
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	for ((i = 1; i <= 5; i++)); do
@@ -239,7 +255,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # forgot-password, reset-password
 
-@test "forgot_password_answers_the_same_200_for_a_known_and_an_unknown_email" {
+# docs/CONTRACT.md PW-1
+@test "forgot-password answers the same 200 for a known and an unknown email" {
 	local known
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	http POST /auth/forgot-password '{"email":"ann@example.test"}'
@@ -261,7 +278,8 @@ wrong_otp() {
 	[[ $(mail_count) == 1 ]]
 }
 
-@test "the_reset_mail_links_to_frontend_url_reset_password_with_the_token" {
+# docs/CONTRACT.md PW-1
+@test "the reset mail links to FRONTEND_URL/reset-password with the token" {
 	local t text
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	http POST /auth/forgot-password '{"email":"ann@example.test"}'
@@ -278,7 +296,8 @@ wrong_otp() {
 	assert_body --raw "$RESET_OK"
 }
 
-@test "after_a_reset_the_old_password_gets_401_and_the_new_one_200" {
+# docs/CONTRACT.md PW-5
+@test "after a reset the old password gets 401 and the new one 200" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
 	http POST /auth/reset-password "$(jobj token "$token" new_password NewStrongPass123 \
@@ -295,7 +314,8 @@ wrong_otp() {
 	assert_json .token_type bearer
 }
 
-@test "an_access_token_issued_before_the_reset_gets_401_invalid_or_expired_token" {
+# docs/CONTRACT.md PW-5, TK-3
+@test "an access token issued before the reset gets 401 Invalid or expired token" {
 	local before
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
@@ -314,7 +334,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "a_reset_token_used_once_gets_400_the_second_time" {
+# docs/CONTRACT.md PW-4
+@test "a reset token used once gets 400 the second time" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
 	http POST /auth/reset-password "$(jobj token "$token" new_password NewStrongPass123 \
@@ -327,7 +348,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "a_reset_whose_passwords_differ_gets_422_on_confirm_password" {
+# docs/CONTRACT.md PW-4
+@test "a reset whose passwords differ gets 422 on confirm_password" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	make_token 1
 	http POST /auth/reset-password "$(jobj token "$token" new_password NewStrongPass123 \
@@ -342,7 +364,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # profile and tokens
 
-@test "profile_without_authorization_answers_401_not_authenticated" {
+# docs/CONTRACT.md TK-1
+@test "profile without Authorization answers 401 Not authenticated" {
 	http GET /user/profile
 	assert_status 401
 	assert_body --raw "$NOT_AUTH"
@@ -350,7 +373,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "profile_with_an_alg_none_token_answers_401_invalid_or_expired_token" {
+# docs/CONTRACT.md TK-3
+@test "profile with an alg none token answers 401 Invalid or expired token" {
 	local now tok
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	now=$(date +%s)
@@ -362,7 +386,8 @@ wrong_otp() {
 	assert_std_headers
 }
 
-@test "profile_with_an_expired_token_or_a_deleted_user_answers_401_with_error_invalid_token_exactly_once" {
+# docs/CONTRACT.md TK-3
+@test "profile with an expired token or a deleted user answers 401 with error=invalid_token exactly once" {
 	local now tok n
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	now=$(date +%s)
@@ -389,7 +414,8 @@ wrong_otp() {
 	assert_header WWW-Authenticate Bearer
 }
 
-@test "an_allowed_origin_may_read_www_authenticate_and_retry_after_other_origins_get_no_cors_header" {
+# docs/CONTRACT.md C-2, C-4
+@test "an allowed origin may read WWW-Authenticate and Retry-After, other origins get no CORS header" {
 	local i
 	http GET /user/profile -H 'Origin: http://localhost:3000' -H 'Authorization: Bearer garbage'
 	assert_status 401
@@ -417,7 +443,8 @@ wrong_otp() {
 	refute_header Access-Control-Expose-Headers
 }
 
-@test "profile_accepts_the_scheme_in_lower_case_bearer" {
+# docs/CONTRACT.md TK-1
+@test "profile accepts the scheme in lower case, bearer" {
 	local now tok
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	# PyJWT's token has no sid: accepted while LEGACY_TOKENS_UNTIL is ahead (SE-5).
@@ -433,7 +460,8 @@ wrong_otp() {
 # ---------------------------------------------------------------------------
 # General rules
 
-@test "every_answer_carries_no_store_nosniff_and_application_json" {
+# docs/CONTRACT.md G-1
+@test "every answer carries no-store, nosniff and application/json" {
 	local -a reqs=(
 		"POST /auth/signup {}"
 		"POST /auth/verify-otp {}"
@@ -458,7 +486,8 @@ wrong_otp() {
 	done
 }
 
-@test "a_get_on_auth_login_answers_405_with_allow_post_options" {
+# docs/CONTRACT.md G-6
+@test "a GET on /auth/login answers 405 with Allow POST, OPTIONS" {
 	http GET /auth/login
 	assert_status 405
 	assert_body --raw '{"detail":"Method Not Allowed"}'

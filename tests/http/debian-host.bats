@@ -59,7 +59,7 @@ debian_reload() {
 	return 1
 }
 
-@test "debian_host_is_stock_with_a_server_wide_cgi_bin_alias_and_no_headers_or_buffer" {
+@test "the Debian host is stock, with a server-wide /cgi-bin/ alias and no mod_headers or mod_buffer" {
 	local m
 	for m in mpm_event cgid rewrite userdir alias setenvif env mime; do
 		[[ -e $MC_APACHE_CONF/mods-enabled/$m.load ]] || _fail "$m is not enabled"
@@ -75,7 +75,7 @@ debian_reload() {
 	grep -q '/usr/lib/cgi-bin/health.cgi' "$MC_APACHE_ERROR_LOG"
 }
 
-@test "debian_host_routes_every_api_path_to_its_program" {
+@test "the Debian host routes every API path to its program" {
 	http GET /health
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -118,7 +118,8 @@ debian_reload() {
 	assert_header_contains Location /~ann/docs
 }
 
-@test "debian_host_answers_apache_errors_as_json_with_a_content_length_without_mod_headers" {
+# docs/CONTRACT.md G-11
+@test "the Debian host answers Apache's errors as JSON with a Content-Length, without mod_headers" {
 	local p
 	for p in /nope / /auth /medicalcare/ /medicalcare/.env /medicalcare/programs/health.cgi \
 	    /medicalcare/docs/openapi.json /medicalcare/errors/404.json /cgi-bin/health.cgi /%2eenv; do
@@ -138,7 +139,8 @@ debian_reload() {
 	assert_header Content-Type application/json
 }
 
-@test "debian_host_refuses_a_100_KB_body_under_mod_cgid_with_the_json_413" {
+# docs/CONTRACT.md G-4
+@test "the Debian host refuses a 100 KB body under mod_cgid with the JSON 413" {
 	head -c 102400 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
 	# Declared: refused by the .htaccess, unread.
 	http POST /auth/login --data-file "$BATS_TEST_TMPDIR/big.json"
@@ -154,7 +156,7 @@ debian_reload() {
 	! grep -q 'Connection reset by peer' "$MC_APACHE_ERROR_LOG" || _fail "mod_cgid's socket was reset"
 }
 
-@test "debian_host_check_host_passes_and_says_mod_headers_is_off" {
+@test "apache/check-host.sh passes on the Debian host and says mod_headers is off" {
 	run "$MC_ROOT/apache/check-host.sh" "$MC_HTTP_URL"
 	echo "$output"
 	[[ $status -eq 0 ]]
@@ -166,7 +168,7 @@ debian_reload() {
 	[[ ${lines[-1]} == "All checks passed." ]]
 }
 
-@test "debian_host_without_execcgi_in_userdir_options_answers_a_json_403_and_logs_why" {
+@test "the Debian host without ExecCGI in the userdir Options answers a JSON 403 and logs why" {
 	# Debian's userdir.conf as shipped: Options without ExecCGI.
 	sed -i -E 's/^([[:blank:]]*Options[[:blank:]].*) ExecCGI$/\1/' "$MC_APACHE_CONF/mods-enabled/userdir.conf"
 	! grep -q ExecCGI "$MC_APACHE_CONF/mods-enabled/userdir.conf"
@@ -189,7 +191,7 @@ debian_reload() {
 	[[ $output == *"FAIL  GET /health: 403 JSON"*"Options ExecCGI is off in this directory"* ]]
 }
 
-@test "debian_host_htaccess_needs_only_allowoverride_fileinfo" {
+@test "the .htaccess on the Debian host needs only AllowOverride FileInfo" {
 	sed -i 's/AllowOverride FileInfo AuthConfig Limit Indexes$/AllowOverride FileInfo/' \
 	    "$MC_APACHE_CONF/mods-enabled/userdir.conf"
 	grep -q 'AllowOverride FileInfo$' "$MC_APACHE_CONF/mods-enabled/userdir.conf"
@@ -208,7 +210,7 @@ debian_reload() {
 	assert_status 200
 }
 
-@test "debian_host_a_directive_the_host_does_not_allow_gives_500_and_names_itself_in_the_log" {
+@test "on the Debian host a directive the host does not allow gives 500 and names itself in the log" {
 	# What the guide's troubleshooting describes: e.g. Options in a
 	# .htaccess under userdir.conf's AllowOverride (no Options).
 	printf 'Options +ExecCGI\n' | cat - "$BATS_FILE_TMPDIR/htaccess" >"$MC_APACHE_WWW/.htaccess"
@@ -218,7 +220,7 @@ debian_reload() {
 		_fail "no 'Options not allowed here' line in the error log"
 }
 
-@test "debian_host_env_file_0600_of_another_user_is_read_through_an_acl_as_the_guide_says" {
+@test "on the Debian host an env file 0600 of another user is read through an ACL, as the guide says" {
 	local env=$MC_APACHE_ENV_FILE
 	if [[ $(id -u) -ne 0 ]]; then
 		skip "the programs run as www-data only when the server is started by root"
@@ -243,7 +245,7 @@ debian_reload() {
 	chmod 640 "$env"
 }
 
-@test "debian_host_runs_the_programs_under_mod_fcgid_where_the_host_enables_it" {
+@test "the Debian host runs the programs under mod_fcgid where the host enables it" {
 	local app=$MC_APACHE_WWW/medicalcare pids
 	# The host enables Debian's mod_fcgid as packaged; only its IPC files
 	# move into this private instance's directory.

@@ -151,14 +151,14 @@ ep_check() {
 	run env -i "${env[@]}" "$MC_ROOT/deploy/entrypoint.sh" --check
 }
 
-@test "entrypoint_refuses_to_start_without_JWT_SECRET_KEY" {
+@test "the entrypoint refuses to start without JWT_SECRET_KEY" {
 	ep_check -JWT_SECRET_KEY PORT=8080
 	[[ $status -eq 1 ]] || { echo "status $status: $output" >&2; return 1; }
 	[[ $output == *"entrypoint: error: JWT_SECRET_KEY is not set"* ]] || { echo "$output" >&2; return 1; }
 	[[ $output != *Listen* ]]
 }
 
-@test "entrypoint_listens_on_all_interfaces_at_PORT_and_logs_to_stdout_and_stderr" {
+@test "the entrypoint listens on all interfaces at PORT and logs to stdout and stderr" {
 	ep_check PORT=18931
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
 	grep -q -x 'Listen 0.0.0.0:18931' <<<"$output"
@@ -176,13 +176,13 @@ ep_check() {
 	fi
 }
 
-@test "entrypoint_port_defaults_to_8080" {
+@test "the entrypoint's PORT defaults to 8080" {
 	ep_check -PORT
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
 	grep -q -x 'Listen 0.0.0.0:8080' <<<"$output"
 }
 
-@test "entrypoint_serves_health_and_a_signup_reaches_the_sink_then_stops_on_TERM" {
+@test "the entrypoint serves health and a signup reaches the sink, then it stops on TERM" {
 	ep_start
 	http GET /health
 	assert_status 200
@@ -229,7 +229,7 @@ ep_check() {
 	fi
 }
 
-@test "entrypoint_reports_a_missing_database_as_503_not_a_crash" {
+@test "the entrypoint reports a missing database as 503, not a crash" {
 	ep_start DATABASE_URL=postgresql://nobody:x@127.0.0.1:1/none DB_CONNECT_TIMEOUT=2
 	http GET /health
 	assert_status 503
@@ -237,7 +237,7 @@ ep_check() {
 	grep -q -E '(stderr from .*health.cgi|medicalcare health): .*could not connect to database' "$EP_ERR"
 }
 
-@test "entrypoint_runs_as_a_user_other_than_root_as_the_dockerfile_does" {
+@test "the entrypoint runs as a user other than root, as the Dockerfile does" {
 	[[ $(id -u) -eq 0 ]] || skip "already not root"
 	# stdout and stderr are files root opened, as a runtime's pipes may be.
 	ep_start --as www-data
@@ -282,7 +282,7 @@ resend_hits() {
 	sql "SELECT hits FROM client_limits WHERE scope = 'resend_otp' AND address = :'a'" a="$1"
 }
 
-@test "entrypoint_on_cloud_run_sets_TRUSTED_PROXIES_to_the_link_local_block_and_says_so_in_one_line" {
+@test "the entrypoint on Cloud Run sets TRUSTED_PROXIES to the link-local block and says so in one line" {
 	ep_check "${CLOUD_RUN_ENV[@]}"
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
 	[[ $(grep -c '^entrypoint: Cloud Run' <<<"$output") -eq 1 ]] || { echo "$output" >&2; return 1; }
@@ -312,7 +312,7 @@ resend_hits() {
 	    { sql "SELECT scope, address, hits FROM client_limits" >&2; return 1; }
 }
 
-@test "entrypoint_an_explicit_TRUSTED_PROXIES_wins_over_the_cloud_run_default_an_empty_one_does_not" {
+@test "an explicit TRUSTED_PROXIES wins over the entrypoint's Cloud Run default, an empty one does not" {
 	# In the environment.
 	ep_check "${CLOUD_RUN_ENV[@]}" TRUSTED_PROXIES=10.0.0.0/8
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
@@ -354,7 +354,7 @@ resend_hits() {
 	    { sql "SELECT scope, address, hits FROM client_limits" >&2; return 1; }
 }
 
-@test "cloud_run_x_forwarded_for_counts_against_the_client_with_the_recipe_TRUSTED_PROXIES" {
+@test "on Cloud Run X-Forwarded-For counts against the client with the recipe's TRUSTED_PROXIES" {
 	local direct lb lb_ip=203.0.113.50
 	ep_check "${CLOUD_RUN_ENV[@]}"
 	direct=$(ep_default_proxies "$output")
@@ -493,7 +493,7 @@ cloudsql_settings() {
 	    "DB_PASSWORD=$CS_PASSWORD"
 }
 
-@test "cloud_sql_over_its_unix_socket_with_only_the_instance_name_and_db_parts" {
+@test "Cloud SQL is reached over its Unix socket with only the instance name and the DB_* parts" {
 	[[ -n ${CS_DIR:-} ]] || skip "needs root to create /cloudsql"
 	mapfile -t cs < <(cloudsql_settings)
 	env_file=$(test_env_file -DATABASE_URL)
@@ -524,7 +524,7 @@ cloudsql_settings() {
 	[[ $cgi_stderr != *wrong-password* ]]
 }
 
-@test "entrypoint_with_cloud_sql_settings_migrates_on_start_and_serves_health" {
+@test "the entrypoint with Cloud SQL settings migrates on start and serves health" {
 	[[ -n ${CS_DIR:-} ]] || skip "needs root to create /cloudsql"
 	cloudsql_sql "DROP TABLE IF EXISTS schema_migrations CASCADE" >/dev/null
 	cloudsql_sql "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
@@ -540,7 +540,7 @@ cloudsql_settings() {
 # ---------------------------------------------------------------------------
 # A VPS with the Cloud SQL Auth Proxy: TCP on localhost, DB_* parts only
 
-@test "db_parts_over_tcp_on_localhost_as_behind_the_cloud_sql_auth_proxy" {
+@test "the DB_* parts reach the database over TCP on localhost, as behind the Cloud SQL Auth Proxy" {
 	# The test database's parts, from its URL postgresql://USER:PW@HOST:PORT/DB.
 	[[ $DATABASE_URL =~ ^postgresql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/(.+)$ ]]
 	parts=(DB_HOST=127.0.0.1 "DB_PORT=${BASH_REMATCH[4]}" "DB_NAME=${BASH_REMATCH[5]}"
@@ -592,7 +592,7 @@ vhost_configtest() {
 	[[ $status -eq 0 ]] || { echo "$mode: $output" >&2; return 1; }
 }
 
-@test "vps_vhost_passes_apache_configtest_in_both_modes_and_uses_the_units_sockets" {
+@test "the VPS vhost passes Apache's configtest in both modes and uses the units' sockets" {
 	local unit=$MC_ROOT/deploy/medicalcare-fcgi.service run_dir
 	vhost_configtest fastcgi
 	vhost_configtest cgi
@@ -620,7 +620,7 @@ guide_has() {
 	    _fail "DEPLOYMENT_GUIDE.md has no line: $1"
 }
 
-@test "guide_env_sample_filled_in_passes_the_check_and_upgrade_and_backup_work_as_written" {
+@test "env.sample filled in as the guide says passes the check, and upgrade and backup work as written" {
 	local env=$BATS_TEST_TMPDIR/env dump=$BATS_TEST_TMPDIR/medicalcare.dump out rc=0
 	local restored=mc_restored_$$ restored_url
 	guide_has 'MEDICALCARE_ENV_FILE=/etc/medicalcare/env bin/medicalcare-check'
@@ -665,7 +665,7 @@ guide_has() {
 # restart": it exits). Every shell block of the guide and every install
 # comment of the Apache templates that enables or disables an MPM restarts
 # Apache, and none reloads it.
-@test "vps_steps_that_switch_the_mpm_restart_apache_instead_of_reloading" {
+@test "the VPS steps that switch the MPM restart Apache instead of reloading it" {
 	local f b blocks n=0
 	blocks=$(awk '
 		/^```/ { if (inb) { print blk "\n\x1e"; blk = ""; inb = 0 } else inb = 1; next }

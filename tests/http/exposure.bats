@@ -240,7 +240,8 @@ probe() {
 	EOF
 }
 
-@test "the_local_config_serves_its_routes_and_nothing_of_the_project" {
+# docs/CONTRACT.md G-12
+@test "the local configuration serves its routes and nothing of the project" {
 	http GET /health
 	assert_status 200
 	[[ -f $MC_APACHE_DIR/www/.env && -f $MC_APACHE_DIR/www/common/app.c ]]
@@ -248,7 +249,8 @@ probe() {
 	probe "$MC_HTTP_URL" apache
 }
 
-@test "the_htaccess_config_serves_its_routes_and_nothing_of_the_project" {
+# docs/CONTRACT.md G-12
+@test "the .htaccess configuration serves its routes and nothing of the project" {
 	_use HTACCESS
 	http GET /health
 	assert_status 200
@@ -256,7 +258,8 @@ probe() {
 	probe "$MC_HTTP_URL" htaccess
 }
 
-@test "lighttpd_serves_its_routes_and_nothing_of_the_project" {
+# docs/CONTRACT.md G-12
+@test "lighttpd serves its routes and nothing of the project" {
 	MC_HTTP_URL=$MC_LIGHTTPD_URL MC_APACHE_ERROR_LOG='' http GET /health
 	assert_status 200
 	probe "$MC_LIGHTTPD_URL" any
@@ -265,7 +268,8 @@ probe() {
 # ---------------------------------------------------------------------------
 # Unknown paths, HEAD, framing
 
-@test "unknown_paths_get_a_json_404_not_found" {
+# docs/CONTRACT.md G-12
+@test "unknown paths get a JSON 404 Not Found" {
 	local p c
 	for c in LOCAL HTACCESS; do
 		_use "$c"
@@ -283,7 +287,8 @@ probe() {
 	done
 }
 
-@test "head_works_where_get_does_with_get_s_headers_and_no_body" {
+# docs/CONTRACT.md G-6
+@test "HEAD works where GET does, with GET's headers and no body" {
 	local p get_h
 	http_account ann@example.test
 	for p in /health /healthz /openapi.json "/user/profile"; do
@@ -307,7 +312,8 @@ probe() {
 	assert_header Allow "POST, OPTIONS"
 }
 
-@test "forgot_password_is_framed_alike_for_a_known_and_an_unknown_email" {
+# docs/CONTRACT.md PW-1
+@test "forgot-password is framed alike for a known and an unknown email" {
 	local i known unknown
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	for i in 1 2 3; do

@@ -69,7 +69,7 @@ account() {
 	TOKEN=$http_token
 }
 
-@test "fastcgi_every_program_has_its_processes_and_the_launcher_says_so" {
+@test "every program has its FastCGI processes and the launcher says so" {
 	local p out
 	for p in signup verify-otp resend-otp login refresh logout forgot-password reset-password profile sessions health openapi; do
 		[[ $(fcgi_pids "$p" | wc -l) -eq $PROCESSES ]] || _fail "$p: $(fcgi_pids "$p" | wc -l) processes"
@@ -81,7 +81,7 @@ account() {
 	[[ $(ps -o user= -p "$p") == "$(mc_apache_run_user)" ]]
 }
 
-@test "fastcgi_postgres_restarted_under_load_gives_at_most_one_503_per_process_then_service" {
+@test "PostgreSQL restarted under load gives at most one 503 per FastCGI process, then service" {
 	local down up before after others
 	account ann@example.test
 	# Every profile process holds a connection before the restart.
@@ -112,7 +112,7 @@ account() {
 	done
 }
 
-@test "fastcgi_a_signup_process_killed_under_load_loses_no_request_and_is_replaced" {
+@test "a FastCGI signup process killed under load loses no request and is replaced" {
 	local victim n201 rows failed fail_statuses
 	load_start signup 4 --prefix kill
 	sleep 1.5
@@ -140,7 +140,7 @@ account() {
 	assert_status 201
 }
 
-@test "fastcgi_a_process_stopped_with_sigterm_under_load_finishes_its_request_and_none_fails" {
+@test "a FastCGI process stopped with SIGTERM under load finishes its request and none fails" {
 	local victim n201 rows
 	load_start signup 4 --prefix term
 	sleep 1.5
@@ -156,7 +156,7 @@ account() {
 	! fcgi_pids signup | grep -qx "$victim"
 }
 
-@test "fastcgi_a_changed_env_file_is_picked_up_without_a_restart" {
+@test "the FastCGI processes pick up a changed env file without a restart" {
 	local pids_before i ok=0 origin=http://new-origin.example.test
 	pids_before=$(fcgi_pids health | sort)
 	http GET /health -H "Origin: $origin"
@@ -185,7 +185,7 @@ account() {
 	[[ $(fcgi_pids health | sort) == "$pids_before" ]]
 }
 
-@test "fastcgi_max_requests_ends_a_process_that_is_replaced_and_no_request_fails" {
+@test "FCGI_MAX_REQUESTS ends a process that is replaced, and no request fails" {
 	local pids_before i gone=0 p
 	http_setting FCGI_MAX_REQUESTS=5
 	pids_before=$(fcgi_pids health | sort)
@@ -240,7 +240,7 @@ wait_launcher_status() {
 	return 1
 }
 
-@test "fastcgi_launcher_keeps_the_database_processes_within_db_max_connections_and_says_so" {
+@test "the FastCGI launcher keeps the database processes within DB_MAX_CONNECTIONS and says so" {
 	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 30
 	[[ $status -eq 0 ]] || _fail "$output"
 	[[ $output == *"FCGI_PROCESSES=4 x 11 programs using the database = 44 connections > DB_MAX_CONNECTIONS=30: 2 processes each"* ]] ||
@@ -253,7 +253,7 @@ wait_launcher_status() {
 	[[ $status -ne 0 && $output == *"fewer than the 11 programs"* ]] || _fail "$output"
 }
 
-@test "fastcgi_launcher_outlives_a_program_left_without_processes_and_gives_it_processes_again" {
+@test "the FastCGI launcher outlives a program left without processes and gives it processes again" {
 	local mw i
 	launcher_dir
 	launcher start --processes 2 --log "$LDIR/launcher.log" || _fail "$(cat "$LDIR/launcher.log")"
@@ -278,7 +278,7 @@ wait_launcher_status() {
 	[[ -z $(pgrep -f "$LDIR/cgi-bin/" || true) ]] || _fail "processes left behind"
 }
 
-@test "fastcgi_launcher_starts_again_a_program_whose_supervisor_ended_or_whose_processes_could_not_start" {
+@test "the FastCGI launcher starts again a program whose supervisor ended or whose processes could not start" {
 	local mw
 	launcher_dir
 	launcher start --processes 2 --log "$LDIR/launcher.log" || _fail "$(cat "$LDIR/launcher.log")"

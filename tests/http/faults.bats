@@ -13,7 +13,6 @@ load helpers
 source "$MC_ROOT/tests/lib/faults.sh"
 
 UNAVAILABLE='{"detail":"Service temporarily unavailable"}'
-HEALTH_DOWN='{"status":"unavailable","database":"unreachable"}'
 INTERNAL='{"detail":"Internal server error"}'
 LOGIN_BODY='{"email":"ann@example.test","password":"StrongPass123"}'
 
@@ -30,49 +29,6 @@ teardown() {
 	http_fcgi_renew
 }
 
-# ann: a verified account; ANN_TOKEN, an access token from a real login.
-ann() {
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
-	http POST /auth/login "$LOGIN_BODY"
-	assert_status 200
-	ANN_TOKEN=$(json_get .access_token)
-}
-
-# each_endpoint FN: a well-formed request to each of the eight endpoints,
-# then FN NAME on its answer.
-each_endpoint() {
-	local fn=$1 token
-	token=$(printf 'x%.0s' {1..43})
-	http POST /auth/signup '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}'
-	"$fn" signup || return 1
-	http POST /auth/verify-otp '{"email":"ann@example.test","otp":"123456"}'
-	"$fn" verify-otp || return 1
-	http POST /auth/resend-otp '{"email":"ann@example.test"}'
-	"$fn" resend-otp || return 1
-	http POST /auth/login "$LOGIN_BODY"
-	"$fn" login || return 1
-	http POST /auth/forgot-password '{"email":"ann@example.test"}'
-	"$fn" forgot-password || return 1
-	http POST /auth/reset-password "{\"token\":\"$token\",\"new_password\":\"NewStrongPass123\",\"confirm_password\":\"NewStrongPass123\"}"
-	"$fn" reset-password || return 1
-	http GET /user/profile -H "Authorization: Bearer $ANN_TOKEN"
-	"$fn" profile || return 1
-	http GET /health
-	"$fn" health
-}
-
-# assert_unavailable NAME: the 503 of an unreachable database.
-assert_unavailable() {
-	assert_status 503 || return 1
-	if [[ $1 == health ]]; then
-		assert_body --raw "$HEALTH_DOWN" || return 1
-	else
-		assert_body --raw "$UNAVAILABLE" || return 1
-	fi
-	assert_header Retry-After 5 || return 1
-	assert_header Cache-Control no-store
-}
-
 # assert_config_500 SETTING: the 500 of a configuration error, and exactly
 # one line in the server's error log naming SETTING.
 assert_config_500() {
@@ -86,11 +42,12 @@ assert_config_500() {
 	fi
 }
 
-@test "faults_postgres_stopped_every_endpoint_answers_503_with_retry_after_and_service_resumes" {
-	ann
+# docs/CONTRACT.md G-9
+@test "with PostgreSQL stopped every endpoint answers 503 with Retry-After, and service resumes when it is back" {
+	ann --http
 	http_setting DB_CONNECT_TIMEOUT=2
 	pg_down
-	each_endpoint assert_unavailable
+	each_endpoint --http assert_unavailable
 	pg_up
 	http GET /health
 	assert_status 200
@@ -102,8 +59,9 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 }
 
-@test "faults_a_database_that_never_answers_gives_503_within_the_connect_timeout" {
-	ann
+# docs/CONTRACT.md G-9
+@test "a database that never answers gives 503 within the connect timeout" {
+	ann --http
 	silent_start
 	http_setting DATABASE_URL="postgresql://mc_test:x@127.0.0.1:$MC_SILENT_PORT/medicalcare_test" DB_CONNECT_TIMEOUT=2
 	timed http POST /auth/login "$LOGIN_BODY"
@@ -117,10 +75,11 @@ assert_config_500() {
 	assert_within 8 "profile"
 }
 
-@test "faults_every_connection_slot_taken_sixteen_concurrent_logins_all_get_503_with_retry_after" {
+# docs/CONTRACT.md G-9
+@test "with every connection slot taken sixteen concurrent logins all get 503 with Retry-After" {
 	local i out dir=$BATS_TEST_TMPDIR/burst
 	local -a pids=()
-	ann
+	ann --http
 	# FastCGI: processes that already hold a connection keep serving (that
 	# is the point of keeping it); here every login must need a new one.
 	http_fcgi_renew
@@ -142,7 +101,8 @@ assert_config_500() {
 	assert_status 200
 }
 
-@test "faults_config_errors_in_the_live_env_file_give_500_and_one_log_line_naming_the_setting" {
+# docs/CONTRACT.md G-9
+@test "configuration errors in the live env file give 500 and one log line naming the setting" {
 	http_setting -JWT_SECRET_KEY
 	http GET /health
 	assert_config_500 JWT_SECRET_KEY
@@ -162,7 +122,8 @@ assert_config_500() {
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "faults_an_env_file_the_server_cannot_read_gives_500_and_one_log_line_naming_it" {
+# docs/CONTRACT.md G-9
+@test "an env file the server cannot read gives 500 and one log line naming it" {
 	if [[ $(id -u) -eq 0 && $(mc_apache_run_user) == root ]]; then
 		skip "the programs run as root here: mode 000 does not stop them"
 	fi
@@ -178,9 +139,10 @@ assert_config_500() {
 	assert_status 200
 }
 
-@test "faults_a_database_refusing_the_configured_password_gives_500_and_health_503_misconfigured_without_retry_after" {
+# docs/CONTRACT.md G-9, H-1
+@test "a database refusing the configured password gives 500, and health 503 misconfigured without Retry-After" {
 	local wrong=Wrong-Secret-7f3a9c before
-	ann
+	ann --http
 	before=$(sql "SELECT count(*), (SELECT count(*) FROM audit_events), (SELECT count(*) FROM login_failures) FROM users")
 	http_setting DATABASE_URL="postgresql://mc_test:$wrong@127.0.0.1:$MC_PG_PORT/medicalcare_test"
 	http POST /auth/login "$LOGIN_BODY"

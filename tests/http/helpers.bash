@@ -8,8 +8,10 @@
 # assertion helpers work here unchanged: sql, reset_state, mail_wait,
 # mail_otp, mail_reset_token, mail_count, make_jwt, test_env_file, json_get,
 # assert_status, assert_body, assert_json, assert_jq, assert_header,
-# assert_header_contains, assert_header_token, refute_header (they read the
-# last response, whether it came from `cgi` or from `http`). Defaults:
+# assert_header_contains, assert_header_token, refute_header,
+# refute_access_control, assert_unavailable (they read the last response,
+# whether it came from `cgi` or from `http`); ann, endpoint_request and
+# each_endpoint take --http to go through the server. Defaults:
 #
 #   setup_file()    { http_setup_file; }     # or: http_setup_file --htaccess
 #   teardown_file() { http_teardown_file; }
@@ -66,14 +68,19 @@
 #   http_header NAME   prints each value of header NAME of the last response
 #   http_dump          prints the last response (and its log lines) on stderr
 #   http_url PATH      prints $MC_HTTP_URL$PATH
-#   http_account EMAIL [PASSWORD] [FULL_NAME]
+#   http_account [--login] EMAIL [PASSWORD] [FULL_NAME]
 #                      a verified account made over HTTP as a user would:
-#                      signup, the OTP from the sink's mail, verify-otp; sets
-#                      http_token to verify-otp's access token. Defaults:
-#                      StrongPass123, "Test User". Fails on any other answer.
+#                      signup with EMAIL as typed (201 and its exact
+#                      message), the OTP from the sink's mail, verify-otp with
+#                      EMAIL lower-cased (200, token_type bearer); sets
+#                      http_token to verify-otp's access token. --login: then
+#                      a login with EMAIL lower-cased and PASSWORD (200,
+#                      token_type bearer), and http_token is its token.
+#                      Defaults: StrongPass123, "Test User". Fails on any
+#                      other answer.
 #
 # Example:
-#   @test "profile_over_http_needs_the_bearer_token" {
+#   @test "profile over HTTP needs the bearer token" {
 #       http GET /user/profile
 #       assert_status 401
 #       assert_header WWW-Authenticate Bearer
@@ -350,16 +357,30 @@ _http() {
 }
 
 http_account() {
-	local email=$1 password=${2:-StrongPass123} name=${3:-Test User} body otp
+	local login=0 email password name body otp
+	if [[ ${1:-} == --login ]]; then
+		login=1
+		shift
+	fi
+	email=$1 password=${2:-StrongPass123} name=${3:-Test User}
 	body=$(jq -n -c --arg n "$name" --arg e "$email" --arg p "$password" \
 	    '{full_name: $n, email: $e, password: $p}') || return 1
 	http POST /auth/signup "$body" || return 1
 	assert_status 201 || return 1
+	assert_body '{"message": "OTP sent to your email for verification"}' || return 1
+	email=${email,,}
 	mail_wait "$email" || return 1
 	otp=$(mail_otp "$email") || return 1
 	http POST /auth/verify-otp "$(jq -n -c --arg e "$email" --arg o "$otp" '{email: $e, otp: $o}')" ||
 		return 1
 	assert_status 200 || return 1
+	assert_json .token_type bearer || return 1
+	if [[ $login -eq 1 ]]; then
+		http POST /auth/login "$(jq -n -c --arg e "$email" --arg p "$password" '{email: $e, password: $p}')" ||
+			return 1
+		assert_status 200 || return 1
+		assert_json .token_type bearer || return 1
+	fi
 	http_token=$(jq -r .access_token <<<"$http_body")
 	[[ -n $http_token && $http_token != null ]]
 }

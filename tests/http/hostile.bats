@@ -179,7 +179,8 @@ e422() {
 # ---------------------------------------------------------------------------
 # Bodies
 
-@test "json_nested_10000_deep_is_a_400_for_every_endpoint" {
+# docs/CONTRACT.md G-3
+@test "JSON nested 10,000 deep is a 400 for every endpoint" {
 	local before ep f
 	before=$(snapshot)
 	for ep in signup verify-otp resend-otp login forgot-password reset-password; do
@@ -191,7 +192,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_60_kib_string_in_any_field_is_a_422_on_that_field" {
+# docs/CONTRACT.md IN-1, IN-2, IN-3, IN-5
+@test "a 60 KiB string in any field is a 422 on that field" {
 	local before
 	insert_verified ann@example.test "Ann Smith"
 	before=$(snapshot)
@@ -219,7 +221,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_body_just_over_64_kib_is_a_413" {
+# docs/CONTRACT.md G-4
+@test "a body just over 64 KiB is a 413" {
 	local before
 	before=$(snapshot)
 	[[ $(stat -c %s "$(G over_64k)") == 65537 ]]
@@ -230,7 +233,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_declared_10_mib_body_is_refused_with_the_json_413_before_any_of_it_is_sent" {
+# docs/CONTRACT.md G-4
+@test "a declared 10 MiB body is refused with the JSON 413 before any of it is sent" {
 	local before out
 	before=$(snapshot)
 	# The client sends the headers only and waits (5 s at most): the answer
@@ -257,7 +261,7 @@ e422() {
 	unchanged "$before"
 }
 
-@test "nul_bytes_escaped_are_a_422_but_a_wrong_login_password_and_raw_are_a_400" {
+@test "escaped NUL bytes are a 422 and raw ones a 400, but in a login password they make a wrong password" {
 	local before
 	insert_verified ann@example.test "Ann Smith"
 	before=$(snapshot)
@@ -282,7 +286,8 @@ e422() {
 	[[ $(sql "SELECT failures FROM login_failures WHERE email = 'ann@example.test'") == 1 ]]
 }
 
-@test "invalid_utf8_anywhere_in_the_body_is_a_400" {
+# docs/CONTRACT.md G-3
+@test "invalid UTF-8 anywhere in the body is a 400" {
 	local before i
 	insert_verified ann@example.test "Ann Smith"
 	before=$(snapshot)
@@ -295,7 +300,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_wrong_json_type_in_any_field_is_a_422_and_null_counts_as_missing" {
+# docs/CONTRACT.md G-7
+@test "a wrong JSON type in any field is a 422 and null counts as missing" {
 	local before ep field name want n=0
 	before=$(snapshot)
 	# One line per case: ENDPOINT FIELD FILE; a number, float, boolean, array
@@ -314,7 +320,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "duplicate_keys_the_last_one_wins" {
+# docs/CONTRACT.md G-3
+@test "of duplicate keys the last one wins" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	# The last password is the right one: signed in.
 	http POST /auth/login '{"email":"ann@example.test","password":"wrong-one","password":"StrongPass123"}'
@@ -329,7 +336,7 @@ e422() {
 	[[ $(mail_count) == 0 ]]
 }
 
-@test "sql_looking_values_are_data_not_sql" {
+@test "SQL-looking values are data, not SQL" {
 	local before sq1="' OR 1=1 --" sq2="x'); DROP TABLE users; --"
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	before=$(snapshot)
@@ -366,7 +373,8 @@ e422() {
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 }
 
-@test "crlf_in_full_name_or_email_is_a_422_and_sends_no_mail" {
+# docs/CONTRACT.md IN-1, IN-2
+@test "CRLF in full_name or email is a 422 and sends no mail" {
 	local before
 	before=$(snapshot)
 	http POST /auth/signup "$(jobj full_name $'Bob\r\nBcc: evil@example.com' email bob@example.test password StrongPass123)"
@@ -385,7 +393,7 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_header_looking_name_is_inert_in_the_mail" {
+@test "a header-looking name is inert in the mail" {
 	local f
 	# No control character, so the name is accepted; it must stay body text.
 	http POST /auth/signup '{"full_name":"Bob Bcc: evil@example.com\u2028Subject: hi","email":"bob@example.test","password":"StrongPass123"}'
@@ -409,7 +417,8 @@ e422() {
 	EOF
 }
 
-@test "an_empty_body_is_a_400" {
+# docs/CONTRACT.md G-3
+@test "an empty body is a 400" {
 	local before
 	before=$(snapshot)
 	http POST /auth/login -H 'Content-Type: application/json'
@@ -421,7 +430,8 @@ e422() {
 	unchanged "$before"
 }
 
-@test "a_chunked_body_is_read_and_over_64_kib_is_a_413" {
+# docs/CONTRACT.md G-4
+@test "a chunked body is read, and over 64 KiB is a 413" {
 	local before big=$BATS_TEST_TMPDIR/big.json
 	insert_verified ann@example.test "Ann Smith"
 	before=$(snapshot)
@@ -441,7 +451,7 @@ e422() {
 	unchanged "$before"
 }
 
-@test "content_length_and_chunked_together_do_not_smuggle_a_request" {
+@test "Content-Length and chunked together do not smuggle a request" {
 	local before req out
 	before=$(snapshot)
 	req=$BATS_TEST_TMPDIR/smuggle.req
@@ -489,7 +499,8 @@ parse_raw() {
 	_http_last=0
 }
 
-@test "a_content_length_larger_than_the_body_is_answered_not_hung" {
+# docs/CONTRACT.md G-3
+@test "a Content-Length larger than the body is answered, not hung" {
 	local before req out start
 	before=$(snapshot)
 	req=$BATS_TEST_TMPDIR/short.req
@@ -506,7 +517,8 @@ parse_raw() {
 	unchanged "$before"
 }
 
-@test "a_client_that_stops_sending_the_body_gets_a_json_408" {
+# docs/CONTRACT.md G-11
+@test "a client that stops sending the body gets a JSON 408" {
 	local before req out
 	before=$(snapshot)
 	req=$BATS_TEST_TMPDIR/stall.req
@@ -524,7 +536,8 @@ parse_raw() {
 # ---------------------------------------------------------------------------
 # Authorization
 
-@test "malformed_authorization_headers_get_401_not_authenticated" {
+# docs/CONTRACT.md TK-1
+@test "malformed Authorization headers get 401 Not authenticated" {
 	local before h
 	before=$(snapshot)
 	for h in 'Bearer' 'Bearer ' 'Bearer  a b' 'Bearer a b' 'Basic YW5uOnB3' 'Token abc' \
@@ -535,7 +548,8 @@ parse_raw() {
 	unchanged "$before"
 }
 
-@test "non_ascii_and_long_bearer_tokens_get_401_invalid_or_expired_token" {
+# docs/CONTRACT.md TK-3
+@test "non-ASCII and long bearer tokens get 401 Invalid or expired token" {
 	local before
 	before=$(snapshot)
 	http GET /user/profile -H $'Authorization: Bearer \xc3\xa9\xc3\xa9.\xc3\xa9.\xc3\xa9'
@@ -549,7 +563,8 @@ parse_raw() {
 	unchanged "$before"
 }
 
-@test "a_100_kib_authorization_header_gets_apache_s_json_400" {
+# docs/CONTRACT.md G-11
+@test "a 100 KiB Authorization header gets Apache's JSON 400" {
 	local before big
 	before=$(snapshot)
 	big=$(head -c 102400 /dev/zero | tr '\0' a)
@@ -558,7 +573,8 @@ parse_raw() {
 	unchanged "$before"
 }
 
-@test "forged_and_unusable_jwts_get_401_invalid_or_expired_token" {
+# docs/CONTRACT.md TK-3
+@test "forged and unusable JWTs get 401 Invalid or expired token" {
 	local before t
 	insert_verified ann@example.test "Ann Smith"
 	# User 2 existed, and is gone.

@@ -23,7 +23,8 @@ setup() {
 
 HEALTH_OK='{"status":"ok","database":"ok"}'
 
-@test "htaccess_routes_health_and_healthz" {
+# docs/CONTRACT.md H-1
+@test "the .htaccess routes /health and /healthz" {
 	http GET /health
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -33,7 +34,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body --raw "$HEALTH_OK"
 }
 
-@test "htaccess_signup_verify_login_and_profile_work" {
+@test "signup, verify-otp, login and profile work through the .htaccess" {
 	http_account ann@example.test StrongPass123 "Ann Example"
 	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
 	assert_status 200
@@ -46,8 +47,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_json .email ann@example.test
 }
 
-@test "htaccess_routes_refresh_logout_and_a_session_by_its_id" {
-	# docs/CONTRACT.md SE-6, SE-8, SE-10, SE-11
+# docs/CONTRACT.md SE-6, SE-8, SE-10, SE-11
+@test "the .htaccess routes refresh, logout and a session by its id" {
 	local old sid token
 	http_account ann@example.test StrongPass123 "Ann Example"
 	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
@@ -73,7 +74,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_status 401
 }
 
-@test "htaccess_passes_authorization_through_setenvif_without_cgipassauth" {
+@test "the .htaccess passes Authorization through SetEnvIf without CGIPassAuth" {
 	local f=$MC_APACHE_DIR/www/.htaccess
 	# CGIPassAuth needs AllowOverride AuthConfig; SetEnvIf does with FileInfo.
 	if grep -q "^ *CGIPassAuth" "$f"; then
@@ -90,7 +91,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Invalid or expired token"}'
 }
 
-@test "htaccess_leaves_options_cors_and_413_to_the_programs" {
+# docs/CONTRACT.md C-2, C-3, G-4
+@test "the .htaccess leaves OPTIONS, CORS and the 413 to the programs" {
 	http OPTIONS /auth/login -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
 	assert_header Access-Control-Allow-Origin http://localhost:3000
@@ -104,7 +106,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body '{"detail": "Request body too large"}'
 }
 
-@test "htaccess_serves_openapi_json_and_the_docs_page" {
+# docs/CONTRACT.md H-2
+@test "the .htaccess serves openapi.json and the docs page" {
 	http GET /openapi.json
 	assert_status 200
 	cmp -- "$http_body_file" "$MC_ROOT/docs/openapi.json"
@@ -125,7 +128,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header_contains Location /docs
 }
 
-@test "htaccess_serves_nothing_else_of_the_project" {
+# docs/CONTRACT.md G-12
+@test "the .htaccess serves nothing else of the project" {
 	local p
 	for p in /.env /common/conf.c /sql/001_init.sql /sql/ /apache/render.sh /apache/routes.txt \
 	    /apache/htaccess.in /docs/openapi.json /docs/package.json /docs/index.html \
@@ -164,7 +168,7 @@ teardown() {
 	fi
 }
 
-@test "htaccess_runs_the_programs_under_mod_fcgid_where_the_host_has_it" {
+@test "the .htaccess runs the programs under mod_fcgid where the host has it" {
 	local www=$MC_APACHE_DIR/www app=$MC_APACHE_DIR/www/medicalcare pids
 	if [[ ${MC_APACHE_SERVE:-} != fastcgi ]]; then
 		skip "the stand-in host has no mod_fcgid in CGI mode (MC_SERVE_MODE=cgi)"

@@ -53,15 +53,6 @@ teardown() {
 	fi
 }
 
-# refute_access_control: the last response has no Access-Control-* header.
-refute_access_control() {
-	if grep -i '^access-control-' <<<"$http_headers" >&2; then
-		echo "expected no Access-Control-* header" >&2
-		http_dump
-		return 1
-	fi
-}
-
 # assert_header_once NAME: header NAME appears exactly once.
 assert_header_once() {
 	local n
@@ -73,7 +64,8 @@ assert_header_once() {
 	fi
 }
 
-@test "lighttpd_health_answers_200_with_the_exact_body" {
+# docs/CONTRACT.md H-1
+@test "health through lighttpd answers 200 with the exact body" {
 	http GET /health
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -90,21 +82,9 @@ assert_header_once() {
 	assert_body --raw "$HEALTH_OK"
 }
 
-@test "lighttpd_signup_otp_verify_login_and_profile_work" {
-	http POST /auth/signup '{"full_name": "Ada Lovelace", "email": "Ada@Example.test", "password": "StrongPass123"}'
-	assert_status 201
-	assert_body '{"message": "OTP sent to your email for verification"}'
-	mail_wait ada@example.test
-	otp=$(mail_otp ada@example.test)
-
-	http POST /auth/verify-otp "{\"email\": \"ada@example.test\", \"otp\": \"$otp\"}"
-	assert_status 200
-	assert_json .token_type bearer
-
-	http POST /auth/login '{"email": "ada@example.test", "password": "StrongPass123"}'
-	assert_status 200
-	assert_json .token_type bearer
-	token=$(json_get .access_token)
+@test "signup, OTP verification, login and profile work through lighttpd" {
+	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
+	token=$http_token
 
 	profile='{"id": 1, "full_name": "Ada Lovelace", "email": "ada@example.test", "is_verified": true}'
 	http GET /user/profile -H "Authorization: Bearer $token"
@@ -115,8 +95,8 @@ assert_header_once() {
 	assert_body "$profile"
 }
 
-@test "lighttpd_routes_refresh_logout_and_a_session_by_its_id" {
-	# docs/CONTRACT.md SE-6, SE-8, SE-10, SE-11
+# docs/CONTRACT.md SE-6, SE-8, SE-10, SE-11
+@test "lighttpd routes refresh, logout and a session by its id" {
 	local old sid token
 	http_account ann@example.test StrongPass123 "Ann Example"
 	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
@@ -142,7 +122,7 @@ assert_header_once() {
 	assert_status 401
 }
 
-@test "lighttpd_hands_authorization_to_the_profile_program" {
+@test "lighttpd hands Authorization to the profile program" {
 	# Without the header the program says "Not authenticated"; with a bad
 	# token it says something else, so it saw the header.
 	http GET /user/profile
@@ -155,7 +135,8 @@ assert_header_once() {
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
-@test "lighttpd_passes_a_preflight_from_an_allowed_origin_to_the_program" {
+# docs/CONTRACT.md C-3
+@test "lighttpd passes a preflight from an allowed origin to the program" {
 	http OPTIONS /auth/signup -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
 	assert_header Access-Control-Allow-Origin http://localhost:3000
@@ -179,7 +160,8 @@ assert_header_once() {
 	assert_header Vary Origin
 }
 
-@test "lighttpd_adds_no_cors_headers_for_a_refused_origin" {
+# docs/CONTRACT.md C-4
+@test "lighttpd adds no CORS headers for a refused origin" {
 	http OPTIONS /auth/signup -H 'Origin: http://evil.example.test' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
 	refute_access_control
@@ -193,7 +175,8 @@ assert_header_once() {
 	refute_access_control
 }
 
-@test "lighttpd_passes_the_programs_405_and_415" {
+# docs/CONTRACT.md G-6, G-5
+@test "lighttpd passes the programs' 405 and 415" {
 	http DELETE /health
 	assert_status 405
 	assert_header Allow "GET, OPTIONS"
@@ -206,7 +189,8 @@ assert_header_once() {
 	assert_status 415
 }
 
-@test "lighttpd_refuses_a_body_over_64_kib_itself_with_the_json_413_and_gives_chunked_bodies_a_length" {
+# docs/CONTRACT.md G-4
+@test "lighttpd refuses a body over 64 KiB itself with the JSON 413 and gives chunked bodies a length" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	# Over server.max-request-size (64 KiB), declared: lighttpd's own 413,
 	# before any program, with the programs' body and type.
@@ -237,14 +221,16 @@ assert_header_once() {
 	assert_body '{"detail": "Invalid email or password"}'
 }
 
-@test "lighttpd_answers_a_declared_10_mib_body_with_413_before_it_is_sent" {
+# docs/CONTRACT.md G-4
+@test "lighttpd answers a declared 10 MiB body with 413 before it is sent" {
 	run "$MC_PYTHON" "$BATS_TEST_DIRNAME/declared_body.py" "$MC_HTTP_URL" /auth/signup
 	[[ $status -eq 0 ]] || { echo "$output" >&2; return 1; }
 	[[ $output == "413 "* ]] || { echo "$output" >&2; return 1; }
 	[[ $output == *'{"detail":"Request body too large"}'* ]]
 }
 
-@test "lighttpd_never_serves_the_env_file_or_sources" {
+# docs/CONTRACT.md G-12
+@test "lighttpd never serves the env file or sources" {
 	local p secret=""
 	if [[ -r $MC_ROOT/.env ]]; then
 		secret=$(grep -m 1 -E '^JWT_SECRET_KEY=.' "$MC_ROOT/.env" || true)
@@ -270,7 +256,8 @@ assert_header_once() {
 	done
 }
 
-@test "lighttpd_answers_404_for_an_unknown_path" {
+# docs/CONTRACT.md G-12
+@test "lighttpd answers 404 for an unknown path" {
 	local p
 	for p in / /nope /auth /auth/ /auth/signupx /auth/signup/x /user /healthzz /health.cgi \
 	    /signup.cgi /cgi-bin/ /docsx /openapi.jsonx /AUTH/LOGIN; do
@@ -290,7 +277,8 @@ assert_header_once() {
 	refute_access_control
 }
 
-@test "lighttpd_serves_openapi_json_and_the_docs_page" {
+# docs/CONTRACT.md H-2
+@test "lighttpd serves openapi.json and the docs page" {
 	http GET /openapi.json
 	assert_status 200
 	assert_header Content-Type application/json

@@ -70,7 +70,7 @@ teardown() {
 	fi
 }
 
-@test "a_mix_of_login_profile_and_signup_at_32_connections_loses_nothing" {
+@test "a mix of login, profile and signup at 32 connections loses nothing" {
 	local out=${MC_LOAD_OUT_DIR:-$BATS_TEST_TMPDIR/load} tag="r$$" t0 idle_at log_at err_at i
 	local sent answered accounts dupes
 	mkdir -p "$out"

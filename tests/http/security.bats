@@ -13,6 +13,7 @@ load helpers
 OWNER='X-Forwarded-For: 203.0.113.20'
 STRANGER='X-Forwarded-For: 198.51.100.66'
 
+# docs/CONTRACT.md SU-2
 @test "a stranger's second sign-up of an unverified address gets 409 and the owner alone sets the password, by the mailed link" {
 	local code token
 	http POST /auth/signup '{"full_name":"Ada Lovelace","email":"ada@example.com","password":"StrongPass123"}'
@@ -50,6 +51,7 @@ STRANGER='X-Forwarded-For: 198.51.100.66'
 	assert_json .is_verified true
 }
 
+# docs/CONTRACT.md LI-4
 @test "a stranger's five wrong passwords lock only the stranger; the owner signs in from their own address" {
 	http_setting TRUSTED_PROXIES=127.0.0.1
 	http_account ann@example.test
@@ -73,6 +75,7 @@ STRANGER='X-Forwarded-For: 198.51.100.66'
 	assert_status 200
 }
 
+# docs/CONTRACT.md CL-2
 @test "an IPv6 client behind the proxy counts by its /64" {
 	http_setting TRUSTED_PROXIES=127.0.0.1 CLIENT_LIMIT_FORGOT_PASSWORD=2
 	http POST /auth/forgot-password '{"email":"n1@example.test"}' -H 'X-Forwarded-For: 2001:db8:4:5::1'
@@ -87,6 +90,7 @@ STRANGER='X-Forwarded-For: 198.51.100.66'
 	    "2001:db8:4:5::/64=2 2001:db8:4:6::/64=1" ]]
 }
 
+# docs/CONTRACT.md PW-2
 @test "five reset mails a day to one address, then the same 200 and no mail" {
 	local i
 	http_account ann@example.test
@@ -104,6 +108,7 @@ STRANGER='X-Forwarded-For: 198.51.100.66'
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == 5 ]]
 }
 
+# docs/CONTRACT.md CL-2
 @test "X-Forwarded-For through a proxy not in TRUSTED_PROXIES: one warning naming the setting in the error log, not one per request" {
 	local i n=0
 	sql "DELETE FROM log_notices" >/dev/null

@@ -10,7 +10,8 @@ load helpers
 
 HEALTH_OK='{"status":"ok","database":"ok"}'
 
-@test "health_over_http_answers_200_with_the_exact_body_and_headers" {
+# docs/CONTRACT.md H-1, G-1
+@test "health over HTTP answers 200 with the exact body and headers" {
 	http GET /health
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -20,7 +21,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	refute_header Access-Control-Allow-Origin
 }
 
-@test "healthz_and_a_trailing_slash_reach_the_health_program" {
+# docs/CONTRACT.md H-1
+@test "/healthz and a trailing slash reach the health program" {
 	http GET /healthz
 	assert_status 200
 	assert_body --raw "$HEALTH_OK"
@@ -29,21 +31,10 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body --raw "$HEALTH_OK"
 }
 
-@test "signup_otp_verify_login_and_profile_work_over_http" {
-	http POST /auth/signup '{"full_name": "Ada Lovelace", "email": "Ada@Example.test", "password": "StrongPass123"}'
-	assert_status 201
-	assert_body '{"message": "OTP sent to your email for verification"}'
-	mail_wait ada@example.test
-	otp=$(mail_otp ada@example.test)
-
-	http POST /auth/verify-otp "{\"email\": \"ada@example.test\", \"otp\": \"$otp\"}"
-	assert_status 200
-	assert_json .token_type bearer
-
-	http POST /auth/login '{"email": "ada@example.test", "password": "StrongPass123"}'
-	assert_status 200
-	assert_json .token_type bearer
-	token=$(json_get .access_token)
+# docs/CONTRACT.md SU-1, VO-1, LI-1
+@test "signup, OTP verification, login and profile work over HTTP" {
+	http_account --login Ada@Example.test StrongPass123 "Ada Lovelace"
+	token=$http_token
 
 	profile='{"id": 1, "full_name": "Ada Lovelace", "email": "ada@example.test", "is_verified": true}'
 	http GET /user/profile -H "Authorization: Bearer $token"
@@ -54,7 +45,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_body "$profile"
 }
 
-@test "authorization_reaches_the_profile_program" {
+# docs/CONTRACT.md TK-1
+@test "Authorization reaches the profile program" {
 	# Without the header: "Not authenticated"; with a bad token the program
 	# saw the header, or it would say the same.
 	http GET /user/profile
@@ -66,7 +58,7 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 }
 
-@test "http_account_makes_a_verified_account_whose_token_works" {
+@test "an account made over HTTP as a user would is verified and its token works" {
 	http_account grace@example.test
 	http GET /auth/user/profile -H "Authorization: Bearer $http_token"
 	assert_status 200
@@ -74,7 +66,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_json .is_verified true
 }
 
-@test "options_and_cors_are_the_programs_answers_not_apaches" {
+# docs/CONTRACT.md C-2, C-3
+@test "OPTIONS and CORS are the programs' answers, not Apache's" {
 	http OPTIONS /auth/signup -H 'Origin: http://localhost:3000' -H 'Access-Control-Request-Method: POST'
 	assert_status 204
 	assert_header Access-Control-Allow-Origin http://localhost:3000
@@ -92,14 +85,16 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_header Vary Origin
 }
 
-@test "a_method_the_program_does_not_serve_gets_its_405" {
+# docs/CONTRACT.md G-6
+@test "a method the program does not serve gets its 405" {
 	http DELETE /health
 	assert_status 405
 	assert_header Allow "GET, OPTIONS"
 	assert_body '{"detail": "Method Not Allowed"}'
 }
 
-@test "a_body_over_64_kib_gets_the_json_413" {
+# docs/CONTRACT.md G-4
+@test "a body over 64 KiB gets the JSON 413" {
 	local f=$BATS_TEST_TMPDIR/big.json size
 	for size in 70000 2000000; do
 		head -c "$size" /dev/zero | tr '\0' ' ' >"$f"
@@ -114,7 +109,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $(sql "SELECT count(*) FROM users") == 0 ]]
 }
 
-@test "an_unknown_path_is_404" {
+# docs/CONTRACT.md G-12
+@test "an unknown path is 404" {
 	local p
 	for p in / /nope /auth /auth/ /auth/signupx /auth/signup/x /user /healthzz /docsx \
 	    /docs/index.html /cgi-bin/signup.cgi /cgi-bin/ /signup.cgi /health.cgi; do
@@ -126,7 +122,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
-@test "project_files_are_never_served" {
+# docs/CONTRACT.md G-12
+@test "project files are never served" {
 	local p
 	for p in /.env /.git/config /.gitignore /env.sample /Makefile /setup.sh /README.md \
 	    /cgi-bin/signup.c /common/conf.c /common/conf.h /sql/001_init.sql /sql/migrate.sh \
@@ -146,7 +143,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	done
 }
 
-@test "openapi_json_is_the_document_of_the_repository" {
+# docs/CONTRACT.md H-2
+@test "openapi.json is the document of the repository" {
 	http GET /openapi.json
 	assert_status 200
 	assert_header Content-Type application/json
@@ -156,7 +154,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_jq '.paths | has("/auth/signup") and has("/user/profile") and has("/openapi.json") and has("/docs")'
 }
 
-@test "docs_page_links_the_document_itself_for_a_server_without_swagger_ui" {
+# docs/CONTRACT.md H-2
+@test "the docs page links the document itself for a server without Swagger UI" {
 	# A plain make without npm has no swagger-ui-bundle.js: the page then
 	# shows its paragraph docs-fallback (a link to /openapi.json), which
 	# swagger-init.js unhides when SwaggerUIBundle is not defined.
@@ -169,7 +168,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	grep -q -F 'getElementById("docs-fallback").hidden = false' "$http_body_file"
 }
 
-@test "docs_renders_swagger_ui_from_assets_served_here" {
+# docs/CONTRACT.md H-2
+@test "/docs renders Swagger UI from assets served here" {
 	local refs ref n=0
 	http GET /docs
 	assert_status 200
@@ -201,7 +201,8 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	[[ $http_body == *SwaggerUIBundle* && $http_body == *openapi.json* || $http_body == *data-url* ]]
 }
 
-@test "docs_with_a_trailing_slash_redirects_to_docs" {
+# docs/CONTRACT.md H-2
+@test "/docs/ with a trailing slash redirects to /docs" {
 	http GET /docs/
 	assert_status 301
 	assert_header_contains Location /docs

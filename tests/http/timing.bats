@@ -42,6 +42,7 @@ measure() {
 	[[ $status == 0 ]] || _fail "answer times tell the addresses apart:"$'\n'"$output"
 }
 
+# docs/CONTRACT.md PW-1
 @test "forgot-password answers a known and an unknown address in the same time, and mails each known one once" {
 	local n=$((RUNS * PER_RUN + 3))
 	accounts known "true" "$n"
@@ -51,6 +52,7 @@ measure() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens") == "$n" ]]
 }
 
+# docs/CONTRACT.md RO-2
 @test "resend-otp answers an unverified account and an unknown address in the same time, and mails each account once" {
 	local n=$((RUNS * PER_RUN + 3))
 	accounts unverified "false" "$n"

@@ -487,18 +487,10 @@ apache_restart_debian() {
 
 # _apache_debian_stop: stops the server of apache_start_debian that runs
 # now, found by its pid file (after apache_restart_debian in a test, it is
-# not MC_APACHE_PID of setup_file), TERM then KILL after 10 s; not a child
-# of this shell, so it is polled, not waited for.
+# not MC_APACHE_PID of setup_file), TERM then KILL after 10 s (stop_process
+# polls it: it is not a child of this shell).
 _apache_debian_stop() {
-	local f=${MC_APACHE_DIR:-}/run/apache2.pid pid i
+	local f=${MC_APACHE_DIR:-}/run/apache2.pid
 	[[ -n ${MC_APACHE_DIR:-} && -r $f ]] || return 0
-	pid=$(<"$f")
-	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	return 0
+	stop_process "$(<"$f")" 10
 }

@@ -9,6 +9,9 @@
 #   sink_start [DIR]        starts tests/lib/smtp_sink.py on 127.0.0.1, a free port;
 #                           exports MC_SMTP_PORT, MC_MAIL_SINK, MC_SINK_PID
 #   sink_stop               stops the sink that sink_start started (no-op otherwise)
+#   stop_process PID [SECS] [SIGNAL]
+#                           stops process PID: SIGNAL (TERM), then KILL after
+#                           SECS (10) seconds
 #
 # Every server started here closes file descriptor 3 (bats waits on it) and
 # reads /dev/null, so it can be started from a bats setup_file.
@@ -95,14 +98,8 @@ sink_start() {
 }
 
 sink_stop() {
-	local pid=${MC_SINK_PID:-} i
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
+	if [[ -n ${MC_SINK_PID:-} ]]; then
+		stop_process "$MC_SINK_PID" 5
 	fi
 	if [[ -n ${MC_SINK_BASE:-} && -d $MC_SINK_BASE && $MC_SINK_BASE == */mc-sink.* ]]; then
 		if [[ -n ${MC_KEEP_LOGS_DIR:-} && -d $MC_KEEP_LOGS_DIR ]]; then
@@ -111,5 +108,26 @@ sink_stop() {
 		rm -rf -- "$MC_SINK_BASE"
 	fi
 	unset MC_SINK_PID MC_SINK_BASE MC_SMTP_PORT MC_MAIL_SINK
+	return 0
+}
+
+# stop_process PID [SECS] [SIGNAL]: sends SIGNAL (default TERM) to process PID
+# and waits up to SECS (default 10) seconds for it to end; then KILLs it, and
+# the process group it leads, if any (a server started with setsid). Reaps it
+# when it is a child of this shell. Returns 0, also when PID was not running.
+stop_process() {
+	local pid=$1 secs=${2:-10} sig=${3:-TERM} i
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -"$sig" "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	fi
+	# 127 when it is not a child of this shell.
+	wait "$pid" 2>/dev/null || true
 	return 0
 }

@@ -159,18 +159,12 @@ lighttpd_start() {
 }
 
 lighttpd_stop() {
-	local pid=${MC_LIGHTTPD_PID:-} dir=${MC_LIGHTTPD_DIR:-} i
+	local pid=${MC_LIGHTTPD_PID:-} dir=${MC_LIGHTTPD_DIR:-}
 	if [[ -n $dir && -e $dir/fcgi.pid ]]; then
 		"$(mc_root)/apache/fcgi.sh" stop --run-dir "$dir" --grace 10 || true
 	fi
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+	if [[ -n $pid ]]; then
+		stop_process "$pid" 5
 	fi
 	if [[ -n $dir && -d $dir && $dir == */mc-lighttpd.* ]]; then
 		if [[ -n ${MC_KEEP_LOGS_DIR:-} && -d $MC_KEEP_LOGS_DIR ]]; then

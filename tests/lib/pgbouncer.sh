@@ -182,22 +182,15 @@ pgbouncer_stop() {
 
 # Stops the daemon this file started (its pid from its own pid file).
 pgbouncer_pause() {
-	local pid i
+	local pid
 	[[ -n ${MC_PGB_DIR:-} ]] || return 0
 	pid=${MC_PGB_PID:-}
 	if [[ -z $pid && -s $MC_PGB_DIR/pgbouncer.pid ]]; then
 		pid=$(tr -dc '0-9' <"$MC_PGB_DIR/pgbouncer.pid")
 	fi
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+	if [[ -n $pid ]]; then
 		# SIGINT: safe shutdown (drops client connections at once).
-		kill -INT "$pid" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-		fi
+		stop_process "$pid" 10 INT
 	fi
 	unset MC_PGB_PID
 	return 0

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2154  # set by the helpers
 load ../http/helpers
 
-@test "login_profile_and_signup_as_cgi_cost_this_much" {
+@test "login, profile and signup as plain CGI cost this much" {
 	local out=${MC_LOAD_OUT_DIR:-$BATS_TEST_TMPDIR} id token
 	http_setting CLIENT_LIMIT_LOGIN=1000000 CLIENT_LIMIT_SIGNUP=1000000
 	id=$(add_user load-user-1@example.test "Load User 1" StrongPass123)

@@ -1,7 +1,7 @@
 /*
  * app: the request lifecycle around a handler, in the contract's precedence
  * (405, 413, 415, 400, then the handler), CORS on every response, OPTIONS,
- * and app_main() as a CGI program in a child process.
+ * and serve_main() as a CGI program in a child process.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "app.h"
+#include "serve.h"
 
 #define ORIGIN "https://app.example"
 
@@ -494,7 +495,7 @@ static void unreachable_database_gives_503(void **state)
 }
 
 /*
- * app_main() in a child, as a web server runs a CGI program: env set, stdin a
+ * serve_main() in a child, as a web server runs a CGI program: env set, stdin a
  * file holding input, stdout and stderr files. Returns stdout (caller frees)
  * and sets *consumed to how far the child read stdin (the offset is shared).
  */
@@ -531,7 +532,7 @@ static char *run_main(const struct endpoint *ep, const char *const *env, const c
 			setenv(env[i], env[i + 1], 1);
 		if (dup2(fileno(in), 0) < 0 || dup2(fileno(out), 1) < 0 || dup2(fileno(err), 2) < 0)
 			_exit(99);
-		_exit(app_main(ep));
+		_exit(serve_main(ep));
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));

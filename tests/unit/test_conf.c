@@ -19,6 +19,8 @@
 #include <openssl/hmac.h>
 
 #include "conf.h"
+#include "conf_keys.h"
+#include "conf_pg.h"
 #include "envfile.h"
 
 #define S(lit) lit, sizeof(lit) - 1
@@ -432,7 +434,7 @@ static void conf_load_rejects_unknown_enum_values(void **state)
 	load_fails("security", "SMTP_SECURITY must be one of: none, starttls, tls");
 }
 
-/* conf_load() keeps DATABASE_URL as it is; conf_check_database_url() judges it. */
+/* conf_load() keeps DATABASE_URL as it is; conf_pg_check_url() judges it. */
 static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(void **state)
 {
 	static const struct {
@@ -457,19 +459,19 @@ static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(v
 		setenv("DATABASE_URL", bad[i].url, 1);
 		load_ok(&c);
 		assert_string_equal(c.database_url, bad[i].url);
-		assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), -1);
+		assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), -1);
 		assert_string_equal(err, bad[i].msg);
 		assert_null(strstr(err, "s3cret"));
 		conf_release(&c);
 	}
 	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432,db2:5433/x?sslmode=require", 1);
 	load_ok(&c);
-	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	conf_release(&c);
 	unsetenv("DATABASE_URL");
 	load_ok(&c);
-	assert_int_equal(conf_check_database_url(&c, err, sizeof(err)), 0);
+	assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), 0);
 	conf_release(&c);
 }
 

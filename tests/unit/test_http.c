@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cors.h"
 #include "db.h"
 #include "http.h"
 
@@ -427,7 +428,7 @@ static void write_created_gives_exact_bytes(void **state)
 
 	(void)state;
 	http_resp_init(&resp);
-	assert_int_equal(http_cors(&resp, "http://localhost:3000", "http://localhost:3000"), 1);
+	assert_int_equal(cors_allow(&resp, "http://localhost:3000", "http://localhost:3000"), 1);
 	{
 		json_object *o = json_object_new_object();
 
@@ -752,7 +753,7 @@ static void cors_echoes_only_listed_origins(void **state)
 		int got;
 
 		http_resp_init(&resp);
-		got = http_cors(&resp, t[i].allowed, t[i].origin);
+		got = cors_allow(&resp, t[i].allowed, t[i].origin);
 		if (got != t[i].want)
 			fail_msg("cors %zu (origin \"%s\"): got %d, want %d", i,
 			         t[i].origin ? t[i].origin : "(null)", got, t[i].want);
