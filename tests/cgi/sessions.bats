@@ -97,8 +97,8 @@ session_revoked() { # SID: prints t or f
 # ---------------------------------------------------------------------------
 # Sessions and the access token (SE-1, SE-4, SE-5)
 
+# docs/CONTRACT.md SE-1
 @test "a login starts a session that records the client, and its access token names it in sid with a jti" {
-	# docs/CONTRACT.md SE-1
 	local uid dec
 	uid=$(account ann@example.test)
 	signin ann@example.test HTTP_USER_AGENT="Mozilla/5.0 Test" REMOTE_ADDR=198.51.100.7
@@ -111,8 +111,8 @@ session_revoked() { # SID: prints t or f
 	assert_status 200
 }
 
+# docs/CONTRACT.md SE-5
 @test "profile rejects an access token of a revoked session before its exp" {
-	# docs/CONTRACT.md SE-5
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	sql "UPDATE sessions SET revoked_at = now() WHERE id = :'s'" s="$SID"
@@ -121,8 +121,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(sql "SELECT detail FROM audit_events WHERE event = 'token_rejected'") == "session ended" ]]
 }
 
+# docs/CONTRACT.md SE-4
 @test "a session idle for SESSION_IDLE_MINUTES ends: its access and refresh tokens get 401" {
-	# docs/CONTRACT.md SE-4
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	sql "UPDATE sessions SET last_used_at = now() - interval '10081 minutes' WHERE id = :'s'" s="$SID"
@@ -139,8 +139,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md SE-4
 @test "a session ends SESSION_MAX_MINUTES after it started, however recently it was used" {
-	# docs/CONTRACT.md SE-4
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	sql "UPDATE sessions SET created_at = now() - interval '43201 minutes', last_used_at = now()
@@ -151,8 +151,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_refresh
 }
 
+# docs/CONTRACT.md SE-5
 @test "a token without sid is refused unless LEGACY_TOKENS_UNTIL is in the future" {
-	# docs/CONTRACT.md SE-5
 	local uid now tok
 	uid=$(account ann@example.test)
 	now=$(date +%s)
@@ -168,8 +168,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md SE-5
 @test "an LEGACY_TOKENS_UNTIL that is no time is a configuration error: 500, logged" {
-	# docs/CONTRACT.md SE-5
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	profile "$AT" LEGACY_TOKENS_UNTIL=tomorrow
@@ -181,8 +181,8 @@ session_revoked() { # SID: prints t or f
 # ---------------------------------------------------------------------------
 # Refresh (SE-3, SE-6, SE-7)
 
+# docs/CONTRACT.md SE-3, SE-6
 @test "refresh spends the token and answers a new access token of the same session and a new refresh token" {
-	# docs/CONTRACT.md SE-3, SE-6
 	local uid at2 rt2
 	uid=$(account ann@example.test)
 	signin ann@example.test
@@ -204,8 +204,8 @@ session_revoked() { # SID: prints t or f
 	assert_token_answer
 }
 
+# docs/CONTRACT.md SE-6
 @test "refresh with an unknown, malformed or empty token gets 401 and changes nothing" {
-	# docs/CONTRACT.md SE-6
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	refresh "${RT%?}x"
@@ -217,8 +217,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(sql "SELECT count(*) FROM refresh_tokens WHERE spent_at IS NOT NULL") == 0 ]]
 }
 
+# docs/CONTRACT.md SE-6
 @test "refresh without refresh_token, or with one that is no string, is a 422" {
-	# docs/CONTRACT.md SE-6
 	cgi POST refresh.cgi '{}'
 	assert_status 422
 	assert_body --raw "$(err422 "$(ferr refresh_token 'Field required' missing)")"
@@ -232,8 +232,8 @@ session_revoked() { # SID: prints t or f
 	assert_header Allow 'POST, OPTIONS'
 }
 
+# docs/CONTRACT.md SE-7
 @test "a spent refresh token presented again within REFRESH_REUSE_SECONDS gets the session's current token and spends nothing" {
-	# docs/CONTRACT.md SE-7
 	local rt2 rt3
 	account ann@example.test >/dev/null
 	signin ann@example.test
@@ -253,8 +253,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(session_revoked "$SID") == f ]]
 }
 
+# docs/CONTRACT.md SE-7
 @test "a spent refresh token presented after REFRESH_REUSE_SECONDS revokes its whole session" {
-	# docs/CONTRACT.md SE-7
 	local uid at2 rt2
 	uid=$(account ann@example.test)
 	signin ann@example.test
@@ -275,8 +275,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md SE-7
 @test "REFRESH_REUSE_SECONDS=0 makes any second use of a refresh token end its session" {
-	# docs/CONTRACT.md SE-7
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	refresh "$RT" REFRESH_REUSE_SECONDS=0
@@ -287,8 +287,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(session_revoked "$SID") == t ]]
 }
 
+# docs/CONTRACT.md SE-7
 @test "parallel refreshes of one token keep one session and each gets a working token" {
-	# docs/CONTRACT.md SE-7
 	local i rts d=$BATS_TEST_TMPDIR
 	account ann@example.test >/dev/null
 	signin ann@example.test
@@ -314,8 +314,8 @@ session_revoked() { # SID: prints t or f
 # ---------------------------------------------------------------------------
 # Logout (SE-8)
 
+# docs/CONTRACT.md SE-8
 @test "logout with a Bearer token and no body ends its session: 200, then its tokens get 401" {
-	# docs/CONTRACT.md SE-8
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	cgi POST logout.cgi HTTP_AUTHORIZATION="Bearer $AT"
@@ -329,8 +329,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_refresh
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout's zero-length body counts as absent whatever its Content-Type" {
-	# docs/CONTRACT.md SE-8
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	cgi POST logout.cgi '' HTTP_AUTHORIZATION="Bearer $AT" CONTENT_TYPE=text/plain CONTENT_LENGTH=0
@@ -343,8 +343,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(session_revoked "$SID") == t ]]
 }
 
+# docs/CONTRACT.md SE-8, G-5
 @test "logout's body that is present follows the general rules: 415, 400, 422" {
-	# docs/CONTRACT.md SE-8, G-5
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	cgi POST logout.cgi 'x' HTTP_AUTHORIZATION="Bearer $AT" CONTENT_TYPE=text/plain
@@ -360,8 +360,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(session_revoked "$SID") == f ]]
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout by refresh token alone ends its session, and answers 200 again when it is dead already" {
-	# docs/CONTRACT.md SE-8
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	cgi POST logout.cgi "$(jobj refresh_token "$RT")"
@@ -377,8 +377,8 @@ session_revoked() { # SID: prints t or f
 	assert_status 200
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout with an expired access token and a refresh token ends the session" {
-	# docs/CONTRACT.md SE-8
 	local uid now old
 	uid=$(account ann@example.test)
 	signin ann@example.test
@@ -392,8 +392,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout without a Bearer token or a refresh token gets 401 Not authenticated" {
-	# docs/CONTRACT.md SE-8
 	cgi POST logout.cgi
 	assert_status 401
 	assert_body --raw "$NOT_AUTHENTICATED"
@@ -403,8 +403,8 @@ session_revoked() { # SID: prints t or f
 	assert_body --raw "$NOT_AUTHENTICATED"
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout everywhere ends every session of the user and every access token issued until now" {
-	# docs/CONTRACT.md SE-8
 	local uid at1 rt1 sid1 now legacy
 	uid=$(account ann@example.test)
 	account bob@example.test >/dev/null
@@ -431,8 +431,8 @@ session_revoked() { # SID: prints t or f
 	assert_status 200
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout by the token of an account that is gone answers 200 and records nothing" {
-	# docs/CONTRACT.md SE-8
 	local uid now legacy
 	uid=$(account ann@example.test)
 	signin ann@example.test
@@ -448,8 +448,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'logout'") == 0 ]]
 }
 
+# docs/CONTRACT.md SE-8
 @test "logout with a token without sid ends every session of its user" {
-	# docs/CONTRACT.md SE-8
 	local uid now legacy
 	uid=$(account ann@example.test)
 	signin ann@example.test
@@ -462,8 +462,8 @@ session_revoked() { # SID: prints t or f
 	assert_invalid_token
 }
 
+# docs/CONTRACT.md SE-7, SE-8
 @test "a logout racing refreshes of the same session leaves it dead, new tokens included" {
-	# docs/CONTRACT.md SE-7, SE-8
 	local i tok d=$BATS_TEST_TMPDIR
 	account ann@example.test >/dev/null
 	signin ann@example.test
@@ -489,8 +489,8 @@ session_revoked() { # SID: prints t or f
 # ---------------------------------------------------------------------------
 # The list of sessions (SE-10, SE-11)
 
+# docs/CONTRACT.md SE-10
 @test "GET /user/sessions lists the live sessions newest first, the caller's marked current" {
-	# docs/CONTRACT.md SE-10
 	local uid sid1 sid2
 	uid=$(account ann@example.test)
 	signin ann@example.test HTTP_USER_AGENT="Phone" REMOTE_ADDR=203.0.113.9
@@ -513,8 +513,8 @@ session_revoked() { # SID: prints t or f
 	    and ([.sessions[] | keys == ["created_at", "current", "id", "ip", "last_used_at", "user_agent"]] | all)'
 }
 
+# docs/CONTRACT.md SE-11
 @test "DELETE /user/sessions/{id} ends that session of the user; anything else is 404" {
-	# docs/CONTRACT.md SE-11
 	local uid other_at other_sid bob_sid
 	uid=$(account ann@example.test)
 	account bob@example.test >/dev/null
@@ -553,8 +553,8 @@ session_revoked() { # SID: prints t or f
 	[[ $(session_revoked "$third") == t ]]
 }
 
+# docs/CONTRACT.md SE-11, SE-10, TK-1
 @test "/user/sessions answers GET, /user/sessions/{id} DELETE; both need a live Bearer token" {
-	# docs/CONTRACT.md SE-11, SE-10, TK-1
 	account ann@example.test >/dev/null
 	signin ann@example.test
 	cgi DELETE sessions.cgi HTTP_AUTHORIZATION="Bearer $AT" REQUEST_URI=/user/sessions
@@ -580,8 +580,8 @@ session_revoked() { # SID: prints t or f
 # ---------------------------------------------------------------------------
 # A password reset (SE-9)
 
+# docs/CONTRACT.md SE-9
 @test "a password reset ends every session of the user and kills every other reset token" {
-	# docs/CONTRACT.md SE-9
 	local uid t1 t2
 	uid=$(account ann@example.test)
 	signin ann@example.test

@@ -16,8 +16,8 @@ signin() {
 	SID=$(jwt_decode "$AT" | jq -r .claims.sid)
 }
 
-@test "sessions_a_signed_in_user_refreshes_lists_revokes_and_logs_out_everywhere" {
-	# docs/CONTRACT.md SE-2, SE-6, SE-8, SE-10, SE-11
+# docs/CONTRACT.md SE-2, SE-6, SE-8, SE-10, SE-11
+@test "a signed-in user refreshes, lists the sessions, revokes one by its id and logs out" {
 	local phone_at phone_sid at2 rt2
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	signin ann@example.test Phone
@@ -58,8 +58,8 @@ signin() {
 	assert_header WWW-Authenticate 'Bearer'
 }
 
-@test "sessions_paths_that_name_no_session_are_404_and_the_methods_are_per_path" {
-	# docs/CONTRACT.md SE-11, G-12
+# docs/CONTRACT.md SE-11, G-12
+@test "a session path that names no session is a 404, and each path answers its own method" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	signin ann@example.test Phone
 	http DELETE "/user/sessions/$SID/extra" -H "Authorization: Bearer $AT"
@@ -75,8 +75,8 @@ signin() {
 	[[ $(sql "SELECT revoked_at IS NULL FROM sessions WHERE id = :'s'" s="$SID") == t ]]
 }
 
-@test "sessions_a_browser_of_an_allowed_origin_may_delete_a_session_after_its_preflight" {
-	# docs/CONTRACT.md C-3, SE-11
+# docs/CONTRACT.md C-3, SE-11
+@test "a browser of an allowed origin may delete a session after its preflight" {
 	http OPTIONS /user/sessions/abc -H 'Origin: http://localhost:3000' \
 	    -H 'Access-Control-Request-Method: DELETE'
 	assert_status 204
@@ -88,8 +88,8 @@ signin() {
 	assert_header Access-Control-Allow-Methods 'POST, OPTIONS'
 }
 
-@test "sessions_parallel_refreshes_of_one_token_over_http_keep_one_session_and_all_work" {
-	# docs/CONTRACT.md SE-7
+# docs/CONTRACT.md SE-7
+@test "parallel refreshes of one token over HTTP keep one session and every answer works" {
 	local i d=$BATS_TEST_TMPDIR/par
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	signin ann@example.test Tab
@@ -110,8 +110,8 @@ signin() {
 	done
 }
 
-@test "sessions_a_spent_refresh_token_replayed_after_the_window_ends_the_session_over_http" {
-	# docs/CONTRACT.md SE-7
+# docs/CONTRACT.md SE-7
+@test "a spent refresh token replayed after the window ends the session over HTTP" {
 	local at2
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	signin ann@example.test Tab
@@ -127,8 +127,8 @@ signin() {
 	assert_body --raw "$INVALID_TOKEN"
 }
 
-@test "sessions_a_reset_ends_every_session_over_http" {
-	# docs/CONTRACT.md SE-9
+# docs/CONTRACT.md SE-9
+@test "a password reset ends every session over HTTP" {
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
 	signin ann@example.test Tab
 	http POST /auth/forgot-password '{"email":"ann@example.test"}'
