@@ -78,6 +78,33 @@ static int app_method_is(const struct http_req *req, const char *m)
 	return req->method != NULL && strcmp(req->method, m) == 0;
 }
 
+/*
+ * 1 if method m is one of ep's (ep->method is one method or several with ", "
+ * between them); HEAD counts as GET.
+ */
+static int app_serves(const struct endpoint *ep, const char *m)
+{
+	size_t n;
+
+	if (m == NULL)
+		return 0;
+	if (strcmp(m, "HEAD") == 0)
+		m = "GET";
+	n = strlen(m);
+	for (const char *p = ep->method; p != NULL; p = strchr(p, ',')) {
+		p += strspn(p, ", ");
+		if (strncmp(p, m, n) == 0 && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 if m takes a JSON body through the gates (413, 415, 400). */
+static int app_has_body(const char *m)
+{
+	return m != NULL && (strcmp(m, "POST") == 0 || strcmp(m, "PATCH") == 0);
+}
+
 /* Adds Allow: "<ep->method>, OPTIONS". */
 static void app_allow(const struct endpoint *ep, struct http_resp *resp)
 {
@@ -208,14 +235,14 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 	                                "WWW-Authenticate, Retry-After") != 0)
 		log_error("could not add the CORS expose header");
 	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
-	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
-		resp->head = 1;
-	} else if (!app_method_is(req, ep->method)) {
+	if (!app_serves(ep, req->method)) {
 		http_resp_detail(resp, 405, "Method Not Allowed");
 		app_allow(ep, resp);
 		return;
 	}
-	if (strcmp(ep->method, "POST") == 0) {
+	if (app_method_is(req, "HEAD"))
+		resp->head = 1;
+	if (app_has_body(req->method)) {
 		*body = app_post_body(req, resp);
 		if (*body == NULL)
 			return;
@@ -346,7 +373,7 @@ static void app_read_body(const struct endpoint *ep, struct http_req *req, FILE 
 {
 	long long len = http_req_content_length(req);
 
-	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST") &&
+	if (ep->method != NULL && app_has_body(req->method) && app_serves(ep, req->method) &&
 	    http_req_is_json(req) &&
 	    (req->content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
 		(void)http_req_read_body(req, in);
