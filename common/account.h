@@ -58,7 +58,8 @@ enum acct_rc {
 	ACCT_NOT_VERIFIED,     /* login: right password, unverified (403) */
 	ACCT_BAD_RESET_TOKEN,  /* reset-password: unknown, expired or used token (400) */
 	ACCT_WEAK_PASSWORD,    /* reset-password: fails with the user's words (422, errs) */
-	ACCT_BAD_TOKEN,   /* profile: invalid, expired or revoked token, or no such user (401) */
+	ACCT_BAD_TOKEN, /* profile: invalid, expired or revoked token, or no such user (401) */
+	ACCT_BAD_PASSWORD, /* change-password, delete-account: the password typed again is wrong (400) */
 	ACCT_UNAVAILABLE, /* database unreachable (503) */
 	ACCT_ERROR,       /* anything else (500, logged) */
 };

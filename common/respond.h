@@ -18,7 +18,7 @@ void respond_profile(struct http_resp *resp, const struct acct_out *o);
 /*
  * Any outcome but ACCT_OK: 409 Email already registered, 429 (o->limit_detail,
  * Retry-After), 400 Invalid or expired OTP / Email already verified / Invalid
- * or expired reset token, 401 Invalid email or password (WWW-Authenticate:
+ * or expired reset token / Incorrect password, 401 Invalid email or password (WWW-Authenticate:
  * Bearer) / Invalid or expired token (Bearer error="invalid_token"), 403 Email
  * not verified, 422 (o->errs), 503, 500.
  */
