@@ -105,9 +105,10 @@ assert_events() {
 	    "token_rejected|1||$u|token revoked" \
 	    "token_rejected|||$u|malformed token" \
 	    "token_rejected|||$u|account gone"
-	# The events outlive the account.
+	# The events outlive the account, with its id (docs/CONTRACT.md AS-8).
 	sql "DELETE FROM users" >/dev/null
-	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id IS NULL") == 6 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events") == 6 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id = 1") == 3 ]]
 }
 
 @test "an event commits with its change: a failed audit write rolls the signup back; a rejected token stays a plain 401" {

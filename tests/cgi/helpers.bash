@@ -41,7 +41,7 @@
 #                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
 #                  mail_accept, mail_slow
 #   sign-up        signed_up, verify
-#   tokens         make_jwt, jwt_decode
+#   tokens         make_jwt, jwt_decode, user_token
 #   FastCGI        fcgi_start, fcgi_exit, fcgi_stop_all (one process of a
 #                  program, reached by cgi with MC_CGI_VIA), fcgi_soak_round
 #   hash gate      hold_gate, release_gate (stop programs where they hash)
@@ -1017,6 +1017,16 @@ if alg.lower() == "none":
 tok = jwt.encode(claims, key, algorithm=alg)
 print(tok if isinstance(tok, str) else tok.decode())
 ' "$1" "${2:-$MC_TEST_JWT_KEY}" "${3:-HS256}"
+}
+
+# user_token ID EMAIL [IAT_OFFSET]   prints an access token for account ID as
+# login makes it (PyJWT, the contract's claims: iat now + IAT_OFFSET, exp an
+# hour later), without the hash a login costs.
+user_token() {
+	local now
+	now=$(date +%s)
+	make_jwt "$(printf '{"sub":"%s","email":"%s","iat":%d,"exp":%d}' "$1" "$2" \
+	    $((now + ${3:-0})) $((now + ${3:-0} + 3600)))"
 }
 
 # jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default
