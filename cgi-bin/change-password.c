@@ -1,8 +1,9 @@
 /*
  * POST /user/change-password {current_password, new_password,
  * confirm_password}, Authorization: Bearer <jwt>
- * 200 {"access_token", "token_type": "bearer"}: a new token, every earlier
- * one revoked (the password-changed mail goes out after the answer); 422
+ * 200 the token answer of a new session that keeps the start time of the
+ * caller's (docs/CONTRACT.md SE-2, AS-6), every other session and earlier
+ * token revoked (the password-changed mail goes out after the answer); 422
  * (new_password weak, equal to current_password, or confirm_password
  * different); 401 Not authenticated / Invalid or expired token; 429 (the
  * account's login lock, before the password is checked); 400 Incorrect
@@ -20,8 +21,7 @@ static void change_handle(struct ctx *ctx)
 	struct change_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
-	int64_t user_id = 0;
-	int64_t iat = 0;
+	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -31,14 +31,14 @@ static void change_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
-	if (!bearer_check(ctx, &user_id, &iat))
+	if (!bearer_check(ctx, &t))
 		goto out;
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_change_password(db, ctx->conf, &ctx->client, user_id, iat, &r, ctx->now, &o);
+	rc = account_change_password(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
 	if (rc == ACCT_OK) {
-		respond_token(ctx->resp, o.access_token);
+		respond_token(ctx->resp, &o.tokens);
 		app_mail_after(ctx, o.mail_id);
 	} else {
 		respond_failure(ctx->resp, rc, &o);

@@ -17,8 +17,7 @@ static void delete_handle(struct ctx *ctx)
 	struct password_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
-	int64_t user_id = 0;
-	int64_t iat = 0;
+	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -28,12 +27,12 @@ static void delete_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
-	if (!bearer_check(ctx, &user_id, &iat))
+	if (!bearer_check(ctx, &t))
 		goto out;
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_delete(db, ctx->conf, &ctx->client, user_id, iat, &r, &o);
+	rc = account_delete(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
 	if (rc == ACCT_OK) {
 		respond_message(ctx->resp, 200, "Account deleted");
 		app_mail_after(ctx, o.mail_id);

@@ -1,6 +1,7 @@
 /*
  * POST /auth/login {email, password}
- * 200 {"access_token", "token_type": "bearer"}; 401 Invalid email or password;
+ * 200 {"access_token", "token_type": "bearer", "expires_in", "refresh_token"}: a new
+ * session (docs/CONTRACT.md SE-1, SE-2); 401 Invalid email or password;
  * 403 Email not verified; 429 locked after 5 failures, or too many failures
  * from the client address; 422; 503, 500.
  */
@@ -26,7 +27,7 @@ static void login_handle(struct ctx *ctx)
 		goto out;
 	rc = account_login(db, ctx->conf, &ctx->client, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
-		respond_token(ctx->resp, o.access_token);
+		respond_token(ctx->resp, &o.tokens);
 	else
 		respond_failure(ctx->resp, rc, &o);
 out:

@@ -2,7 +2,8 @@
  * GET /user/profile (and /auth/user/profile), Authorization: Bearer <jwt>
  * 200 {"id", "full_name", "email", "is_verified"}; 401 Not authenticated (no
  * bearer credentials; WWW-Authenticate: Bearer); 401 Invalid or expired token
- * (bad, tampered, expired, revoked, or the user is gone; WWW-Authenticate:
+ * (bad, tampered, expired, revoked, its session ended, a token without sid
+ * past LEGACY_TOKENS_UNTIL, or the user is gone; WWW-Authenticate:
  * Bearer error="invalid_token"); 503, 500.
  *
  * PATCH the same paths, {full_name}: 200 the profile with the new name; 422
@@ -19,17 +20,16 @@
 static void profile_get(struct ctx *ctx)
 {
 	struct acct_out o = {0};
-	int64_t user_id = 0;
-	int64_t iat = 0;
+	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 
-	if (!bearer_check(ctx, &user_id, &iat))
+	if (!bearer_check(ctx, &t))
 		goto out;
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_profile(db, ctx->conf, &ctx->client, user_id, iat, &o);
+	rc = account_profile(db, ctx->conf, &ctx->client, &t, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_profile(ctx->resp, &o);
 	else
@@ -43,8 +43,7 @@ static void profile_patch(struct ctx *ctx)
 	struct name_req r = {0};
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
-	int64_t user_id = 0;
-	int64_t iat = 0;
+	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -54,12 +53,12 @@ static void profile_patch(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
-	if (!bearer_check(ctx, &user_id, &iat))
+	if (!bearer_check(ctx, &t))
 		goto out;
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_update_name(db, ctx->conf, &ctx->client, user_id, iat, &r, &o);
+	rc = account_update_name(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
 	if (rc == ACCT_OK)
 		respond_profile(ctx->resp, &o);
 	else

@@ -1,6 +1,7 @@
 /*
  * POST /auth/verify-otp {email, otp}
- * 200 {"access_token", "token_type": "bearer"}; 400 Invalid or expired OTP
+ * 200 {"access_token", "token_type": "bearer", "expires_in", "refresh_token"}: a new
+ * session (docs/CONTRACT.md SE-1, SE-2); 400 Invalid or expired OTP
  * (wrong, expired, spent or dead code, unknown email); 400 Email already
  * verified; 429 too many failed codes from the client address; 422; 503, 500.
  */
@@ -26,7 +27,7 @@ static void verify_handle(struct ctx *ctx)
 		goto out;
 	rc = account_verify_otp(db, ctx->conf, &ctx->client, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
-		respond_token(ctx->resp, o.access_token);
+		respond_token(ctx->resp, &o.tokens);
 	else
 		respond_failure(ctx->resp, rc, &o);
 out:

@@ -37,7 +37,9 @@
 
 #include "client.h"
 #include "conf.h"
+#include "jwt.h"
 #include "req.h"
+#include "session.h"
 #include "validate.h"
 
 /*
@@ -65,11 +67,11 @@ enum acct_rc {
 };
 
 struct acct_out {
-	long retry_after;         /* ACCT_LIMITED: seconds */
-	const char *limit_detail; /* ACCT_LIMITED: the 429 message (static) */
-	char *access_token;       /* verify, login: the JWT; freed by acct_out_release() */
-	int64_t mail_id;          /* a queued mail to deliver after the answer, 0 if none */
-	struct ferrs errs;        /* ACCT_WEAK_PASSWORD */
+	long retry_after;             /* ACCT_LIMITED: seconds */
+	const char *limit_detail;     /* ACCT_LIMITED: the 429 message (static) */
+	struct session_tokens tokens; /* verify, login: the token answer of the new session */
+	int64_t mail_id;              /* a queued mail to deliver after the answer, 0 if none */
+	struct ferrs errs;            /* ACCT_WEAK_PASSWORD */
 	/* profile */
 	int64_t id;
 	char *full_name;
@@ -90,7 +92,7 @@ enum acct_rc account_signup(PGconn *db, const struct conf *c, const struct clien
                             const struct signup_req *r, struct acct_out *o);
 
 /*
- * POST /auth/verify-otp: ACCT_OK (o->access_token), ACCT_BAD_OTP,
+ * POST /auth/verify-otp: ACCT_OK (o->tokens: a new session, session.h), ACCT_BAD_OTP,
  * ACCT_ALREADY_VERIFIED, ACCT_LIMITED (the address failed too often), faults.
  */
 enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct client *cl,
@@ -105,7 +107,7 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
                                 const struct email_req *r, struct acct_out *o);
 
 /*
- * POST /auth/login: ACCT_OK (o->access_token), ACCT_BAD_LOGIN,
+ * POST /auth/login: ACCT_OK (o->tokens: a new session, session.h), ACCT_BAD_LOGIN,
  * ACCT_NOT_VERIFIED, ACCT_LIMITED (the client's address, or a login lock:
  * limit.h), faults; also ACCT_UNAVAILABLE when the checks in progress for
  * the email left no room for 30 s, when its own check outlived its
@@ -130,13 +132,20 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const struct client *cl,
                                     const struct reset_req *r, struct acct_out *o);
 
+/* What an access token that passed account_check_token() says. */
+struct acct_token {
+	int64_t user_id;
+	int64_t iat;
+	char sid[JWT_ID_MAX + 1]; /* its session, "" for a token without one */
+};
+
 /*
  * Checks an access token (signature, algorithm, expiry) without the database.
- * ACCT_OK with *user_id and *iat, or ACCT_BAD_TOKEN with *why (static: "token
- * expired", ...; also logged), or ACCT_ERROR.
+ * ACCT_OK with *t, or ACCT_BAD_TOKEN with *why (static: "token expired", ...;
+ * also logged), or ACCT_ERROR.
  */
 enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
-                                 int64_t *user_id, int64_t *iat, const char **why);
+                                 struct acct_token *t, const char **why);
 
 /*
  * Records a token_rejected event (user_id 0 when unknown, why from
@@ -148,11 +157,13 @@ void account_token_rejected(PGconn *db, const struct conf *c, const struct clien
 
 /*
  * GET /user/profile for a checked token: ACCT_OK (id, full_name, email,
- * is_verified), ACCT_BAD_TOKEN (revoked or user gone: a token_rejected event
- * is recorded), faults.
+ * is_verified), ACCT_BAD_TOKEN (revoked, its session ended, a token without
+ * sid when LEGACY_TOKENS_UNTIL is not in the future, or user gone: a
+ * token_rejected event is recorded), faults. One query reads the account
+ * and whether the token's session is live (docs/CONTRACT.md SE-5).
  */
 enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct client *cl,
-                             int64_t user_id, int64_t iat, struct acct_out *o);
+                             const struct acct_token *t, time_t now, struct acct_out *o);
 
 /* GET /health: ACCT_OK or ACCT_UNAVAILABLE. */
 enum acct_rc account_ping(PGconn *db);

@@ -100,7 +100,7 @@ fault:
  * the one checked (a reset committed meanwhile, or the account went), it
  * counts nothing and sets *again: the caller checks again against the
  * current hash. newhash (NULL: none) replaces a hash below the configured
- * cost. ACCT_OK (o->access_token, or *again), ACCT_BAD_LOGIN,
+ * cost. ACCT_OK (o->tokens, or *again), ACCT_BAD_LOGIN,
  * ACCT_NOT_VERIFIED, ACCT_UNAVAILABLE (the reservation had lapsed: nothing
  * counted), or a fault.
  */
@@ -189,7 +189,9 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		ret = ACCT_NOT_VERIFIED;
 		goto out;
 	}
-	ret = acct_issue_token(c, cur.id, r->email, cur.token_min_iat, now, &o->access_token);
+	/* The session starts once the sign-in is committed (one statement of its own). */
+	ret = acct_db(
+	    session_start(db, c, cl, cur.id, r->email, cur.token_min_iat, 0, now, &o->tokens));
 	goto out;
 fault:
 	db_rollback(db);

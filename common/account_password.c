@@ -123,6 +123,12 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	}
 	if (ret == ACCT_OK)
 		ret = acct_db(db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL));
+	if (ret == ACCT_OK) {
+		/* Every session of the account ends (docs/CONTRACT.md SE-9). */
+		const char *end_all[2] = {id_s, "f"};
+
+		ret = acct_db(db_exec(db, ST_SESSION_END_ALL, end_all, 2, NULL));
+	}
 	if (ret == ACCT_OK)
 		ret = acct_db(db_exec(db, ST_OTP_DELETE, by_id, 1, NULL));
 	if (ret == ACCT_OK)

@@ -15,21 +15,19 @@
 #include "limit.h"
 #include "log.h"
 #include "pw.h"
+#include "session.h"
 #include "token.h"
 
 void acct_out_release(struct acct_out *o)
 {
-	if (o->access_token != NULL) {
-		OPENSSL_cleanse(o->access_token, strlen(o->access_token));
-		free(o->access_token);
-	}
+	session_tokens_release(&o->tokens);
 	free(o->full_name);
 	free(o->email);
 	memset(o, 0, sizeof(*o));
 }
 
 enum acct_rc account_check_token(const struct conf *c, const char *token, time_t now,
-                                 int64_t *user_id, int64_t *iat, const char **why)
+                                 struct acct_token *t, const char **why)
 {
 	struct jwt_claims cl;
 	enum jwt_err e;
@@ -41,8 +39,9 @@ enum acct_rc account_check_token(const struct conf *c, const char *token, time_t
 		log_info("access token rejected: %s", *why);
 		return e == JWT_INTERNAL ? ACCT_ERROR : ACCT_BAD_TOKEN;
 	}
-	*user_id = cl.sub;
-	*iat = cl.iat;
+	t->user_id = cl.sub;
+	t->iat = cl.iat;
+	snprintf(t->sid, sizeof(t->sid), "%s", cl.sid);
 	return ACCT_OK;
 }
 
@@ -54,33 +53,46 @@ void account_token_rejected(PGconn *db, const struct conf *c, const struct clien
 }
 
 enum acct_rc account_profile(PGconn *db, const struct conf *c, const struct client *cl,
-                             int64_t user_id, int64_t iat, struct acct_out *o)
+                             const struct acct_token *t, time_t now, struct acct_out *o)
 {
 	char id_s[24];
-	const char *params[1] = {id_s};
+	char idle[16];
+	char most[16];
+	const char *params[5] = {id_s, t->sid, session_legacy_ok(c, now) ? "t" : "f", idle, most};
 	PGresult *res = NULL;
 	enum acct_rc ret;
 
-	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
-	ret = acct_db(db_exec(db, ST_USER_BY_ID, params, 1, &res));
+	snprintf(id_s, sizeof(id_s), "%" PRId64, t->user_id);
+	snprintf(idle, sizeof(idle), "%d", c->session_idle_minutes);
+	snprintf(most, sizeof(most), "%d", c->session_max_minutes);
+	/* One round trip: the account, its revocation point and the session. */
+	ret = acct_db(db_exec(db, ST_USER_BY_TOKEN, params, 5, &res));
 	if (ret != ACCT_OK)
 		return ret;
 	if (PQntuples(res) == 0) {
-		log_info("access token rejected: account %" PRId64 " is gone", user_id);
+		log_info("access token rejected: account %" PRId64 " is gone", t->user_id);
 		account_token_rejected(db, c, cl, 0, "account gone");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	if (iat < strtoll(PQgetvalue(res, 0, UBI_TOKEN_MIN_IAT), NULL, 10)) {
-		log_info("access token rejected: revoked by a password reset");
-		account_token_rejected(db, c, cl, user_id, "token revoked");
+	if (t->iat < strtoll(PQgetvalue(res, 0, UBT_TOKEN_MIN_IAT), NULL, 10)) {
+		log_info("access token rejected: revoked by a password reset or a logout");
+		account_token_rejected(db, c, cl, t->user_id, "token revoked");
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	o->id = user_id;
-	o->full_name = strdup(PQgetvalue(res, 0, UBI_FULL_NAME));
-	o->email = strdup(PQgetvalue(res, 0, UBI_EMAIL));
-	o->is_verified = strcmp(PQgetvalue(res, 0, UBI_IS_VERIFIED), "t") == 0;
+	if (strcmp(PQgetvalue(res, 0, UBT_SESSION_LIVE), "t") != 0) {
+		const char *why = t->sid[0] != '\0' ? "session ended" : "legacy token";
+
+		log_info("access token rejected: %s", why);
+		account_token_rejected(db, c, cl, t->user_id, why);
+		ret = ACCT_BAD_TOKEN;
+		goto out;
+	}
+	o->id = t->user_id;
+	o->full_name = strdup(PQgetvalue(res, 0, UBT_FULL_NAME));
+	o->email = strdup(PQgetvalue(res, 0, UBT_EMAIL));
+	o->is_verified = strcmp(PQgetvalue(res, 0, UBT_IS_VERIFIED), "t") == 0;
 	if (o->full_name == NULL || o->email == NULL) {
 		log_error("out of memory");
 		ret = ACCT_ERROR;

@@ -13,22 +13,24 @@
 #include "mail.h"
 #include "pw.h"
 #include "reauth.h"
+#include "session.h"
 
 enum acct_rc account_update_name(PGconn *db, const struct conf *c, const struct client *cl,
-                                 int64_t user_id, int64_t iat, const struct name_req *r,
+                                 const struct acct_token *t, time_t now, const struct name_req *r,
                                  struct acct_out *o)
 {
+	int64_t user_id = t->user_id;
 	char id_s[24];
 	char iat_s[24];
 	const char *params[3] = {id_s, r->full_name, iat_s};
 	PGresult *res = NULL;
 	enum acct_rc ret;
 
-	ret = account_profile(db, c, cl, user_id, iat, o);
+	ret = account_profile(db, c, cl, t, now, o);
 	if (ret != ACCT_OK)
 		return ret;
 	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
-	snprintf(iat_s, sizeof(iat_s), "%" PRId64, iat);
+	snprintf(iat_s, sizeof(iat_s), "%" PRId64, t->iat);
 	ret = acct_db(db_exec(db, ST_USER_SET_NAME, params, 3, &res));
 	if (ret != ACCT_OK)
 		goto out;
@@ -55,6 +57,34 @@ out:
 	return ret;
 }
 
+/*
+ * The start time of the caller's session (Unix seconds) into *started, 0 for
+ * a token without sid (the new session starts now). ACCT_OK, ACCT_BAD_TOKEN
+ * when the session is gone, or a fault.
+ */
+static enum acct_rc self_session_start(PGconn *db, const struct acct_token *t, int64_t *started)
+{
+	char id_s[24];
+	const char *params[2] = {t->sid, id_s};
+	PGresult *res = NULL;
+	enum acct_rc ret;
+
+	*started = 0;
+	if (t->sid[0] == '\0')
+		return ACCT_OK;
+	snprintf(id_s, sizeof(id_s), "%" PRId64, t->user_id);
+	ret = acct_db(db_exec(db, ST_SESSION_STARTED, params, 2, &res));
+	if (ret == ACCT_OK && PQntuples(res) == 0) {
+		log_info("account %" PRId64 ": its session ended during a change of password",
+		         t->user_id);
+		ret = ACCT_BAD_TOKEN;
+	}
+	if (ret == ACCT_OK)
+		*started = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
+	PQclear(res);
+	return ret;
+}
+
 /* The greeting's name: only a name the owner of the address set (a verified account's). */
 static const char *self_greeting(const struct acct_out *o)
 {
@@ -62,9 +92,10 @@ static const char *self_greeting(const struct acct_out *o)
 }
 
 enum acct_rc account_change_password(PGconn *db, const struct conf *c, const struct client *cl,
-                                     int64_t user_id, int64_t iat, const struct change_req *r,
-                                     time_t now, struct acct_out *o)
+                                     const struct acct_token *t, time_t now,
+                                     const struct change_req *r, struct acct_out *o)
 {
+	int64_t user_id = t->user_id;
 	struct pw_cost cost;
 	struct user u;
 	struct user cur;
@@ -73,12 +104,13 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 	char id_s[24];
 	const char *by_id[1] = {id_s};
 	int64_t min_iat = 0;
+	int64_t started = 0;
 	struct mail_vars v;
 	enum acct_rc ret;
 
 	memset(&u, 0, sizeof(u));
 	memset(&cur, 0, sizeof(cur));
-	ret = account_profile(db, c, cl, user_id, iat, o);
+	ret = account_profile(db, c, cl, t, now, o);
 	if (ret != ACCT_OK)
 		goto out;
 	/* The account's own words count against the new password (a 422 comes
@@ -116,6 +148,14 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		min_iat = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 		ret = acct_db(db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL));
 	}
+	if (ret == ACCT_OK)
+		ret = self_session_start(db, t, &started);
+	if (ret == ACCT_OK) {
+		/* Every session ends, the caller's too: a new one replaces it. */
+		const char *end_all[2] = {id_s, "f"};
+
+		ret = acct_db(db_exec(db, ST_SESSION_END_ALL, end_all, 2, NULL));
+	}
 	if (ret == ACCT_OK) {
 		memset(&v, 0, sizeof(v));
 		v.to = o->email;
@@ -126,11 +166,12 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		ret = acct_db(
 		    audit_write(db, c, AUDIT_PASSWORD_CHANGED, user_id, o->email, cl, NULL));
 	if (ret == ACCT_OK)
+		ret = acct_db(
+		    session_start(db, c, cl, user_id, o->email, min_iat, started, now, &o->tokens));
+	if (ret == ACCT_OK)
 		ret = acct_db(db_commit(db));
-	if (ret != ACCT_OK)
-		goto out;
-	log_info("account %" PRId64 ", password changed by its owner", user_id);
-	ret = acct_issue_token(c, user_id, o->email, min_iat, now, &o->access_token);
+	if (ret == ACCT_OK)
+		log_info("account %" PRId64 ", password changed by its owner", user_id);
 out:
 	if (ret != ACCT_OK)
 		o->mail_id = 0;
@@ -146,9 +187,10 @@ out:
 }
 
 enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct client *cl,
-                            int64_t user_id, int64_t iat, const struct password_req *r,
+                            const struct acct_token *t, time_t now, const struct password_req *r,
                             struct acct_out *o)
 {
+	int64_t user_id = t->user_id;
 	struct user u;
 	PGresult *res = NULL;
 	char id_s[24];
@@ -157,7 +199,7 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 	enum acct_rc ret;
 
 	memset(&u, 0, sizeof(u));
-	ret = account_profile(db, c, cl, user_id, iat, o);
+	ret = account_profile(db, c, cl, t, now, o);
 	if (ret != ACCT_OK)
 		goto out;
 	ret = reauth_password(db, c, cl, user_id, o->email, r->password, r->password_len, &u, o);

@@ -213,7 +213,9 @@ enum acct_rc account_verify_otp(PGconn *db, const struct conf *c, const struct c
 	if (ret != ACCT_OK)
 		goto out;
 	log_info("account %" PRId64 " verified", u.id);
-	ret = acct_issue_token(c, u.id, r->email, u.token_min_iat, now, &o->access_token);
+	/* The session starts once the verification is committed (one statement of its own). */
+	ret =
+	    acct_db(session_start(db, c, cl, u.id, r->email, u.token_min_iat, 0, now, &o->tokens));
 out:
 	db_rollback(db);
 	acct_user_release(&u);

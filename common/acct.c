@@ -10,7 +10,6 @@
 #include "audit.h"
 #include "db.h"
 #include "hashgate.h"
-#include "jwt.h"
 #include "log.h"
 #include "mail.h"
 #include "token.h"
@@ -183,27 +182,6 @@ int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl,
 		         "addresses",
 		         LIMIT_LOGIN_EMAIL_LOCK);
 	return DB_OK;
-}
-
-enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
-                              int64_t token_min_iat, time_t now, char **out)
-{
-	struct jwt_claims cl;
-	enum jwt_err e;
-
-	memset(&cl, 0, sizeof(cl));
-	cl.sub = id;
-	snprintf(cl.email, sizeof(cl.email), "%s", email);
-	/* A token must never predate the account's revocation point, even
-	 * when it is issued in the same second as a password reset. */
-	cl.iat = (int64_t)now > token_min_iat ? (int64_t)now : token_min_iat;
-	cl.exp = cl.iat + (int64_t)c->jwt_expire_minutes * 60;
-	e = jwt_sign(&cl, c->jwt_secret, c->jwt_secret_len, out);
-	if (e != JWT_OK) {
-		log_error("could not sign access token: %s", jwt_strerror(e));
-		return ACCT_ERROR;
-	}
-	return ACCT_OK;
 }
 
 enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,

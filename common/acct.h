@@ -2,8 +2,7 @@
  * acct: what the account flows (account.h; account_signup.c,
  * account_login.c, account_password.c, account_profile.c) share: the account row
  * read under the email's lock, a flow's opening steps (the client's budget,
- * the transaction with the email's advisory lock, the lookup), the access
- * token, and the codes and reset links made inside a transaction. Internal
+ * the transaction with the email's advisory lock, the lookup), and the codes and reset links made inside a transaction. Internal
  * to the library: the programs call account.h.
  */
 #ifndef MC_ACCT_H
@@ -110,10 +109,6 @@ long acct_elapsed_ms(const struct timespec *start);
  */
 int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl, const char *email,
                       int64_t user_id, const char *detail);
-
-/* Signs an access token for a user: ACCT_OK and *out (caller frees), or ACCT_ERROR (logged). */
-enum acct_rc acct_issue_token(const struct conf *c, int64_t id, const char *email,
-                              int64_t token_min_iat, time_t now, char **out);
 
 /*
  * Makes a new OTP for user id (replacing any earlier one) and queues its mail,

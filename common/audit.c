@@ -35,6 +35,12 @@ const char *audit_event_name(enum audit_event e)
 		return "password_changed";
 	case AUDIT_ACCOUNT_DELETED:
 		return "account_deleted";
+	case AUDIT_LOGOUT:
+		return "logout";
+	case AUDIT_SESSION_REVOKED:
+		return "session_revoked";
+	case AUDIT_REFRESH_REUSED:
+		return "refresh_reused";
 	}
 	return "unknown";
 }

@@ -36,6 +36,9 @@ enum audit_event {
 	AUDIT_OTP_REQUESTED, /* resend-otp: a new code mailed, or none ("no account", "none due") */
 	AUDIT_PASSWORD_CHANGED, /* change-password: the owner chose a new password */
 	AUDIT_ACCOUNT_DELETED,  /* delete-account: the account and what it owned went */
+	AUDIT_LOGOUT,           /* logout: a session ended ("this session", "everywhere") */
+	AUDIT_SESSION_REVOKED,  /* DELETE /user/sessions/{id}: the owner ended one */
+	AUDIT_REFRESH_REUSED,   /* a spent refresh token came again too late: its session ended */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

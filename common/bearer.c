@@ -3,7 +3,7 @@
 #include "account.h"
 #include "respond.h"
 
-int bearer_check(struct ctx *ctx, int64_t *user_id, int64_t *iat)
+int bearer_check(struct ctx *ctx, struct acct_token *t)
 {
 	struct acct_out o = {0};
 	const char *token = NULL;
@@ -15,7 +15,7 @@ int bearer_check(struct ctx *ctx, int64_t *user_id, int64_t *iat)
 		http_resp_401(ctx->resp, "Not authenticated");
 		return 0;
 	}
-	rc = account_check_token(ctx->conf, token, ctx->now, user_id, iat, &why);
+	rc = account_check_token(ctx->conf, token, ctx->now, t, &why);
 	if (rc == ACCT_OK)
 		return 1;
 	if (rc == ACCT_BAD_TOKEN) {

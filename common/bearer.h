@@ -11,14 +11,14 @@
 
 #include <stdint.h>
 
+#include "account.h"
 #include "app.h"
 
 /*
- * 1 with *user_id and *iat of a token whose signature, algorithm and expiry
- * hold; 0 with the response set: 401 Not authenticated (no Bearer
+ * 1 with *t, what a token whose signature, algorithm and expiry hold says; 0 with the response set: 401 Not authenticated (no Bearer
  * credentials), 401 Invalid or expired token (a token_rejected event
  * recorded if the database answers), or 500.
  */
-int bearer_check(struct ctx *ctx, int64_t *user_id, int64_t *iat);
+int bearer_check(struct ctx *ctx, struct acct_token *t);
 
 #endif

@@ -9,6 +9,7 @@
 #include "client.h"
 #include "envfile.h"
 #include "hashgate.h"
+#include "isotime.h"
 #include "log.h"
 #include "paths.h"
 #include "secret.h"
@@ -107,6 +108,11 @@ static const struct conf_setting conf_table[] = {
     INT("JWT_EXPIRE_MINUTES", jwt_expire_minutes, 1, 1440, 60),
     INT("OTP_EXPIRE_MINUTES", otp_expire_minutes, 1, 60, 10),
     INT("RESET_TOKEN_EXPIRE_MINUTES", reset_token_expire_minutes, 1, 1440, 15),
+    /* Sessions (session.h); LEGACY_TOKENS_UNTIL is parsed by conf_finish() */
+    INT("SESSION_IDLE_MINUTES", session_idle_minutes, 1, 525600, 10080),
+    INT("SESSION_MAX_MINUTES", session_max_minutes, 1, 5256000, 43200),
+    INT("REFRESH_REUSE_SECONDS", refresh_reuse_seconds, 0, 60, 10),
+    STR("LEGACY_TOKENS_UNTIL", legacy_tokens_until, NULL),
     /* Passwords */
     INT("ARGON2_MEMORY_KIB", argon2_memory_kib, 8, 4194304, 19456),
     INT("ARGON2_ITERATIONS", argon2_iterations, 1, 100, 2),
@@ -686,6 +692,13 @@ static int conf_finish(struct conf *c, char *err, size_t errlen)
 		return -1;
 	if (client_proxies_check(c->trusted_proxies, err, errlen) != 0)
 		return -1;
+	if (c->legacy_tokens_until != NULL &&
+	    isotime_parse(c->legacy_tokens_until, &c->legacy_tokens_until_t) != 0) {
+		snprintf(err, errlen,
+		         "LEGACY_TOKENS_UNTIL must be Unix seconds or an ISO 8601 time such as "
+		         "2026-12-31T23:59:59Z");
+		return -1;
+	}
 	/* DATABASE_URL is checked when a connection is made: conf_check_database_url(). */
 	if (c->database_url == NULL && c->instance_connection_name == NULL &&
 	    (conf_pg_port(c->db_port, "DB_PORT", err, errlen) != 0 ||

@@ -40,6 +40,13 @@ struct conf {
 	int jwt_expire_minutes;         /* default 60 */
 	int otp_expire_minutes;         /* default 10 */
 	int reset_token_expire_minutes; /* default 15 */
+	/* Sessions (session.h) */
+	int session_idle_minutes;  /* SESSION_IDLE_MINUTES, default 10080 (7 days) */
+	int session_max_minutes;   /* SESSION_MAX_MINUTES, default 43200 (30 days) */
+	int refresh_reuse_seconds; /* REFRESH_REUSE_SECONDS, 0 to 60, default 10 */
+	char *legacy_tokens_until; /* LEGACY_TOKENS_UNTIL as given, NULL when unset */
+	int64_t
+	    legacy_tokens_until_t; /* ... in seconds since the epoch, 0 when unset (isotime.h) */
 
 	uint32_t argon2_memory_kib;  /* default 19456 */
 	uint32_t argon2_iterations;  /* default 2 */

@@ -234,6 +234,28 @@ static int jwt_time_claim(json_object *v, int64_t *out)
 	return 0;
 }
 
+/* An optional id claim (sid, jti) into out[JWT_ID_MAX + 1]: absent "", else base64url text. 0, or -1. */
+static int jwt_id_claim(json_object *pay, const char *name, char *out)
+{
+	json_object *v = NULL;
+	const char *s;
+	size_t len;
+
+	out[0] = '\0';
+	if (!json_object_object_get_ex(pay, name, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len == 0 || len > JWT_ID_MAX ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != len)
+		return -1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
 static enum jwt_err jwt_check_claims(const struct jwt_parts *p, time_t now, struct jwt_claims *c)
 {
 	json_object *pay = NULL, *v = NULL;
@@ -270,6 +292,8 @@ static enum jwt_err jwt_check_claims(const struct jwt_parts *p, time_t now, stru
 		memcpy(c->email, json_object_get_string(v), len);
 		c->email[len] = '\0';
 	}
+	if (jwt_id_claim(pay, "sid", c->sid) != 0 || jwt_id_claim(pay, "jti", c->jti) != 0)
+		goto out;
 	/*
 	 * A lifetime no token of ours has: exp not after iat, or more than
 	 * JWT_MAX_LIFETIME after it (the times are >= 0, so nothing overflows).
@@ -382,6 +406,10 @@ enum jwt_err jwt_sign(const struct jwt_claims *c, const unsigned char *key, size
 	    jwt_add(pay, "email", json_object_new_string_len(c->email, (int)emaillen)) != 0 ||
 	    jwt_add(pay, "iat", json_object_new_int64(c->iat)) != 0 ||
 	    jwt_add(pay, "exp", json_object_new_int64(c->exp)) != 0)
+		goto out;
+	if (c->sid[0] != '\0' && jwt_add(pay, "sid", json_object_new_string(c->sid)) != 0)
+		goto out;
+	if (c->jti[0] != '\0' && jwt_add(pay, "jti", json_object_new_string(c->jti)) != 0)
 		goto out;
 	json = json_object_to_json_string_ext(pay, JSON_C_TO_STRING_PLAIN |
 	                                               JSON_C_TO_STRING_NOSLASHESCAPE);

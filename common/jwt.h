@@ -2,7 +2,8 @@
  * jwt: access tokens, JWS compact serialization with HS256 only (RFC 7515, 7519).
  *
  * The header is {"alg":"HS256","typ":"JWT"}; the claims sub (user id as a
- * string), email, iat, exp. Verification pins the algorithm: any "alg" other
+ * string), email, iat, exp, and, when set, sid (the session, session.h) and
+ * jti (the token's own random id). Verification pins the algorithm: any "alg" other
  * than "HS256" (none, RS256, HS512, ...) fails before the MAC is looked at, and
  * the MAC is compared in constant time. Tokens signed by a standard library
  * with the same key and these claims verify; "typ" may be absent; unknown
@@ -19,12 +20,16 @@
 #define JWT_LEEWAY 60    /* seconds of clock skew allowed for iat, nbf and exp */
 /* The longest lifetime (exp - iat) accepted: JWT_EXPIRE_MINUTES is at most 1440. */
 #define JWT_MAX_LIFETIME (24 * 60 * 60)
+#define JWT_ID_MAX 64 /* the longest sid or jti accepted */
 
 struct jwt_claims {
 	int64_t sub;     /* user id: the "sub" string, a decimal integer > 0 */
 	char email[255]; /* "email" claim, "" when absent */
 	int64_t iat;     /* issued at, seconds since the epoch */
 	int64_t exp;     /* expiry, seconds since the epoch */
+	/* "sid" and "jti": "" when absent; else 1 to JWT_ID_MAX base64url characters. */
+	char sid[JWT_ID_MAX + 1];
+	char jti[JWT_ID_MAX + 1];
 };
 
 enum jwt_err {
@@ -49,7 +54,8 @@ enum jwt_err jwt_sign(const struct jwt_claims *c, const unsigned char *key, size
 
 /*
  * Verifies token (NUL-terminated) against key at time now and fills *c.
- * Requires sub, iat and exp; email optional. JWT_OK only when every check passed:
+ * Requires sub, iat and exp; email, sid and jti optional (sid and jti: strings
+ * of 1 to JWT_ID_MAX base64url characters, else JWT_MALFORMED). JWT_OK only when every check passed:
  * the header (alg HS256), the signature, then the claims: sub a decimal
  * integer > 0 without leading zeros, iat and exp JSON integers with
  * iat < exp <= iat + JWT_MAX_LIFETIME (else JWT_MALFORMED), exp + JWT_LEEWAY

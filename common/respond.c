@@ -16,13 +16,17 @@ void respond_message(struct http_resp *resp, int status, const char *msg)
 	json_object_put(o);
 }
 
-void respond_token(struct http_resp *resp, const char *token)
+void respond_token(struct http_resp *resp, const struct session_tokens *t)
 {
 	json_object *o = json_object_new_object();
 
-	if (o == NULL ||
-	    json_object_object_add(o, "access_token", json_object_new_string(token)) != 0 ||
-	    json_object_object_add(o, "token_type", json_object_new_string("bearer")) != 0) {
+	if (o == NULL || t->access_token == NULL ||
+	    json_object_object_add(o, "access_token", json_object_new_string(t->access_token)) !=
+	        0 ||
+	    json_object_object_add(o, "token_type", json_object_new_string("bearer")) != 0 ||
+	    json_object_object_add(o, "expires_in", json_object_new_int(t->expires_in)) != 0 ||
+	    json_object_object_add(o, "refresh_token", json_object_new_string(t->refresh_token)) !=
+	        0) {
 		json_object_put(o);
 		log_error("out of memory");
 		http_resp_internal(resp);

@@ -10,8 +10,11 @@
 
 /* {"message": msg} with status. */
 void respond_message(struct http_resp *resp, int status, const char *msg);
-/* 200 {"access_token": token, "token_type": "bearer"}. */
-void respond_token(struct http_resp *resp, const char *token);
+/*
+ * The token answer (docs/CONTRACT.md SE-2): 200 {"access_token",
+ * "token_type": "bearer", "expires_in", "refresh_token"}.
+ */
+void respond_token(struct http_resp *resp, const struct session_tokens *t);
 /* 200 {"id": n, "full_name": ..., "email": ..., "is_verified": bool}. */
 void respond_profile(struct http_resp *resp, const struct acct_out *o);
 

@@ -38,6 +38,7 @@ enum sql_stmt {
 	ST_DELETE_MAIL_OF,
 	ST_DELETE_LOGINS_OF,
 	ST_AUDIT_FORGET_ACCOUNT,
+	ST_SESSION_STARTED,
 	ST_OUTBOX_INSERT,
 	ST_OUTBOX_CLAIM_ID,
 	ST_OUTBOX_CLAIM_DUE,
@@ -70,6 +71,14 @@ enum sql_stmt {
 	ST_IMPORT_ROWS,
 	ST_IMPORT_INSERT,
 	ST_SCHEMA_VERSIONS,
+	ST_USER_BY_TOKEN,
+	ST_SESSION_START,
+	ST_SESSION_REVOKE,
+	ST_SESSION_END_ALL,
+	ST_SESSION_LIST,
+	ST_REFRESH_FIND,
+	ST_REFRESH_SPEND,
+	ST_PRUNE_SESSIONS,
 	ST__COUNT
 };
 
@@ -132,6 +141,35 @@ enum user_set_name_col {
 	USN_EMAIL,
 	USN_IS_VERIFIED, /* 't'/'f' */
 	USN__NCOLS
+};
+/* ST_USER_BY_TOKEN: the columns of ST_USER_BY_ID, then whether the token's session is live. */
+enum user_by_token_col {
+	UBT_ID,
+	UBT_FULL_NAME,
+	UBT_EMAIL,
+	UBT_IS_VERIFIED,
+	UBT_TOKEN_MIN_IAT,
+	UBT_SESSION_LIVE, /* 't'/'f' */
+	UBT__NCOLS
+};
+enum refresh_find_col {
+	RT_ID,
+	RT_SESSION_ID,
+	RT_USER_ID,
+	RT_EMAIL,
+	RT_TOKEN_MIN_IAT,
+	RT_SPENT,     /* 't'/'f' */
+	RT_SPENT_AGO, /* seconds since it was spent (a decimal), 0 when unspent */
+	RT_LIVE,      /* 't'/'f': the session is not revoked, idle or too old */
+	RT__NCOLS
+};
+enum session_list_col {
+	SL_ID,
+	SL_CREATED_AT,   /* ISO 8601 UTC */
+	SL_LAST_USED_AT, /* ISO 8601 UTC */
+	SL_USER_AGENT,   /* NULL when unknown */
+	SL_IP,           /* NULL when unknown */
+	SL__NCOLS
 };
 enum reset_find_col { RF_TOKEN_ID, RF_USER_ID, RF_EMAIL, RF_FULL_NAME, RF_IS_VERIFIED, RF__NCOLS };
 

@@ -11,7 +11,8 @@ ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_check;
 ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_check
     CHECK (event IN ('signup', 'otp_verified', 'login_success', 'login_failure', 'lockout',
                      'reset_requested', 'reset_completed', 'token_rejected', 'client_limited',
-                     'otp_requested', 'password_changed', 'account_deleted'));
+                     'otp_requested', 'logout', 'session_revoked', 'refresh_reused',
+                     'password_changed', 'account_deleted'));
 
 -- The last mail of a deleted account (it is queued without a user_id, and its
 -- address is wiped once it is sent, failed or expired).

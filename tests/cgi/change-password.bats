@@ -62,7 +62,8 @@ hash_of() {
 	two_users
 	change "$ANN" StrongPass123 NewStrongPass123
 	assert_status 200
-	assert_jq 'keys == ["access_token", "token_type"] and .token_type == "bearer"'
+	assert_jq 'keys == ["access_token", "expires_in", "refresh_token", "token_type"]
+	    and .token_type == "bearer" and .expires_in == 3600'
 	assert_std_headers
 	[[ $(hash_of 2) == '$argon2id$'* && $(hash_of 2) != "$HASH_STRONG" ]]
 	login ann@example.test NewStrongPass123
@@ -95,6 +96,34 @@ hash_of() {
 	assert_status 401
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $bob"
 	assert_status 200
+}
+
+@test "change-password ends every session of the account and answers with a new one that keeps the caller's start time" {
+	# docs/CONTRACT.md AS-6, SE-1
+	two_users
+	local other bob
+	other=$(user_token 2 ann@example.test)
+	bob=$(user_token 1 bob@example.test)
+	sql "UPDATE sessions SET created_at = now() - interval '2 days' WHERE user_id = 2" >/dev/null
+	local before
+	before=$(sql "SELECT floor(extract(epoch FROM min(created_at)))::bigint FROM sessions WHERE user_id = 2")
+	change "$ANN" StrongPass123 NewStrongPass123
+	assert_status 200
+	local tok rt sid
+	tok=$(json_get .access_token)
+	rt=$(json_get .refresh_token)
+	sid=$(claims_of "$tok" | jq -r .sid)
+	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = 2 AND revoked_at IS NULL") == 1 ]]
+	[[ $(sql "SELECT floor(extract(epoch FROM created_at))::bigint FROM sessions
+	          WHERE id = :'s' AND user_id = 2 AND revoked_at IS NULL" s="$sid") == "$before" ]] ||
+	    _fail "the new session does not keep the start $before: $(sql "SELECT * FROM sessions")"
+	[[ $(sql "SELECT count(*) FROM refresh_tokens WHERE session_id = :'s'
+	          AND token_hash = sha256(convert_to(:'t', 'UTF8'))" s="$sid" t="$rt") == 1 ]]
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $other"
+	assert_status 401
+	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $bob"
+	assert_status 200
+	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = 1 AND revoked_at IS NULL") == 1 ]]
 }
 
 @test "change-password kills every outstanding reset token of the account" {

@@ -1020,13 +1020,19 @@ print(tok if isinstance(tok, str) else tok.decode())
 }
 
 # user_token ID EMAIL [IAT_OFFSET]   prints an access token for account ID as
-# login makes it (PyJWT, the contract's claims: iat now + IAT_OFFSET, exp an
-# hour later), without the hash a login costs.
+# login makes it, without the hash a login costs: a new live session of the
+# account (none when there is no account ID) and a PyJWT token naming it (sid,
+# jti; iat now + IAT_OFFSET, exp an hour later).
 user_token() {
-	local now
+	local now jti
 	now=$(date +%s)
-	make_jwt "$(printf '{"sub":"%s","email":"%s","iat":%d,"exp":%d}' "$1" "$2" \
-	    $((now + ${3:-0})) $((now + ${3:-0} + 3600)))"
+	sid=$(openssl rand -base64 16) jti=$(openssl rand -base64 16)
+	sid=${sid%%=*} sid=${sid//+/-} sid=${sid//\//_}
+	jti=${jti%%=*} jti=${jti//+/-} jti=${jti//\//_}
+	sql "INSERT INTO sessions (id, user_id) SELECT :'s', id FROM users WHERE id = :'u'" \
+	    s="$sid" u="$1" >/dev/null || return 1
+	make_jwt "$(printf '{"sub":"%s","email":"%s","sid":"%s","jti":"%s","iat":%d,"exp":%d}' \
+	    "$1" "$2" "$sid" "$jti" $((now + ${3:-0})) $((now + ${3:-0} + 3600)))"
 }
 
 # jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default

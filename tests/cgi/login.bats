@@ -111,15 +111,21 @@ wide_failures() {
 # ---------------------------------------------------------------------------
 # Success
 
-@test "login with the right password gives 200 and exactly access_token and token_type bearer" {
+@test "login with the right password gives 200 and exactly the token answer of a new session" {
+	# docs/CONTRACT.md SE-1, SE-2
 	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
 	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
 	login ann@example.test StrongPass123
 	assert_status 200
-	local tok
+	local tok rt
 	tok=$(json_get .access_token)
+	rt=$(json_get .refresh_token)
 	[[ $tok =~ $JWT_RE ]] || _fail "access_token is not a compact JWS: $tok"
-	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
+	[[ $rt =~ ^[A-Za-z0-9_-]{43}$ ]] || _fail "refresh_token is not 32 bytes of base64url: $rt"
+	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token\":\"$rt\"}"
+	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = 2 AND revoked_at IS NULL") == 1 ]]
+	[[ $(sql "SELECT count(*) FROM refresh_tokens WHERE user_id = 2
+	          AND token_hash = sha256(convert_to(:'t', 'UTF8')) AND spent_at IS NULL" t="$rt") == 1 ]]
 	assert_std_headers
 	refute_header WWW-Authenticate
 }

@@ -132,6 +132,16 @@ names() {
 	    _fail "events: $(sql "SELECT string_agg(detail, ',' ORDER BY id) FROM audit_events")"
 }
 
+@test "PATCH profile with a token whose session was revoked gets 401 and changes nothing" {
+	two_users
+	sql "UPDATE sessions SET revoked_at = now() WHERE user_id = 2" >/dev/null
+	patch_name "$ANN" '{"full_name":"Mallory"}'
+	assert_status 401
+	assert_body --raw "$INVALID_TOKEN"
+	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
+	[[ $(names) == "1:Bob Other,2:Ann Example" ]]
+}
+
 @test "PATCH profile changes only the token's own account" {
 	two_users
 	patch_name "$(user_token 1 bob@example.test)" '{"full_name":"Bob New"}'

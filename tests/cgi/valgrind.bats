@@ -229,7 +229,7 @@ cheap_user() {
 	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
 	now=$(date +%s)
 	tok=$(make_jwt "{\"sub\":\"$id\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
-	vg cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
+	vg cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" LEGACY_TOKENS_UNTIL=4102444800
 	assert_status 200
 	assert_body --raw "{\"id\":$id,\"full_name\":\"Ann Smith\",\"email\":\"ann@example.test\",\"is_verified\":true}"
 	vg cgi GET profile.cgi

@@ -39,18 +39,22 @@ is_verified() {
 # ---------------------------------------------------------------------------
 # The right code
 
-@test "verify-otp with the right code answers 200 with a bearer access token" {
-	local tok
+@test "verify-otp with the right code answers 200 with the token answer of a new session" {
+	# docs/CONTRACT.md SE-1, SE-2
+	local tok rt
 	signed_up ada@example.com
 	verify ada@example.com "$code"
 	assert_status 200
 	assert_std_headers
 	tok=$(json_get .access_token)
+	rt=$(json_get .refresh_token)
 	[[ $tok =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]
-	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
+	[[ $rt =~ ^[A-Za-z0-9_-]{43}$ ]]
+	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token\":\"$rt\"}"
+	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = :'u'" u="$uid") == 1 ]]
 }
 
-@test "verify-otp's token is an HS256 JWT with sub (the id as a string), email, iat and exp = iat + 3600" {
+@test "verify-otp's token is an HS256 JWT with sub (the id as a string), email, iat, exp = iat + 3600, sid and jti" {
 	local tok dec t0 t1
 	signed_up ada@example.com
 	t0=$(date +%s)
@@ -61,7 +65,8 @@ is_verified() {
 	dec=$(jwt_decode "$tok")
 	jq -e --arg id "$uid" --argjson t0 "$t0" --argjson t1 "$t1" '
 	    .header == {"alg": "HS256", "typ": "JWT"}
-	    and (.claims | keys) == ["email", "exp", "iat", "sub"]
+	    and (.claims | keys) == ["email", "exp", "iat", "jti", "sid", "sub"]
+	    and (.claims.sid | test("^[A-Za-z0-9_-]{22}$")) and (.claims.jti | test("^[A-Za-z0-9_-]{22}$"))
 	    and .claims.sub == $id and (.claims.sub | type) == "string"
 	    and .claims.email == "ada@example.com"
 	    and (.claims.iat | type) == "number" and .claims.iat >= $t0 and .claims.iat <= $t1

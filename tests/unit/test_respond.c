@@ -108,6 +108,8 @@ static void respond_success_bodies_are_the_contracts(void **state)
 {
 	struct http_resp resp;
 	struct acct_out p = {0};
+	struct session_tokens tok = {0};
+	char abc[] = "a.b.c";
 	char name[] = "Ada \"The\" Lovelace/é";
 	char email[] = "ada@example.com";
 
@@ -116,9 +118,13 @@ static void respond_success_bodies_are_the_contracts(void **state)
 	respond_message(&resp, 201, "OTP sent to your email for verification");
 	assert_int_equal(resp.status, 201);
 	assert_string_equal(resp.body, "{\"message\":\"OTP sent to your email for verification\"}");
-	respond_token(&resp, "a.b.c");
+	tok.access_token = abc;
+	tok.expires_in = 3600;
+	snprintf(tok.refresh_token, sizeof(tok.refresh_token), "%s", "r-t_1");
+	respond_token(&resp, &tok);
 	assert_int_equal(resp.status, 200);
-	assert_string_equal(resp.body, "{\"access_token\":\"a.b.c\",\"token_type\":\"bearer\"}");
+	assert_string_equal(resp.body, "{\"access_token\":\"a.b.c\",\"token_type\":\"bearer\","
+	                               "\"expires_in\":3600,\"refresh_token\":\"r-t_1\"}");
 	p.id = 9007199254740993LL;
 	p.full_name = name;
 	p.email = email;
