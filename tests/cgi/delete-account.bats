@@ -38,27 +38,6 @@ login() {
 	cgi POST login.cgi "$(jobj email "$1" password "$2")"
 }
 
-# left_of ID EMAIL prints "table:rows" for every table but the audit trail and
-# schema_migrations holding a row of account ID: the users row, a row whose
-# user_id is ID, or any row whose text holds EMAIL. The tables are read from
-# information_schema, so a table added later is covered too.
-left_of() {
-	sql "SELECT string_agg(t.table_name || ':' || n.rows, ',' ORDER BY t.table_name)
-	       FROM information_schema.tables t
-	      CROSS JOIN LATERAL (SELECT (xpath('/row/n/text()', query_to_xml(format(
-	            'SELECT count(*) AS n FROM %I r WHERE r::text ILIKE %L%s%s',
-	            t.table_name, '%' || :'e' || '%',
-	            CASE WHEN EXISTS (SELECT 1 FROM information_schema.columns c
-	                               WHERE c.table_schema = t.table_schema
-	                                 AND c.table_name = t.table_name AND c.column_name = 'user_id')
-	                 THEN format(' OR r.user_id = %s', :'id') ELSE '' END,
-	            CASE WHEN t.table_name = 'users' THEN format(' OR r.id = %s', :'id') ELSE '' END),
-	            false, true, '')))[1]::text::int AS rows) n
-	      WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-	        AND t.table_name NOT IN ('audit_events', 'schema_migrations') AND n.rows > 0" \
-	    id="$1" e="$2"
-}
-
 # owned_by_ann: rows of ann (id 2) in every table that can hold one: a code,
 # a reset token, a known client, login failures and locks, a check in
 # progress, outbox rows queued and sent.
@@ -98,14 +77,14 @@ bob_rows() {
 	     INSERT INTO audit_events (event, user_id, email) VALUES ('login_success', 1, 'bob@example.test')" >/dev/null
 	local bob
 	bob=$(bob_rows)
-	[[ -n $(left_of 2 ann@example.test) ]]
+	[[ -n $(rows_of_account 2 ann@example.test) ]]
 	delete_account "$ANN" StrongPass123
 	assert_status 200
 	assert_body --raw "$DELETED"
 	assert_std_headers
 	mail_wait ann@example.test
 	local left
-	left=$(left_of 2 ann@example.test)
+	left=$(rows_of_account 2 ann@example.test)
 	[[ -z $left ]] || _fail "left of the account: $left"
 	[[ $(bob_rows) == "$bob" ]] || _fail "bob's rows changed: $(bob_rows)"
 	[[ $(sql "SELECT count(*) FROM users") == 1 ]]
@@ -141,7 +120,7 @@ bob_rows() {
 	[[ $outbox_rc == 0 ]] || _fail "outbox: $outbox_err"
 	mail_wait ann@example.test
 	[[ $(mail_header ann@example.test Subject) == "Your MedicalCare account was deleted" ]]
-	[[ -z $(left_of 2 ann@example.test) ]] || _fail "left: $(left_of 2 ann@example.test)"
+	[[ -z $(rows_of_account 2 ann@example.test) ]] || _fail "left: $(rows_of_account 2 ann@example.test)"
 }
 
 @test "after delete-account the account's tokens get 401 and its password no longer logs in" {

@@ -36,7 +36,7 @@
 #                  assert_header_contains, assert_header_token, refute_header,
 #                  assert_retry_after
 #   database       sql, insert_user, add_user, insert_verified, counts,
-#                  age_mail, make_token, db_down_url, db_down
+#                  age_mail, make_token, db_down_url, db_down, rows_of_account
 #   mail           mail_files, mail_count, mail_last, mail_wait, mail_text,
 #                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
 #                  mail_accept, mail_slow
@@ -792,6 +792,27 @@ make_token() {
 	sql "INSERT INTO reset_tokens (user_id, token_hash, expires_at)
 	     VALUES (:'id', sha256(convert_to(:'t', 'UTF8')), now() + interval '15 minutes')" \
 	    id="$1" t="$token" >/dev/null
+}
+
+# rows_of_account ID EMAIL prints "table:rows" for every table but the audit trail and
+# schema_migrations holding a row of account ID: the users row, a row whose
+# user_id is ID, or any row whose text holds EMAIL. The tables are read from
+# information_schema, so a table added later is covered too.
+rows_of_account() {
+	sql "SELECT string_agg(t.table_name || ':' || n.rows, ',' ORDER BY t.table_name)
+	       FROM information_schema.tables t
+	      CROSS JOIN LATERAL (SELECT (xpath('/row/n/text()', query_to_xml(format(
+	            'SELECT count(*) AS n FROM %I r WHERE r::text ILIKE %L%s%s',
+	            t.table_name, '%' || :'e' || '%',
+	            CASE WHEN EXISTS (SELECT 1 FROM information_schema.columns c
+	                               WHERE c.table_schema = t.table_schema
+	                                 AND c.table_name = t.table_name AND c.column_name = 'user_id')
+	                 THEN format(' OR r.user_id = %s', :'id') ELSE '' END,
+	            CASE WHEN t.table_name = 'users' THEN format(' OR r.id = %s', :'id') ELSE '' END),
+	            false, true, '')))[1]::text::int AS rows) n
+	      WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+	        AND t.table_name NOT IN ('audit_events', 'schema_migrations') AND n.rows > 0" \
+	    id="$1" e="$2"
 }
 
 # db_down_url prints a DATABASE_URL nobody listens on; db_down prints the
