@@ -2,7 +2,9 @@
  * account: the service's transactions, one function per endpoint, each one
  * transaction on the request's connection (account_signup.c: signup,
  * verify-otp, resend-otp; account_login.c; account_password.c: forgot and
- * reset; account_profile.c: tokens and the profile; acct.h: what they share). They return an enum acct_rc; the
+ * reset; account_profile.c: tokens and the profile; acct.h: what they share;
+ * account_self.h: the signed-in user's own name, password and deletion, with
+ * reauth.h for the password typed again). They return an enum acct_rc; the
  * program in cgi-bin/ turns it into a response with http.h.
  *
  * Every email-keyed transaction first takes the address's advisory lock, so
@@ -25,7 +27,8 @@
  * submit", "unverified, codes ended"), otp_verified, login_success,
  * login_failure, lockout ("this address", "every address"), reset_requested
  * ("no account" for an address without one, "second signup"),
- * reset_completed, token_rejected, client_limited. A per-address limit
+ * reset_completed, token_rejected, client_limited, password_changed,
+ * account_deleted. A per-address limit
  * answers ACCT_LIMITED before the per-account rules.
  */
 #ifndef MC_ACCOUNT_H
