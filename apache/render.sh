@@ -323,7 +323,7 @@ while IFS= read -r line || [[ -n $line ]]; do
 	[[ ${#f[@]} -eq 0 ]] && continue
 	[[ ${#f[@]} -eq 3 ]] || die "routes.txt:$lineno: want KIND PATH TARGET"
 	[[ ${f[0]} =~ ^(cgi|page|asset)$ ]] || die "routes.txt:$lineno: unknown kind '${f[0]}'"
-	[[ ${f[1]} =~ ^/[A-Za-z0-9._/-]*$ && ${f[1]} != *..* && ${f[1]} != */ ]] ||
+	[[ ${f[1]} =~ ^/[A-Za-z0-9._/-]*(/\{[a-z_]+\})?$ && ${f[1]} != *..* && ${f[1]} != */ ]] ||
 		die "routes.txt:$lineno: bad path '${f[1]}'"
 	[[ ${f[2]} =~ ^[A-Za-z0-9._][A-Za-z0-9._/-]*$ && ${f[2]} != *..* ]] ||
 		die "routes.txt:$lineno: bad target '${f[2]}'"
@@ -331,6 +331,8 @@ while IFS= read -r line || [[ -n $line ]]; do
 		[[ ${f[2]} =~ ^[A-Za-z0-9_-]+\.cgi$ ]] ||
 			die "routes.txt:$lineno: a cgi target is a program name in cgi-bin/ (x.cgi)"
 	fi
+	[[ ${f[0]} == cgi || ${f[1]} != *'{'* ]] ||
+		die "routes.txt:$lineno: only a cgi path may have a parameter segment"
 	[[ -z ${seen[${f[1]}]:-} ]] || die "routes.txt:$lineno: ${f[1]} is mapped twice"
 	seen[${f[1]}]=1
 	kinds+=("${f[0]}") paths+=("${f[1]}") targets+=("${f[2]}")
@@ -349,6 +351,10 @@ re() {
 	local s=$1
 	s=${s//./\\.}
 	s=${s//+/\\+}
+	# A route's parameter segment ({id}): one segment of URL-safe characters.
+	if [[ $s =~ ^(.*)\{[a-z_]+\}$ ]]; then
+		s="${BASH_REMATCH[1]}[A-Za-z0-9_-]{1,128}"
+	fi
 	printf '%s' "$s"
 }
 

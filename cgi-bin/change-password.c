@@ -48,7 +48,8 @@ out:
 	change_req_release(&r);
 }
 
-static const struct endpoint change_endpoint = {"change-password", "POST", change_handle};
+static const struct endpoint change_endpoint = {
+    .name = "change-password", .method = "POST", .handle = change_handle};
 
 int main(void)
 {

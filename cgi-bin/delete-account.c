@@ -44,7 +44,8 @@ out:
 	password_req_release(&r);
 }
 
-static const struct endpoint delete_endpoint = {"delete-account", "POST", delete_handle};
+static const struct endpoint delete_endpoint = {
+    .name = "delete-account", .method = "POST", .handle = delete_handle};
 
 int main(void)
 {

@@ -39,7 +39,8 @@ out:
 	email_req_release(&r);
 }
 
-static const struct endpoint forgot_endpoint = {"forgot-password", "POST", forgot_handle};
+static const struct endpoint forgot_endpoint = {
+    .name = "forgot-password", .method = "POST", .handle = forgot_handle};
 
 int main(void)
 {

@@ -51,7 +51,8 @@ static void health_handle(struct ctx *ctx)
 		health_body(ctx->resp, rc);
 }
 
-static const struct endpoint health_endpoint = {"health", "GET", health_handle};
+static const struct endpoint health_endpoint = {
+    .name = "health", .method = "GET", .handle = health_handle};
 
 int main(void)
 {

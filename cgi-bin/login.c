@@ -35,7 +35,8 @@ out:
 	login_req_release(&r);
 }
 
-static const struct endpoint login_endpoint = {"login", "POST", login_handle};
+static const struct endpoint login_endpoint = {
+    .name = "login", .method = "POST", .handle = login_handle};
 
 int main(void)
 {

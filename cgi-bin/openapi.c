@@ -91,7 +91,8 @@ out:
 	free(doc);
 }
 
-static const struct endpoint openapi_endpoint = {"openapi", "GET", openapi_handle};
+static const struct endpoint openapi_endpoint = {
+    .name = "openapi", .method = "GET", .handle = openapi_handle};
 
 int main(void)
 {

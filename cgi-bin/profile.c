@@ -77,7 +77,8 @@ static void profile_handle(struct ctx *ctx)
 		profile_get(ctx);
 }
 
-static const struct endpoint profile_endpoint = {"profile", "GET, PATCH", profile_handle};
+static const struct endpoint profile_endpoint = {
+    .name = "profile", .method = "GET", .handle = profile_handle, .also = "PATCH"};
 
 int main(void)
 {

@@ -41,7 +41,8 @@ out:
 	email_req_release(&r);
 }
 
-static const struct endpoint resend_endpoint = {"resend-otp", "POST", resend_handle};
+static const struct endpoint resend_endpoint = {
+    .name = "resend-otp", .method = "POST", .handle = resend_handle};
 
 int main(void)
 {

@@ -37,7 +37,8 @@ out:
 	reset_req_release(&r);
 }
 
-static const struct endpoint reset_endpoint = {"reset-password", "POST", reset_handle};
+static const struct endpoint reset_endpoint = {
+    .name = "reset-password", .method = "POST", .handle = reset_handle};
 
 int main(void)
 {

@@ -36,7 +36,8 @@ out:
 	signup_req_release(&r);
 }
 
-static const struct endpoint signup_endpoint = {"signup", "POST", signup_handle};
+static const struct endpoint signup_endpoint = {
+    .name = "signup", .method = "POST", .handle = signup_handle};
 
 int main(void)
 {

@@ -35,7 +35,8 @@ out:
 	verify_req_release(&r);
 }
 
-static const struct endpoint verify_endpoint = {"verify-otp", "POST", verify_handle};
+static const struct endpoint verify_endpoint = {
+    .name = "verify-otp", .method = "POST", .handle = verify_handle};
 
 int main(void)
 {

@@ -65,8 +65,10 @@ enum acct_rc {
 	ACCT_WEAK_PASSWORD,    /* reset-password: fails with the user's words (422, errs) */
 	ACCT_BAD_TOKEN, /* profile: invalid, expired or revoked token, or no such user (401) */
 	ACCT_BAD_PASSWORD, /* change-password, delete-account: the password typed again is wrong (400) */
-	ACCT_UNAVAILABLE, /* database unreachable (503) */
-	ACCT_ERROR,       /* anything else (500, logged) */
+	ACCT_BAD_REFRESH_TOKEN, /* refresh: unknown, spent, revoked, ended (401) */
+	ACCT_SESSION_NOT_FOUND, /* DELETE /user/sessions/{id}: not a live session of the user (404) */
+	ACCT_UNAVAILABLE,       /* database unreachable (503) */
+	ACCT_ERROR,             /* anything else (500, logged) */
 };
 
 struct acct_out {

@@ -78,38 +78,26 @@ static int app_method_is(const struct http_req *req, const char *m)
 	return req->method != NULL && strcmp(req->method, m) == 0;
 }
 
-/*
- * 1 if method m is one of ep's (ep->method is one method or several with ", "
- * between them); HEAD counts as GET.
- */
-static int app_serves(const struct endpoint *ep, const char *m)
-{
-	size_t n;
-
-	if (m == NULL)
-		return 0;
-	if (strcmp(m, "HEAD") == 0)
-		m = "GET";
-	n = strlen(m);
-	for (const char *p = ep->method; p != NULL; p = strchr(p, ',')) {
-		p += strspn(p, ", ");
-		if (strncmp(p, m, n) == 0 && (p[n] == '\0' || p[n] == ','))
-			return 1;
-	}
-	return 0;
-}
-
-/* 1 if m takes a JSON body through the gates (413, 415, 400). */
-static int app_has_body(const char *m)
-{
-	return m != NULL && (strcmp(m, "POST") == 0 || strcmp(m, "PATCH") == 0);
-}
-
-/* Adds Allow: "<ep->method>, OPTIONS". */
+/* Adds Allow: "<ep->method>, OPTIONS" (with ep->also after the method). */
 static void app_allow(const struct endpoint *ep, struct http_resp *resp)
 {
-	if (http_resp_header(resp, "Allow", "%s, OPTIONS", ep->method) != 0)
+	if (http_resp_header(resp, "Allow", "%s%s%s, OPTIONS", ep->method, ep->also ? ", " : "",
+	                     ep->also ? ep->also : "") != 0)
 		log_error("could not add the Allow header");
+}
+
+/* 1 if the request is a PATCH that ep serves (its second method): its body goes through the gates. */
+static int app_is_patch(const struct endpoint *ep, const struct http_req *req)
+{
+	return ep->also != NULL && strcmp(ep->also, "PATCH") == 0 && app_method_is(req, "PATCH");
+}
+
+/* 1 if the request's body is absent: a declared length of 0, or nothing read without one. */
+static int app_body_absent(const struct http_req *req)
+{
+	if (req->content_length != NULL)
+		return http_req_content_length(req) == 0;
+	return !req->body_too_large && !req->body_incomplete && req->body_len == 0;
 }
 
 /* OPTIONS: 204 and Allow; the preflight headers for an allowed origin that asked. */
@@ -120,8 +108,8 @@ static void app_options(const struct endpoint *ep, const struct http_req *req,
 	app_allow(ep, resp);
 	if (!cors_ok || req->acr_method == NULL || *req->acr_method == '\0')
 		return;
-	if (http_resp_header(resp, "Access-Control-Allow-Methods", "%s, OPTIONS", ep->method) !=
-	        0 ||
+	if (http_resp_header(resp, "Access-Control-Allow-Methods", "%s%s%s, OPTIONS", ep->method,
+	                     ep->also ? ", " : "", ep->also ? ep->also : "") != 0 ||
 	    http_resp_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type") !=
 	        0 ||
 	    http_resp_header(resp, "Access-Control-Max-Age", "600") != 0)
@@ -235,14 +223,16 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 	                                "WWW-Authenticate, Retry-After") != 0)
 		log_error("could not add the CORS expose header");
 	/* HEAD is GET without the body (RFC 9110 9.3.2): same status and headers. */
-	if (!app_serves(ep, req->method)) {
+	if (strcmp(ep->method, "GET") == 0 && app_method_is(req, "HEAD")) {
+		resp->head = 1;
+	} else if (!app_method_is(req, ep->method) &&
+	           (ep->also == NULL || !app_method_is(req, ep->also))) {
 		http_resp_detail(resp, 405, "Method Not Allowed");
 		app_allow(ep, resp);
 		return;
 	}
-	if (app_method_is(req, "HEAD"))
-		resp->head = 1;
-	if (app_has_body(req->method)) {
+	if ((strcmp(ep->method, "POST") == 0 || app_is_patch(ep, req)) &&
+	    !(ep->body_optional && app_body_absent(req))) {
 		*body = app_post_body(req, resp);
 		if (*body == NULL)
 			return;
@@ -373,8 +363,10 @@ static void app_read_body(const struct endpoint *ep, struct http_req *req, FILE 
 {
 	long long len = http_req_content_length(req);
 
-	if (ep->method != NULL && app_has_body(req->method) && app_serves(ep, req->method) &&
-	    http_req_is_json(req) &&
+	if (ep->method != NULL &&
+	    ((strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST")) ||
+	     app_is_patch(ep, req)) &&
+	    (http_req_is_json(req) || (ep->body_optional && req->content_length == NULL)) &&
 	    (req->content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
 		(void)http_req_read_body(req, in);
 }

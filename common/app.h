@@ -13,7 +13,7 @@
  *                                 when the origin is allowed and
  *                                 Access-Control-Request-Method is present
  *   HEAD on a GET endpoint     -> served as GET, without the body (resp->head)
- *   method not in ep->method   -> 405 with Allow: "<ep->method>, OPTIONS"
+ *   method not ep->method      -> 405 with Allow: "<method>, OPTIONS"
  *   POST, PATCH: CONTENT_LENGTH > 64 KiB -> 413 (body not read); a body
  *         without CONTENT_LENGTH (chunked) over 64 KiB -> 413 (read no further)
  *   POST, PATCH: not application/json -> 415
@@ -68,11 +68,14 @@ struct ctx {
 };
 
 struct endpoint {
-	const char *name; /* for the log: "signup" */
-	/* "POST", "GET", or a list of methods of one path, ", " between them
-	 * ("GET, PATCH": the handler tells them apart by ctx->req->method). */
-	const char *method;
+	const char *name;   /* for the log: "signup" */
+	const char *method; /* "POST" or "GET" */
 	void (*handle)(struct ctx *ctx);
+	/* A second method served (the handler reads ctx->req->method), NULL if none:
+	 * "DELETE"; "PATCH" takes a JSON body through the gates as POST does. */
+	const char *also;
+	/* POST: the body may be absent (ctx->body NULL): a zero-length one, whatever its Content-Type. */
+	int body_optional;
 };
 
 /*

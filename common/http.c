@@ -55,6 +55,7 @@ void http_req_from_params(struct http_req *r, char *const *params)
 	r->user_agent = http_env(params, "HTTP_USER_AGENT");
 	r->forwarded_for = http_env(params, "HTTP_X_FORWARDED_FOR");
 	r->path_info = http_env(params, "PATH_INFO");
+	r->request_uri = http_env(params, "REQUEST_URI");
 }
 
 void http_req_from_env(struct http_req *r)

@@ -34,6 +34,8 @@ struct http_req {
 	const char *user_agent;     /* HTTP_USER_AGENT */
 	const char *forwarded_for;  /* HTTP_X_FORWARDED_FOR */
 	const char *path_info;      /* PATH_INFO */
+	const char
+	    *request_uri; /* REQUEST_URI: the path as the client sent it, before any rewrite */
 	/* Owned: the body read by http_req_read_body(); freed by http_req_release(). */
 	char *body;
 	size_t body_len;

@@ -89,6 +89,12 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 	case ACCT_BAD_PASSWORD:
 		http_resp_detail(resp, 400, "Incorrect password");
 		return;
+	case ACCT_BAD_REFRESH_TOKEN:
+		http_resp_401(resp, "Invalid or expired refresh token");
+		return;
+	case ACCT_SESSION_NOT_FOUND:
+		http_resp_detail(resp, 404, "Session not found");
+		return;
 	case ACCT_UNAVAILABLE:
 		http_resp_unavailable(resp);
 		return;

@@ -585,12 +585,16 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " SELECT session_id, user_id, decode($2::text, 'hex') FROM spend RETURNING id",
          2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
     /* medicalcare-prune: sessions revoked, idle over $1 minutes or started
-	 * over $2 minutes ago, with their refresh tokens (ON DELETE CASCADE). */
+	 * over $2 minutes ago, with their refresh tokens (ON DELETE CASCADE; a
+	 * live session keeps its spent ones, which reuse detection needs).
+	 * -> sessions deleted, refresh tokens deleted with them */
     [ST_PRUNE_SESSIONS] = {"prune_sessions",
-                           "DELETE FROM sessions WHERE revoked_at IS NOT NULL"
+                           "WITH d AS (DELETE FROM sessions WHERE revoked_at IS NOT NULL"
                            " OR last_used_at <= now() - make_interval(mins => $1::int)"
-                           " OR created_at <= now() - make_interval(mins => $2::int)",
-                           2, PGRES_COMMAND_OK, 0},
+                           " OR created_at <= now() - make_interval(mins => $2::int) RETURNING id)"
+                           " SELECT (SELECT count(*) FROM d),"
+                           " (SELECT count(*) FROM refresh_tokens r JOIN d ON r.session_id = d.id)",
+                           2, PGRES_TUPLES_OK, 2},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

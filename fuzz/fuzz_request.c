@@ -12,7 +12,7 @@
  *                        input's allowed list), OPTIONS, 405, then a handler
  *                        that runs every endpoint's *_req_parse() 422 gate on
  *                        the body (POST, and PATCH on the GET endpoint, which
- *                        serves "GET, PATCH" as profile.cgi does),
+ *                        serves GET and PATCH as profile.cgi does),
  *                        http_req_bearer() and jwt_verify()
  *   http_resp_write()    into memory.
  *
@@ -193,8 +193,10 @@ static void get_handle(struct ctx *ctx)
 	check_bearer(ctx);
 }
 
-static const struct endpoint post_ep = {"fuzz-post", "POST", post_handle};
-static const struct endpoint get_ep = {"fuzz-get", "GET, PATCH", get_handle};
+static const struct endpoint post_ep = {
+    .name = "fuzz-post", .method = "POST", .handle = post_handle};
+static const struct endpoint get_ep = {
+    .name = "fuzz-get", .method = "GET", .handle = get_handle, .also = "PATCH"};
 
 /* The properties of a written response (see the top of the file). */
 static void check_response(const char *out, size_t len, const struct http_resp *resp)

@@ -16,6 +16,11 @@
  *   login_known_clients   last signed in from more than 30 days ago
  *   mail_outbox           sent, failed or expired, older than PRUNE_OUTBOX_HOURS
  *                         (longer than every mail cap's window)
+ *   sessions              revoked, idle over SESSION_IDLE_MINUTES or started
+ *                         over SESSION_MAX_MINUTES ago
+ *   refresh_tokens        those of the sessions deleted (a live session keeps
+ *                         its spent ones: a spent one presented again must
+ *                         still end it, docs/CONTRACT.md SE-7)
  *
  * Prints one line per table, "audit_events 12", in that order. Each table is
  * one statement of its own (unverified accounts: one transaction per batch of
@@ -110,6 +115,25 @@ out:
 	return ret;
 }
 
+/* Deletes the sessions that ended, with their refresh tokens; prints both counts. 0, or -1. */
+static int prune_sessions(PGconn *db, const struct conf *c)
+{
+	char idle[16], most[16];
+	const char *params[2] = {idle, most};
+	PGresult *res = NULL;
+
+	snprintf(idle, sizeof(idle), "%d", c->session_idle_minutes);
+	snprintf(most, sizeof(most), "%d", c->session_max_minutes);
+	if (db_exec(db, ST_PRUNE_SESSIONS, params, 2, &res) != DB_OK)
+		return -1;
+	log_stdout_time();
+	printf("sessions %s\n", PQgetvalue(res, 0, 0));
+	log_stdout_time();
+	printf("refresh_tokens %s\n", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
 static int prune(const struct conf *c)
 {
 	char days[16], window[16], login_window[16], email_window[16], ttl[16], known[16];
@@ -154,6 +178,10 @@ static int prune(const struct conf *c)
 			log_error("could not prune %s", steps[i].table);
 			goto out;
 		}
+	}
+	if (prune_sessions(db, c) != 0) {
+		log_error("could not prune sessions");
+		goto out;
 	}
 	rc = 0;
 out:

@@ -13,7 +13,10 @@
 //       verified). Then loads the profile with the expired token (when
 //       given) and with a malformed one: the page must read the 401's
 //       WWW-Authenticate cross-origin as exactly Bearer error="invalid_token";
-//       and without a token, as plain Bearer.
+//       and without a token, as plain Bearer. Then refreshes (a new refresh
+//       token), lists the sessions (two: verify-otp's and login's, one
+//       current), logs out everywhere and sees the access and refresh
+//       tokens refused.
 //   node tests/browser/browser-test.mjs refused --api URL --port P \
 //        --email EMAIL --password PW --login-email EMAIL2
 //       The same page on http://127.0.0.1:P, an origin NOT in CORS_ORIGINS:
@@ -265,6 +268,14 @@ async function allowed(ctx, opts) {
 	}
 	await checkToken(page, 'malformed token', 'not-a-jwt', 401, invalid, 'yes');
 	await checkToken(page, 'no token', '', 401, 'Bearer', 'no');
+
+	// Sessions (docs/CONTRACT.md SE-6, SE-8, SE-10): refresh, list, log out everywhere.
+	await page.click('#refresh');
+	await expectOk(page, 'refresh');
+	const n = await page.$eval('#status', (el) => el.dataset.sessions);
+	if (n !== '2') fail(`sessions listed: ${n}, want 2 (verify-otp's and login's)`);
+	await page.click('#logout');
+	await expectOk(page, 'logout');
 }
 
 // Loads the profile in the page with TOKEN ('' for none); checks the status

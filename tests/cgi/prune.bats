@@ -3,8 +3,9 @@
 # within UNVERIFIED_ACCOUNT_DAYS (their audit events keep only the keyed hash
 # of the address), audit events past AUDIT_RETENTION_DAYS, expired codes and
 # reset tokens, limit and login failure rows that count no more, lapsed
-# reservations of password checks, sign-in addresses unused for 30 days, and
-# finished mail older than two days; keeps everything else; prints its counts;
+# reservations of password checks, sign-in addresses unused for 30 days,
+# finished mail older than two days, and ended sessions with their refresh
+# tokens; keeps everything else; prints its counts;
 # exits non-zero on a fault.
 
 load helpers
@@ -86,7 +87,7 @@ survivors() {
 	seed
 	run_prune AUDIT_RETENTION_DAYS=30
 	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
-	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_attempts 1\nlogin_known_clients 1\nmail_outbox 3' ]] ||
+	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_attempts 1\nlogin_known_clients 1\nmail_outbox 3\nsessions 0\nrefresh_tokens 0' ]] ||
 	    _fail "printed: $prune_out"
 	[[ -z $prune_err ]] || _fail "stderr: $prune_err"
 	local want
@@ -100,8 +101,32 @@ survivors() {
 	            FROM audit_events WHERE detail = 'of pruned'") == "-|-|64" ]]
 	# A second run finds nothing more.
 	run_prune AUDIT_RETENTION_DAYS=30
-	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_attempts 0\nlogin_known_clients 0\nmail_outbox 0' ]] ||
+	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_attempts 0\nlogin_known_clients 0\nmail_outbox 0\nsessions 0\nrefresh_tokens 0' ]] ||
 	    _fail "second run: $prune_rc $prune_out"
+}
+
+@test "prune deletes sessions revoked, idle or too old with their refresh tokens, and keeps a live one's spent tokens" {
+	# docs/CONTRACT.md SE-12
+	insert_verified a@example.test "User A"
+	sql "
+	INSERT INTO sessions (id, user_id, created_at, last_used_at, revoked_at) VALUES
+	  ('revoked-revoked-revoked', 1, now(), now(), now()),
+	  ('idle-idle-idle-idle-idle', 1, now() - interval '8 days', now() - interval '10081 minutes', NULL),
+	  ('old-old-old-old-old-old', 1, now() - interval '43201 minutes', now(), NULL),
+	  ('live-live-live-live-live', 1, now() - interval '29 days', now() - interval '6 days', NULL);
+	INSERT INTO refresh_tokens (session_id, user_id, token_hash, spent_at) VALUES
+	  ('revoked-revoked-revoked', 1, sha256('r1'), NULL),
+	  ('idle-idle-idle-idle-idle', 1, sha256('i1'), now() - interval '8 days'),
+	  ('idle-idle-idle-idle-idle', 1, sha256('i2'), NULL),
+	  ('old-old-old-old-old-old', 1, sha256('o1'), NULL),
+	  ('live-live-live-live-live', 1, sha256('l1'), now() - interval '6 days'),
+	  ('live-live-live-live-live', 1, sha256('l2'), NULL);" >/dev/null
+	run_prune
+	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
+	[[ $prune_out == *$'\nsessions 3\nrefresh_tokens 4' ]] || _fail "printed: $prune_out"
+	[[ $(sql "SELECT string_agg(DISTINCT session_id, ',') || '|' || count(*) FROM refresh_tokens") == \
+	    "live-live-live-live-live|2" ]]
+	[[ $(sql "SELECT string_agg(id, ',') FROM sessions") == live-live-live-live-live ]]
 }
 
 @test "prune deletes unverified accounts after UNVERIFIED_ACCOUNT_DAYS, in batches, and never a verified one" {

@@ -52,7 +52,7 @@ access_since() {
 	tail -c +$((access_from + 1)) -- "$MC_APACHE_DIR/access.log" 2>/dev/null
 }
 
-@test "browser_page_from_an_allowed_origin_signs_up_verifies_logs_in_and_shows_the_profile" {
+@test "browser_page_from_an_allowed_origin_signs_up_verifies_logs_in_shows_the_profile_refreshes_and_logs_out_everywhere" {
 	two_free_ports
 	# The page's origin, exactly as the browser sends it; port_b is unused.
 	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
@@ -82,6 +82,12 @@ access_since() {
 	done
 	grep -q -E '"GET /user/profile HTTP/1\.1" 200 ' <<<"$log"
 	grep -q -E '"GET /user/profile HTTP/1\.1" 401 ' <<<"$log"
+	# docs/CONTRACT.md SE-6, SE-8, SE-10: it refreshed, listed its sessions
+	# and logged out everywhere, each a real cross-origin call.
+	grep -q -E '"POST /auth/refresh HTTP/1\.1" 200 ' <<<"$log"
+	grep -q -E '"GET /user/sessions HTTP/1\.1" 200 ' <<<"$log"
+	grep -q -E '"POST /auth/logout HTTP/1\.1" 200 ' <<<"$log"
+	[[ $(sql "SELECT count(*) FROM sessions WHERE revoked_at IS NULL") == 0 ]]
 }
 
 @test "browser_page_from_a_refused_origin_fails_on_cors_and_shows_nothing" {

@@ -124,9 +124,10 @@ wrong_otp() {
 	verify_http ada@example.test "$(mail_otp ada@example.test)"
 	assert_status 200
 	assert_std_headers
-	assert_jq 'keys == ["access_token", "token_type"] and .token_type == "bearer"'
+	# docs/CONTRACT.md SE-2
+	assert_jq 'keys == ["access_token", "expires_in", "refresh_token", "token_type"] and .token_type == "bearer"'
 	tok=$(json_get .access_token)
-	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
+	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token\":\"$(json_get .refresh_token)\"}"
 	jwt_decode "$tok" >/dev/null
 }
 
@@ -194,7 +195,8 @@ wrong_otp() {
 	assert_std_headers
 	refute_header WWW-Authenticate
 	tok=$(json_get .access_token)
-	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\"}"
+	# docs/CONTRACT.md SE-2
+	assert_body --raw "{\"access_token\":\"$tok\",\"token_type\":\"bearer\",\"expires_in\":3600,\"refresh_token\":\"$(json_get .refresh_token)\"}"
 	[[ $(jwt_decode "$tok" | jq -r .claims.email) == ann@example.test ]]
 }
 
@@ -370,6 +372,8 @@ wrong_otp() {
 	assert_header WWW-Authenticate 'Bearer error="invalid_token"'
 	n=$(grep -ci '^www-authenticate:' <<<"$http_headers")
 	[[ $n == 1 ]] || { echo "$n WWW-Authenticate headers: $http_headers" >&2; return 1; }
+	# PyJWT's token has no sid: accepted while LEGACY_TOKENS_UNTIL is ahead (SE-5).
+	http_setting LEGACY_TOKENS_UNTIL=4102444800
 	tok=$(make_jwt "{\"sub\":\"1\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
 	http GET /auth/user/profile -H "Authorization: Bearer $tok"
 	assert_status 200
@@ -416,6 +420,8 @@ wrong_otp() {
 @test "profile_accepts_the_scheme_in_lower_case_bearer" {
 	local now tok
 	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	# PyJWT's token has no sid: accepted while LEGACY_TOKENS_UNTIL is ahead (SE-5).
+	http_setting LEGACY_TOKENS_UNTIL=4102444800
 	now=$(date +%s)
 	tok=$(make_jwt "{\"sub\":\"1\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
 	http GET /user/profile -H "Authorization: bearer $tok"

@@ -71,11 +71,11 @@ account() {
 
 @test "fastcgi_every_program_has_its_processes_and_the_launcher_says_so" {
 	local p out
-	for p in signup verify-otp resend-otp login forgot-password reset-password profile health openapi; do
+	for p in signup verify-otp resend-otp login refresh logout forgot-password reset-password profile sessions health openapi; do
 		[[ $(fcgi_pids "$p" | wc -l) -eq $PROCESSES ]] || _fail "$p: $(fcgi_pids "$p" | wc -l) processes"
 	done
 	out=$("$MC_ROOT/apache/fcgi.sh" status --run-dir "$MC_APACHE_DIR")
-	[[ $(grep -c " $PROCESSES/$PROCESSES " <<<"$out") -eq 9 ]] || _fail "status: $out"
+	[[ $(grep -c " $PROCESSES/$PROCESSES " <<<"$out") -eq 12 ]] || _fail "status: $out"
 	# Processes run as the server's user, not root.
 	p=$(fcgi_pids profile | head -n 1)
 	[[ $(ps -o user= -p "$p") == "$(mc_apache_run_user)" ]]

@@ -50,6 +50,31 @@ async function getProfile(token) {
 	};
 }
 
+// The session calls (README, "Staying signed in"): refresh rotates the
+// refresh token; logout needs no body (fetch sends a zero-length one).
+async function refresh(refreshToken) {
+	const res = await fetch(`${API}/auth/refresh`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ refresh_token: refreshToken }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
+async function listSessions(token) {
+	const res = await fetch(`${API}/user/sessions`, { headers: { Authorization: `Bearer ${token}` } });
+	return { status: res.status, body: await res.json() };
+}
+
+async function logoutEverywhere(token) {
+	const res = await fetch(`${API}/auth/logout`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ everywhere: true }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
 // RFC 6750, 3: the token was refused (bad, expired, revoked), as opposed to
 // no credentials at all: the cue to refresh.
 function tokenRefused(wwwAuthenticate) {
@@ -61,6 +86,7 @@ function tokenRefused(wwwAuthenticate) {
 
 const $ = (id) => document.getElementById(id);
 let accessToken = null;
+let refreshToken = null;
 
 function show(step, state, text) {
 	const s = $('status');
@@ -155,6 +181,50 @@ $('login-form').addEventListener('submit', (ev) => {
 			return;
 		}
 		accessToken = r.body.access_token;
+		refreshToken = r.body.refresh_token;
 		await loadProfile('login');
+	});
+});
+
+// Refresh, then list the sessions with the new access token; the count
+// goes to #status's data-sessions.
+$('refresh').addEventListener('click', () => {
+	step('refresh', async () => {
+		const r = await refresh(refreshToken);
+		if (r.status !== 200 || r.body.refresh_token === refreshToken) {
+			show('refresh', 'error', `refresh: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		accessToken = r.body.access_token;
+		refreshToken = r.body.refresh_token;
+		const l = await listSessions(accessToken);
+		if (l.status !== 200) {
+			show('refresh', 'error', `sessions: ${l.status} ${detail(l.body)}`);
+			return;
+		}
+		$('status').dataset.sessions = String(l.body.sessions.length);
+		const current = l.body.sessions.filter((x) => x.current).length;
+		show('refresh', 'ok', `refreshed; ${l.body.sessions.length} session(s), ${current} current`);
+	});
+});
+
+// Logs out everywhere, then checks that the access token and the refresh
+// token are both refused.
+$('logout').addEventListener('click', () => {
+	step('logout', async () => {
+		const r = await logoutEverywhere(accessToken);
+		if (r.status !== 200) {
+			show('logout', 'error', `logout: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		const p = await getProfile(accessToken);
+		const f = await refresh(refreshToken);
+		if (p.status !== 401 || !tokenRefused(p.wwwAuthenticate) || f.status !== 401) {
+			show('logout', 'error', `after logout: profile ${p.status}, refresh ${f.status}`);
+			return;
+		}
+		accessToken = null;
+		refreshToken = null;
+		show('logout', 'ok', `${r.body.message}; profile and refresh now 401`);
 	});
 });
