@@ -5,36 +5,28 @@
  * (bad, tampered, expired, revoked, its session ended, a token without sid
  * past LEGACY_TOKENS_UNTIL, or the user is gone; WWW-Authenticate:
  * Bearer error="invalid_token"); 503, 500.
+ *
+ * PATCH the same paths, {full_name}: 200 the profile with the new name; 422
+ * (before the token is looked at); the 401s above; 503, 500.
  */
+#include "account_self.h"
 #include "app.h"
+#include "bearer.h"
+#include "req_self.h"
 #include "respond.h"
 #include "serve.h"
 
-static void profile_handle(struct ctx *ctx)
+#include <string.h>
+
+static void profile_get(struct ctx *ctx)
 {
 	struct acct_out o = {0};
-	const char *token = NULL;
-	const char *why = NULL;
 	struct acct_token t = {0};
 	enum acct_rc rc;
 	PGconn *db;
 
-	if (!http_req_bearer(ctx->req, &token)) {
-		http_resp_401(ctx->resp, "Not authenticated");
+	if (!bearer_check(ctx, &t))
 		goto out;
-	}
-	rc = account_check_token(ctx->conf, token, ctx->now, &t, &why);
-	if (rc == ACCT_BAD_TOKEN) {
-		/* Recorded if the database answers; the 401 stands either way
-		 * (app_db()'s 503 is replaced). */
-		db = app_db(ctx);
-		if (db != NULL)
-			account_token_rejected(db, ctx->conf, &ctx->client, 0, why);
-	}
-	if (rc != ACCT_OK) {
-		respond_failure(ctx->resp, rc, &o);
-		goto out;
-	}
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
@@ -47,8 +39,47 @@ out:
 	acct_out_release(&o);
 }
 
+static void profile_patch(struct ctx *ctx)
+{
+	struct name_req r = {0};
+	struct ferrs errs = {0};
+	struct acct_out o = {0};
+	struct acct_token t = {0};
+	enum acct_rc rc;
+	PGconn *db;
+	int prc;
+
+	prc = name_req_parse(ctx->body, &r, &errs);
+	if (prc != 0) {
+		respond_parse_failure(ctx->resp, prc, &errs);
+		goto out;
+	}
+	if (!bearer_check(ctx, &t))
+		goto out;
+	db = app_db(ctx);
+	if (db == NULL)
+		goto out;
+	rc = account_update_name(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
+	if (rc == ACCT_OK)
+		respond_profile(ctx->resp, &o);
+	else
+		respond_failure(ctx->resp, rc, &o);
+out:
+	acct_out_release(&o);
+	name_req_release(&r);
+}
+
+/* GET (and HEAD) or PATCH: app.h lets nothing else through. */
+static void profile_handle(struct ctx *ctx)
+{
+	if (strcmp(ctx->req->method, "PATCH") == 0)
+		profile_patch(ctx);
+	else
+		profile_get(ctx);
+}
+
 static const struct endpoint profile_endpoint = {
-    .name = "profile", .method = "GET", .handle = profile_handle};
+    .name = "profile", .method = "GET", .handle = profile_handle, .also = "PATCH"};
 
 int main(void)
 {

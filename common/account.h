@@ -2,7 +2,9 @@
  * account: the service's transactions, one function per endpoint, each one
  * transaction on the request's connection (account_signup.c: signup,
  * verify-otp, resend-otp; account_login.c; account_password.c: forgot and
- * reset; account_profile.c: tokens and the profile; acct.h: what they share). They return an enum acct_rc; the
+ * reset; account_profile.c: tokens and the profile; acct.h: what they share;
+ * account_self.h: the signed-in user's own name, password and deletion, with
+ * reauth.h for the password typed again). They return an enum acct_rc; the
  * program in cgi-bin/ turns it into a response with http.h.
  *
  * Every email-keyed transaction first takes the address's advisory lock, so
@@ -25,7 +27,8 @@
  * submit", "unverified, codes ended"), otp_verified, login_success,
  * login_failure, lockout ("this address", "every address"), reset_requested
  * ("no account" for an address without one, "second signup"),
- * reset_completed, token_rejected, client_limited. A per-address limit
+ * reset_completed, token_rejected, client_limited, password_changed,
+ * account_deleted. A per-address limit
  * answers ACCT_LIMITED before the per-account rules.
  */
 #ifndef MC_ACCOUNT_H
@@ -61,6 +64,7 @@ enum acct_rc {
 	ACCT_BAD_RESET_TOKEN,  /* reset-password: unknown, expired or used token (400) */
 	ACCT_WEAK_PASSWORD,    /* reset-password: fails with the user's words (422, errs) */
 	ACCT_BAD_TOKEN, /* profile: invalid, expired or revoked token, or no such user (401) */
+	ACCT_BAD_PASSWORD, /* change-password, delete-account: the password typed again is wrong (400) */
 	ACCT_BAD_REFRESH_TOKEN, /* refresh: unknown, spent, revoked, ended (401) */
 	ACCT_SESSION_NOT_FOUND, /* DELETE /user/sessions/{id}: not a live session of the user (404) */
 	ACCT_UNAVAILABLE,       /* database unreachable (503) */

@@ -16,7 +16,6 @@
 #include "pw.h"
 #include "token.h"
 
-#define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
 /* Rounds of reserve, check, settle one login makes while resets change the hash under it. */
 #define ACCT_LOGIN_ROUNDS 3
 /* The longest a login waits for the checks in progress of its email to settle. */
@@ -24,24 +23,6 @@
 /* Its pauses between two tries: from the first, doubling up to the last. */
 #define ACCT_LOGIN_PAUSE_MIN_MS 5
 #define ACCT_LOGIN_PAUSE_MAX_MS 50
-
-/* Sleeps ms milliseconds (a signal may cut it short). */
-static void acct_pause(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Milliseconds since *start (CLOCK_MONOTONIC). */
-static long acct_elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
 
 /*
  * A login's first step, before any password work: in a short transaction
@@ -111,40 +92,6 @@ fault:
 	return acct_db(rc);
 }
 
-/* 1 when both hold the same stored hash (not secret, but compared as if it were). */
-static int acct_same_hash(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
-}
-
-/* A failed login (inside the settling transaction): counted, audited, logged. DB_OK or a db_rc. */
-static int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl,
-                             const char *email, int64_t user_id)
-{
-	int locked = 0;
-	int rc = limit_login_failed(db, email, acct_login_client(cl), &locked);
-
-	if (rc == DB_OK)
-		rc = audit_write(db, c, AUDIT_LOGIN_FAILURE, user_id, email, cl,
-		                 user_id > 0 ? "wrong password" : "unknown email");
-	if (rc == DB_OK && (locked & LIMIT_LOCKED_CLIENT))
-		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "this address");
-	if (rc == DB_OK && (locked & LIMIT_LOCKED_EMAIL))
-		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "every address");
-	if (rc != DB_OK)
-		return rc;
-	if (locked & LIMIT_LOCKED_CLIENT)
-		log_warn("too many failures for one email from one address: locked there for %d s",
-		         LIMIT_LOGIN_LOCK);
-	if (locked & LIMIT_LOCKED_EMAIL)
-		log_warn("too many failures for one email: locked for %d s but for its known "
-		         "addresses",
-		         LIMIT_LOGIN_EMAIL_LOCK);
-	return DB_OK;
-}
-
 /*
  * A login's last step, after the check (match 1: the password matched u's
  * hash; found 0: the email had no account, a decoy check): in a short
@@ -207,7 +154,8 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		goto out;
 	}
 	if (!match) {
-		rc = acct_login_failed(db, c, cl, r->email, found ? u->id : 0);
+		rc = acct_login_failed(db, c, cl, r->email, found ? u->id : 0,
+		                       found ? "wrong password" : "unknown email");
 		if (rc == DB_OK)
 			rc = db_commit(db);
 		if (rc != DB_OK)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "conf_keys.h"
@@ -135,6 +136,53 @@ enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl
 	if (ret == ACCT_OK)
 		ret = acct_lock_find(db, email, u);
 	return ret;
+}
+
+int acct_same_hash(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void acct_pause(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+long acct_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl, const char *email,
+                      int64_t user_id, const char *detail)
+{
+	int locked = 0;
+	int rc = limit_login_failed(db, email, acct_login_client(cl), &locked);
+
+	if (rc == DB_OK)
+		rc = audit_write(db, c, AUDIT_LOGIN_FAILURE, user_id, email, cl, detail);
+	if (rc == DB_OK && (locked & LIMIT_LOCKED_CLIENT))
+		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "this address");
+	if (rc == DB_OK && (locked & LIMIT_LOCKED_EMAIL))
+		rc = audit_write(db, c, AUDIT_LOCKOUT, user_id, email, cl, "every address");
+	if (rc != DB_OK)
+		return rc;
+	if (locked & LIMIT_LOCKED_CLIENT)
+		log_warn("too many failures for one email from one address: locked there for %d s",
+		         LIMIT_LOGIN_LOCK);
+	if (locked & LIMIT_LOCKED_EMAIL)
+		log_warn("too many failures for one email: locked for %d s but for its known "
+		         "addresses",
+		         LIMIT_LOGIN_EMAIL_LOCK);
+	return DB_OK;
 }
 
 enum acct_rc acct_new_otp(PGconn *db, const struct conf *c, int64_t id, const char *email,

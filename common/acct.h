@@ -21,6 +21,8 @@
 /* A sign-up of an unverified address made less than this ago is a double submit. */
 #define ACCT_DOUBLE_SUBMIT_SECONDS 60
 #define DETAIL_OTP_LIMIT "Too many verification emails requested. Please try again later."
+/* The 429 of a login lock, at login and wherever a password is typed again (reauth.h). */
+#define DETAIL_LOGIN_LIMIT "Too many failed login attempts. Please try again later."
 
 /* A row of ST_USER_BY_EMAIL; strings owned, freed by acct_user_release(). */
 struct user {
@@ -87,6 +89,26 @@ enum acct_rc acct_lock_find(PGconn *db, const char *email, struct user *u);
 enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl,
                        enum limit_scope s, const char *email, struct limit_hit *hit, struct user *u,
                        struct acct_out *o);
+
+/* 1 when both hold the same stored hash (not secret, but compared as if it were). */
+int acct_same_hash(const char *a, const char *b);
+
+/* Sleeps ms milliseconds (a signal may cut it short). */
+void acct_pause(long ms);
+
+/* Milliseconds since *start (CLOCK_MONOTONIC). */
+long acct_elapsed_ms(const struct timespec *start);
+
+/*
+ * A failed password check of email (user_id its account, 0 if none), inside
+ * the transaction that settles it under the email's lock: counted towards
+ * the login locks (limit_login_failed()), audited as a login_failure with
+ * detail (a fixed text) and, when it locked, as lockout events, and logged.
+ * Login and the re-authentication of reauth.h share it, so both count on
+ * one lockout. DB_OK or a db_rc.
+ */
+int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl, const char *email,
+                      int64_t user_id, const char *detail);
 
 /*
  * Makes a new OTP for user id (replacing any earlier one) and queues its mail,

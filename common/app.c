@@ -79,6 +79,12 @@ static void app_allow(const struct endpoint *ep, struct http_resp *resp)
 		log_error("could not add the Allow header");
 }
 
+/* 1 if the request is a PATCH that ep serves (its second method): its body goes through the gates. */
+static int app_is_patch(const struct endpoint *ep, const struct http_req *req)
+{
+	return ep->also != NULL && strcmp(ep->also, "PATCH") == 0 && app_method_is(req, "PATCH");
+}
+
 /* 1 if the request's body is absent: a declared length of 0, or nothing read without one. */
 static int app_body_absent(const struct http_req *req)
 {
@@ -211,7 +217,8 @@ static void app_dispatch(const struct endpoint *ep, struct ctx *ctx, json_object
 		app_allow(ep, resp);
 		return;
 	}
-	if (strcmp(ep->method, "POST") == 0 && !(ep->body_optional && app_body_absent(req))) {
+	if ((strcmp(ep->method, "POST") == 0 || app_is_patch(ep, req)) &&
+	    !(ep->body_optional && app_body_absent(req))) {
 		*body = app_post_body(req, resp);
 		if (*body == NULL)
 			return;
@@ -275,7 +282,9 @@ static void app_read_body(const struct endpoint *ep, struct http_req *req, FILE 
 {
 	long long len = http_req_content_length(req);
 
-	if (ep->method != NULL && strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST") &&
+	if (ep->method != NULL &&
+	    ((strcmp(ep->method, "POST") == 0 && app_method_is(req, "POST")) ||
+	     app_is_patch(ep, req)) &&
 	    (http_req_is_json(req) || (ep->body_optional && req->content_length == NULL)) &&
 	    (req->content_length == NULL || (len >= 0 && len <= HTTP_BODY_MAX)))
 		(void)http_req_read_body(req, in);

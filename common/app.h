@@ -14,10 +14,10 @@
  *                                 Access-Control-Request-Method is present
  *   HEAD on a GET endpoint     -> served as GET, without the body (resp->head)
  *   method not ep->method      -> 405 with Allow: "<method>, OPTIONS"
- *   POST: CONTENT_LENGTH > 64 KiB -> 413 (body not read); a body without
- *         CONTENT_LENGTH (chunked) over 64 KiB -> 413 (read no further)
- *   POST: not application/json -> 415
- *   POST: body short, not JSON, not an object -> 400 "Invalid JSON body"
+ *   POST, PATCH: CONTENT_LENGTH > 64 KiB -> 413 (body not read); a body
+ *         without CONTENT_LENGTH (chunked) over 64 KiB -> 413 (read no further)
+ *   POST, PATCH: not application/json -> 415
+ *   POST, PATCH: body short, not JSON, not an object -> 400 "Invalid JSON body"
  *   the handler                -> 422 and the endpoint's own rules
  * and on every response the CORS headers for an allowed Origin
  * (Access-Control-Allow-Origin, Vary: Origin; on all but OPTIONS also
@@ -59,7 +59,7 @@ struct ctx {
 	const struct conf *conf;    /* read-only */
 	const struct http_req *req; /* the request */
 	struct http_resp *resp;     /* what the handler fills */
-	json_object *body;          /* POST: the parsed object; borrowed, NULL for GET */
+	json_object *body;          /* POST, PATCH: the parsed object; borrowed, NULL for GET */
 	PGconn *db;                 /* opened by app_db(), closed by app_serve() */
 	time_t now;                 /* the request's clock */
 	struct client client;       /* who sent it, resolved once before the handler */
@@ -72,7 +72,8 @@ struct endpoint {
 	const char *name;   /* for the log: "signup" */
 	const char *method; /* "POST" or "GET" */
 	void (*handle)(struct ctx *ctx);
-	/* A second method served (the handler reads ctx->req->method), NULL if none: "DELETE". */
+	/* A second method served (the handler reads ctx->req->method), NULL if none:
+	 * "DELETE"; "PATCH" takes a JSON body through the gates as POST does. */
 	const char *also;
 	/* POST: the body may be absent (ctx->body NULL): a zero-length one, whatever its Content-Type. */
 	int body_optional;

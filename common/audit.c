@@ -32,6 +32,10 @@ const char *audit_event_name(enum audit_event e)
 		return "client_limited";
 	case AUDIT_OTP_REQUESTED:
 		return "otp_requested";
+	case AUDIT_PASSWORD_CHANGED:
+		return "password_changed";
+	case AUDIT_ACCOUNT_DELETED:
+		return "account_deleted";
 	case AUDIT_LOGOUT:
 		return "logout";
 	case AUDIT_SESSION_REVOKED:

@@ -34,9 +34,11 @@ enum audit_event {
 	AUDIT_TOKEN_REJECTED,  /* an access token refused (bad, expired, revoked, user gone) */
 	AUDIT_CLIENT_LIMITED,  /* a client address reached a per-address limit */
 	AUDIT_OTP_REQUESTED, /* resend-otp: a new code mailed, or none ("no account", "none due") */
-	AUDIT_LOGOUT,        /* logout: a session ended ("this session", "everywhere") */
-	AUDIT_SESSION_REVOKED, /* DELETE /user/sessions/{id}: the owner ended one */
-	AUDIT_REFRESH_REUSED,  /* a spent refresh token came again too late: its session ended */
+	AUDIT_PASSWORD_CHANGED, /* change-password: the owner chose a new password */
+	AUDIT_ACCOUNT_DELETED,  /* delete-account: the account and what it owned went */
+	AUDIT_LOGOUT,           /* logout: a session ended ("this session", "everywhere") */
+	AUDIT_SESSION_REVOKED,  /* DELETE /user/sessions/{id}: the owner ended one */
+	AUDIT_REFRESH_REUSED,   /* a spent refresh token came again too late: its session ended */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

@@ -25,6 +25,7 @@ static const char *const mail_kind_names[] = {
     [MAIL_OTP] = "otp",
     [MAIL_RESET] = "reset",
     [MAIL_PASSWORD_CHANGED] = "password_changed",
+    [MAIL_ACCOUNT_DELETED] = "account_deleted",
 };
 const char *mail_kind_name(enum mail_kind k)
 {
@@ -314,6 +315,50 @@ static int render_changed(const struct conf *c, const char *app, const struct ma
 	return body_put(b, " and contact support.") != 0 || body_para_end(b) != 0 ? -1 : 0;
 }
 
+/*
+ * The last mail of an account, sent after it is gone (delete-account): what
+ * went, that the address may sign up again, and what to do if the owner did
+ * not ask for it.
+ */
+static int render_deleted(const struct conf *c, const char *app, const struct mail_vars *v,
+                          struct buf *subj, struct buf *text, struct buf *html)
+{
+	const char *site = c->frontend_url;
+
+	if (buf_puts(subj, "Your ") != 0 || mail_put_clean(subj, app) != 0 ||
+	    buf_puts(subj, " account was deleted") != 0)
+		return -1;
+	if (put_greeting(text, html, subj->data, v->full_name) != 0)
+		return -1;
+	if (buf_puts(text, "Your ") != 0 || mail_put_clean(text, app) != 0 ||
+	    buf_puts(text, " account and everything kept with it were just deleted, as asked "
+	                   "with its password. You can sign up again with this address at any "
+	                   "time") != 0)
+		return -1;
+	if (site != NULL && site[0] != '\0' &&
+	    (buf_puts(text, " at ") != 0 || mail_put_clean(text, site) != 0))
+		return -1;
+	if (buf_puts(text, ".\n\nIf you did not do this, someone who knew your password did: "
+	                   "change that password wherever else you use it and contact "
+	                   "support.\n") != 0)
+		return -1;
+	if (buf_puts(html, "<p>Your ") != 0 || put_html(html, app) != 0 ||
+	    buf_puts(html, " account and everything kept with it were just deleted, as asked "
+	                   "with its password. You can sign up again with this address at any "
+	                   "time") != 0)
+		return -1;
+	if (site != NULL && site[0] != '\0' &&
+	    (buf_puts(html, " at <a href=\"") != 0 || put_html(html, site) != 0 ||
+	     buf_puts(html, "\">") != 0 || put_html(html, site) != 0 ||
+	     buf_puts(html, "</a>") != 0))
+		return -1;
+	if (buf_puts(html, ".</p>\n<p>If you did not do this, someone who knew your password "
+	                   "did: change that password wherever else you use it and contact "
+	                   "support.</p>\n") != 0)
+		return -1;
+	return 0;
+}
+
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
                 char **subject, char **text, char **html)
 {
@@ -335,6 +380,9 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		break;
 	case MAIL_PASSWORD_CHANGED:
 		rc = render_changed(c, app, v, &s, &b);
+		break;
+	case MAIL_ACCOUNT_DELETED:
+		rc = render_deleted(c, app, v, &s, &t, &h);
 		break;
 	}
 	if (rc == 0)

@@ -1,6 +1,6 @@
 /*
- * mail_render: the three messages the service sends (a code, a reset link,
- * a password changed), rendered from their templates into a subject and
+ * mail_render: the messages the service sends (a code, a reset link, a
+ * password changed, an account deleted), rendered from their templates into a subject and
  * text and HTML bodies. User text (a name) goes in bodies only, HTML-escaped
  * in HTML; the code mail greets no one (docs/CONTRACT.md SU-5).
  */
@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "conf.h"
 
-enum mail_kind { MAIL_OTP, MAIL_RESET, MAIL_PASSWORD_CHANGED };
+enum mail_kind { MAIL_OTP, MAIL_RESET, MAIL_PASSWORD_CHANGED, MAIL_ACCOUNT_DELETED };
 
 struct mail_vars {
 	const char *to; /* a validated, normalized address */
@@ -25,7 +25,7 @@ struct mail_vars {
 	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
 };
 
-/* "otp", "reset", "password_changed": the outbox's kind column. */
+/* "otp", "reset", "password_changed", "account_deleted": the outbox's kind column. */
 const char *mail_kind_name(enum mail_kind k);
 
 /*

@@ -97,13 +97,7 @@ out:
 	return ret;
 }
 
-/*
- * Reads field as a string of any bytes: 0 with *s (borrowed from body,
- * NUL-terminated, but it may hold NULs) and *len, its length from json-c; or
- * -1 with an entry in errs (missing, not a string).
- */
-static int req_bytes(json_object *body, const char *field, struct ferrs *errs, const char **s,
-                     size_t *len)
+int req_bytes(json_object *body, const char *field, struct ferrs *errs, const char **s, size_t *len)
 {
 	json_object *v = NULL;
 	int n;
@@ -126,9 +120,8 @@ static int req_bytes(json_object *body, const char *field, struct ferrs *errs, c
 	return 0;
 }
 
-/* As req_bytes(), and a NUL byte is an error too. */
-static int req_string(json_object *body, const char *field, struct ferrs *errs, const char **s,
-                      size_t *len)
+int req_string(json_object *body, const char *field, struct ferrs *errs, const char **s,
+               size_t *len)
 {
 	if (req_bytes(body, field, errs, s, len) != 0)
 		return -1;

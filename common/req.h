@@ -27,6 +27,18 @@
 int req_json_parse(const char *text, size_t len, json_object **out);
 
 /*
+ * The field readers of every parser (req_self.h's too). req_bytes() reads
+ * field as a string of any bytes: 0 with *s (borrowed from body,
+ * NUL-terminated, but it may hold NULs) and *len, its length from json-c; or
+ * -1 with an entry in errs (missing, not a string). req_string() does the
+ * same, and a NUL byte is an error too.
+ */
+int req_bytes(json_object *body, const char *field, struct ferrs *errs, const char **s,
+              size_t *len);
+int req_string(json_object *body, const char *field, struct ferrs *errs, const char **s,
+               size_t *len);
+
+/*
  * Every parser returns 0 when the struct is filled, -1 when errs has entries
  * (the struct then holds nothing), -2 when out of memory. Release with the
  * matching *_release(), which wipes passwords and codes; safe on a zeroed struct.

@@ -86,6 +86,9 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 		/* WWW-Authenticate: Bearer error="invalid_token": the client refreshes on it. */
 		http_resp_401_invalid_token(resp, "Invalid or expired token");
 		return;
+	case ACCT_BAD_PASSWORD:
+		http_resp_detail(resp, 400, "Incorrect password");
+		return;
 	case ACCT_BAD_REFRESH_TOKEN:
 		http_resp_401(resp, "Invalid or expired refresh token");
 		return;

@@ -21,9 +21,10 @@ void respond_profile(struct http_resp *resp, const struct acct_out *o);
 /*
  * Any outcome but ACCT_OK: 409 Email already registered, 429 (o->limit_detail,
  * Retry-After), 400 Invalid or expired OTP / Email already verified / Invalid
- * or expired reset token, 401 Invalid email or password (WWW-Authenticate:
- * Bearer) / Invalid or expired token (Bearer error="invalid_token") / Invalid
- * or expired refresh token (Bearer), 403 Email not verified, 404 Session not found, 422 (o->errs), 503, 500.
+ * or expired reset token / Incorrect password, 401 Invalid email or password
+ * (WWW-Authenticate: Bearer) / Invalid or expired token (Bearer
+ * error="invalid_token") / Invalid or expired refresh token (Bearer), 403
+ * Email not verified, 404 Session not found, 422 (o->errs), 503, 500.
  */
 void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o);
 

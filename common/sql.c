@@ -207,6 +207,49 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          "UPDATE reset_tokens SET used_at = now() WHERE user_id = $1::bigint AND used_at IS NULL",
          1, PGRES_COMMAND_OK, 0},
 
+    /* Account self-service (account_self.h). PATCH /user/profile: $1 id, $2
+	 * full_name, for a token issued at $3 (a token revoked since changes
+	 * nothing). -> the columns of enum user_set_name_col, no row when the
+	 * account is gone or the token revoked */
+    [ST_USER_SET_NAME] = {"user_set_name",
+                          "UPDATE users SET full_name = $2::text, updated_at = now()"
+                          " WHERE id = $1::bigint AND token_min_iat <= $3::bigint"
+                          " RETURNING id, full_name, email, is_verified",
+                          3, PGRES_TUPLES_OK, USN__NCOLS},
+    /* delete-account: the account $1 whose hash is still $2 (a change
+	 * committed since keeps it); its codes, reset tokens, known clients go
+	 * with it (ON DELETE CASCADE). -> id, no row when it did not match */
+    [ST_USER_DELETE] = {"user_delete",
+                        "DELETE FROM users WHERE id = $1::bigint AND password_hash = $2::text"
+                        " RETURNING id",
+                        2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* delete-account: every outbox row of account $1 or to its address $2,
+	 * queued or finished (a finished one still names the address). */
+    [ST_DELETE_MAIL_OF] = {"delete_mail_of",
+                           "DELETE FROM mail_outbox WHERE user_id = $1::bigint"
+                           " OR recipient = $2::text",
+                           2, PGRES_COMMAND_OK, 0},
+    /* delete-account: the login failures, locks and checks in progress of address $1. */
+    [ST_DELETE_LOGINS_OF] =
+        {"delete_logins_of",
+         "WITH each_client AS (DELETE FROM login_failures WHERE email = $1::text),"
+         " checks AS (DELETE FROM login_attempts WHERE email = $1::text)"
+         " DELETE FROM login_email_failures WHERE email = $1::text",
+         1, PGRES_COMMAND_OK, 0},
+    /* delete-account: the events of account $1, or naming its address $2,
+	 * keep the account id and only the address's keyed hash ($3). */
+    [ST_AUDIT_FORGET_ACCOUNT] = {"audit_forget_account",
+                                 "UPDATE audit_events SET email = NULL, email_hmac = $3::text"
+                                 " WHERE email IS NOT NULL"
+                                 " AND (user_id = $1::bigint OR email = $2::text)",
+                                 3, PGRES_COMMAND_OK, 0},
+    /* change-password: the start of session $1 of user $2, whatever its state
+	 * (the caller's new session keeps it). -> Unix seconds, no row when gone */
+    [ST_SESSION_STARTED] = {"session_started",
+                            "SELECT floor(extract(epoch FROM created_at))::bigint FROM sessions"
+                            " WHERE id = $1::text AND user_id = $2::bigint",
+                            2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+
     /* $1 kind, $2 recipient, $3 user_id or NULL, $4 sealed message hex,
 	 * $5 minutes until it is useless, $6 id of the key that sealed it (hex,
 	 * outbox.h); $7 false: a decoy (mail_decoy()), writing nothing. -> id,
@@ -250,11 +293,14 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " RETURNING m.id, m.recipient, encode(m.message, 'hex'), coalesce(m.expires_at <= now(), false),"
          " m.attempts, m.kind",
          3, PGRES_TUPLES_OK, 6},
-    /* Delivered: the content is wiped. */
-    [ST_OUTBOX_SENT] = {"outbox_sent",
-                        "UPDATE mail_outbox SET status = 'sent', sent_at = now(), message = NULL,"
-                        " locked_until = NULL, last_error = NULL WHERE id = $1::bigint",
-                        1, PGRES_COMMAND_OK, 0},
+    /* Delivered: the content is wiped, and the address of an account's last
+	 * mail (delete-account: the account is gone, so is its address). */
+    [ST_OUTBOX_SENT] =
+        {"outbox_sent",
+         "UPDATE mail_outbox SET status = 'sent', sent_at = now(), message = NULL,"
+         " recipient = CASE WHEN kind = 'account_deleted' THEN '' ELSE recipient END,"
+         " locked_until = NULL, last_error = NULL WHERE id = $1::bigint",
+         1, PGRES_COMMAND_OK, 0},
     /* A temporary failure: $1 id, retry in $2 seconds, $3 error text (no secrets). */
     [ST_OUTBOX_RETRY] =
         {"outbox_retry",
@@ -264,13 +310,15 @@ static const struct sql_def sql_defs[ST__COUNT] = {
     /* A permanent failure (or too many tries): $1 id, $2 error text. */
     [ST_OUTBOX_FAILED] =
         {"outbox_failed",
-         "UPDATE mail_outbox SET status = 'failed', message = NULL, locked_until = NULL,"
+         "UPDATE mail_outbox SET status = 'failed', message = NULL,"
+         " recipient = CASE WHEN kind = 'account_deleted' THEN '' ELSE recipient END, locked_until = NULL,"
          " last_error = $2::text WHERE id = $1::bigint",
          2, PGRES_COMMAND_OK, 0},
     /* The code or link inside expired before delivery: wiped, never sent. */
     [ST_OUTBOX_EXPIRED] =
         {"outbox_expired",
-         "UPDATE mail_outbox SET status = 'expired', message = NULL, locked_until = NULL"
+         "UPDATE mail_outbox SET status = 'expired', message = NULL,"
+         " recipient = CASE WHEN kind = 'account_deleted' THEN '' ELSE recipient END, locked_until = NULL"
          " WHERE id = $1::bigint",
          1, PGRES_COMMAND_OK, 0},
     /* Up to $1 pending rows past their expiry (without one: $2 minutes after
@@ -282,7 +330,9 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " AND coalesce(expires_at, created_at + make_interval(mins => $2::int)) <= now()"
          " AND (locked_until IS NULL OR locked_until <= now())"
          " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-         " UPDATE mail_outbox m SET status = 'expired', message = NULL, locked_until = NULL"
+         " UPDATE mail_outbox m SET status = 'expired', message = NULL,"
+         " recipient = CASE WHEN m.kind = 'account_deleted' THEN '' ELSE m.recipient END,"
+         " locked_until = NULL"
          " FROM c WHERE m.id = c.id RETURNING m.id, m.kind",
          2, PGRES_TUPLES_OK, 2},
     /* Records as logged by key id $1 (hex) the pending rows of other key
@@ -343,12 +393,15 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                          " user_agent, detail, email_hmac) VALUES ($1::text, $2::bigint,"
                          " $3::text, $4::inet, $5::text, $6::text, $7::text)",
                          7, PGRES_COMMAND_OK, 0},
-    /* The events of an address that has no account any more ($1) keep only its
-	 * keyed hash ($2). */
-    [ST_AUDIT_FORGET_EMAIL] = {"audit_forget_email",
-                               "UPDATE audit_events SET email = NULL, email_hmac = $2::text"
-                               " WHERE email = $1::text AND user_id IS NULL",
-                               2, PGRES_COMMAND_OK, 0},
+    /* The prune of unverified account $3 at address $1: its events, and
+	 * those naming the address without an account, keep neither the id nor
+	 * the address, only its keyed hash ($2). */
+    [ST_AUDIT_FORGET_EMAIL] =
+        {"audit_forget_email",
+         "UPDATE audit_events SET user_id = NULL, email = NULL,"
+         " email_hmac = CASE WHEN email IS NOT NULL THEN $2::text ELSE email_hmac END"
+         " WHERE user_id = $3::bigint OR (email = $1::text AND user_id IS NULL)",
+         3, PGRES_COMMAND_OK, 0},
 
     /* A log line due again ($1 its name) if it was last written more than $2
 	 * seconds ago or never: records now. -> a row when due */

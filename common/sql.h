@@ -33,6 +33,12 @@ enum sql_stmt {
 	ST_RESET_INSERT,
 	ST_RESET_FIND,
 	ST_RESET_KILL_ALL,
+	ST_USER_SET_NAME,
+	ST_USER_DELETE,
+	ST_DELETE_MAIL_OF,
+	ST_DELETE_LOGINS_OF,
+	ST_AUDIT_FORGET_ACCOUNT,
+	ST_SESSION_STARTED,
 	ST_OUTBOX_INSERT,
 	ST_OUTBOX_CLAIM_ID,
 	ST_OUTBOX_CLAIM_DUE,
@@ -127,6 +133,14 @@ enum client_take_col {
 	CT_HITS,         /* hits in the window, this one counted */
 	CT_WINDOW_START, /* the window's start, PostgreSQL's text */
 	CT__NCOLS
+};
+/* ST_USER_SET_NAME: the profile as stored now. */
+enum user_set_name_col {
+	USN_ID,
+	USN_FULL_NAME,
+	USN_EMAIL,
+	USN_IS_VERIFIED, /* 't'/'f' */
+	USN__NCOLS
 };
 /* ST_USER_BY_TOKEN: the columns of ST_USER_BY_ID, then whether the token's session is live. */
 enum user_by_token_col {

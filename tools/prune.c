@@ -99,10 +99,10 @@ static int prune_unverified_batch(PGconn *db, const struct conf *c, long *total)
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		char hmac[AUDIT_HMAC_HEX];
-		const char *forget[2] = {PQgetvalue(res, i, 1), hmac};
+		const char *forget[3] = {PQgetvalue(res, i, 1), hmac, PQgetvalue(res, i, 0)};
 
 		if (audit_email_hmac(c, forget[0], hmac) != 0 ||
-		    db_exec(db, ST_AUDIT_FORGET_EMAIL, forget, 2, NULL) != DB_OK)
+		    db_exec(db, ST_AUDIT_FORGET_EMAIL, forget, 3, NULL) != DB_OK)
 			goto out;
 	}
 	if (db_commit(db) != DB_OK)

@@ -107,9 +107,10 @@ assert_events() {
 	    "token_rejected|1||$u|token revoked" \
 	    "token_rejected|||$u|malformed token" \
 	    "token_rejected|||$u|account gone"
-	# The events outlive the account.
+	# The events outlive the account, with its id (docs/CONTRACT.md AS-8).
 	sql "DELETE FROM users" >/dev/null
-	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id IS NULL") == 6 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events") == 6 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE user_id = 1") == 3 ]]
 }
 
 # docs/CONTRACT.md D-5, D-3

@@ -37,7 +37,7 @@
 #                  assert_header_contains, assert_header_token, refute_header,
 #                  assert_retry_after
 #   database       sql, insert_user, add_user, insert_verified, counts,
-#                  age_mail, make_token, db_down_url, db_down
+#                  age_mail, make_token, db_down_url, db_down, rows_of_account
 #   mail           mail_files, mail_count, mail_last, mail_wait, mail_text,
 #                  mail_header, mail_otp, mail_reset_token, mail_reject_with,
 #                  mail_accept, mail_slow
@@ -46,7 +46,7 @@
 #                  each_endpoint, assert_unavailable (the 503 of an unreachable
 #                  database), refute_access_control; with --http they go
 #                  through the web server (tests/http)
-#   tokens         make_jwt, jwt_decode
+#   tokens         make_jwt, jwt_decode, user_token
 #   FastCGI        fcgi_start, fcgi_exit, fcgi_stop_all (one process of a
 #                  program, reached by cgi with MC_CGI_VIA), fcgi_soak_round
 #   hash gate      hold_gate, release_gate (stop programs where they hash)
@@ -802,6 +802,27 @@ make_token() {
 	    id="$1" t="$token" >/dev/null
 }
 
+# rows_of_account ID EMAIL prints "table:rows" for every table but the audit trail and
+# schema_migrations holding a row of account ID: the users row, a row whose
+# user_id is ID, or any row whose text holds EMAIL. The tables are read from
+# information_schema, so a table added later is covered too.
+rows_of_account() {
+	sql "SELECT string_agg(t.table_name || ':' || n.rows, ',' ORDER BY t.table_name)
+	       FROM information_schema.tables t
+	      CROSS JOIN LATERAL (SELECT (xpath('/row/n/text()', query_to_xml(format(
+	            'SELECT count(*) AS n FROM %I r WHERE r::text ILIKE %L%s%s',
+	            t.table_name, '%' || :'e' || '%',
+	            CASE WHEN EXISTS (SELECT 1 FROM information_schema.columns c
+	                               WHERE c.table_schema = t.table_schema
+	                                 AND c.table_name = t.table_name AND c.column_name = 'user_id')
+	                 THEN format(' OR r.user_id = %s', :'id') ELSE '' END,
+	            CASE WHEN t.table_name = 'users' THEN format(' OR r.id = %s', :'id') ELSE '' END),
+	            false, true, '')))[1]::text::int AS rows) n
+	      WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+	        AND t.table_name NOT IN ('audit_events', 'schema_migrations') AND n.rows > 0" \
+	    id="$1" e="$2"
+}
+
 # db_down_url prints a DATABASE_URL nobody listens on; db_down prints the
 # arguments for cgi that point it there, one a line (unquoted $(db_down)):
 #   cgi POST login.cgi "$body" $(db_down)
@@ -1153,6 +1174,22 @@ if alg.lower() == "none":
 tok = jwt.encode(claims, key, algorithm=alg)
 print(tok if isinstance(tok, str) else tok.decode())
 ' "$1" "${2:-$MC_TEST_JWT_KEY}" "${3:-HS256}"
+}
+
+# user_token ID EMAIL [IAT_OFFSET]   prints an access token for account ID as
+# login makes it, without the hash a login costs: a new live session of the
+# account (none when there is no account ID) and a PyJWT token naming it (sid,
+# jti; iat now + IAT_OFFSET, exp an hour later).
+user_token() {
+	local now jti
+	now=$(date +%s)
+	sid=$(openssl rand -base64 16) jti=$(openssl rand -base64 16)
+	sid=${sid%%=*} sid=${sid//+/-} sid=${sid//\//_}
+	jti=${jti%%=*} jti=${jti//+/-} jti=${jti//\//_}
+	sql "INSERT INTO sessions (id, user_id) SELECT :'s', id FROM users WHERE id = :'u'" \
+	    s="$sid" u="$1" >/dev/null || return 1
+	make_jwt "$(printf '{"sub":"%s","email":"%s","sid":"%s","jti":"%s","iat":%d,"exp":%d}' \
+	    "$1" "$2" "$sid" "$jti" $((now + ${3:-0})) $((now + ${3:-0} + 3600)))"
 }
 
 # jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default

@@ -54,7 +54,7 @@ refute_loaded() {
 		readelf -sW --dyn-syms "$f" | grep -qE ' __[a-z]+_chk(@|$)' || _fail "$f: no FORTIFY call"
 		n=$((n + 1))
 	done
-	[[ $n -ge 16 ]] || _fail "expected 12 programs and 4 tools at least, found $n"
+	[[ $n -ge 18 ]] || _fail "expected 14 programs and 4 tools at least, found $n"
 }
 
 @test "programs record libc and json-c only, tools libc only" {

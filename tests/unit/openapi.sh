@@ -58,7 +58,7 @@ contract_paths_are_documented() {
 	want=$(printf '%s\n' /auth/signup /auth/verify-otp /auth/resend-otp /auth/login \
 		/auth/forgot-password /auth/reset-password /user/profile /auth/user/profile \
 		/auth/refresh /auth/logout /user/sessions '/user/sessions/{id}' \
-		/health /healthz | sort)
+		/health /healthz /user/change-password /user/delete-account | sort)
 	got=$(jq -r '.paths | keys[]' "$doc" | grep -v -e '^/openapi.json$' -e '^/docs$' | sort)
 	if [[ $want != "$got" ]]; then
 		diff <(echo "$want") <(echo "$got") >&2
@@ -76,7 +76,8 @@ success_messages_match_the_contract() {
 	for want in "OTP sent to your email for verification" \
 		"If the account exists and is not verified, a new OTP has been sent" \
 		"Password reset link sent to your email" \
-		"Password reset successfully. Please log in again."; do
+		"Password reset successfully. Please log in again." \
+		"Account deleted"; do
 		jq -e --arg m "$want" '[.. | objects | select(.message? == $m)] | length > 0' "$doc" >/dev/null ||
 			{ echo "# missing success message: $want" >&2; return 1; }
 	done

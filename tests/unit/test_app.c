@@ -72,6 +72,8 @@ static const struct endpoint get_ep = {.name = "test", .method = "GET", .handle 
 static const struct endpoint silent_ep = {
     .name = "test", .method = "POST", .handle = handle_nothing};
 static const struct endpoint db_ep = {.name = "test", .method = "GET", .handle = handle_db};
+static const struct endpoint patch_ep = {
+    .name = "test", .method = "GET", .handle = handle_ok, .also = "PATCH"};
 
 static char cors_origins[] = "http://localhost:3000, " ORIGIN;
 static char frontend_url[] = "http://localhost:3000";
@@ -160,6 +162,57 @@ static void wrong_method_gives_405_with_allow(void **state)
 		assert_string_equal(resp.body, "{\"detail\":\"Method Not Allowed\"}");
 		assert_string_equal(headers_of(&resp), t[i].allow);
 		assert_int_equal(seen.called, 0);
+		http_resp_release(&resp);
+	}
+}
+
+/* A path of GET and PATCH (profile.cgi): PATCH meets the body gates as POST does, GET none. */
+static void patch_goes_through_the_body_gates_and_reaches_the_handler_parsed(void **state)
+{
+	static const struct {
+		const char *ctype;
+		const char *length;
+		const char *text;
+		int status;
+	} t[] = {
+	    {"application/json", "70000", "{}", 413},
+	    {"text/plain", NULL, "{\"a\":7}", 415},
+	    {"application/json", NULL, "[7]", 400},
+	    {"application/json; charset=utf-8", NULL, "{\"a\":7}", 200},
+	};
+	struct conf c = test_conf();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct http_req req = post_json(t[i].ctype, t[i].text, NULL);
+		struct http_resp resp;
+
+		req.method = "PATCH";
+		req.content_length = t[i].length;
+		serve(&patch_ep, &c, &req, &resp);
+		assert_int_equal(resp.status, t[i].status);
+		assert_int_equal(seen.called, t[i].status == 200);
+		if (t[i].status == 200)
+			assert_true(seen.body_is_object && seen.body_a == 7);
+		http_resp_release(&resp);
+		http_req_release(&req);
+	}
+	{
+		struct http_req req = {.method = "PUT"};
+		struct http_resp resp;
+
+		serve(&patch_ep, &c, &req, &resp);
+		assert_int_equal(resp.status, 405);
+		assert_non_null(strstr(headers_of(&resp), "Allow: GET, PATCH, OPTIONS\r\n"));
+		http_resp_release(&resp);
+	}
+	{
+		struct http_req req = {.method = "GET"};
+		struct http_resp resp;
+
+		serve(&patch_ep, &c, &req, &resp);
+		assert_int_equal(resp.status, 200);
+		assert_false(seen.body_is_object);
 		http_resp_release(&resp);
 	}
 }
@@ -774,6 +827,7 @@ int main(void)
 	    cmocka_unit_test(main_answers_415_without_reading),
 	    cmocka_unit_test(main_short_body_gives_400),
 	    cmocka_unit_test(main_configuration_error_gives_500),
+	    cmocka_unit_test(patch_goes_through_the_body_gates_and_reaches_the_handler_parsed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

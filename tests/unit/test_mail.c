@@ -205,6 +205,13 @@ static const struct render_case render_cases[] = {
       "reset your password", "contact support", NULL},
      {"was just changed", "contact support", NULL},
      0},
+    {"account_deleted",
+     MAIL_ACCOUNT_DELETED,
+     "Your MedicalCare account was deleted",
+     {"Hello Ann Lee,", "account and everything kept with it were just deleted",
+      "sign up again with this address", "at http://localhost:3000", "contact support"},
+     {"were just deleted", "href=\"http://localhost:3000\"", "contact support"},
+     0},
 };
 
 static void render_gives_subject_and_bodies_of_each_kind(void **state)
@@ -340,6 +347,7 @@ static void kind_names_are_the_outbox_kinds(void **state)
 	assert_string_equal(mail_kind_name(MAIL_OTP), "otp");
 	assert_string_equal(mail_kind_name(MAIL_RESET), "reset");
 	assert_string_equal(mail_kind_name(MAIL_PASSWORD_CHANGED), "password_changed");
+	assert_string_equal(mail_kind_name(MAIL_ACCOUNT_DELETED), "account_deleted");
 }
 
 /* ---- compose ---- */

@@ -1,0 +1,54 @@
+/*
+ * POST /user/delete-account {password}, Authorization: Bearer <jwt>
+ * 200 {"message": "Account deleted"} (the last mail goes out after the
+ * answer); 422; 401 Not authenticated / Invalid or expired token; 429 (the
+ * account's login lock, before the password is checked); 400 Incorrect
+ * password (counted as a failed login); 503, 500.
+ */
+#include "account_self.h"
+#include "app.h"
+#include "bearer.h"
+#include "mail_smtp.h"
+#include "req_self.h"
+#include "respond.h"
+
+static void delete_handle(struct ctx *ctx)
+{
+	struct password_req r = {0};
+	struct ferrs errs = {0};
+	struct acct_out o = {0};
+	struct acct_token t = {0};
+	enum acct_rc rc;
+	PGconn *db;
+	int prc;
+
+	prc = password_req_parse(ctx->body, &r, &errs);
+	if (prc != 0) {
+		respond_parse_failure(ctx->resp, prc, &errs);
+		goto out;
+	}
+	if (!bearer_check(ctx, &t))
+		goto out;
+	db = app_db(ctx);
+	if (db == NULL)
+		goto out;
+	rc = account_delete(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
+	if (rc == ACCT_OK) {
+		respond_message(ctx->resp, 200, "Account deleted");
+		app_mail_after(ctx, o.mail_id);
+	} else {
+		respond_failure(ctx->resp, rc, &o);
+	}
+out:
+	acct_out_release(&o);
+	password_req_release(&r);
+}
+
+static const struct endpoint delete_endpoint = {
+    .name = "delete-account", .method = "POST", .handle = delete_handle};
+
+int main(void)
+{
+	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
+	return app_main(&delete_endpoint);
+}
