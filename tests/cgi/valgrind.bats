@@ -21,7 +21,7 @@ load helpers
 # tools/<name>.c -> medicalcare-<name>.
 COVERED=(
 	forgot-password.cgi health.cgi login.cgi openapi.cgi profile.cgi resend-otp.cgi
-	reset-password.cgi signup.cgi verify-otp.cgi
+	reset-password.cgi signup.cgi verify-otp.cgi refresh.cgi logout.cgi sessions.cgi
 	medicalcare-outbox medicalcare-prune medicalcare-import-users medicalcare-check
 )
 
@@ -235,6 +235,38 @@ cheap_user() {
 	vg cgi GET profile.cgi
 	assert_status 401
 	assert_body --raw '{"detail":"Not authenticated"}'
+}
+
+# docs/CONTRACT.md SE-6, SE-7, SE-8, SE-10, SE-11
+@test "under valgrind refresh.cgi, sessions.cgi and logout.cgi rotate, reuse, list, revoke and log out" {
+	local at rt rt2 sid
+	cheap_user ann@example.test "Ann Smith" "$PW" >/dev/null
+	cgi POST login.cgi "$(jobj email ann@example.test password "$PW")"
+	assert_status 200
+	at=$(json_get .access_token) rt=$(json_get .refresh_token)
+	vg cgi POST refresh.cgi "$(jobj refresh_token "$rt")"
+	assert_status 200
+	at=$(json_get .access_token) rt2=$(json_get .refresh_token)
+	vg cgi POST refresh.cgi "$(jobj refresh_token "$rt")"
+	assert_status 200
+	[[ $(json_get .refresh_token) == "$rt2" ]]
+	vg cgi POST refresh.cgi '{"refresh_token": 1}'
+	assert_status 422
+	vg cgi GET sessions.cgi HTTP_AUTHORIZATION="Bearer $at" REQUEST_URI=/user/sessions
+	assert_status 200
+	sid=$(json_get '.sessions[0].id')
+	vg cgi DELETE sessions.cgi HTTP_AUTHORIZATION="Bearer $at" REQUEST_URI=/user/sessions/nope
+	assert_status 404
+	cgi POST login.cgi "$(jobj email ann@example.test password "$PW")"
+	vg cgi DELETE sessions.cgi HTTP_AUTHORIZATION="Bearer $(json_get .access_token)" \
+	    REQUEST_URI="/user/sessions/$sid"
+	assert_status 200
+	vg cgi POST logout.cgi "$(jobj refresh_token "$rt2")"
+	assert_status 200
+	vg cgi POST logout.cgi '{"everywhere": true}' HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	vg cgi POST logout.cgi
+	assert_status 401
 }
 
 @test "under valgrind forgot-password.cgi answers 200 with a reset mail, then 422" {
