@@ -321,42 +321,28 @@ static int render_changed(const struct conf *c, const char *app, const struct ma
  * not ask for it.
  */
 static int render_deleted(const struct conf *c, const char *app, const struct mail_vars *v,
-                          struct buf *subj, struct buf *text, struct buf *html)
+                          struct buf *subj, struct body *b)
 {
 	const char *site = c->frontend_url;
 
 	if (buf_puts(subj, "Your ") != 0 || mail_put_clean(subj, app) != 0 ||
-	    buf_puts(subj, " account was deleted") != 0)
-		return -1;
-	if (put_greeting(text, html, subj->data, v->full_name) != 0)
-		return -1;
-	if (buf_puts(text, "Your ") != 0 || mail_put_clean(text, app) != 0 ||
-	    buf_puts(text, " account and everything kept with it were just deleted, as asked "
-	                   "with its password. You can sign up again with this address at any "
-	                   "time") != 0)
+	    buf_puts(subj, " account was deleted") != 0 ||
+	    body_begin(b, subj->data, v->full_name) != 0 || body_para_begin(b) != 0 ||
+	    body_put(b, "Your ") != 0 || body_put(b, app) != 0 ||
+	    body_put(b, " account and everything kept with it were just deleted, as asked with "
+	                "its password. You can sign up again with this address at any time") != 0)
 		return -1;
 	if (site != NULL && site[0] != '\0' &&
-	    (buf_puts(text, " at ") != 0 || mail_put_clean(text, site) != 0))
+	    (body_put(b, " at ") != 0 || body_put_link(b, site) != 0))
 		return -1;
-	if (buf_puts(text, ".\n\nIf you did not do this, someone who knew your password did: "
-	                   "change that password wherever else you use it and contact "
-	                   "support.\n") != 0)
-		return -1;
-	if (buf_puts(html, "<p>Your ") != 0 || put_html(html, app) != 0 ||
-	    buf_puts(html, " account and everything kept with it were just deleted, as asked "
-	                   "with its password. You can sign up again with this address at any "
-	                   "time") != 0)
-		return -1;
-	if (site != NULL && site[0] != '\0' &&
-	    (buf_puts(html, " at <a href=\"") != 0 || put_html(html, site) != 0 ||
-	     buf_puts(html, "\">") != 0 || put_html(html, site) != 0 ||
-	     buf_puts(html, "</a>") != 0))
-		return -1;
-	if (buf_puts(html, ".</p>\n<p>If you did not do this, someone who knew your password "
-	                   "did: change that password wherever else you use it and contact "
-	                   "support.</p>\n") != 0)
-		return -1;
-	return 0;
+	return body_put(b, ".") != 0 || body_para_end(b) != 0 ||
+	               body_para(
+	                   b,
+	                   "If you did not do this, someone who knew your password did: change "
+	                   "that password wherever else you use it and contact support.",
+	                   NULL) != 0
+	           ? -1
+	           : 0;
 }
 
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
@@ -382,7 +368,7 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		rc = render_changed(c, app, v, &s, &b);
 		break;
 	case MAIL_ACCOUNT_DELETED:
-		rc = render_deleted(c, app, v, &s, &t, &h);
+		rc = render_deleted(c, app, v, &s, &b);
 		break;
 	}
 	if (rc == 0)

@@ -23,6 +23,8 @@ static const char msg_min1[] = "String should have at least 1 character";
 static const char msg_otp_max[] = "String should have at most 64 characters";
 static const char msg_token_max[] = "String should have at most 512 characters";
 static const char msg_mismatch[] = "Value error, Passwords do not match";
+static const char msg_same[] =
+    "Value error, New password must be different from the current password";
 
 static const char type_missing[] = "missing";
 static const char type_string[] = "string_type";
@@ -144,13 +146,59 @@ static char *dup_bytes(const char *s, size_t len)
 	return p;
 }
 
-/* Merges one validator result into the parser's: -2 (out of memory) sticks. */
-static void merge(int *ret, int r)
+void req_merge(int *ret, int r)
 {
 	if (r == -2 || *ret == -2)
 		*ret = -2;
 	else if (r != 0)
 		*ret = -1;
+}
+
+int req_typed_password(json_object *body, const char *field, struct ferrs *errs, char **out,
+                       size_t *out_len)
+{
+	const char *s;
+	size_t len;
+
+	if (req_bytes(body, field, errs, &s, &len) != 0 ||
+	    valid_login_password(errs, field, s, len) != 0)
+		return -1;
+	*out = dup_bytes(s, len);
+	if (*out == NULL)
+		return -2;
+	*out_len = len;
+	return 0;
+}
+
+int req_new_password(json_object *body, struct ferrs *errs, const char *current, size_t current_len,
+                     char **out)
+{
+	const char *s = NULL, *confirm = NULL;
+	size_t len = 0, confirm_len = 0;
+	int ret = 0;
+
+	*out = NULL;
+	if (req_string(body, "new_password", errs, &s, &len) != 0 ||
+	    valid_new_password(errs, "new_password", s, len, NULL, NULL) != 0) {
+		ret = -1;
+	} else if (current != NULL && current_len == len && CRYPTO_memcmp(current, s, len) == 0) {
+		/* The two fields as sent, never the stored hash (docs/CONTRACT.md AS-3). */
+		ferrs_add(errs, "new_password", msg_same, type_value);
+		ret = -1;
+	} else if ((*out = dup_bytes(s, len)) == NULL) {
+		ret = -2;
+	}
+	if (req_string(body, "confirm_password", errs, &confirm, &confirm_len) != 0) {
+		req_merge(&ret, -1);
+	} else if (*out != NULL && (confirm_len != len || CRYPTO_memcmp(confirm, *out, len) != 0)) {
+		ferrs_add(errs, "confirm_password", msg_mismatch, type_value);
+		req_merge(&ret, -1);
+	}
+	if (ret != 0) {
+		secret_free_str(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 /* An email field: 0 and *out (caller frees), -1 with an entry, -2 out of memory. */
@@ -173,18 +221,18 @@ int signup_req_parse(json_object *body, struct signup_req *r, struct ferrs *errs
 
 	memset(r, 0, sizeof(*r));
 	if (req_string(body, "full_name", errs, &s, &len) != 0)
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	else
-		merge(&ret, valid_full_name(errs, "full_name", s, len, &r->full_name));
-	merge(&ret, req_email(body, "email", errs, &r->email));
+		req_merge(&ret, valid_full_name(errs, "full_name", s, len, &r->full_name));
+	req_merge(&ret, req_email(body, "email", errs, &r->email));
 	if (req_string(body, "password", errs, &s, &len) != 0) {
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else if (valid_new_password(errs, "password", s, len, r->email, r->full_name) != 0) {
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else {
 		r->password = dup_bytes(s, len);
 		if (r->password == NULL)
-			merge(&ret, -2);
+			req_merge(&ret, -2);
 	}
 	if (ret != 0)
 		signup_req_release(r);
@@ -206,9 +254,9 @@ int verify_req_parse(json_object *body, struct verify_req *r, struct ferrs *errs
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	merge(&ret, req_email(body, "email", errs, &r->email));
+	req_merge(&ret, req_email(body, "email", errs, &r->email));
 	if (req_string(body, "otp", errs, &s, &len) != 0) {
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else {
 		while (len > 0 && strchr(" \t\n\v\f\r", s[0]) != NULL) {
 			s++;
@@ -218,14 +266,14 @@ int verify_req_parse(json_object *body, struct verify_req *r, struct ferrs *errs
 			len--;
 		if (len == 0) {
 			ferrs_add(errs, "otp", msg_min1, type_short);
-			merge(&ret, -1);
+			req_merge(&ret, -1);
 		} else if (len > OTP_MAX) {
 			ferrs_add(errs, "otp", msg_otp_max, type_long);
-			merge(&ret, -1);
+			req_merge(&ret, -1);
 		} else {
 			r->otp = dup_bytes(s, len);
 			if (r->otp == NULL)
-				merge(&ret, -2);
+				req_merge(&ret, -2);
 		}
 	}
 	if (ret != 0)
@@ -245,7 +293,7 @@ int email_req_parse(json_object *body, struct email_req *r, struct ferrs *errs)
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	merge(&ret, req_email(body, "email", errs, &r->email));
+	req_merge(&ret, req_email(body, "email", errs, &r->email));
 	if (ret != 0)
 		email_req_release(r);
 	return ret;
@@ -259,23 +307,11 @@ void email_req_release(struct email_req *r)
 
 int login_req_parse(json_object *body, struct login_req *r, struct ferrs *errs)
 {
-	const char *s;
-	size_t len;
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
-	merge(&ret, req_email(body, "email", errs, &r->email));
-	/* Any bytes, NULs too: a login never gets a 422 for what the password holds. */
-	if (req_bytes(body, "password", errs, &s, &len) != 0 ||
-	    valid_login_password(errs, "password", s, len) != 0) {
-		merge(&ret, -1);
-	} else {
-		r->password = dup_bytes(s, len);
-		if (r->password == NULL)
-			merge(&ret, -2);
-		else
-			r->password_len = len;
-	}
+	req_merge(&ret, req_email(body, "email", errs, &r->email));
+	req_merge(&ret, req_typed_password(body, "password", errs, &r->password, &r->password_len));
 	if (ret != 0)
 		login_req_release(r);
 	return ret;
@@ -291,40 +327,24 @@ void login_req_release(struct login_req *r)
 int reset_req_parse(json_object *body, struct reset_req *r, struct ferrs *errs)
 {
 	const char *s;
-	const char *confirm = NULL;
 	size_t len;
-	size_t confirm_len = 0;
 	int ret = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (req_string(body, "token", errs, &s, &len) != 0) {
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else if (len == 0) {
 		ferrs_add(errs, "token", msg_min1, type_short);
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else if (len > TOKEN_MAX) {
 		ferrs_add(errs, "token", msg_token_max, type_long);
-		merge(&ret, -1);
+		req_merge(&ret, -1);
 	} else {
 		r->token = dup_bytes(s, len);
 		if (r->token == NULL)
-			merge(&ret, -2);
+			req_merge(&ret, -2);
 	}
-	if (req_string(body, "new_password", errs, &s, &len) != 0 ||
-	    valid_new_password(errs, "new_password", s, len, NULL, NULL) != 0) {
-		merge(&ret, -1);
-	} else {
-		r->new_password = dup_bytes(s, len);
-		if (r->new_password == NULL)
-			merge(&ret, -2);
-	}
-	if (req_string(body, "confirm_password", errs, &confirm, &confirm_len) != 0) {
-		merge(&ret, -1);
-	} else if (r->new_password != NULL &&
-	           (confirm_len != len || CRYPTO_memcmp(confirm, r->new_password, len) != 0)) {
-		ferrs_add(errs, "confirm_password", msg_mismatch, type_value);
-		merge(&ret, -1);
-	}
+	req_merge(&ret, req_new_password(body, errs, NULL, 0, &r->new_password));
 	if (ret != 0)
 		reset_req_release(r);
 	return ret;

@@ -39,6 +39,28 @@ int req_string(json_object *body, const char *field, struct ferrs *errs, const c
                size_t *len);
 
 /*
+ * A password as login reads it (any 1 to 1024 bytes, NULs too: a typed
+ * password never gets a 422 for what it holds): 0 with *out (a copy, wiped
+ * and freed by the caller with secret_free(*out, *out_len)) and *out_len, -1
+ * with an entry in errs, -2 out of memory.
+ */
+int req_typed_password(json_object *body, const char *field, struct ferrs *errs, char **out,
+                       size_t *out_len);
+
+/*
+ * "new_password" (valid_new_password() without the account's words) and
+ * "confirm_password", which must be equal to it. With current set (len
+ * current_len: the current password as sent), a new_password equal to it is
+ * refused too. 0 with *out (a copy; the caller frees it with
+ * secret_free_str()), -1 with entries in errs, -2 out of memory.
+ */
+int req_new_password(json_object *body, struct ferrs *errs, const char *current, size_t current_len,
+                     char **out);
+
+/* Merges one field's result into a parser's: -1 if any failed, -2 (out of memory) sticks. */
+void req_merge(int *ret, int r);
+
+/*
  * Every parser returns 0 when the struct is filled, -1 when errs has entries
  * (the struct then holds nothing), -2 when out of memory. Release with the
  * matching *_release(), which wipes passwords and codes; safe on a zeroed struct.
