@@ -15,6 +15,7 @@
 #include "mail_smtp.h"
 #include "req_self.h"
 #include "respond.h"
+#include "serve.h"
 
 static void change_handle(struct ctx *ctx)
 {
@@ -54,5 +55,5 @@ static const struct endpoint change_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&change_endpoint);
+	return serve_main(&change_endpoint);
 }

@@ -11,6 +11,7 @@
 #include "mail_smtp.h"
 #include "req_self.h"
 #include "respond.h"
+#include "serve.h"
 
 static void delete_handle(struct ctx *ctx)
 {
@@ -50,5 +51,5 @@ static const struct endpoint delete_endpoint = {
 int main(void)
 {
 	mail_smtp_enable(); /* delivers mail: links the SMTP transport (libcurl) */
-	return app_main(&delete_endpoint);
+	return serve_main(&delete_endpoint);
 }

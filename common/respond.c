@@ -2,82 +2,89 @@
 
 #include "log.h"
 
+/*
+ * Answers status with o, which was built whole when ok; else (o NULL, or a
+ * member that could not be added) a logged 500. Puts o either way.
+ */
+static void respond_built(struct http_resp *resp, int status, json_object *o, int ok)
+{
+	if (o != NULL && ok) {
+		http_resp_json(resp, status, o);
+	} else {
+		log_error("out of memory");
+		http_resp_internal(resp);
+	}
+	json_object_put(o);
+}
+
 void respond_message(struct http_resp *resp, int status, const char *msg)
 {
 	json_object *o = json_object_new_object();
+	int ok =
+	    !(o == NULL || json_object_object_add(o, "message", json_object_new_string(msg)) != 0);
 
-	if (o == NULL || json_object_object_add(o, "message", json_object_new_string(msg)) != 0) {
-		json_object_put(o);
-		log_error("out of memory");
-		http_resp_internal(resp);
-		return;
-	}
-	http_resp_json(resp, status, o);
-	json_object_put(o);
+	respond_built(resp, status, o, ok);
 }
 
 void respond_token(struct http_resp *resp, const struct session_tokens *t)
 {
 	json_object *o = json_object_new_object();
+	int ok =
+	    !(o == NULL || t->access_token == NULL ||
+	      json_object_object_add(o, "access_token", json_object_new_string(t->access_token)) !=
+	          0 ||
+	      json_object_object_add(o, "token_type", json_object_new_string("bearer")) != 0 ||
+	      json_object_object_add(o, "expires_in", json_object_new_int(t->expires_in)) != 0 ||
+	      json_object_object_add(o, "refresh_token",
+	                             json_object_new_string(t->refresh_token)) != 0);
 
-	if (o == NULL || t->access_token == NULL ||
-	    json_object_object_add(o, "access_token", json_object_new_string(t->access_token)) !=
-	        0 ||
-	    json_object_object_add(o, "token_type", json_object_new_string("bearer")) != 0 ||
-	    json_object_object_add(o, "expires_in", json_object_new_int(t->expires_in)) != 0 ||
-	    json_object_object_add(o, "refresh_token", json_object_new_string(t->refresh_token)) !=
-	        0) {
-		json_object_put(o);
-		log_error("out of memory");
-		http_resp_internal(resp);
-		return;
-	}
-	http_resp_json(resp, 200, o);
-	json_object_put(o);
+	respond_built(resp, 200, o, ok);
 }
 
 void respond_profile(struct http_resp *resp, const struct acct_out *p)
 {
 	json_object *o = json_object_new_object();
-
-	if (o == NULL || json_object_object_add(o, "id", json_object_new_int64(p->id)) != 0 ||
+	int ok = !(
+	    o == NULL || json_object_object_add(o, "id", json_object_new_int64(p->id)) != 0 ||
 	    json_object_object_add(o, "full_name", json_object_new_string(p->full_name)) != 0 ||
 	    json_object_object_add(o, "email", json_object_new_string(p->email)) != 0 ||
-	    json_object_object_add(o, "is_verified", json_object_new_boolean(p->is_verified)) !=
-	        0) {
-		json_object_put(o);
-		log_error("out of memory");
-		http_resp_internal(resp);
-		return;
-	}
-	http_resp_json(resp, 200, o);
-	json_object_put(o);
+	    json_object_object_add(o, "is_verified", json_object_new_boolean(p->is_verified)) != 0);
+
+	respond_built(resp, 200, o, ok);
 }
+
+/* The results answered with a status and a fixed detail. */
+static const struct {
+	int status;
+	const char *detail;
+} respond_plain[] = {
+    [ACCT_EMAIL_TAKEN] = {409, "Email already registered"},
+    [ACCT_BAD_OTP] = {400, "Invalid or expired OTP"},
+    [ACCT_ALREADY_VERIFIED] = {400, "Email already verified"},
+    [ACCT_NOT_VERIFIED] = {403, "Email not verified"},
+    [ACCT_BAD_RESET_TOKEN] = {400, "Invalid or expired reset token"},
+    [ACCT_BAD_PASSWORD] = {400, "Incorrect password"},
+    [ACCT_SESSION_NOT_FOUND] = {404, "Session not found"},
+};
 
 void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o)
 {
 	switch (rc) {
 	case ACCT_EMAIL_TAKEN:
-		http_resp_detail(resp, 409, "Email already registered");
+	case ACCT_BAD_OTP:
+	case ACCT_ALREADY_VERIFIED:
+	case ACCT_NOT_VERIFIED:
+	case ACCT_BAD_RESET_TOKEN:
+	case ACCT_BAD_PASSWORD:
+	case ACCT_SESSION_NOT_FOUND:
+		http_resp_detail(resp, respond_plain[rc].status, respond_plain[rc].detail);
 		return;
 	case ACCT_LIMITED:
 		http_resp_429(resp, o->limit_detail != NULL ? o->limit_detail : "Too many requests",
 		              o->retry_after);
 		return;
-	case ACCT_BAD_OTP:
-		http_resp_detail(resp, 400, "Invalid or expired OTP");
-		return;
-	case ACCT_ALREADY_VERIFIED:
-		http_resp_detail(resp, 400, "Email already verified");
-		return;
 	case ACCT_BAD_LOGIN:
 		http_resp_401(resp, "Invalid email or password");
-		return;
-	case ACCT_NOT_VERIFIED:
-		http_resp_detail(resp, 403, "Email not verified");
-		return;
-	case ACCT_BAD_RESET_TOKEN:
-		http_resp_detail(resp, 400, "Invalid or expired reset token");
 		return;
 	case ACCT_WEAK_PASSWORD:
 		http_resp_422(resp, &o->errs);
@@ -86,14 +93,8 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 		/* WWW-Authenticate: Bearer error="invalid_token": the client refreshes on it. */
 		http_resp_401_invalid_token(resp, "Invalid or expired token");
 		return;
-	case ACCT_BAD_PASSWORD:
-		http_resp_detail(resp, 400, "Incorrect password");
-		return;
 	case ACCT_BAD_REFRESH_TOKEN:
 		http_resp_401(resp, "Invalid or expired refresh token");
-		return;
-	case ACCT_SESSION_NOT_FOUND:
-		http_resp_detail(resp, 404, "Session not found");
 		return;
 	case ACCT_UNAVAILABLE:
 		http_resp_unavailable(resp);
