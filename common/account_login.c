@@ -18,80 +18,6 @@
 
 /* Rounds of reserve, check, settle one login makes while resets change the hash under it. */
 #define ACCT_LOGIN_ROUNDS 3
-/* The longest a login waits for the checks in progress of its email to settle. */
-#define ACCT_LOGIN_WAIT_MS 30000
-/* Its pauses between two tries: from the first, doubling up to the last. */
-#define ACCT_LOGIN_PAUSE_MIN_MS 5
-#define ACCT_LOGIN_PAUSE_MAX_MS 50
-
-/*
- * A login's first step, before any password work: in a short transaction
- * under the email's advisory lock, reads the account into *u (*found 1, or 0
- * for an unknown email), answers a login lock, and reserves the password
- * check (limit_login_reserve()). While the checks in progress for the email
- * leave no room, it commits, pauses and tries again: those end within a hash
- * each, giving their share back or locking. Returns with no transaction
- * open: ACCT_OK and *attempt; ACCT_LIMITED (a login lock: the client's hit
- * given back, o filled); ACCT_UNAVAILABLE after ACCT_LOGIN_WAIT_MS without
- * room (the hit given back); or a fault.
- */
-static enum acct_rc acct_login_reserve(PGconn *db, const struct client *cl, const char *email,
-                                       struct limit_hit *hit, struct user *u, int *found,
-                                       int64_t *attempt, struct acct_out *o)
-{
-	const char *client = acct_login_client(cl);
-	struct timespec start;
-	long pause = ACCT_LOGIN_PAUSE_MIN_MS;
-	enum acct_rc ret;
-	int rc;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		acct_user_release(u);
-		ret = acct_lock_find(db, email, u);
-		if (ret != ACCT_OK) {
-			db_rollback(db);
-			return ret;
-		}
-		*found = u->id > 0;
-		rc = limit_login_locked(db, email, client, *found ? u->id : 0, &o->retry_after);
-		if (rc == 1) {
-			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
-			if (rc == DB_OK)
-				rc = db_commit(db);
-			if (rc != DB_OK)
-				goto fault;
-			o->limit_detail = DETAIL_LOGIN_LIMIT;
-			return ACCT_LIMITED;
-		}
-		if (rc == 0)
-			rc = limit_login_reserve(db, email, client, *found ? u->id : 0, attempt);
-		if (rc < 0)
-			goto fault;
-		{
-			int full = rc;
-
-			rc = db_commit(db);
-			if (rc != DB_OK)
-				goto fault;
-			if (!full)
-				return ACCT_OK;
-		}
-		if (acct_elapsed_ms(&start) >= ACCT_LOGIN_WAIT_MS) {
-			log_warn("a login waited %d s for the password checks in progress for its "
-			         "email: answered 503",
-			         ACCT_LOGIN_WAIT_MS / 1000);
-			rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
-			return rc == DB_OK ? ACCT_UNAVAILABLE : acct_db(rc);
-		}
-		acct_pause(pause);
-		pause = pause * 2 > ACCT_LOGIN_PAUSE_MAX_MS ? ACCT_LOGIN_PAUSE_MAX_MS : pause * 2;
-	}
-fault:
-	db_rollback(db);
-	return acct_db(rc);
-}
-
 /*
  * A login's last step, after the check (match 1: the password matched u's
  * hash; found 0: the email had no account, a decoy check): in a short
@@ -228,9 +154,10 @@ enum acct_rc account_login(PGconn *db, const struct conf *c, const struct client
 	for (int round = 0; again && round < ACCT_LOGIN_ROUNDS; round++) {
 		int match = 0;
 
-		ret = acct_login_reserve(db, cl, r->email, &hit, &u, &found, &attempt, o);
+		ret = acct_reserve_check(db, cl, r->email, 0, "login", &hit, &u, &attempt, o);
 		if (ret != ACCT_OK)
 			goto out;
+		found = u.id > 0;
 		if (found) {
 			match = pw_verify(u.password_hash, r->password, r->password_len);
 			if (match < 0) {

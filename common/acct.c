@@ -145,20 +145,94 @@ int acct_same_hash(const char *a, const char *b)
 	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
 }
 
-void acct_pause(long ms)
+/* The longest a check waits for the checks in progress of its email to settle. */
+#define ACCT_RESERVE_WAIT_MS 30000
+/* Its pauses between two tries: from the first, doubling up to the last. */
+#define ACCT_RESERVE_PAUSE_MIN_MS 5
+#define ACCT_RESERVE_PAUSE_MAX_MS 50
+
+/* Sleeps ms milliseconds (a signal may cut it short). */
+static void acct_pause(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
 
-long acct_elapsed_ms(const struct timespec *start)
+/* Milliseconds since *start (CLOCK_MONOTONIC). */
+static long acct_elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long)(now.tv_sec - start->tv_sec) * 1000 +
 	       (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+enum acct_rc acct_reserve_check(PGconn *db, const struct client *cl, const char *email,
+                                int64_t expect_id, const char *what, struct limit_hit *hit,
+                                struct user *u, int64_t *attempt, struct acct_out *o)
+{
+	const char *client = acct_login_client(cl);
+	struct timespec start;
+	long pause = ACCT_RESERVE_PAUSE_MIN_MS;
+	enum acct_rc ret;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int full;
+
+		acct_user_release(u);
+		ret = acct_lock_find(db, email, u);
+		if (ret != ACCT_OK) {
+			db_rollback(db);
+			return ret;
+		}
+		if (expect_id > 0 && u->id != expect_id) {
+			db_rollback(db);
+			log_info("%s: account %" PRId64 " is gone", what, expect_id);
+			return ACCT_BAD_TOKEN;
+		}
+		rc = limit_login_locked(db, email, client, u->id, &o->retry_after);
+		if (rc == 1) {
+			rc = hit != NULL
+			         ? limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit)
+			         : DB_OK;
+			if (rc == DB_OK)
+				rc = db_commit(db);
+			if (rc != DB_OK)
+				goto fault;
+			o->limit_detail = DETAIL_LOGIN_LIMIT;
+			return ACCT_LIMITED;
+		}
+		if (rc == 0)
+			rc = limit_login_reserve(db, email, client, u->id, attempt);
+		if (rc < 0)
+			goto fault;
+		full = rc;
+		rc = db_commit(db);
+		if (rc != DB_OK)
+			goto fault;
+		if (!full)
+			return ACCT_OK;
+		if (acct_elapsed_ms(&start) >= ACCT_RESERVE_WAIT_MS) {
+			log_warn(
+			    "a %s waited %d s for the password checks in progress for its email: "
+			    "answered 503",
+			    what, ACCT_RESERVE_WAIT_MS / 1000);
+			rc = hit != NULL
+			         ? limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit)
+			         : DB_OK;
+			return rc == DB_OK ? ACCT_UNAVAILABLE : acct_db(rc);
+		}
+		acct_pause(pause);
+		pause =
+		    pause * 2 > ACCT_RESERVE_PAUSE_MAX_MS ? ACCT_RESERVE_PAUSE_MAX_MS : pause * 2;
+	}
+fault:
+	db_rollback(db);
+	return acct_db(rc);
 }
 
 int acct_login_failed(PGconn *db, const struct conf *c, const struct client *cl, const char *email,

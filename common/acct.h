@@ -93,11 +93,22 @@ enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl
 /* 1 when both hold the same stored hash (not secret, but compared as if it were). */
 int acct_same_hash(const char *a, const char *b);
 
-/* Sleeps ms milliseconds (a signal may cut it short). */
-void acct_pause(long ms);
-
-/* Milliseconds since *start (CLOCK_MONOTONIC). */
-long acct_elapsed_ms(const struct timespec *start);
+/*
+ * A password check's first step, before any password work (login and
+ * re-authentication): in a short transaction under the email's advisory
+ * lock, reads the account into *u (u->id 0 for an unknown email), answers a
+ * login lock, and reserves the check (limit_login_reserve()). With expect_id
+ * > 0 the account must still be that one (else ACCT_BAD_TOKEN: it was
+ * deleted). While the checks in progress for the email leave no room, it
+ * commits, pauses (5 ms, doubling up to 50) and tries again: those end within
+ * a hash each, giving their share back or locking. hit (NULL: none) is the
+ * client's budget hit, given back on a lock and on giving up. Returns with
+ * no transaction open: ACCT_OK and *attempt; ACCT_LIMITED (o filled);
+ * ACCT_UNAVAILABLE after 30 s without room (logged naming what); or a fault.
+ */
+enum acct_rc acct_reserve_check(PGconn *db, const struct client *cl, const char *email,
+                                int64_t expect_id, const char *what, struct limit_hit *hit,
+                                struct user *u, int64_t *attempt, struct acct_out *o);
 
 /*
  * A failed password check of email (user_id its account, 0 if none), inside

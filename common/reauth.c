@@ -9,75 +9,9 @@
 #include "log.h"
 #include "pw.h"
 
-/* As login (account_login.c): rounds while the hash changes, the wait for room, its pauses. */
+/* As login (account_login.c): rounds while the hash changes. */
 #define REAUTH_ROUNDS 3
-#define REAUTH_WAIT_MS 30000
-#define REAUTH_PAUSE_MIN_MS 5
-#define REAUTH_PAUSE_MAX_MS 50
 #define REAUTH_DETAIL "re-authentication"
-
-/*
- * The first step: under the email's lock, the account into *u (ACCT_BAD_TOKEN
- * when it is not user_id's any more), the login lock (ACCT_LIMITED), the
- * reservation (*attempt), waiting for room as login does. No transaction is
- * open when it returns.
- */
-static enum acct_rc reauth_reserve(PGconn *db, const struct client *cl, int64_t user_id,
-                                   const char *email, struct user *u, int64_t *attempt,
-                                   struct acct_out *o)
-{
-	const char *client = acct_login_client(cl);
-	struct timespec start;
-	long pause = REAUTH_PAUSE_MIN_MS;
-	enum acct_rc ret;
-	int rc;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		int full;
-
-		acct_user_release(u);
-		ret = acct_lock_find(db, email, u);
-		if (ret != ACCT_OK) {
-			db_rollback(db);
-			return ret;
-		}
-		if (u->id != user_id) {
-			db_rollback(db);
-			log_info("re-authentication: account %" PRId64 " is gone", user_id);
-			return ACCT_BAD_TOKEN;
-		}
-		rc = limit_login_locked(db, email, client, user_id, &o->retry_after);
-		if (rc == 1) {
-			rc = db_commit(db);
-			if (rc != DB_OK)
-				goto fault;
-			o->limit_detail = DETAIL_LOGIN_LIMIT;
-			return ACCT_LIMITED;
-		}
-		if (rc == 0)
-			rc = limit_login_reserve(db, email, client, user_id, attempt);
-		if (rc < 0)
-			goto fault;
-		full = rc;
-		rc = db_commit(db);
-		if (rc != DB_OK)
-			goto fault;
-		if (!full)
-			return ACCT_OK;
-		if (acct_elapsed_ms(&start) >= REAUTH_WAIT_MS) {
-			log_warn("a re-authentication waited %d s for the password checks in "
-			         "progress for its email: answered 503",
-			         REAUTH_WAIT_MS / 1000);
-			return ACCT_UNAVAILABLE;
-		}
-		acct_pause(pause);
-		pause = pause * 2 > REAUTH_PAUSE_MAX_MS ? REAUTH_PAUSE_MAX_MS : pause * 2;
-	}
-fault:
-	db_rollback(db);
-	return acct_db(rc);
-}
 
 /*
  * The last step, under the email's lock: ends *attempt (0 once committed),
@@ -171,7 +105,8 @@ enum acct_rc reauth_password(PGconn *db, const struct conf *c, const struct clie
 	for (int round = 0; again && round < REAUTH_ROUNDS; round++) {
 		int match;
 
-		ret = reauth_reserve(db, cl, user_id, email, u, &attempt, o);
+		ret =
+		    acct_reserve_check(db, cl, email, user_id, REAUTH_DETAIL, NULL, u, &attempt, o);
 		if (ret != ACCT_OK)
 			goto out;
 		match = pw_verify(u->password_hash, password, len);
