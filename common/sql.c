@@ -22,11 +22,6 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                           " otp_disabled, created_at > now() - make_interval(secs => $2::int)"
                           " FROM users WHERE lower(email) = lower($1::text)",
                           2, PGRES_TUPLES_OK, UBE__NCOLS},
-    /* -> id, full_name, email, is_verified, token_min_iat */
-    [ST_USER_BY_ID] = {"user_by_id",
-                       "SELECT id, full_name, email, is_verified, token_min_iat"
-                       " FROM users WHERE id = $1::bigint",
-                       1, PGRES_TUPLES_OK, UBI__NCOLS},
     /* $1 email, $2 full_name, $3 password_hash -> id */
     [ST_USER_INSERT] = {"user_insert",
                         "INSERT INTO users (email, full_name, password_hash)"

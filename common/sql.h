@@ -12,7 +12,6 @@ enum sql_stmt {
 	ST_PING,
 	ST_LOCK_EMAIL,
 	ST_USER_BY_EMAIL,
-	ST_USER_BY_ID,
 	ST_USER_INSERT,
 	ST_USER_DISABLE_OTP,
 	ST_USER_SET_VERIFIED,
@@ -103,14 +102,6 @@ enum user_by_email_col {
  * refuses a result with another number of columns than the row's ncols).
  */
 enum sql_one_col { SQL_ONLY_COL, SQL_ONE__NCOLS }; /* a result of one column */
-enum user_by_id_col {
-	UBI_ID,
-	UBI_FULL_NAME,
-	UBI_EMAIL,
-	UBI_IS_VERIFIED,
-	UBI_TOKEN_MIN_IAT,
-	UBI__NCOLS
-};
 enum otp_get_col {
 	OG_CODE_HASH_HEX, /* the code's digest, hex */
 	OG_LIVE,          /* 't'/'f': not expired */
@@ -142,7 +133,7 @@ enum user_set_name_col {
 	USN_IS_VERIFIED, /* 't'/'f' */
 	USN__NCOLS
 };
-/* ST_USER_BY_TOKEN: the columns of ST_USER_BY_ID, then whether the token's session is live. */
+/* ST_USER_BY_TOKEN: the account's profile and token_min_iat, then whether the token's session is live. */
 enum user_by_token_col {
 	UBT_ID,
 	UBT_FULL_NAME,
