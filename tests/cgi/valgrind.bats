@@ -22,6 +22,7 @@ load helpers
 COVERED=(
 	forgot-password.cgi health.cgi login.cgi openapi.cgi profile.cgi resend-otp.cgi
 	reset-password.cgi signup.cgi verify-otp.cgi refresh.cgi logout.cgi sessions.cgi
+	change-password.cgi delete-account.cgi
 	medicalcare-outbox medicalcare-prune medicalcare-import-users medicalcare-check
 )
 
@@ -267,6 +268,34 @@ cheap_user() {
 	assert_status 200
 	vg cgi POST logout.cgi
 	assert_status 401
+}
+
+# docs/CONTRACT.md AS-2, AS-3, AS-4, AS-5, AS-6, AS-7
+@test "under valgrind PATCH profile.cgi, change-password.cgi and delete-account.cgi rename, change the password and delete" {
+	local id at
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	cgi POST login.cgi "$(jobj email ann@example.test password "$PW")"
+	assert_status 200
+	at=$(json_get .access_token)
+	vg cgi PATCH profile.cgi '{"full_name": "Ann Jones"}' HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	assert_body --raw "{\"id\":$id,\"full_name\":\"Ann Jones\",\"email\":\"ann@example.test\",\"is_verified\":true}"
+	vg cgi POST change-password.cgi \
+	    "$(jobj current_password wrong new_password NewStrongPass456 confirm_password NewStrongPass456)" \
+	    HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 400
+	assert_body --raw '{"detail":"Incorrect password"}'
+	vg cgi POST change-password.cgi \
+	    "$(jobj current_password "$PW" new_password NewStrongPass456 confirm_password NewStrongPass456)" \
+	    HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	at=$(json_get .access_token)
+	vg cgi POST delete-account.cgi '{"password": 1}' HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 422
+	vg cgi POST delete-account.cgi "$(jobj password NewStrongPass456)" HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	assert_body --raw '{"message":"Account deleted"}'
+	[[ $(sql "SELECT count(*) FROM users WHERE id = :'i'" i="$id") == 0 ]]
 }
 
 @test "under valgrind forgot-password.cgi answers 200 with a reset mail, then 422" {
