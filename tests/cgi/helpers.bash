@@ -1044,8 +1044,9 @@ login_token() {
 # HTTP through the web server (the `http` of tests/http/helpers.bash), else
 # to the program (cgi).
 
-# The eight endpoints, by the names endpoint_request knows.
-MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health"
+# The endpoints, by the names endpoint_request knows (profile-update: PATCH /user/profile).
+MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health
+	refresh logout sessions profile-update change-password delete-account"
 
 # ann [--http | --no-token]: the verified account ann@example.test ("Ann
 # Smith", password StrongPass123), and ANN_TOKEN, an access token from a real
@@ -1069,7 +1070,7 @@ ann() {
 # for signup, an unknown reset token, profile with ANN_TOKEN). VAR=value:
 # settings for the program (cgi only).
 endpoint_request() {
-	local over=cgi name pw=NewStrongPass123 reset
+	local over=cgi name pw=NewStrongPass123 reset refresh change
 	if [[ ${1:-} == --http ]]; then
 		over=http
 		shift
@@ -1077,6 +1078,8 @@ endpoint_request() {
 	name=$1
 	shift
 	reset=$(jobj token "$(printf 'x%.0s' {1..43})" new_password "$pw" confirm_password "$pw")
+	refresh=$(jobj refresh_token "$(printf 'r%.0s' {1..43})")
+	change=$(jobj current_password StrongPass123 new_password "$pw" confirm_password "$pw")
 	if [[ $over == http ]]; then
 		case $name in
 		signup)
@@ -1089,6 +1092,16 @@ endpoint_request() {
 		reset-password) http POST /auth/reset-password "$reset" ;;
 		profile) http GET /user/profile -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
 		health) http GET /health ;;
+		refresh) http POST /auth/refresh "$refresh" ;;
+		logout) http POST /auth/logout "$refresh" ;;
+		sessions) http GET /user/sessions -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
+		profile-update)
+			http PATCH /user/profile '{"full_name":"Ann Jones"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
+		change-password) http POST /user/change-password "$change" -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
+		delete-account)
+			http POST /user/delete-account '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
 		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 		esac
 		return
@@ -1104,6 +1117,12 @@ endpoint_request() {
 	reset-password) cgi POST reset-password.cgi "$reset" "$@" ;;
 	profile) cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	health) cgi GET health.cgi "$@" ;;
+	refresh) cgi POST refresh.cgi "$refresh" "$@" ;;
+	logout) cgi POST logout.cgi "$refresh" "$@" ;;
+	sessions) cgi GET sessions.cgi HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" REQUEST_URI=/user/sessions "$@" ;;
+	profile-update) cgi PATCH profile.cgi '{"full_name":"Ann Jones"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	change-password) cgi POST change-password.cgi "$change" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	delete-account) cgi POST delete-account.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 	esac
 }
