@@ -16,7 +16,8 @@
 //       and without a token, as plain Bearer. Then refreshes (a new refresh
 //       token), lists the sessions (two: verify-otp's and login's, one
 //       current), logs out everywhere and sees the access and refresh
-//       tokens refused.
+//       tokens refused. Last, logs in again and deletes the account with
+//       its password: its token and its password are then refused.
 //   node tests/browser/browser-test.mjs refused --api URL --port P \
 //        --email EMAIL --password PW --login-email EMAIL2
 //       The same page on http://127.0.0.1:P, an origin NOT in CORS_ORIGINS:
@@ -276,6 +277,13 @@ async function allowed(ctx, opts) {
 	if (n !== '2') fail(`sessions listed: ${n}, want 2 (verify-otp's and login's)`);
 	await page.click('#logout');
 	await expectOk(page, 'logout');
+
+	// Account self-service (docs/CONTRACT.md AS-4, AS-7): delete the account.
+	await page.click('#login');
+	await expectOk(page, 'login');
+	await page.fill('#delete-password', opts.password);
+	await page.click('#delete');
+	await expectOk(page, 'delete');
 }
 
 // Loads the profile in the page with TOKEN ('' for none); checks the status

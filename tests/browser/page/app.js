@@ -75,6 +75,16 @@ async function logoutEverywhere(token) {
 	return { status: res.status, body: await res.json() };
 }
 
+// Account deletion asks for the password again (README, "Account self-service").
+async function deleteAccount(token, password) {
+	const res = await fetch(`${API}/user/delete-account`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ password }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
 // RFC 6750, 3: the token was refused (bad, expired, revoked), as opposed to
 // no credentials at all: the cue to refresh.
 function tokenRefused(wwwAuthenticate) {
@@ -226,5 +236,27 @@ $('logout').addEventListener('click', () => {
 		accessToken = null;
 		refreshToken = null;
 		show('logout', 'ok', `${r.body.message}; profile and refresh now 401`);
+	});
+});
+
+// Deletes the signed-in account with the password typed again, then checks
+// that its access token and its password are both refused.
+$('delete').addEventListener('click', () => {
+	step('delete', async () => {
+		const r = await deleteAccount(accessToken, $('delete-password').value);
+		if (r.status !== 200) {
+			show('delete', 'error', `delete: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		const p = await getProfile(accessToken);
+		const l = await login($('login-email').value, $('delete-password').value);
+		if (p.status !== 401 || l.status !== 401) {
+			show('delete', 'error', `after deletion: profile ${p.status}, login ${l.status}`);
+			return;
+		}
+		accessToken = null;
+		refreshToken = null;
+		$('profile').hidden = true;
+		show('delete', 'ok', `${r.body.message}; profile and login now 401`);
 	});
 });
