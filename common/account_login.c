@@ -38,29 +38,13 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 {
 	struct user cur;
 	enum acct_rc ret = ACCT_ERROR;
-	int live;
 	int rc;
 
 	*again = 0;
 	memset(&cur, 0, sizeof(cur));
-	ret = acct_begin_locked(db, r->email);
+	ret = acct_settle_begin(db, r->email, "login", attempt);
 	if (ret != ACCT_OK)
-		return ret;
-	live = limit_login_unreserve(db, *attempt);
-	if (live < 0) {
-		rc = live;
-		goto fault;
-	}
-	if (live == 0) {
-		rc = db_commit(db);
-		if (rc != DB_OK)
-			goto fault;
-		*attempt = 0;
-		log_warn("a login's password check outlived its reservation (%d s): answered 503",
-		         LIMIT_LOGIN_ATTEMPT_TTL);
-		ret = ACCT_UNAVAILABLE;
 		goto out;
-	}
 	ret = acct_find(db, r->email, &cur);
 	if (ret != ACCT_OK) {
 		db_rollback(db);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mail.h"
 #include "pw.h"
+#include "secret.h"
 #include "token.h"
 
 enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const struct client *cl,
@@ -45,9 +46,7 @@ enum acct_rc account_forgot_password(PGconn *db, const struct conf *c, const str
 	if (ret == ACCT_OK && o->mail_id > 0)
 		log_info("account %" PRId64 ", reset link queued", u.id);
 out:
-	if (ret != ACCT_OK)
-		o->mail_id = 0;
-	db_rollback(db);
+	acct_end(db, ret, o);
 	acct_user_release(&u);
 	return ret;
 }
@@ -149,14 +148,9 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	if (ret == ACCT_OK)
 		log_info("account %s, password changed", id_s);
 out:
-	if (ret != ACCT_OK)
-		o->mail_id = 0;
-	db_rollback(db);
+	acct_end(db, ret, o);
 	PQclear(res);
-	if (hash != NULL) {
-		OPENSSL_cleanse(hash, strlen(hash));
-		free(hash);
-	}
+	secret_free_str(hash);
 	free(email);
 	free(full_name);
 	return ret;

@@ -13,6 +13,7 @@
 #include "mail.h"
 #include "pw.h"
 #include "reauth.h"
+#include "secret.h"
 #include "session.h"
 
 enum acct_rc account_update_name(PGconn *db, const struct conf *c, const struct client *cl,
@@ -173,14 +174,9 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 	if (ret == ACCT_OK)
 		log_info("account %" PRId64 ", password changed by its owner", user_id);
 out:
-	if (ret != ACCT_OK)
-		o->mail_id = 0;
-	db_rollback(db);
+	acct_end(db, ret, o);
 	PQclear(res);
-	if (hash != NULL) {
-		OPENSSL_cleanse(hash, strlen(hash));
-		free(hash);
-	}
+	secret_free_str(hash);
 	acct_user_release(&u);
 	acct_user_release(&cur);
 	return ret;
@@ -251,9 +247,7 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 	if (ret == ACCT_OK)
 		log_info("account %" PRId64 " deleted by its owner", user_id);
 out:
-	if (ret != ACCT_OK)
-		o->mail_id = 0;
-	db_rollback(db);
+	acct_end(db, ret, o);
 	PQclear(res);
 	acct_user_release(&u);
 	return ret;

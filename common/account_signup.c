@@ -262,9 +262,7 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
 	if (ret == ACCT_OK)
 		log_info("account %" PRId64 ", new verification code queued", u.id);
 out:
-	if (ret != ACCT_OK)
-		o->mail_id = 0;
-	db_rollback(db);
+	acct_end(db, ret, o);
 	acct_user_release(&u);
 	return ret;
 }

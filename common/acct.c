@@ -145,6 +145,39 @@ int acct_same_hash(const char *a, const char *b)
 	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
 }
 
+enum acct_rc acct_settle_begin(PGconn *db, const char *email, const char *what, int64_t *attempt)
+{
+	enum acct_rc ret = acct_begin_locked(db, email);
+	int live;
+	int rc;
+
+	if (ret != ACCT_OK)
+		return ret;
+	live = limit_login_unreserve(db, *attempt);
+	if (live < 0) {
+		db_rollback(db);
+		return acct_db(live);
+	}
+	if (live > 0)
+		return ACCT_OK;
+	rc = db_commit(db);
+	if (rc != DB_OK) {
+		db_rollback(db);
+		return acct_db(rc);
+	}
+	*attempt = 0;
+	log_warn("a %s's password check outlived its reservation (%d s): answered 503", what,
+	         LIMIT_LOGIN_ATTEMPT_TTL);
+	return ACCT_UNAVAILABLE;
+}
+
+void acct_end(PGconn *db, enum acct_rc ret, struct acct_out *o)
+{
+	if (ret != ACCT_OK)
+		o->mail_id = 0;
+	db_rollback(db);
+}
+
 /* The longest a check waits for the checks in progress of its email to settle. */
 #define ACCT_RESERVE_WAIT_MS 30000
 /* Its pauses between two tries: from the first, doubling up to the last. */

@@ -94,6 +94,21 @@ enum acct_rc acct_open(PGconn *db, const struct conf *c, const struct client *cl
 int acct_same_hash(const char *a, const char *b);
 
 /*
+ * A password check's last step begins (login and re-authentication): the
+ * transaction with email's lock, and reservation *attempt ended (0 once
+ * committed). ACCT_OK with the transaction open; ACCT_UNAVAILABLE when the
+ * check outlived its reservation (committed, logged naming what: nothing may
+ * be counted then); or a fault (none open).
+ */
+enum acct_rc acct_settle_begin(PGconn *db, const char *email, const char *what, int64_t *attempt);
+
+/*
+ * At a flow's end (its out: label): a flow that failed queued no mail, so
+ * o->mail_id is 0 then; its transaction, if still open, is rolled back.
+ */
+void acct_end(PGconn *db, enum acct_rc ret, struct acct_out *o);
+
+/*
  * A password check's first step, before any password work (login and
  * re-authentication): in a short transaction under the email's advisory
  * lock, reads the account into *u (u->id 0 for an unknown email), answers a

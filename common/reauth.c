@@ -24,29 +24,13 @@ static enum acct_rc reauth_settle(PGconn *db, const struct conf *c, const struct
 {
 	struct user cur;
 	enum acct_rc ret;
-	int live;
 	int rc;
 
 	*again = 0;
 	memset(&cur, 0, sizeof(cur));
-	ret = acct_begin_locked(db, email);
+	ret = acct_settle_begin(db, email, REAUTH_DETAIL, attempt);
 	if (ret != ACCT_OK)
 		return ret;
-	live = limit_login_unreserve(db, *attempt);
-	if (live < 0) {
-		rc = live;
-		goto fault;
-	}
-	if (live == 0) {
-		rc = db_commit(db);
-		if (rc != DB_OK)
-			goto fault;
-		*attempt = 0;
-		log_warn("a re-authentication's password check outlived its reservation (%d s): "
-		         "answered 503",
-		         LIMIT_LOGIN_ATTEMPT_TTL);
-		return ACCT_UNAVAILABLE;
-	}
 	ret = acct_find(db, email, &cur);
 	if (ret != ACCT_OK) {
 		db_rollback(db);
