@@ -40,10 +40,16 @@ login() {
 
 # owned_by_ann: rows of ann (id 2) in every table that can hold one: a code,
 # a reset token, a known client, login failures and locks, a check in
-# progress, outbox rows queued and sent.
+# progress, outbox rows queued and sent, a second factor with its recovery
+# codes and a login's MFA token.
 owned_by_ann() {
 	sql "INSERT INTO otp_codes (user_id, code_hash, expires_at)
 	       VALUES (2, sha256('x'), now() + interval '10 minutes');
+	     INSERT INTO user_mfa (user_id, secret_sealed, enabled_at, last_step, failures)
+	       VALUES (2, decode(repeat('ab', 48), 'hex'), now(), 59000000, 3);
+	     INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (2, sha256('r1')), (2, sha256('r2'));
+	     INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
+	       VALUES (2, sha256('m'), now() + interval '5 minutes');
 	     INSERT INTO reset_tokens (user_id, token_hash, expires_at)
 	       VALUES (2, sha256('y'), now() + interval '15 minutes');
 	     INSERT INTO login_known_clients (user_id, client, last_success_at) VALUES (2, '192.0.2.1', now());
