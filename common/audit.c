@@ -42,6 +42,8 @@ const char *audit_event_name(enum audit_event e)
 		return "session_revoked";
 	case AUDIT_REFRESH_REUSED:
 		return "refresh_reused";
+	case AUDIT_MFA_SETUP:
+		return "mfa_setup";
 	}
 	return "unknown";
 }

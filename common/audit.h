@@ -39,6 +39,7 @@ enum audit_event {
 	AUDIT_LOGOUT,           /* logout: a session ended ("this session", "everywhere") */
 	AUDIT_SESSION_REVOKED,  /* DELETE /user/sessions/{id}: the owner ended one */
 	AUDIT_REFRESH_REUSED,   /* a spent refresh token came again too late: its session ended */
+	AUDIT_MFA_SETUP,        /* mfa/setup: a pending two-factor secret made, its code mailed */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

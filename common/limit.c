@@ -56,6 +56,12 @@ int limit_otp_mail(PGconn *db, const char *email, long *retry_after)
 	                  LIMIT_OTP_MAIL_MAX, retry_after);
 }
 
+int limit_mfa_mail(PGconn *db, const char *email, long *retry_after)
+{
+	return limit_mail(db, "mfa_setup", email, LIMIT_OTP_MAIL_GAP, LIMIT_OTP_MAIL_WINDOW,
+	                  LIMIT_OTP_MAIL_MAX, retry_after);
+}
+
 int limit_reset_mail(PGconn *db, const char *email, long *retry_after)
 {
 	return limit_mail(db, "reset", email, LIMIT_RESET_MAIL_GAP, LIMIT_RESET_MAIL_WINDOW,

@@ -67,6 +67,8 @@
  */
 int limit_otp_mail(PGconn *db, const char *email, long *retry_after);
 int limit_reset_mail(PGconn *db, const char *email, long *retry_after);
+/* The same for the code mail of a two-factor setup: the code mail's caps, counted apart. */
+int limit_mfa_mail(PGconn *db, const char *email, long *retry_after);
 
 /*
  * Whether logins for email from client are locked: by that client's own

@@ -26,6 +26,7 @@ static const char *const mail_kind_names[] = {
     [MAIL_RESET] = "reset",
     [MAIL_PASSWORD_CHANGED] = "password_changed",
     [MAIL_ACCOUNT_DELETED] = "account_deleted",
+    [MAIL_MFA_SETUP] = "mfa_setup",
 };
 const char *mail_kind_name(enum mail_kind k)
 {
@@ -345,6 +346,40 @@ static int render_deleted(const struct conf *c, const char *app, const struct ma
 	           : 0;
 }
 
+/*
+ * The code that confirms a two-factor setup (mfa/setup): whoever turns
+ * two-factor sign-in on must also read the account's mail. Greets by the
+ * account's name, as the notices do.
+ */
+static int render_mfa_setup(const char *app, const struct mail_vars *v, struct buf *subj,
+                            struct body *b)
+{
+	int m = v->expire_minutes;
+
+	if (v->code == NULL || v->code[0] == '\0')
+		return -1;
+	if (mail_put_clean(subj, app) != 0 ||
+	    buf_puts(subj, " two-factor confirmation code") != 0 ||
+	    body_begin(b, subj->data, v->full_name) != 0 ||
+	    body_para(b, "To turn on two-factor sign-in for your ", app,
+	              " account, enter this code together with a code from your authenticator app:",
+	              NULL) != 0)
+		return -1;
+	if (buf_puts(b->text, "    ") != 0 || mail_put_clean(b->text, v->code) != 0 ||
+	    buf_puts(b->html, "<p style=\"font-size: 28px; font-weight: bold; letter-spacing: "
+	                      "6px\">") != 0 ||
+	    put_html(b->html, v->code) != 0 || body_para_end(b) != 0)
+		return -1;
+	return body_paraf(b, "It expires in %d minute%s.", m, plural(m)) != 0 ||
+	               body_para(b,
+	                         "If you did not ask for this, someone who knows your password "
+	                         "tried to turn on two-factor sign-in: do not share this code, and "
+	                         "change your password.",
+	                         NULL) != 0
+	           ? -1
+	           : 0;
+}
+
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
                 char **subject, char **text, char **html)
 {
@@ -369,6 +404,9 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		break;
 	case MAIL_ACCOUNT_DELETED:
 		rc = render_deleted(c, app, v, &s, &b);
+		break;
+	case MAIL_MFA_SETUP:
+		rc = render_mfa_setup(app, v, &s, &b);
 		break;
 	}
 	if (rc == 0)

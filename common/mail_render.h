@@ -1,6 +1,6 @@
 /*
  * mail_render: the messages the service sends (a code, a reset link, a
- * password changed, an account deleted), rendered from their templates into a subject and
+ * password changed, an account deleted, a code confirming two-factor setup), rendered from their templates into a subject and
  * text and HTML bodies. User text (a name) goes in bodies only, HTML-escaped
  * in HTML; the code mail greets no one (docs/CONTRACT.md SU-5).
  */
@@ -10,22 +10,28 @@
 #include "buf.h"
 #include "conf.h"
 
-enum mail_kind { MAIL_OTP, MAIL_RESET, MAIL_PASSWORD_CHANGED, MAIL_ACCOUNT_DELETED };
+enum mail_kind {
+	MAIL_OTP,
+	MAIL_RESET,
+	MAIL_PASSWORD_CHANGED,
+	MAIL_ACCOUNT_DELETED,
+	MAIL_MFA_SETUP,
+};
 
 struct mail_vars {
 	const char *to; /* a validated, normalized address */
 	/* The account's name for the greeting, or NULL: only a name the owner of
 	 * the address set (a verified account's). MAIL_OTP never greets by name. */
 	const char *full_name;
-	const char *code; /* MAIL_OTP: the 6-digit code */
+	const char *code; /* MAIL_OTP, MAIL_MFA_SETUP: the 6-digit code */
 	const char *link; /* MAIL_RESET: FRONTEND_URL + "/reset-password?token=..." */
-	/* MAIL_OTP, MAIL_RESET: how long the code or link lasts; the mail is
+	/* MAIL_OTP, MAIL_RESET, MAIL_MFA_SETUP: how long the code or link lasts; the mail is
 	 * dropped after it (other kinds: after OUTBOX_NOTICE_MINUTES). */
 	int expire_minutes;
 	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
 };
 
-/* "otp", "reset", "password_changed", "account_deleted": the outbox's kind column. */
+/* "otp", "reset", "password_changed", "account_deleted", "mfa_setup": the outbox's kind column. */
 const char *mail_kind_name(enum mail_kind k);
 
 /*

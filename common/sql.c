@@ -590,6 +590,26 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                            " SELECT (SELECT count(*) FROM d),"
                            " (SELECT count(*) FROM refresh_tokens r JOIN d ON r.session_id = d.id)",
                            2, PGRES_TUPLES_OK, 2},
+    /* Whether account $1 has two-factor sign-in on, its row locked. -> 1 or 0 */
+    [ST_MFA_ENABLED] = {"mfa_enabled",
+                        "SELECT count(*) FROM (SELECT 1 FROM user_mfa WHERE user_id = $1::bigint"
+                        " AND enabled_at IS NOT NULL FOR UPDATE) m",
+                        1, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* mfa/setup: the pending secret $2 (sealed, hex) of account $1 and the
+	 * digest $3 (hex) of the code mailed for it, good for $4 minutes with
+	 * its own tries, replacing any earlier pending one; the failure counter
+	 * and its lock stay. Only while MFA is off. -> the account id, no row
+	 * when MFA is on */
+    [ST_MFA_SET_PENDING] =
+        {"mfa_set_pending",
+         "INSERT INTO user_mfa (user_id, pending_sealed, pending_code_hash, pending_expires_at)"
+         " VALUES ($1::bigint, decode($2::text, 'hex'), decode($3::text, 'hex'),"
+         " now() + make_interval(mins => $4::int))"
+         " ON CONFLICT (user_id) DO UPDATE SET pending_sealed = EXCLUDED.pending_sealed,"
+         " pending_code_hash = EXCLUDED.pending_code_hash,"
+         " pending_expires_at = EXCLUDED.pending_expires_at, pending_attempts = 0, updated_at = now()"
+         " WHERE user_mfa.enabled_at IS NULL RETURNING user_id",
+         4, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)
