@@ -67,9 +67,10 @@ enum acct_rc {
 	ACCT_BAD_PASSWORD, /* change-password, delete-account: the password typed again is wrong (400) */
 	ACCT_BAD_REFRESH_TOKEN, /* refresh: unknown, spent, revoked, ended (401) */
 	ACCT_SESSION_NOT_FOUND, /* DELETE /user/sessions/{id}: not a live session of the user (404) */
-	ACCT_MFA_ON,            /* mfa/setup: two-factor sign-in is already enabled (409) */
-	ACCT_UNAVAILABLE,       /* database unreachable (503) */
-	ACCT_ERROR,             /* anything else (500, logged) */
+	ACCT_MFA_ON,      /* mfa/setup, mfa/enable: two-factor sign-in is already enabled (409) */
+	ACCT_BAD_CODE,    /* a wrong, spent or malformed TOTP or emailed code (400) */
+	ACCT_UNAVAILABLE, /* database unreachable (503) */
+	ACCT_ERROR,       /* anything else (500, logged) */
 };
 
 struct acct_out {

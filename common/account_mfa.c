@@ -19,6 +19,7 @@
 #include "reauth.h"
 #include "secret.h"
 #include "token.h"
+#include "totp.h"
 
 void mfa_setup_out_release(struct mfa_setup_out *o)
 {
@@ -171,5 +172,238 @@ out:
 	secret_free_str(sealed_hex);
 	acct_user_release(&u);
 	acct_user_release(&cur);
+	return ret;
+}
+
+#define DETAIL_MFA_LIMIT "Too many invalid codes. Please try again later."
+
+/*
+ * A wrong second-factor code of account user_id, counted in the open
+ * transaction and committed: the 10th in a row locks (an mfa_lockout event,
+ * the owner mailed once). ACCT_BAD_CODE, or a fault.
+ */
+static enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct client *cl,
+                                    int64_t user_id, const char *id_s, struct acct_out *o)
+{
+	const char *params[1] = {id_s};
+	PGresult *res = NULL;
+	struct mail_vars v;
+	int64_t mail_id = 0;
+	int locked = 0;
+	enum acct_rc ret;
+
+	ret = acct_db(db_exec(db, ST_MFA_FAIL, params, 1, &res));
+	if (ret == ACCT_OK)
+		locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, SQL_ONLY_COL), "1") == 0;
+	PQclear(res);
+	if (ret == ACCT_OK)
+		ret = acct_db(audit_write(db, c, AUDIT_MFA_FAILURE, user_id, o->email, cl, "code"));
+	if (ret == ACCT_OK && locked) {
+		memset(&v, 0, sizeof(v));
+		v.to = o->email;
+		v.full_name = o->is_verified ? o->full_name : NULL;
+		ret = acct_db(mail_enqueue(db, c, MAIL_MFA_LOCKED, user_id, &v, &mail_id));
+		if (ret == ACCT_OK)
+			ret = acct_db(
+			    audit_write(db, c, AUDIT_MFA_LOCKOUT, user_id, o->email, cl, NULL));
+	}
+	if (ret == ACCT_OK)
+		ret = acct_db(db_commit(db));
+	if (ret == ACCT_OK && locked)
+		log_info("account %" PRId64 ": second factor locked after wrong codes", user_id);
+	return ret == ACCT_OK ? ACCT_BAD_CODE : ret;
+}
+
+/* 1 if code is TOKEN_OTP_LEN ASCII digits whose digest is want (hex), else 0; -1 on a fault. */
+static int mfa_email_code_ok(const struct conf_keys *keys, int64_t user_id, const char *code,
+                             const char *want_hex)
+{
+	unsigned char digest[TOKEN_DIGEST_LEN];
+	unsigned char *want = NULL;
+	size_t want_len = 0;
+	int ok = 0;
+
+	if (strlen(code) != TOKEN_OTP_LEN || strspn(code, "0123456789") != TOKEN_OTP_LEN)
+		return 0;
+	if (hex_decode(want_hex, &want, &want_len) != 0 || want_len != TOKEN_DIGEST_LEN) {
+		free(want);
+		return 0;
+	}
+	if (token_otp_digest(keys->otp, user_id, code, digest) != 0)
+		ok = -1;
+	else
+		ok = token_digest_equal(digest, want);
+	OPENSSL_cleanse(digest, sizeof(digest));
+	free(want);
+	return ok;
+}
+
+/* The digests of codes as comma-separated hex into *out (caller frees). ACCT_OK or ACCT_ERROR. */
+static enum acct_rc mfa_recovery_digests(const struct conf_keys *mk, int64_t user_id,
+                                         char codes[RECOVERY_COUNT][RECOVERY_LEN + 1], char **out)
+{
+	unsigned char d[TOKEN_DIGEST_LEN];
+	size_t step = 2 * TOKEN_DIGEST_LEN + 1;
+	char *s = malloc(RECOVERY_COUNT * step);
+
+	*out = NULL;
+	if (s == NULL) {
+		log_error("out of memory");
+		return ACCT_ERROR;
+	}
+	for (size_t i = 0; i < RECOVERY_COUNT; i++) {
+		if (recovery_digest(mk->mfa_recovery, user_id, codes[i], d) != 0) {
+			free(s);
+			return ACCT_ERROR;
+		}
+		token_hex(d, s + i * step);
+		s[i * step + step - 1] = i + 1 < RECOVERY_COUNT ? ',' : '\0';
+	}
+	*out = s;
+	return ACCT_OK;
+}
+
+enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct acct_token *t, time_t now,
+                                const struct mfa_enable_req *r, struct acct_out *o,
+                                char codes[RECOVERY_COUNT][RECOVERY_LEN + 1])
+{
+	int64_t user_id = t->user_id;
+	const struct conf_keys *keys;
+	const struct conf_keys *mk;
+	PGresult *res = NULL;
+	unsigned char secret[MFA_SECRET_LEN];
+	unsigned char *sealed = NULL;
+	size_t sealed_len = 0;
+	char *digests = NULL;
+	char id_s[24];
+	char step_s[24];
+	int64_t last_step, step = -1;
+	struct mail_vars v;
+	enum acct_rc ret;
+	int ok;
+
+	memset(secret, 0, sizeof(secret));
+	ret = account_profile(db, c, cl, t, now, o);
+	if (ret != ACCT_OK)
+		goto out;
+	keys = conf_keys(c);
+	mk = conf_mfa_keys(c);
+	if (keys == NULL || mk == NULL) {
+		ret = ACCT_ERROR;
+		goto out;
+	}
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	ret = acct_begin_locked(db, o->email);
+	if (ret != ACCT_OK)
+		goto out;
+	{
+		const char *params[1] = {id_s};
+
+		ret = acct_db(db_exec(db, ST_MFA_READ, params, 1, &res));
+	}
+	if (ret != ACCT_OK)
+		goto out;
+	if (PQntuples(res) == 0) {
+		ret = ACCT_BAD_CODE; /* no setup: nothing to count */
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, MR_ENABLED), "t") == 0) {
+		ret = ACCT_MFA_ON;
+		goto out;
+	}
+	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
+	if (o->retry_after > 0) {
+		o->limit_detail = DETAIL_MFA_LIMIT;
+		ret = ACCT_LIMITED;
+		goto out;
+	}
+	o->retry_after = 0;
+	ok = strcmp(PQgetvalue(res, 0, MR_PENDING_LIVE), "t") == 0
+	         ? mfa_email_code_ok(keys, user_id, r->email_code,
+	                             PQgetvalue(res, 0, MR_PENDING_CODE))
+	         : 0;
+	if (ok < 0) {
+		ret = ACCT_ERROR;
+		goto out;
+	}
+	if (ok == 0) {
+		/* Counted on the code's own tries only. */
+		const char *params[1] = {id_s};
+
+		ret = acct_db(db_exec(db, ST_MFA_EMAIL_FAIL, params, 1, NULL));
+		if (ret == ACCT_OK)
+			ret = acct_db(audit_write(db, c, AUDIT_MFA_FAILURE, user_id, o->email, cl,
+			                          "email code"));
+		if (ret == ACCT_OK)
+			ret = acct_db(db_commit(db));
+		if (ret == ACCT_OK)
+			ret = ACCT_BAD_CODE;
+		goto out;
+	}
+	last_step = strtoll(PQgetvalue(res, 0, MR_LAST_STEP), NULL, 10);
+	if (hex_decode(PQgetvalue(res, 0, MR_PENDING_SEALED), &sealed, &sealed_len) != 0 ||
+	    mfa_secret_open(mk->mfa_secret, user_id, sealed, sealed_len, secret) != 0) {
+		log_error("account %" PRId64 ": its pending two-factor secret does not open",
+		          user_id);
+		ret = ACCT_ERROR;
+		goto out;
+	}
+	ok = totp_verify(secret, sizeof(secret), now, last_step, r->code, &step);
+	if (ok < 0) {
+		ret = ACCT_ERROR;
+		goto out;
+	}
+	if (ok == 0) {
+		ret = mfa_code_failed(db, c, cl, user_id, id_s, o);
+		goto out;
+	}
+	snprintf(step_s, sizeof(step_s), "%" PRId64, step);
+	PQclear(res);
+	res = NULL;
+	{
+		const char *params[2] = {id_s, step_s};
+
+		ret = acct_db(db_exec(db, ST_MFA_ENABLE, params, 2, &res));
+	}
+	if (ret == ACCT_OK && PQntuples(res) == 0) {
+		ret = mfa_code_failed(db, c, cl, user_id, id_s, o);
+		goto out;
+	}
+	if (ret == ACCT_OK && recovery_new_set(codes) != 0)
+		ret = ACCT_ERROR;
+	if (ret == ACCT_OK)
+		ret = mfa_recovery_digests(mk, user_id, codes, &digests);
+	if (ret == ACCT_OK) {
+		const char *params[2] = {id_s, digests};
+
+		ret = acct_db(db_exec(db, ST_MFA_RECOVERY_SET, params, 2, NULL));
+	}
+	if (ret == ACCT_OK) {
+		/* The sessions opened without the second factor end; the caller's stays. */
+		const char *params[2] = {id_s, t->sid};
+
+		ret = acct_db(db_exec(db, ST_SESSION_END_OTHERS, params, 2, NULL));
+	}
+	if (ret == ACCT_OK) {
+		memset(&v, 0, sizeof(v));
+		v.to = o->email;
+		v.full_name = o->is_verified ? o->full_name : NULL;
+		ret = acct_db(mail_enqueue(db, c, MAIL_MFA_ENABLED, user_id, &v, &o->mail_id));
+	}
+	if (ret == ACCT_OK)
+		ret = acct_db(audit_write(db, c, AUDIT_MFA_ENABLED, user_id, o->email, cl, NULL));
+	if (ret == ACCT_OK)
+		ret = acct_db(db_commit(db));
+	if (ret == ACCT_OK)
+		log_info("account %" PRId64 ": two-factor sign-in enabled", user_id);
+out:
+	acct_end(db, ret, o);
+	if (ret != ACCT_OK)
+		OPENSSL_cleanse(codes, sizeof(char[RECOVERY_COUNT][RECOVERY_LEN + 1]));
+	PQclear(res);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(sealed);
+	free(digests);
 	return ret;
 }

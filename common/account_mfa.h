@@ -1,6 +1,6 @@
 /*
  * account_mfa: two-factor sign-in (TOTP, RFC 6238) turned on by its owner
- * (docs/CONTRACT.md MF-1 to MF-3), one flow per endpoint on the request's
+ * (docs/CONTRACT.md MF-1 to MF-7), one flow per endpoint on the request's
  * connection, each taking a token already checked by bearer_check() and
  * reading the account as account_profile() does first. The rows are
  * sql/008_mfa.sql's user_mfa; the secret is made and sealed by mfa_secret.h
@@ -16,6 +16,8 @@
 #include "account.h"
 #include "client.h"
 #include "conf.h"
+#include "recovery.h"
+#include "req_mfa.h"
 #include "req_self.h"
 
 /* What mfa/setup shows, once: both hold the secret (free with mfa_setup_out_release()). */
@@ -43,5 +45,25 @@ void mfa_setup_out_release(struct mfa_setup_out *o);
 enum acct_rc account_mfa_setup(PGconn *db, const struct conf *c, const struct client *cl,
                                const struct acct_token *t, time_t now, const struct password_req *r,
                                struct acct_out *o, struct mfa_setup_out *s);
+
+/*
+ * POST /user/mfa/enable: in one transaction under the address's lock, the
+ * account's user_mfa row locked: ACCT_MFA_ON when it is on; ACCT_LIMITED
+ * (o->retry_after) while the second-factor lock holds, before any check;
+ * ACCT_BAD_CODE when no setup is pending or r->email_code is not the live
+ * mailed code (one of its 5 tries spent, committed), or r->code is not a
+ * TOTP code of the pending secret for a step later than the last accepted
+ * one (counted on the second-factor counter, committed: the 10th in a row
+ * locks, mails the owner and records mfa_lockout). Else the pending secret
+ * becomes the secret with its step recorded in the same UPDATE, the counter
+ * cleared, RECOVERY_COUNT new recovery codes stored as digests (into codes,
+ * shown once), every other session of the account ended, the notice mail
+ * queued (o->mail_id) and an mfa_enabled event: ACCT_OK. Faults; ACCT_ERROR
+ * also without MFA_ENCRYPTION_KEY. codes is wiped unless ACCT_OK.
+ */
+enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct client *cl,
+                                const struct acct_token *t, time_t now,
+                                const struct mfa_enable_req *r, struct acct_out *o,
+                                char codes[RECOVERY_COUNT][RECOVERY_LEN + 1]);
 
 #endif

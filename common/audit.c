@@ -44,6 +44,12 @@ const char *audit_event_name(enum audit_event e)
 		return "refresh_reused";
 	case AUDIT_MFA_SETUP:
 		return "mfa_setup";
+	case AUDIT_MFA_ENABLED:
+		return "mfa_enabled";
+	case AUDIT_MFA_FAILURE:
+		return "mfa_failure";
+	case AUDIT_MFA_LOCKOUT:
+		return "mfa_lockout";
 	}
 	return "unknown";
 }

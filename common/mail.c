@@ -93,7 +93,8 @@ static int mail_queue(PGconn *db, const struct conf *c, enum mail_kind kind, int
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
 	/* A notice's content does not expire; it waits OUTBOX_NOTICE_MINUTES. */
 	snprintf(mins, sizeof(mins), "%d",
-	         kind == MAIL_PASSWORD_CHANGED || kind == MAIL_ACCOUNT_DELETED
+	         kind == MAIL_PASSWORD_CHANGED || kind == MAIL_ACCOUNT_DELETED ||
+	                 kind == MAIL_MFA_ENABLED || kind == MAIL_MFA_LOCKED
 	             ? OUTBOX_NOTICE_MINUTES
 	             : v->expire_minutes);
 	params[0] = mail_kind_name(kind);

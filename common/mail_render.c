@@ -27,6 +27,8 @@ static const char *const mail_kind_names[] = {
     [MAIL_PASSWORD_CHANGED] = "password_changed",
     [MAIL_ACCOUNT_DELETED] = "account_deleted",
     [MAIL_MFA_SETUP] = "mfa_setup",
+    [MAIL_MFA_ENABLED] = "mfa_enabled",
+    [MAIL_MFA_LOCKED] = "mfa_locked",
 };
 const char *mail_kind_name(enum mail_kind k)
 {
@@ -380,6 +382,44 @@ static int render_mfa_setup(const char *app, const struct mail_vars *v, struct b
 	           : 0;
 }
 
+/* The notice of two-factor sign-in turned on (mfa/enable). */
+static int render_mfa_enabled(const char *app, const struct mail_vars *v, struct buf *subj,
+                              struct body *b)
+{
+	return buf_puts(subj, "Two-factor sign-in is on for your ") != 0 ||
+	               mail_put_clean(subj, app) != 0 || buf_puts(subj, " account") != 0 ||
+	               body_begin(b, subj->data, v->full_name) != 0 ||
+	               body_para(b, "Two-factor sign-in was just turned on for your ", app,
+	                         " account: from now on, signing in also asks for a code from your "
+	                         "authenticator app. Keep your recovery codes somewhere safe.",
+	                         NULL) != 0 ||
+	               body_para(
+	                   b,
+	                   "If you did not do this, someone who knows your password and reads "
+	                   "your email did: change both passwords and contact support.",
+	                   NULL) != 0
+	           ? -1
+	           : 0;
+}
+
+/* The notice of a second-factor lock: too many wrong codes in a row. */
+static int render_mfa_locked(const char *app, const struct mail_vars *v, struct buf *subj,
+                             struct body *b)
+{
+	return buf_puts(subj, "Too many wrong two-factor codes for your ") != 0 ||
+	               mail_put_clean(subj, app) != 0 || buf_puts(subj, " account") != 0 ||
+	               body_begin(b, subj->data, v->full_name) != 0 ||
+	               body_para(b, "Someone typed wrong two-factor codes for your ", app,
+	                         " account ten times in a row, so codes are refused for a while.",
+	                         NULL) != 0 ||
+	               body_para(b,
+	                         "If this was not you, someone may know your password: change it "
+	                         "and contact support.",
+	                         NULL) != 0
+	           ? -1
+	           : 0;
+}
+
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
                 char **subject, char **text, char **html)
 {
@@ -407,6 +447,12 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		break;
 	case MAIL_MFA_SETUP:
 		rc = render_mfa_setup(app, v, &s, &b);
+		break;
+	case MAIL_MFA_ENABLED:
+		rc = render_mfa_enabled(app, v, &s, &b);
+		break;
+	case MAIL_MFA_LOCKED:
+		rc = render_mfa_locked(app, v, &s, &b);
 		break;
 	}
 	if (rc == 0)

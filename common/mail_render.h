@@ -16,6 +16,8 @@ enum mail_kind {
 	MAIL_PASSWORD_CHANGED,
 	MAIL_ACCOUNT_DELETED,
 	MAIL_MFA_SETUP,
+	MAIL_MFA_ENABLED,
+	MAIL_MFA_LOCKED,
 };
 
 struct mail_vars {
@@ -31,7 +33,8 @@ struct mail_vars {
 	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
 };
 
-/* "otp", "reset", "password_changed", "account_deleted", "mfa_setup": the outbox's kind column. */
+/* "otp", "reset", "password_changed", "account_deleted", "mfa_setup", "mfa_enabled",
+ * "mfa_locked": the outbox's kind column. */
 const char *mail_kind_name(enum mail_kind k);
 
 /*

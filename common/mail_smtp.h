@@ -5,7 +5,8 @@
  * login when SMTP_PASSWORD is set.
  *
  * Only the programs that deliver mail link this module: signup, resend-otp,
- * forgot-password, reset-password, change-password, delete-account, mfa-setup and
+ * forgot-password, reset-password, change-password, delete-account, mfa-setup,
+ * mfa-enable and
  * medicalcare-outbox. Each calls
  * mail_smtp_enable() once, before delivering. Even there libcurl (and the two
  * dozen libraries it maps) is loaded by the first mail sent (libcurl.h), not

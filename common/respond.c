@@ -66,6 +66,7 @@ static const struct {
     [ACCT_BAD_PASSWORD] = {400, "Incorrect password"},
     [ACCT_SESSION_NOT_FOUND] = {404, "Session not found"},
     [ACCT_MFA_ON] = {409, "Two-factor sign-in is already enabled"},
+    [ACCT_BAD_CODE] = {400, "Invalid code"},
 };
 
 void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o)
@@ -79,6 +80,7 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 	case ACCT_BAD_PASSWORD:
 	case ACCT_SESSION_NOT_FOUND:
 	case ACCT_MFA_ON:
+	case ACCT_BAD_CODE:
 		http_resp_detail(resp, respond_plain[rc].status, respond_plain[rc].detail);
 		return;
 	case ACCT_LIMITED:

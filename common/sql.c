@@ -610,6 +610,62 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " pending_expires_at = EXCLUDED.pending_expires_at, pending_attempts = 0, updated_at = now()"
          " WHERE user_mfa.enabled_at IS NULL RETURNING user_id",
          4, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* The user_mfa row of account $1, locked. -> enum mfa_read_col, no row
+	 * before any setup */
+    [ST_MFA_READ] =
+        {"mfa_read",
+         "SELECT coalesce(encode(pending_sealed, 'hex'), ''),"
+         " coalesce(encode(pending_code_hash, 'hex'), ''),"
+         " coalesce(pending_expires_at > now() AND pending_attempts < 5, false),"
+         " last_step, enabled_at IS NOT NULL,"
+         " greatest(coalesce(ceil(extract(epoch FROM locked_until - clock_timestamp())),"
+         " 0), 0)::int"
+         " FROM user_mfa WHERE user_id = $1::bigint FOR UPDATE",
+         1, PGRES_TUPLES_OK, MR__NCOLS},
+    /* A wrong emailed code of account $1: one of its 5 tries spent. */
+    [ST_MFA_EMAIL_FAIL] =
+        {"mfa_email_fail",
+         "UPDATE user_mfa SET pending_attempts = pending_attempts + 1,"
+         " updated_at = now() WHERE user_id = $1::bigint AND pending_attempts < 5",
+         1, PGRES_COMMAND_OK, 0},
+    /* A wrong second-factor code of account $1, counted: the 10th in a row
+	 * locks for 15 minutes doubled per earlier lock, at most 24 hours, and
+	 * starts the count again. -> 1 when it locked, else 0 */
+    [ST_MFA_FAIL] = {"mfa_fail",
+                     "UPDATE user_mfa SET"
+                     " failures = CASE WHEN failures + 1 >= 10 THEN 0 ELSE failures + 1 END,"
+                     " locks = CASE WHEN failures + 1 >= 10 THEN locks + 1 ELSE locks END,"
+                     " locked_until = CASE WHEN failures + 1 >= 10 THEN now() + least("
+                     "interval '15 minutes' * power(2, least(locks, 7)), interval '24 hours')"
+                     " ELSE locked_until END, updated_at = now()"
+                     " WHERE user_id = $1::bigint"
+                     " RETURNING (failures = 0 AND locked_until > now())::int",
+                     1, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* mfa/enable: the pending secret of account $1 becomes its secret, step
+	 * $2 accepted, only if later than the last one and MFA is off; the
+	 * counter and lock cleared. -> the account id, no row otherwise */
+    [ST_MFA_ENABLE] =
+        {"mfa_enable",
+         "UPDATE user_mfa SET secret_sealed = pending_sealed, enabled_at = now(),"
+         " last_step = $2::bigint, failures = 0, locks = 0, locked_until = NULL,"
+         " pending_sealed = NULL, pending_code_hash = NULL, pending_expires_at = NULL,"
+         " pending_attempts = 0, updated_at = now()"
+         " WHERE user_id = $1::bigint AND enabled_at IS NULL"
+         " AND pending_sealed IS NOT NULL AND last_step < $2::bigint RETURNING user_id",
+         2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* The recovery codes of account $1 replaced by the digests $2 (hex,
+	 * comma-separated). */
+    [ST_MFA_RECOVERY_SET] =
+        {"mfa_recovery_set",
+         "WITH d AS (DELETE FROM mfa_recovery_codes WHERE user_id = $1::bigint)"
+         " INSERT INTO mfa_recovery_codes (user_id, code_hash)"
+         " SELECT $1::bigint, decode(h, 'hex') FROM unnest(string_to_array($2::text, ',')) h",
+         2, PGRES_COMMAND_OK, 0},
+    /* Every live session of user $1 but session $2 ('' for none) ended. */
+    [ST_SESSION_END_OTHERS] = {"session_end_others",
+                               "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::bigint"
+                               " AND revoked_at IS NULL AND id <> $2::text",
+                               2, PGRES_COMMAND_OK, 0},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

@@ -80,6 +80,12 @@ enum sql_stmt {
 	ST_PRUNE_SESSIONS,
 	ST_MFA_ENABLED,
 	ST_MFA_SET_PENDING,
+	ST_MFA_READ,
+	ST_MFA_EMAIL_FAIL,
+	ST_MFA_FAIL,
+	ST_MFA_ENABLE,
+	ST_MFA_RECOVERY_SET,
+	ST_SESSION_END_OTHERS,
 	ST__COUNT
 };
 
@@ -163,6 +169,16 @@ enum session_list_col {
 	SL_USER_AGENT,   /* NULL when unknown */
 	SL_IP,           /* NULL when unknown */
 	SL__NCOLS
+};
+/* ST_MFA_READ: an account's user_mfa row, locked. */
+enum mfa_read_col {
+	MR_PENDING_SEALED, /* hex, '' for none */
+	MR_PENDING_CODE,   /* the emailed code's digest, hex, '' for none */
+	MR_PENDING_LIVE,   /* 't' while the emailed code is in time and has tries left */
+	MR_LAST_STEP,      /* the last TOTP step accepted, -1 for none */
+	MR_ENABLED,        /* 't' when two-factor sign-in is on */
+	MR_LOCKED_FOR,     /* seconds the second-factor lock still holds, 0 for none */
+	MR__NCOLS
 };
 enum reset_find_col { RF_TOKEN_ID, RF_USER_ID, RF_EMAIL, RF_FULL_NAME, RF_IS_VERIFIED, RF__NCOLS };
 

@@ -47,6 +47,7 @@
 #                  database), refute_access_control; with --http they go
 #                  through the web server (tests/http)
 #   tokens         make_jwt, jwt_decode, user_token
+#   two-factor     mfa_setup, totp (a TOTP code computed here)
 #   FastCGI        fcgi_start, fcgi_exit, fcgi_stop_all (one process of a
 #                  program, reached by cgi with MC_CGI_VIA), fcgi_soak_round
 #   hash gate      hold_gate, release_gate (stop programs where they hash)
@@ -1209,6 +1210,28 @@ user_token() {
 	    s="$sid" u="$1" >/dev/null || return 1
 	make_jwt "$(printf '{"sub":"%s","email":"%s","sid":"%s","jti":"%s","iat":%d,"exp":%d}' \
 	    "$1" "$2" "$sid" "$jti" $((now + ${3:-0})) $((now + ${3:-0} + 3600)))"
+}
+
+# mfa_setup TOKEN PASSWORD [VAR=value]...   POST /user/mfa/setup with the
+# password, as the holder of TOKEN.
+mfa_setup() {
+	local tok=$1 pw=$2
+	shift 2
+	cgi POST mfa-setup.cgi "$(jobj password "$pw")" HTTP_AUTHORIZATION="Bearer $tok" "$@"
+}
+
+# totp SECRET [STEPS]   prints the TOTP code (RFC 6238: HMAC-SHA-1, 6 digits,
+# 30 s steps) of the base32 SECRET for the step of now plus STEPS (default 0),
+# computed here with Python's hmac, independently of the programs.
+totp() {
+	python3 - "$1" "${2:-0}" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1] + '=' * (-len(sys.argv[1]) % 8))
+step = int(time.time()) // 30 + int(sys.argv[2])
+d = hmac.new(key, struct.pack('>Q', step), hashlib.sha1).digest()
+o = d[-1] & 15
+print('%06d' % ((struct.unpack('>I', d[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PY
 }
 
 # jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default

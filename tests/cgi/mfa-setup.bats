@@ -25,13 +25,6 @@ two_users() {
 	ANN=$(user_token 2 ann@example.test)
 }
 
-# mfa_setup TOKEN PASSWORD [VAR=value]...
-mfa_setup() {
-	local tok=$1 pw=$2
-	shift 2
-	cgi POST mfa-setup.cgi "$(jobj password "$pw")" HTTP_AUTHORIZATION="Bearer $tok" "$@"
-}
-
 # ann_mfa prints ann's user_mfa row: the pending secret and code digest (hex),
 # whether a secret is on, and the code's tries.
 ann_mfa() {

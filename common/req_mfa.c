@@ -1,0 +1,38 @@
+#include "req_mfa.h"
+
+#include "req.h"
+#include "secret.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* field as a copy of at most REQ_MFA_CODE_MAX bytes into *out: 0, -1 (errs), or -2 (out of memory). */
+static int req_code(json_object *body, const char *field, struct ferrs *errs, char **out)
+{
+	const char *s;
+	size_t len;
+
+	if (req_string(body, field, errs, &s, &len) != 0)
+		return -1;
+	*out = strndup(s, len > REQ_MFA_CODE_MAX ? REQ_MFA_CODE_MAX : len);
+	return *out == NULL ? -2 : 0;
+}
+
+int mfa_enable_req_parse(json_object *body, struct mfa_enable_req *r, struct ferrs *errs)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	req_merge(&ret, req_code(body, "code", errs, &r->code));
+	req_merge(&ret, req_code(body, "email_code", errs, &r->email_code));
+	if (ret != 0)
+		mfa_enable_req_release(r);
+	return ret;
+}
+
+void mfa_enable_req_release(struct mfa_enable_req *r)
+{
+	secret_free_str(r->code);
+	secret_free_str(r->email_code);
+	memset(r, 0, sizeof(*r));
+}
