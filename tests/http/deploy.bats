@@ -601,7 +601,9 @@ vhost_configtest() {
 	[[ $run_dir == /run/medicalcare ]] || _fail "the unit's --run-dir: '$run_dir'"
 	grep -q -E '^RuntimeDirectory=medicalcare$' "$unit"
 	grep -q -F "proxy:unix:$run_dir/fcgi/signup.sock|" "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf"
-	[[ $(grep -c 'SetHandler "proxy:unix:' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf") -eq 9 ]]
+	# One handler a program.
+	[[ $(grep -c 'SetHandler "proxy:unix:' "$BATS_TEST_TMPDIR/vhost-fastcgi/vhost.conf") -eq \
+	    $(ls "$MC_ROOT"/cgi-bin/*.c | wc -l) ]]
 	grep -q 'SetHandler cgi-script' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
 	! grep -q 'proxy:unix:' "$BATS_TEST_TMPDIR/vhost-cgi/vhost.conf"
 	# Each refuses a declared body over 64 KiB itself.
@@ -634,6 +636,7 @@ guide_has() {
 	[[ $rc -eq 1 && $out == *"problem: JWT_SECRET_KEY is not set"* ]] || _fail "template: $rc $out"
 	# Filled in: no problem (the SMTP server on 127.0.0.1 is a note).
 	sed -i -e "s|^JWT_SECRET_KEY=.*|JWT_SECRET_KEY=$MC_TEST_JWT_KEY|" \
+	    -e "s|^MFA_ENCRYPTION_KEY=.*|MFA_ENCRYPTION_KEY=$MC_TEST_MFA_KEY|" \
 	    -e "s|^DATABASE_URL=.*|DATABASE_URL=$DATABASE_URL|" \
 	    -e "s|^SMTP_SERVER=.*|SMTP_SERVER=127.0.0.1|" -e "s|^SMTP_PORT=.*|SMTP_PORT=$MC_SMTP_PORT|" \
 	    -e "s|^SMTP_SECURITY=.*|SMTP_SECURITY=none|" -e "s|^SMTP_EMAIL=.*|SMTP_EMAIL=no-reply@medicalcare.test|" \

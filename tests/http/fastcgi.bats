@@ -69,13 +69,22 @@ account() {
 	TOKEN=$http_token
 }
 
+# programs: the name of every program in cgi-bin/, one a line.
+programs() {
+	local f
+	for f in "$MC_ROOT"/cgi-bin/*.c; do
+		f=${f##*/}
+		echo "${f%.c}"
+	done
+}
+
 @test "every program has its FastCGI processes and the launcher says so" {
 	local p out
-	for p in signup verify-otp resend-otp login refresh logout forgot-password reset-password profile sessions health openapi; do
+	for p in $(programs); do
 		[[ $(fcgi_pids "$p" | wc -l) -eq $PROCESSES ]] || _fail "$p: $(fcgi_pids "$p" | wc -l) processes"
 	done
 	out=$("$MC_ROOT/apache/fcgi.sh" status --run-dir "$MC_APACHE_DIR")
-	[[ $(grep -c " $PROCESSES/$PROCESSES " <<<"$out") -eq 12 ]] || _fail "status: $out"
+	[[ $(grep -c " $PROCESSES/$PROCESSES " <<<"$out") -eq $(programs | wc -l) ]] || _fail "status: $out"
 	# Processes run as the server's user, not root.
 	p=$(fcgi_pids profile | head -n 1)
 	[[ $(ps -o user= -p "$p") == "$(mc_apache_run_user)" ]]
@@ -243,14 +252,14 @@ wait_launcher_status() {
 @test "the FastCGI launcher keeps the database processes within DB_MAX_CONNECTIONS and says so" {
 	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 30
 	[[ $status -eq 0 ]] || _fail "$output"
-	[[ $output == *"FCGI_PROCESSES=4 x 11 programs using the database = 44 connections > DB_MAX_CONNECTIONS=30: 2 processes each"* ]] ||
+	[[ $output == *"FCGI_PROCESSES=4 x 13 programs using the database = 52 connections > DB_MAX_CONNECTIONS=30: 2 processes each"* ]] ||
 		_fail "$output"
-	[[ $(grep -c -E '^[a-z-]+\.cgi +2 ' <<<"$output") -eq 11 ]] || _fail "$output"
+	[[ $(grep -c -E '^[a-z-]+\.cgi +2 ' <<<"$output") -eq 13 ]] || _fail "$output"
 	grep -q -E '^openapi\.cgi +4 ' <<<"$output" || _fail "$output"
-	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 44
-	[[ $output != *DB_MAX_CONNECTIONS* && $(grep -c -E '\.cgi +4 ' <<<"$output") -eq 12 ]] || _fail "$output"
+	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --processes 4 --db-max 52
+	[[ $output != *DB_MAX_CONNECTIONS* && $(grep -c -E '\.cgi +4 ' <<<"$output") -eq 14 ]] || _fail "$output"
 	run "$MC_ROOT/apache/fcgi.sh" plan --run-dir /tmp/none --db-max 10
-	[[ $status -ne 0 && $output == *"fewer than the 11 programs"* ]] || _fail "$output"
+	[[ $status -ne 0 && $output == *"fewer than the 13 programs"* ]] || _fail "$output"
 }
 
 @test "the FastCGI launcher outlives a program left without processes and gives it processes again" {
