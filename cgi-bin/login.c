@@ -1,7 +1,9 @@
 /*
  * POST /auth/login {email, password}
  * 200 {"access_token", "token_type": "bearer", "expires_in", "refresh_token"}: a new
- * session (docs/CONTRACT.md SE-1, SE-2); 401 Invalid email or password;
+ * session (docs/CONTRACT.md SE-1, SE-2), or with two-factor sign-in on
+ * {"mfa_required": true, "mfa_token", "expires_in": 300} and no session
+ * (MF-8); 401 Invalid email or password;
  * 403 Email not verified; 429 locked after 5 failures, or too many failures
  * from the client address; 422; 503, 500.
  */
@@ -29,6 +31,8 @@ static void login_handle(struct ctx *ctx)
 	rc = account_login(db, ctx->conf, &ctx->client, &r, ctx->now, &o);
 	if (rc == ACCT_OK)
 		respond_token(ctx->resp, &o.tokens);
+	else if (rc == ACCT_MFA_REQUIRED)
+		respond_mfa_required(ctx->resp, &o);
 	else
 		respond_failure(ctx->resp, rc, &o);
 out:

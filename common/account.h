@@ -53,6 +53,9 @@
  */
 #define ACCT_SAME_TIME_MS 100
 
+/* Seconds an mfa_token (login with MFA on, for mfa/verify) lasts. */
+#define MFA_TOKEN_SECONDS 300
+
 enum acct_rc {
 	ACCT_OK = 0,
 	ACCT_EMAIL_TAKEN,      /* signup: an account has the address (409) */
@@ -67,10 +70,12 @@ enum acct_rc {
 	ACCT_BAD_PASSWORD, /* change-password, delete-account: the password typed again is wrong (400) */
 	ACCT_BAD_REFRESH_TOKEN, /* refresh: unknown, spent, revoked, ended (401) */
 	ACCT_SESSION_NOT_FOUND, /* DELETE /user/sessions/{id}: not a live session of the user (404) */
-	ACCT_MFA_ON,      /* mfa/setup, mfa/enable: two-factor sign-in is already enabled (409) */
-	ACCT_BAD_CODE,    /* a wrong, spent or malformed TOTP or emailed code (400) */
-	ACCT_UNAVAILABLE, /* database unreachable (503) */
-	ACCT_ERROR,       /* anything else (500, logged) */
+	ACCT_MFA_ON,        /* mfa/setup, mfa/enable: two-factor sign-in is already enabled (409) */
+	ACCT_BAD_CODE,      /* a wrong, spent or malformed TOTP or emailed code (400) */
+	ACCT_MFA_REQUIRED,  /* login: right password, MFA on: o->mfa_token (200, no session) */
+	ACCT_BAD_MFA_TOKEN, /* mfa/verify: a dead, unknown or used mfa_token (401) */
+	ACCT_UNAVAILABLE,   /* database unreachable (503) */
+	ACCT_ERROR,         /* anything else (500, logged) */
 };
 
 struct acct_out {
@@ -84,6 +89,8 @@ struct acct_out {
 	char *full_name;
 	char *email;
 	int is_verified;
+	/* ACCT_MFA_REQUIRED: the mfa_token for mfa/verify, "" if none */
+	char mfa_token[TOKEN_RESET_LEN + 1];
 };
 
 void acct_out_release(struct acct_out *o);
@@ -114,7 +121,10 @@ enum acct_rc account_resend_otp(PGconn *db, const struct conf *c, const struct c
                                 const struct email_req *r, struct acct_out *o);
 
 /*
- * POST /auth/login: ACCT_OK (o->tokens: a new session, session.h), ACCT_BAD_LOGIN,
+ * POST /auth/login: ACCT_OK (o->tokens: a new session, session.h),
+ * ACCT_MFA_REQUIRED for the right password of an account with two-factor
+ * sign-in on (o->mfa_token: mfa_check.h; no session, nothing counted),
+ * ACCT_BAD_LOGIN,
  * ACCT_NOT_VERIFIED, ACCT_LIMITED (the client's address, or a login lock:
  * limit.h), faults; also ACCT_UNAVAILABLE when the checks in progress for
  * the email left no room for 30 s, when its own check outlived its

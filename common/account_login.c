@@ -13,6 +13,7 @@
 #include "db.h"
 #include "limit.h"
 #include "log.h"
+#include "mfa_check.h"
 #include "pw.h"
 #include "token.h"
 
@@ -26,7 +27,7 @@
  * the one checked (a reset committed meanwhile, or the account went), it
  * counts nothing and sets *again: the caller checks again against the
  * current hash. newhash (NULL: none) replaces a hash below the configured
- * cost. ACCT_OK (o->tokens, or *again), ACCT_BAD_LOGIN,
+ * cost. ACCT_OK (o->tokens, or *again), ACCT_MFA_REQUIRED (o->mfa_token), ACCT_BAD_LOGIN,
  * ACCT_NOT_VERIFIED, ACCT_UNAVAILABLE (the reservation had lapsed: nothing
  * counted), or a fault.
  */
@@ -74,9 +75,9 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		ret = ACCT_BAD_LOGIN;
 		goto out;
 	}
-	/* Right password: only a verified account signs in (and makes the client known). */
-	rc = limit_login_succeeded(db, r->email, acct_login_client(cl), cur.verified ? cur.id : 0);
-	if (rc == DB_OK && newhash != NULL) {
+	/* Right password: a hash below the configured cost is replaced. */
+	rc = DB_OK;
+	if (newhash != NULL) {
 		char id_s[24];
 		const char *params[3] = {id_s, cur.password_hash, newhash};
 
@@ -85,6 +86,28 @@ static enum acct_rc acct_login_settle(PGconn *db, const struct conf *c, const st
 		if (rc == DB_OK)
 			log_info("password hash of user %" PRId64 " upgraded to argon2id", cur.id);
 	}
+	/*
+	 * With MFA on: an mfa_token for mfa/verify and no session. Not a
+	 * success for the failure counts (those wait for the second factor),
+	 * nor a failure: the address's hit is given back.
+	 */
+	if (rc == DB_OK && cur.verified)
+		rc = mfa_token_issue(db, cur.id, o->mfa_token);
+	if (rc == 1) {
+		rc = limit_client_give_back(db, LIMIT_SCOPE_LOGIN, acct_key(cl), hit);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		if (rc != DB_OK)
+			goto fault;
+		*attempt = 0;
+		log_info("account %" PRId64 ": right password, second factor asked", cur.id);
+		ret = ACCT_MFA_REQUIRED;
+		goto out;
+	}
+	/* Right password: only a verified account signs in (and makes the client known). */
+	if (rc == DB_OK)
+		rc = limit_login_succeeded(db, r->email, acct_login_client(cl),
+		                           cur.verified ? cur.id : 0);
 	if (rc == DB_OK)
 		rc = audit_write(db, c, cur.verified ? AUDIT_LOGIN_SUCCESS : AUDIT_LOGIN_FAILURE,
 		                 cur.id, r->email, cl, cur.verified ? NULL : "not verified");

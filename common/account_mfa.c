@@ -14,6 +14,7 @@
 #include "limit.h"
 #include "log.h"
 #include "mail.h"
+#include "mfa_check.h"
 #include "mfa_secret.h"
 #include "otpauth.h"
 #include "reauth.h"
@@ -175,45 +176,6 @@ out:
 	return ret;
 }
 
-#define DETAIL_MFA_LIMIT "Too many invalid codes. Please try again later."
-
-/*
- * A wrong second-factor code of account user_id, counted in the open
- * transaction and committed: the 10th in a row locks (an mfa_lockout event,
- * the owner mailed once). ACCT_BAD_CODE, or a fault.
- */
-static enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct client *cl,
-                                    int64_t user_id, const char *id_s, struct acct_out *o)
-{
-	const char *params[1] = {id_s};
-	PGresult *res = NULL;
-	struct mail_vars v;
-	int64_t mail_id = 0;
-	int locked = 0;
-	enum acct_rc ret;
-
-	ret = acct_db(db_exec(db, ST_MFA_FAIL, params, 1, &res));
-	if (ret == ACCT_OK)
-		locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, SQL_ONLY_COL), "1") == 0;
-	PQclear(res);
-	if (ret == ACCT_OK)
-		ret = acct_db(audit_write(db, c, AUDIT_MFA_FAILURE, user_id, o->email, cl, "code"));
-	if (ret == ACCT_OK && locked) {
-		memset(&v, 0, sizeof(v));
-		v.to = o->email;
-		v.full_name = o->is_verified ? o->full_name : NULL;
-		ret = acct_db(mail_enqueue(db, c, MAIL_MFA_LOCKED, user_id, &v, &mail_id));
-		if (ret == ACCT_OK)
-			ret = acct_db(
-			    audit_write(db, c, AUDIT_MFA_LOCKOUT, user_id, o->email, cl, NULL));
-	}
-	if (ret == ACCT_OK)
-		ret = acct_db(db_commit(db));
-	if (ret == ACCT_OK && locked)
-		log_info("account %" PRId64 ": second factor locked after wrong codes", user_id);
-	return ret == ACCT_OK ? ACCT_BAD_CODE : ret;
-}
-
 /* 1 if code is TOKEN_OTP_LEN ASCII digits whose digest is want (hex), else 0; -1 on a fault. */
 static int mfa_email_code_ok(const struct conf_keys *keys, int64_t user_id, const char *code,
                              const char *want_hex)
@@ -314,7 +276,7 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
 	}
 	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
 	if (o->retry_after > 0) {
-		o->limit_detail = DETAIL_MFA_LIMIT;
+		o->limit_detail = MFA_DETAIL_LIMIT;
 		ret = ACCT_LIMITED;
 		goto out;
 	}

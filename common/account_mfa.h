@@ -66,4 +66,23 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
                                 const struct mfa_enable_req *r, struct acct_out *o,
                                 char codes[RECOVERY_COUNT][RECOVERY_LEN + 1]);
 
+/*
+ * POST /auth/mfa/verify (docs/CONTRACT.md MF-9 to MF-11), no bearer token:
+ * ACCT_BAD_MFA_TOKEN when r->mfa_token is not a live one (unknown, expired,
+ * used, out of its 5 tries, or its account's MFA off). Else, in one
+ * transaction under the address's lock, the account's user_mfa row locked:
+ * ACCT_LIMITED (o->retry_after) while the login lock (limit.h) or the
+ * second-factor lock holds, before any check and spending no try; one of
+ * the token's tries spent in the UPDATE that checks it; r->code checked by
+ * mfa_code_accept() (a wrong one: ACCT_BAD_CODE, counted by
+ * mfa_code_failed(), the spent try committed with it). A right one: the
+ * token deleted, the login failures of the address forgotten and the client
+ * made known (as a login does), for a recovery code a notice with how many
+ * are left (o->mail_id) and an mfa_recovery_used event, an mfa_verified
+ * event, and a new session (o->tokens, session_start()) in the same
+ * transaction: ACCT_OK. Faults; ACCT_ERROR also without MFA_ENCRYPTION_KEY.
+ */
+enum acct_rc account_mfa_verify(PGconn *db, const struct conf *c, const struct client *cl,
+                                time_t now, const struct mfa_verify_req *r, struct acct_out *o);
+
 #endif

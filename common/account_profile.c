@@ -21,6 +21,7 @@
 void acct_out_release(struct acct_out *o)
 {
 	session_tokens_release(&o->tokens);
+	OPENSSL_cleanse(o->mfa_token, sizeof(o->mfa_token));
 	free(o->full_name);
 	free(o->email);
 	memset(o, 0, sizeof(*o));

@@ -50,6 +50,10 @@ const char *audit_event_name(enum audit_event e)
 		return "mfa_failure";
 	case AUDIT_MFA_LOCKOUT:
 		return "mfa_lockout";
+	case AUDIT_MFA_VERIFIED:
+		return "mfa_verified";
+	case AUDIT_MFA_RECOVERY_USED:
+		return "mfa_recovery_used";
 	}
 	return "unknown";
 }

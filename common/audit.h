@@ -41,8 +41,10 @@ enum audit_event {
 	AUDIT_REFRESH_REUSED,   /* a spent refresh token came again too late: its session ended */
 	AUDIT_MFA_SETUP,        /* mfa/setup: a pending two-factor secret made, its code mailed */
 	AUDIT_MFA_ENABLED,      /* mfa/enable: two-factor sign-in turned on */
-	AUDIT_MFA_FAILURE, /* a wrong second-factor code ("email code" for setup's mailed one) */
-	AUDIT_MFA_LOCKOUT, /* the failure that locked an account's second factor */
+	AUDIT_MFA_FAILURE,  /* a wrong second-factor code ("email code" for setup's mailed one) */
+	AUDIT_MFA_LOCKOUT,  /* the failure that locked an account's second factor */
+	AUDIT_MFA_VERIFIED, /* mfa/verify: the second factor passed, a session started */
+	AUDIT_MFA_RECOVERY_USED, /* a recovery code spent in place of a TOTP code */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

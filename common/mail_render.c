@@ -29,6 +29,7 @@ static const char *const mail_kind_names[] = {
     [MAIL_MFA_SETUP] = "mfa_setup",
     [MAIL_MFA_ENABLED] = "mfa_enabled",
     [MAIL_MFA_LOCKED] = "mfa_locked",
+    [MAIL_MFA_RECOVERY_USED] = "mfa_recovery_used",
 };
 const char *mail_kind_name(enum mail_kind k)
 {
@@ -420,6 +421,26 @@ static int render_mfa_locked(const char *app, const struct mail_vars *v, struct 
 	           : 0;
 }
 
+/* The notice of a recovery code used in place of a TOTP code, with how many are left. */
+static int render_mfa_recovery_used(const char *app, const struct mail_vars *v, struct buf *subj,
+                                    struct body *b)
+{
+	char left[16];
+
+	snprintf(left, sizeof(left), "%d", v->codes_left);
+	return buf_puts(subj, "A recovery code was used for your ") != 0 ||
+	               mail_put_clean(subj, app) != 0 || buf_puts(subj, " account") != 0 ||
+	               body_begin(b, subj->data, v->full_name) != 0 ||
+	               body_para(b, "One of your recovery codes was just used to sign in to your ",
+	                         app, " account. Recovery codes left: ", left, ".", NULL) != 0 ||
+	               body_para(b,
+	                         "If this was not you, someone may know your password and have a "
+	                         "recovery code: change your password and contact support.",
+	                         NULL) != 0
+	           ? -1
+	           : 0;
+}
+
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
                 char **subject, char **text, char **html)
 {
@@ -453,6 +474,9 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		break;
 	case MAIL_MFA_LOCKED:
 		rc = render_mfa_locked(app, v, &s, &b);
+		break;
+	case MAIL_MFA_RECOVERY_USED:
+		rc = render_mfa_recovery_used(app, v, &s, &b);
 		break;
 	}
 	if (rc == 0)

@@ -18,6 +18,7 @@ enum mail_kind {
 	MAIL_MFA_SETUP,
 	MAIL_MFA_ENABLED,
 	MAIL_MFA_LOCKED,
+	MAIL_MFA_RECOVERY_USED,
 };
 
 struct mail_vars {
@@ -31,10 +32,11 @@ struct mail_vars {
 	 * dropped after it (other kinds: after OUTBOX_NOTICE_MINUTES). */
 	int expire_minutes;
 	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
+	int codes_left;   /* MAIL_MFA_RECOVERY_USED: the recovery codes still unused */
 };
 
 /* "otp", "reset", "password_changed", "account_deleted", "mfa_setup", "mfa_enabled",
- * "mfa_locked": the outbox's kind column. */
+ * "mfa_locked", "mfa_recovery_used": the outbox's kind column. */
 const char *mail_kind_name(enum mail_kind k);
 
 /*

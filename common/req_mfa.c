@@ -36,3 +36,22 @@ void mfa_enable_req_release(struct mfa_enable_req *r)
 	secret_free_str(r->email_code);
 	memset(r, 0, sizeof(*r));
 }
+
+int mfa_verify_req_parse(json_object *body, struct mfa_verify_req *r, struct ferrs *errs)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	req_merge(&ret, req_code(body, "mfa_token", errs, &r->mfa_token));
+	req_merge(&ret, req_code(body, "code", errs, &r->code));
+	if (ret != 0)
+		mfa_verify_req_release(r);
+	return ret;
+}
+
+void mfa_verify_req_release(struct mfa_verify_req *r)
+{
+	secret_free_str(r->mfa_token);
+	secret_free_str(r->code);
+	memset(r, 0, sizeof(*r));
+}

@@ -22,4 +22,12 @@ struct mfa_enable_req {
 int mfa_enable_req_parse(json_object *body, struct mfa_enable_req *r, struct ferrs *errs);
 void mfa_enable_req_release(struct mfa_enable_req *r);
 
+/* {"mfa_token", "code"}: strings, copied (free with mfa_verify_req_release()). */
+struct mfa_verify_req {
+	char *mfa_token;
+	char *code;
+};
+int mfa_verify_req_parse(json_object *body, struct mfa_verify_req *r, struct ferrs *errs);
+void mfa_verify_req_release(struct mfa_verify_req *r);
+
 #endif

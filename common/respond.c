@@ -41,6 +41,18 @@ void respond_token(struct http_resp *resp, const struct session_tokens *t)
 	respond_built(resp, 200, o, ok);
 }
 
+void respond_mfa_required(struct http_resp *resp, const struct acct_out *p)
+{
+	json_object *o = json_object_new_object();
+	int ok =
+	    !(o == NULL || p->mfa_token[0] == '\0' ||
+	      json_object_object_add(o, "mfa_required", json_object_new_boolean(1)) != 0 ||
+	      json_object_object_add(o, "mfa_token", json_object_new_string(p->mfa_token)) != 0 ||
+	      json_object_object_add(o, "expires_in", json_object_new_int(MFA_TOKEN_SECONDS)) != 0);
+
+	respond_built(resp, 200, o, ok);
+}
+
 void respond_profile(struct http_resp *resp, const struct acct_out *p)
 {
 	json_object *o = json_object_new_object();
@@ -99,6 +111,12 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 		return;
 	case ACCT_BAD_REFRESH_TOKEN:
 		http_resp_401(resp, "Invalid or expired refresh token");
+		return;
+	case ACCT_BAD_MFA_TOKEN:
+		http_resp_401(resp, "Invalid or expired MFA token");
+		return;
+	case ACCT_MFA_REQUIRED:
+		respond_mfa_required(resp, o);
 		return;
 	case ACCT_UNAVAILABLE:
 		http_resp_unavailable(resp);

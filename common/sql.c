@@ -619,7 +619,7 @@ static const struct sql_def sql_defs[ST__COUNT] = {
          " coalesce(pending_expires_at > now() AND pending_attempts < 5, false),"
          " last_step, enabled_at IS NOT NULL,"
          " greatest(coalesce(ceil(extract(epoch FROM locked_until - clock_timestamp())),"
-         " 0), 0)::int"
+         " 0), 0)::int, coalesce(encode(secret_sealed, 'hex'), '')"
          " FROM user_mfa WHERE user_id = $1::bigint FOR UPDATE",
          1, PGRES_TUPLES_OK, MR__NCOLS},
     /* A wrong emailed code of account $1: one of its 5 tries spent. */
@@ -666,6 +666,56 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                                "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::bigint"
                                " AND revoked_at IS NULL AND id <> $2::text",
                                2, PGRES_COMMAND_OK, 0},
+    /* login with MFA on: an mfa_token of account $1, its SHA-256 $2 (hex),
+	 * good for $3 seconds and 5 tries. */
+    [ST_MFA_TOKEN_NEW] = {"mfa_token_new",
+                          "INSERT INTO mfa_tokens (user_id, token_hash, expires_at)"
+                          " VALUES ($1::bigint, decode($2::text, 'hex'),"
+                          " now() + make_interval(secs => $3::int))",
+                          3, PGRES_COMMAND_OK, 0},
+    /* The account of the live mfa_token whose SHA-256 is $1 (hex): in time,
+	 * tries left. -> enum mfa_token_col, no row otherwise */
+    [ST_MFA_TOKEN_FIND] = {"mfa_token_find",
+                           "SELECT t.user_id, u.email FROM mfa_tokens t JOIN users u"
+                           " ON u.id = t.user_id WHERE t.token_hash = decode($1::text, 'hex')"
+                           " AND t.expires_at > now() AND t.attempts < 5",
+                           1, PGRES_TUPLES_OK, MT__NCOLS},
+    /* One try of the live mfa_token $1 (SHA-256, hex) of account $2 spent,
+	 * checked and counted in one step, its row locked. -> its id, no row
+	 * when it is dead, used or out of tries */
+    [ST_MFA_TOKEN_TRY] = {"mfa_token_try",
+                          "UPDATE mfa_tokens SET attempts = attempts + 1"
+                          " WHERE token_hash = decode($1::text, 'hex') AND user_id = $2::bigint"
+                          " AND expires_at > now() AND attempts < 5 RETURNING id",
+                          2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* mfa/verify passed: the mfa_token $1 (id) used up, with the account's
+	 * expired ones ($2). */
+    [ST_MFA_TOKEN_USE] = {"mfa_token_use",
+                          "DELETE FROM mfa_tokens WHERE id = $1::bigint"
+                          " OR (user_id = $2::bigint AND expires_at <= now())",
+                          2, PGRES_COMMAND_OK, 0},
+    /* A TOTP code of account $1 accepted for step $2, only if later than the
+	 * last one and MFA is on; the counter and lock cleared. -> the account
+	 * id, no row otherwise */
+    [ST_MFA_ACCEPT] = {"mfa_accept",
+                       "UPDATE user_mfa SET last_step = $2::bigint, failures = 0, locks = 0,"
+                       " locked_until = NULL, updated_at = now() WHERE user_id = $1::bigint"
+                       " AND enabled_at IS NOT NULL AND last_step < $2::bigint RETURNING user_id",
+                       2, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
+    /* The unused recovery code of account $1 whose digest is $2 (hex) spent.
+	 * -> enum mfa_recovery_use_col */
+    [ST_MFA_RECOVERY_USE] =
+        {"mfa_recovery_use",
+         "WITH u AS (UPDATE mfa_recovery_codes SET used_at = now() WHERE user_id = $1::bigint"
+         " AND code_hash = decode($2::text, 'hex') AND used_at IS NULL RETURNING id)"
+         " SELECT (SELECT count(*) FROM u)::int, ((SELECT count(*) FROM mfa_recovery_codes"
+         " WHERE user_id = $1::bigint AND used_at IS NULL) - (SELECT count(*) FROM u))::int",
+         2, PGRES_TUPLES_OK, MRU__NCOLS},
+    /* A recovery code of account $1 accepted: the counter and lock cleared. */
+    [ST_MFA_CLEAR] = {"mfa_clear",
+                      "UPDATE user_mfa SET failures = 0, locks = 0, locked_until = NULL,"
+                      " updated_at = now() WHERE user_id = $1::bigint",
+                      1, PGRES_COMMAND_OK, 0},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

@@ -86,6 +86,13 @@ enum sql_stmt {
 	ST_MFA_ENABLE,
 	ST_MFA_RECOVERY_SET,
 	ST_SESSION_END_OTHERS,
+	ST_MFA_TOKEN_NEW,
+	ST_MFA_TOKEN_FIND,
+	ST_MFA_TOKEN_TRY,
+	ST_MFA_TOKEN_USE,
+	ST_MFA_ACCEPT,
+	ST_MFA_RECOVERY_USE,
+	ST_MFA_CLEAR,
 	ST__COUNT
 };
 
@@ -178,7 +185,16 @@ enum mfa_read_col {
 	MR_LAST_STEP,      /* the last TOTP step accepted, -1 for none */
 	MR_ENABLED,        /* 't' when two-factor sign-in is on */
 	MR_LOCKED_FOR,     /* seconds the second-factor lock still holds, 0 for none */
+	MR_SECRET_SEALED,  /* the secret in use, hex, '' while MFA is off */
 	MR__NCOLS
+};
+/* ST_MFA_TOKEN_FIND: the account of a live mfa_token. */
+enum mfa_token_col { MT_USER_ID, MT_EMAIL, MT__NCOLS };
+/* ST_MFA_RECOVERY_USE: whether the code was spent now, and how many are left. */
+enum mfa_recovery_use_col {
+	MRU_USED, /* 1 when spent by this statement, else 0 */
+	MRU_LEFT, /* the account's unused codes after it */
+	MRU__NCOLS
 };
 enum reset_find_col { RF_TOKEN_ID, RF_USER_ID, RF_EMAIL, RF_FULL_NAME, RF_IS_VERIFIED, RF__NCOLS };
 

@@ -1234,6 +1234,27 @@ print('%06d' % ((struct.unpack('>I', d[o:o + 4])[0] & 0x7fffffff) % 1000000))
 PY
 }
 
+# mfa_on USER_ID EMAIL PASSWORD   turns two-factor sign-in on for the
+# verified account USER_ID (address EMAIL) through mfa/setup and mfa/enable,
+# in a session of its own, then forgets the step enable accepted so that a
+# code of now works again. Sets MFA_SECRET (base32) and RECOVERY (its 10
+# recovery codes, one a line); the account then has two mails.
+mfa_on() {
+	local tok ec
+	tok=$(user_token "$1" "$2") || return 1
+	mfa_setup "$tok" "$3"
+	[[ $cgi_status == 200 ]] || _fail "mfa/setup: $cgi_status $cgi_body" || return 1
+	MFA_SECRET=$(json_get .secret)
+	mail_wait "$2" || return 1
+	ec=$(mail_otp "$2")
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$MFA_SECRET")" email_code "$ec")" \
+	    HTTP_AUTHORIZATION="Bearer $tok"
+	[[ $cgi_status == 200 ]] || _fail "mfa/enable: $cgi_status $cgi_body" || return 1
+	RECOVERY=$(jq -r '.recovery_codes[]' <<<"$cgi_body")
+	mail_wait "$2" 2 || return 1
+	sql "UPDATE user_mfa SET last_step = -1 WHERE user_id = :'u'" u="$1" >/dev/null
+}
+
 # jwt_decode TOKEN [KEY]   PyJWT verifies TOKEN (HS256 only, KEY default
 # $MC_TEST_JWT_KEY, claims sub, iat and exp required) and prints
 # {"claims":...,"header":...} as compact JSON, keys sorted; fails if PyJWT

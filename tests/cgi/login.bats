@@ -130,6 +130,32 @@ wide_failures() {
 	refute_header WWW-Authenticate
 }
 
+# docs/CONTRACT.md MF-8, LI-2
+@test "login with the right password of an account with two-factor sign-in on answers mfa_required and a token, no session, and keeps the failure count" {
+	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null
+	insert_user ann@example.test "Ann Example" "$HASH_STRONG" true >/dev/null
+	mfa_on 2 ann@example.test StrongPass123
+	fail_n ann@example.test 2
+	local sessions
+	sessions=$(sql "SELECT count(*) FROM sessions WHERE user_id = 2")
+	login_no_leak ann@example.test StrongPass123
+	assert_status 200
+	assert_std_headers
+	local mt
+	mt=$(json_get .mfa_token)
+	[[ $mt =~ ^[A-Za-z0-9_-]{43}$ ]] || _fail "mfa_token is not 32 bytes of base64url: $mt"
+	assert_body --raw "{\"mfa_required\":true,\"mfa_token\":\"$mt\",\"expires_in\":300}"
+	[[ $cgi_stderr != *"$mt"* ]]
+	# Stored only as its SHA-256, for 5 minutes, no try spent; no session.
+	[[ $(sql "SELECT count(*) FROM mfa_tokens WHERE user_id = 2 AND attempts = 0
+	          AND token_hash = sha256(convert_to(:'t', 'UTF8'))
+	          AND expires_at BETWEEN now() + interval '295 seconds' AND now() + interval '300 seconds'" t="$mt") == 1 ]]
+	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = 2") == "$sessions" ]]
+	# Not a success for the failure counts: the two failures stay.
+	[[ $(failures ann@example.test) == 2 ]] || _fail "failures: '$(failures ann@example.test)'"
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'login_success'") == 0 ]]
+}
+
 # docs/CONTRACT.md LI-1, TK-2
 @test "the login token verifies with PyJWT: HS256 header, sub is the id as a string, email, exp = iat + 3600" {
 	insert_user first@example.test "First User" "$HASH_STRONG" true >/dev/null

@@ -1,0 +1,68 @@
+/*
+ * mfa_check: the second factor's checks that the sign-in and the endpoints
+ * taking a `code` with MFA on share (docs/CONTRACT.md MF-8 to MF-11): the
+ * mfa_token a login with the right password hands out, the code check that
+ * takes a TOTP code (its step recorded in the UPDATE that accepts it, only
+ * if later than the last one accepted) or an unused recovery code (spent in
+ * the statement that finds it), and a wrong code counted on the account's
+ * second-factor counter. Each runs in the caller's transaction, which holds
+ * the account's address lock and, for the code, its user_mfa row
+ * (ST_MFA_READ ... FOR UPDATE). Rows of sql/008_mfa.sql.
+ */
+#ifndef MC_MFA_CHECK_H
+#define MC_MFA_CHECK_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "account.h"
+#include "client.h"
+#include "conf.h"
+#include "conf_keys.h"
+#include "token.h"
+
+/* The 429 detail while the second-factor lock holds. */
+#define MFA_DETAIL_LIMIT "Too many invalid codes. Please try again later."
+
+/*
+ * When account user_id has two-factor sign-in on (its user_mfa row locked
+ * till the end of the open transaction): a new mfa_token (32 CSPRNG bytes,
+ * base64url) into out, stored as its SHA-256 for MFA_TOKEN_SECONDS with 5
+ * tries, and 1. 0 when MFA is off (out ""), or a db_rc (DB_ERROR also when
+ * no token could be drawn, logged). out is wiped unless 1.
+ */
+int mfa_token_issue(PGconn *db, int64_t user_id, char out[TOKEN_RESET_LEN + 1]);
+
+enum mfa_code_rc {
+	MFA_CODE_FAULT = -1,   /* logged: the secret does not open, liboath, libcrypto, database */
+	MFA_CODE_WRONG = 0,    /* not a code, a wrong or replayed one, or a spent recovery code */
+	MFA_CODE_TOTP = 1,     /* a TOTP code: its step recorded, the counter cleared */
+	MFA_CODE_RECOVERY = 2, /* a recovery code: spent, the counter cleared, *left set */
+};
+
+/*
+ * Checks code, as typed, for account user_id (id_s: its id in decimal),
+ * whose two-factor sign-in is on: 6 digits are a TOTP code of sealed_hex
+ * (MR_SECRET_SEALED, opened under mk->mfa_secret) for a step later than
+ * last_step at now; anything else is looked up as a recovery code (digest
+ * under mk->mfa_recovery). Nothing is counted for a wrong code: the caller
+ * calls mfa_code_failed(). *left: the unused recovery codes left after a
+ * MFA_CODE_RECOVERY, else untouched.
+ */
+enum mfa_code_rc mfa_code_accept(PGconn *db, const struct conf_keys *mk, int64_t user_id,
+                                 const char *id_s, const char *sealed_hex, int64_t last_step,
+                                 time_t now, const char *code, int *left);
+
+/*
+ * A wrong second-factor code of account user_id (id_s: its id in decimal;
+ * o->email, o->full_name and o->is_verified name its owner), counted in the
+ * open transaction with an mfa_failure event, and the transaction committed
+ * (with whatever else it changed): the 10th in a row locks (an mfa_lockout
+ * event, the owner mailed once through the outbox). ACCT_BAD_CODE, or a
+ * fault (nothing committed).
+ */
+enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct client *cl,
+                             int64_t user_id, const char *id_s, struct acct_out *o);
+
+#endif
