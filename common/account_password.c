@@ -122,6 +122,8 @@ enum acct_rc account_reset_password(PGconn *db, const struct conf *c, const stru
 	}
 	if (ret == ACCT_OK)
 		ret = acct_db(db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL));
+	if (ret == ACCT_OK) /* a sign-in waiting for its second factor ends too (MF-8) */
+		ret = acct_db(db_exec(db, ST_MFA_TOKENS_END, by_id, 1, NULL));
 	if (ret == ACCT_OK) {
 		/* Every session of the account ends (docs/CONTRACT.md SE-9). */
 		const char *end_all[2] = {id_s, "f"};

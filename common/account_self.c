@@ -149,6 +149,8 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		min_iat = strtoll(PQgetvalue(res, 0, SQL_ONLY_COL), NULL, 10);
 		ret = acct_db(db_exec(db, ST_RESET_KILL_ALL, by_id, 1, NULL));
 	}
+	if (ret == ACCT_OK) /* a sign-in waiting for its second factor ends too (MF-8) */
+		ret = acct_db(db_exec(db, ST_MFA_TOKENS_END, by_id, 1, NULL));
 	if (ret == ACCT_OK)
 		ret = self_session_start(db, t, &started);
 	if (ret == ACCT_OK) {

@@ -716,6 +716,9 @@ static const struct sql_def sql_defs[ST__COUNT] = {
                       "UPDATE user_mfa SET failures = 0, locks = 0, locked_until = NULL,"
                       " updated_at = now() WHERE user_id = $1::bigint",
                       1, PGRES_COMMAND_OK, 0},
+    /* Every mfa_token of account $1 dead (a password reset or change). */
+    [ST_MFA_TOKENS_END] = {"mfa_tokens_end", "DELETE FROM mfa_tokens WHERE user_id = $1::bigint", 1,
+                           PGRES_COMMAND_OK, 0},
 };
 
 const struct sql_def *sql_def(enum sql_stmt s)

@@ -93,6 +93,7 @@ enum sql_stmt {
 	ST_MFA_ACCEPT,
 	ST_MFA_RECOVERY_USE,
 	ST_MFA_CLEAR,
+	ST_MFA_TOKENS_END,
 	ST__COUNT
 };
 

@@ -139,6 +139,16 @@ hash_of() {
 	[[ $(sql "SELECT user_id || ':' || (used_at IS NOT NULL) FROM reset_tokens ORDER BY id") == $'2:true\n1:false' ]]
 }
 
+# docs/CONTRACT.md MF-8
+@test "change-password ends every mfa_token of the account and only of it" {
+	two_users
+	sql "INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
+	     VALUES (1, sha256('a'), now() + interval '5 minutes'), (2, sha256('b'), now() + interval '5 minutes')" >/dev/null
+	change "$ANN" StrongPass123 NewStrongPass123
+	assert_status 200
+	[[ $(sql "SELECT string_agg(user_id::text, ',') FROM mfa_tokens") == 1 ]]
+}
+
 @test "change-password mails the owner that the password was changed, with the reset's template" {
 	two_users
 	change "$ANN" StrongPass123 NewStrongPass123

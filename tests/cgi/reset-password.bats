@@ -149,6 +149,18 @@ hash_of_id() {
 	[[ $(sql "SELECT count(*) FROM reset_tokens WHERE used_at IS NULL") == 0 ]]
 }
 
+# docs/CONTRACT.md MF-8, PW-4
+@test "a successful reset ends every mfa_token of the account and only of it" {
+	add_user ann@example.test "Ann Smith" StrongPass123 t
+	add_user bob@example.test "Bob Other" StrongPass123 t
+	sql "INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
+	     VALUES (1, sha256('a'), now() + interval '5 minutes'), (2, sha256('b'), now() + interval '5 minutes')" >/dev/null
+	request_token ann@example.test
+	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)"
+	assert_status 200
+	[[ $(sql "SELECT string_agg(user_id::text, ',') FROM mfa_tokens") == 2 ]]
+}
+
 # docs/CONTRACT.md PW-4
 @test "a reset token works only once: the second use gets 400 and changes nothing" {
 	local after
