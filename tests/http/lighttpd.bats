@@ -97,29 +97,7 @@ assert_header_once() {
 
 # docs/CONTRACT.md SE-6, SE-8, SE-10, SE-11
 @test "lighttpd routes refresh, logout and a session by its id" {
-	local old sid token
-	http_account ann@example.test StrongPass123 "Ann Example"
-	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
-	assert_status 200
-	old=$(json_get .access_token) sid=$(jwt_decode "$old" | jq -r .claims.sid)
-	http POST /auth/refresh "{\"refresh_token\": \"$(json_get .refresh_token)\"}"
-	assert_status 200
-	assert_json .token_type bearer
-	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
-	token=$(json_get .access_token)
-	http GET /user/sessions -H "Authorization: Bearer $token"
-	assert_status 200
-	assert_jq '.sessions | length == 3'
-	http DELETE "/user/sessions/$sid" -H "Authorization: Bearer $token"
-	assert_status 200
-	assert_body '{"message": "Session revoked"}'
-	http GET /user/profile -H "Authorization: Bearer $old"
-	assert_status 401
-	http POST /auth/logout -H "Authorization: Bearer $token" --data-file /dev/null
-	assert_status 200
-	assert_body '{"message": "Logged out"}'
-	http GET /user/profile -H "Authorization: Bearer $token"
-	assert_status 401
+	assert_session_routes
 }
 
 @test "lighttpd hands Authorization to the profile program" {
