@@ -1,7 +1,12 @@
 /*
- * sql: every SQL statement the service runs, as one enum and one table of
- * text (sql.c), run only through db_exec() with typed $n parameters.
+ * sql: every SQL statement the service runs, as one enum and its text, run
+ * only through db_exec() with typed $n parameters. The text is in one part
+ * per flow (sql_account.c, sql_self.c, sql_session.c, sql_mfa.c,
+ * sql_outbox.c, sql_tools.c); sql.c finds a statement's part.
  * The schema they expect is sql/NNN_*.sql.
+ *
+ * Parameters are text; each is cast where used. Digests travel as lower-case
+ * hex and are stored as bytea. Intervals are whole seconds or minutes.
  */
 #ifndef MC_SQL_H
 #define MC_SQL_H
@@ -209,5 +214,17 @@ struct sql_def {
 
 /* The definition of s; s must be below ST__COUNT. Borrowed, static. */
 const struct sql_def *sql_def(enum sql_stmt s);
+
+/*
+ * The parts, indexed by enum sql_stmt: each defines only its flow's rows
+ * (the others have a NULL name), and every statement is in exactly one
+ * (tests/unit/test_sql.c). Read only through sql_def().
+ */
+extern const struct sql_def sql_part_account[ST__COUNT];
+extern const struct sql_def sql_part_self[ST__COUNT];
+extern const struct sql_def sql_part_session[ST__COUNT];
+extern const struct sql_def sql_part_mfa[ST__COUNT];
+extern const struct sql_def sql_part_outbox[ST__COUNT];
+extern const struct sql_def sql_part_tools[ST__COUNT];
 
 #endif

@@ -75,10 +75,28 @@ static void sql_names_are_unique(void **state)
 			                        sql_def((enum sql_stmt)b)->name);
 }
 
+/* Each statement's text is in exactly one part (one flow's file). */
+static void sql_every_statement_is_in_exactly_one_part(void **state)
+{
+	const struct sql_def *parts[] = {sql_part_account, sql_part_self,   sql_part_session,
+	                                 sql_part_mfa,     sql_part_outbox, sql_part_tools};
+
+	(void)state;
+	for (int s = 0; s < ST__COUNT; s++) {
+		int in = 0;
+
+		for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+			in += parts[i][s].name != NULL;
+		assert_int_equal(in, 1);
+		assert_non_null(sql_def((enum sql_stmt)s));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sql_every_statement_is_defined),
+	    cmocka_unit_test(sql_every_statement_is_in_exactly_one_part),
 	    cmocka_unit_test(sql_parameter_counts_match_the_text),
 	    cmocka_unit_test(sql_statements_returning_rows_expect_tuples),
 	    cmocka_unit_test(sql_names_are_unique),
