@@ -242,7 +242,17 @@ phase "2/6 unit tests (release)"
 unit unit-release build/rel/tests
 
 phase "3/6 CGI tests (release)"
-cgi_tests cgi-release cgi-bin bin
+# Every CGI file; but when the sanitizer phase runs, fcgi-soak.bats runs
+# there only (the same 510 requests with LeakSanitizer checking each process
+# at its exit; the release processes get valgrind's soak in valgrind.bats and
+# 20,000 requests through Apache in tests/http/soak.bats). CGI_TESTS, when
+# set, is run as given.
+if [[ -z ${CGI_TESTS:-} && $run_san != 0 ]]; then
+	CGI_TESTS=$(printf '%s\n' tests/cgi/*.bats | grep -v -E '/fcgi-soak\.bats$' | tr '\n' ' ') \
+	    cgi_tests cgi-release cgi-bin bin
+else
+	cgi_tests cgi-release cgi-bin bin
+fi
 
 phase "4/6 HTTP tests (release, Apache and lighttpd, FastCGI)"
 if [[ ${HTTP_TESTS:-} != none ]]; then

@@ -4,10 +4,11 @@
 # mixed requests (fcgi_soak_round: 510 requests, every answer checked), and
 # then every process ends by itself, having served exactly its
 # FCGI_MAX_REQUESTS, through the normal exit path. tests/run.sh runs this
-# file twice: on the release build, and on the ASan + LSan + UBSan build
-# (build/san/cgi-bin), where LeakSanitizer checks each process at that exit
-# for memory of any request left unfreed: its stderr must hold no report and
-# its exit status must be 0. (An idle process that gets SIGTERM leaves with
+# file on the ASan + LSan + UBSan build (build/san/cgi-bin), and on the
+# release build only when the sanitizer phase is skipped (RUN_SAN=0).
+# There LeakSanitizer checks each process at that exit for memory of any
+# request left unfreed: its stderr must hold no report and its exit status
+# must be 0. (An idle process that gets SIGTERM leaves with
 # _exit, which LeakSanitizer does not see: hence FCGI_MAX_REQUESTS here.)
 # tests/cgi/valgrind.bats runs a few rounds under valgrind, and
 # tests/http/soak.bats 20,000 requests through Apache for flat memory.
