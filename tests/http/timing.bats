@@ -2,7 +2,7 @@
 # forgot-password and resend-otp answer in the same time for an address that
 # gets mail and one that does not (docs/CONTRACT.md PW-1, RO-2: the same answer, and the time
 # must not tell either): through Apache, with real SMTP delivery to a sink
-# that takes 0.1 s to accept each message (a program that delivered before
+# that takes 0.25 s to accept each message (a program that delivered before
 # answering would show it), 3 interleaved runs of 30 requests of each kind;
 # the gap between the kinds' medians must stay within the noise between runs
 # of one kind (tests/http/answer_time.py says how). Each mail is still
@@ -33,7 +33,7 @@ addresses() {
 # addresses KNOWN_PREFIX* and unknown ones; prints its report.
 measure() {
 	local n=$((RUNS * PER_RUN + 3))
-	mail_slow 0.1
+	mail_slow 0.25
 	addresses "$2" "$n" "$BATS_TEST_TMPDIR/known"
 	addresses nobody "$n" "$BATS_TEST_TMPDIR/unknown"
 	run "$MC_PYTHON" "$BATS_TEST_DIRNAME/answer_time.py" "$MC_HTTP_URL" "$1" \
