@@ -48,16 +48,17 @@ setup_file() {
 		DEB_OWN_SERVERS=1
 	fi
 	# The package as built now, and an upgrade: the same with a higher
-	# version and one more migration.
+	# version and one more migration (repacked, not built again).
 	export DEB_OUT=$BATS_FILE_TMPDIR/debs
-	mkdir -p "$DEB_OUT" "$BATS_FILE_TMPDIR/extra/sql"
+	mkdir -p "$DEB_OUT" "$BATS_FILE_TMPDIR/extra"
 	DEB_V1=$("$ROOT/deploy/build-deb.sh" --out "$DEB_OUT" | tail -n 1) || return 1
-	cat >"$BATS_FILE_TMPDIR/extra/sql/900_package_upgrade_probe.sql" <<-'EOF'
+	cat >"$BATS_FILE_TMPDIR/extra/900_package_upgrade_probe.sql" <<-'EOF'
 		-- Added by tests/deb/package.bats to the upgrade package only.
 		CREATE TABLE package_upgrade_probe (id integer);
 	EOF
-	DEB_V2=$("$ROOT/deploy/build-deb.sh" --no-lintian --version 1.0.1 \
-	    --extra "$BATS_FILE_TMPDIR/extra" --out "$DEB_OUT" | tail -n 1) || return 1
+	DEB_V2=$DEB_OUT/medicalcare-auth_1.0.1_$(dpkg-architecture -q DEB_HOST_ARCH).deb
+	repack "$DEB_V1" 1.0.1 "$BATS_FILE_TMPDIR/extra/900_package_upgrade_probe.sql" "$DEB_V2" ||
+	    return 1
 	export DEB_V1 DEB_V2
 	# The Apache modules enabled by the test, disabled again at the end.
 	DEB_MODS_ADDED=""
@@ -68,6 +69,20 @@ setup_file() {
 	export DEB_APACHE=$BATS_FILE_TMPDIR/apache
 	DEB_PORT=$(free_port) || return 1
 	export DEB_PORT DEB_URL=http://127.0.0.1:$DEB_PORT
+}
+
+# repack DEB VERSION SQL OUT: DEB again as VERSION, with the migration SQL
+# added to its sql/ folder (and to its md5sums), written to OUT: what the
+# next release's package is to an install, without a second build (make
+# deb's --version and --extra build the same, from the sources).
+repack() {
+	local dir=$BATS_FILE_TMPDIR/repack
+	rm -rf -- "$dir"
+	dpkg-deb -R "$1" "$dir" || return 1
+	sed -i "s/^Version: .*/Version: $2/" "$dir/DEBIAN/control"
+	install -m 644 "$3" "$dir/usr/lib/medicalcare/sql/" || return 1
+	(cd "$dir" && md5sum "usr/lib/medicalcare/sql/${3##*/}") >>"$dir/DEBIAN/md5sums" || return 1
+	dpkg-deb --root-owner-group -b "$dir" "$4" >/dev/null
 }
 
 # Apache from a copy of /etc/apache2 (mods and the conf enabled there) that
