@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 
 #include "conf.h"
+#include "conf_fixture.h"
 #include "conf_keys.h"
 #include "conf_pg.h"
 #include "envfile.h"
@@ -115,50 +116,26 @@ static void envfile_parse_stops_when_callback_fails(void **state)
 
 /* ---- conf_load ---- */
 
-static char env_path[64];
-
 /* Clears every setting from the environment; points the env file at a fresh empty file. */
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	for (size_t i = 0; conf_setting_name(i) != NULL; i++)
-		unsetenv(conf_setting_name(i));
-	snprintf(env_path, sizeof(env_path), "/tmp/test_conf_XXXXXX");
-	fd = mkstemp(env_path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	setenv("MEDICALCARE_ENV_FILE", env_path, 1);
-	return 0;
+	return conf_fixture_setup("test_conf");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	unlink(env_path);
-	for (size_t i = 0; conf_setting_name(i) != NULL; i++)
-		unsetenv(conf_setting_name(i));
-	return 0;
+	return conf_fixture_teardown();
 }
 
 static void write_env(const char *text)
 {
-	FILE *f = fopen(env_path, "w");
+	FILE *f = fopen(conf_fixture_path, "w");
 
 	assert_non_null(f);
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
-}
-
-/* Loads and expects success. */
-static void load_ok(struct conf *c)
-{
-	char err[256] = "";
-
-	if (conf_load(c, err, sizeof(err)) != 0)
-		fail_msg("conf_load failed: %s", err);
 }
 
 /* Loads and expects failure with exactly msg; c must come back zeroed. */
@@ -183,7 +160,7 @@ static void conf_load_gives_documented_defaults(void **state)
 
 	(void)state;
 	write_env("JWT_SECRET_KEY=" KEY32 "\n");
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_null(c.database_url);
 	assert_null(c.db_host);
 	assert_null(c.db_port);
@@ -228,7 +205,7 @@ static void conf_load_gives_documented_defaults(void **state)
 	assert_null(c.smtp_ca_file);
 	assert_int_equal(c.smtp_timeout, 10);
 	assert_string_equal(c.app_name, "MedicalCare");
-	assert_string_equal(c.env_file, env_path);
+	assert_string_equal(c.env_file, conf_fixture_path);
 	conf_release(&c);
 }
 
@@ -268,7 +245,7 @@ static void conf_load_reads_every_setting_from_the_env_file(void **state)
 	          "SMTP_TIMEOUT=300\n"
 	          "APP_NAME=MC\n"
 	          "UNRELATED=ignored\n");
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_string_equal(c.database_url, "postgresql://u:p@db/x");
 	assert_string_equal(c.db_host, "dbhost");
 	assert_string_equal(c.db_port, "6543");
@@ -319,7 +296,7 @@ static void conf_load_prefers_environment_over_env_file(void **state)
 	setenv("SMTP_PORT", "465", 1);
 	setenv("APP_NAME", "FromEnv", 1);
 	setenv("SMTP_SERVER", "", 1); /* empty counts as unset: the file's value applies */
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.smtp_port, 465);
 	assert_int_equal(c.smtp_security, SMTP_SECURITY_TLS);
 	assert_string_equal(c.app_name, "FromEnv");
@@ -335,7 +312,7 @@ static void conf_load_treats_empty_values_as_unset(void **state)
 	(void)state;
 	write_env("JWT_SECRET_KEY=" KEY32 "\nSMTP_PORT=\nAPP_NAME=\"\"\n");
 	setenv("JWT_EXPIRE_MINUTES", "", 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.smtp_port, 587);
 	assert_string_equal(c.app_name, "MedicalCare");
 	assert_int_equal(c.jwt_expire_minutes, 60);
@@ -380,10 +357,10 @@ static void conf_load_rejects_integers_out_of_bounds(void **state)
 		struct conf c;
 
 		setenv(ints[i].name, ints[i].lo, 1);
-		load_ok(&c);
+		conf_fixture_load_ok(&c);
 		conf_release(&c);
 		setenv(ints[i].name, ints[i].hi, 1);
-		load_ok(&c);
+		conf_fixture_load_ok(&c);
 		conf_release(&c);
 		setenv(ints[i].name, ints[i].below, 1);
 		load_fails(ints[i].name, ints[i].msg);
@@ -407,7 +384,7 @@ static void conf_load_checks_argon2_memory_against_parallelism(void **state)
 	setenv("ARGON2_MEMORY_KIB", "127", 1);
 	load_fails("127 KiB", "ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM");
 	setenv("ARGON2_MEMORY_KIB", "128", 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.argon2_memory_kib, 128);
 	assert_int_equal(c.argon2_parallelism, 16);
 	conf_release(&c);
@@ -457,7 +434,7 @@ static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(v
 	setenv("JWT_SECRET_KEY", KEY32, 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		setenv("DATABASE_URL", bad[i].url, 1);
-		load_ok(&c);
+		conf_fixture_load_ok(&c);
 		assert_string_equal(c.database_url, bad[i].url);
 		assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), -1);
 		assert_string_equal(err, bad[i].msg);
@@ -465,12 +442,12 @@ static void conf_check_database_url_rejects_a_malformed_url_without_quoting_it(v
 		conf_release(&c);
 	}
 	setenv("DATABASE_URL", "postgresql://user:s3cret@db:5432,db2:5433/x?sslmode=require", 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	conf_release(&c);
 	unsetenv("DATABASE_URL");
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(conf_pg_check_url(c.database_url, err, sizeof(err)), 0);
 	conf_release(&c);
 }
@@ -486,7 +463,7 @@ static void conf_load_requires_a_jwt_key_of_32_bytes(void **state)
 	setenv("JWT_SECRET_KEY", "0123456789abcdef0123456789abcde", 1);
 	load_fails("31 bytes", "JWT_SECRET_KEY must be at least 32 bytes");
 	setenv("JWT_SECRET_KEY", KEY32, 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.jwt_secret_len, 32);
 	conf_release(&c);
 	/* Bytes, not characters: 16 two-byte characters are 32 bytes. */
@@ -494,7 +471,7 @@ static void conf_load_requires_a_jwt_key_of_32_bytes(void **state)
 	       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
 	       1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.jwt_secret_len, 32);
 	conf_release(&c);
 }
@@ -537,7 +514,8 @@ static void conf_load_reports_env_file_syntax_errors_by_line(void **state)
 	(void)state;
 	setenv("JWT_SECRET_KEY", KEY32, 1);
 	write_env("A=1\nthis is not a setting\n");
-	snprintf(msg, sizeof(msg), "syntax error in MEDICALCARE_ENV_FILE %s at line 2", env_path);
+	snprintf(msg, sizeof(msg), "syntax error in MEDICALCARE_ENV_FILE %s at line 2",
+	         conf_fixture_path);
 	load_fails("syntax", msg);
 }
 
@@ -554,12 +532,13 @@ static void conf_load_refuses_env_file_over_64_kib(void **state)
 	big[64 * 1024 - 1] = '\n';
 	big[64 * 1024] = '\0';
 	write_env(big); /* exactly 64 KiB: fine */
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	conf_release(&c);
 	big[64 * 1024] = '\n';
 	big[64 * 1024 + 1] = '\0';
 	write_env(big);
-	snprintf(msg, sizeof(msg), "MEDICALCARE_ENV_FILE %s is larger than 65536 bytes", env_path);
+	snprintf(msg, sizeof(msg), "MEDICALCARE_ENV_FILE %s is larger than 65536 bytes",
+	         conf_fixture_path);
 	load_fails("65537 bytes", msg);
 	free(big);
 }
@@ -576,8 +555,8 @@ static void conf_keys_are_distinct_deterministic_and_made_on_first_use(void **st
 
 	(void)state;
 	write_env("JWT_SECRET_KEY=" KEY32 "\n");
-	load_ok(&a);
-	load_ok(&b);
+	conf_fixture_load_ok(&a);
+	conf_fixture_load_ok(&b);
 	/* conf_load() leaves them to the first conf_keys(). */
 	assert_non_null(a.keys);
 	assert_int_equal(a.keys->ready, 0);
@@ -608,7 +587,7 @@ static void conf_keys_are_distinct_deterministic_and_made_on_first_use(void **st
 	assert_null(conf_keys(&b));
 
 	setenv("JWT_SECRET_KEY", KEY32 "x", 1);
-	load_ok(&b);
+	conf_fixture_load_ok(&b);
 	kb = conf_keys(&b);
 	assert_non_null(kb);
 	assert_memory_not_equal(ka->otp, kb->otp, 32);
@@ -640,7 +619,7 @@ static void conf_load_picks_smtp_security_by_port(void **state)
 			setenv("SMTP_SECURITY", cases[i].security, 1);
 		else
 			unsetenv("SMTP_SECURITY");
-		load_ok(&c);
+		conf_fixture_load_ok(&c);
 		if (c.smtp_security != cases[i].want)
 			fail_msg("port %s security %s: got %d", cases[i].port,
 			         cases[i].security ? cases[i].security : "unset", c.smtp_security);
@@ -678,7 +657,7 @@ static void conf_load_normalizes_frontend_url_and_cors_origins(void **state)
 			setenv("CORS_ORIGINS", cases[i].cors, 1);
 		else
 			unsetenv("CORS_ORIGINS");
-		load_ok(&c);
+		conf_fixture_load_ok(&c);
 		assert_string_equal(c.frontend_url, cases[i].want_frontend);
 		assert_string_equal(c.cors_origins, cases[i].want_cors);
 		conf_release(&c);
@@ -720,7 +699,7 @@ static void conf_release_wipes_and_is_idempotent(void **state)
 
 	(void)state;
 	write_env("JWT_SECRET_KEY=" KEY32 "\nSMTP_PASSWORD=pw\nDB_PASSWORD=pw\n");
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	conf_release(&c);
 	assert_memory_equal(&c, &zero, sizeof(c));
 	conf_release(&c);

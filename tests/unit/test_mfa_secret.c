@@ -20,28 +20,19 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_fixture.h"
 #include "conf_keys.h"
 #include "mfa_secret.h"
 
 #define JWT32 "0123456789abcdef0123456789abcdef"
 #define MFA32 "mfa-key-0123456789abcdef01234567"
 
-static char env_path[64];
-
-/* Clears every setting; an empty env file; JWT_SECRET_KEY set. */
+/* The clean configuration, and JWT_SECRET_KEY set. */
 static int setup(void **state)
 {
-	int fd;
-
 	(void)state;
-	for (size_t i = 0; conf_setting_name(i) != NULL; i++)
-		unsetenv(conf_setting_name(i));
-	snprintf(env_path, sizeof(env_path), "/tmp/test_mfa_secret_XXXXXX");
-	fd = mkstemp(env_path);
-	if (fd < 0)
+	if (conf_fixture_setup("test_mfa_secret") != 0)
 		return -1;
-	close(fd);
-	setenv("MEDICALCARE_ENV_FILE", env_path, 1);
 	setenv("JWT_SECRET_KEY", JWT32, 1);
 	return 0;
 }
@@ -49,18 +40,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	unlink(env_path);
-	for (size_t i = 0; conf_setting_name(i) != NULL; i++)
-		unsetenv(conf_setting_name(i));
-	return 0;
-}
-
-static void load_ok(struct conf *c)
-{
-	char err[256] = "";
-
-	if (conf_load(c, err, sizeof(err)) != 0)
-		fail_msg("conf_load failed: %s", err);
+	return conf_fixture_teardown();
 }
 
 static void conf_without_mfa_key_loads_and_has_no_mfa_keys(void **state)
@@ -68,7 +48,7 @@ static void conf_without_mfa_key_loads_and_has_no_mfa_keys(void **state)
 	struct conf c;
 
 	(void)state;
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_null(c.mfa_key);
 	/* Everything else still works. */
 	assert_non_null(conf_keys(&c));
@@ -76,7 +56,7 @@ static void conf_without_mfa_key_loads_and_has_no_mfa_keys(void **state)
 	conf_release(&c);
 	/* Empty is unset. */
 	setenv("MFA_ENCRYPTION_KEY", "", 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_null(c.mfa_key);
 	assert_null(conf_mfa_keys(&c));
 	conf_release(&c);
@@ -92,7 +72,7 @@ static void conf_refuses_an_mfa_key_shorter_than_32_bytes(void **state)
 	assert_int_equal(conf_load(&c, err, sizeof(err)), -1);
 	assert_string_equal(err, "MFA_ENCRYPTION_KEY must be at least 32 bytes");
 	setenv("MFA_ENCRYPTION_KEY", MFA32, 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.mfa_key_len, 32);
 	conf_release(&c);
 }
@@ -108,7 +88,7 @@ static void conf_mfa_keys_derive_from_mfa_key_not_from_jwt_key(void **state)
 
 	(void)state;
 	setenv("MFA_ENCRYPTION_KEY", MFA32, 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	assert_int_equal(c.keys->mfa_ready, 0);
 	k = conf_mfa_keys(&c);
 	assert_non_null(k);
@@ -126,7 +106,7 @@ static void conf_mfa_keys_derive_from_mfa_key_not_from_jwt_key(void **state)
 
 	/* A new JWT_SECRET_KEY (a rotation) leaves them as they were. */
 	setenv("JWT_SECRET_KEY", JWT32 "-rotated", 1);
-	load_ok(&c);
+	conf_fixture_load_ok(&c);
 	k = conf_mfa_keys(&c);
 	assert_non_null(k);
 	assert_memory_equal(k->mfa_secret, first, 32);
