@@ -7,8 +7,10 @@
 # verifies with the OTP from the captured mail, logs in and shows the profile,
 # and reads the WWW-Authenticate: Bearer error="invalid_token" of an expired
 # or malformed token's 401 (exposed to it by Access-Control-Expose-Headers);
-# from an origin not in CORS_ORIGINS every call fails in the browser. /docs
-# lists the endpoints. Each run of the script takes a minute at most
+# from an origin not in CORS_ORIGINS every call fails in the browser. A
+# second flow turns two-factor sign-in on from the QR code the page draws
+# (npm package qrcode) and signs in with a TOTP code computed in node, then
+# with a recovery code. /docs lists the endpoints. Each run of the script takes a minute at most
 # (MC_BROWSER_TOTAL_MS), each of its steps a few seconds (MC_BROWSER_STEP_MS).
 
 # shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)

@@ -181,3 +181,33 @@ ann_mfa() {
 	assert_body --raw '{"detail":"Not authenticated"}'
 	assert_header WWW-Authenticate Bearer
 }
+
+# docs/CONTRACT.md MF-1, MF-7, MF-8, MF-10, MF-11
+@test "the two-factor commands of QUICK_START.md turn it on and sign in with a TOTP code and a recovery code, as written" {
+	local block out
+	block=$(awk '/^### Two-factor sign-in$/ { on = 1 }
+	             on && /^```sh$/ { inside = 1; next }
+	             inside && /^```$/ { exit }
+	             inside' "$MC_ROOT/QUICK_START.md")
+	[[ $block == *'/auth/mfa/verify'* ]] || _fail "no two-factor block in QUICK_START.md"
+	# Its mail_text prints the newest mail of mail/; here, that of the sink,
+	# once the next mail has arrived (the programs send it after the answer).
+	echo 0 >"$BATS_TEST_TMPDIR/mails"
+	mail_text() {
+		local n
+		n=$(($(cat "$BATS_TEST_TMPDIR/mails") + 1))
+		echo "$n" >"$BATS_TEST_TMPDIR/mails"
+		mail_wait grace@example.com "$n" >&2 && _mail_py text "$(mail_last grace@example.com)"
+	}
+	out=$(export api=$MC_HTTP_URL no_proxy='*' NO_PROXY='*'; eval "$block" 2>&1)
+	# The profile read with verify's token, then the recovery code's token answer.
+	[[ $out == *'{"id":1,"full_name":"Grace Hopper","email":"grace@example.com","is_verified":true}'* ]] ||
+		_fail "QUICK_START's two-factor block: $out"
+	[[ $(grep -c '^HTTP/1.1 200' <<<"$out") == 2 && $(tail -n 1 <<<"$out") == *'"token_type":"bearer"'* ]] ||
+		_fail "QUICK_START's two-factor block: $out"
+	[[ $(sql "SELECT m.enabled_at IS NOT NULL,
+	                 (SELECT count(*) FROM mfa_recovery_codes WHERE used_at IS NULL),
+	                 (SELECT count(*) FROM sessions WHERE revoked_at IS NULL)
+	            FROM user_mfa m JOIN users u ON u.id = m.user_id
+	           WHERE u.email = 'grace@example.com'") == 't|9|3' ]]
+}

@@ -85,7 +85,7 @@ async function deleteAccount(token, password) {
 	return { status: res.status, body: await res.json() };
 }
 
-// Two-factor sign-in (README, "Two-factor sign-in in the frontend"):
+// Two-factor sign-in (README, "From the frontend", Two-factor sign-in):
 // setup answers the secret and its otpauth URI (shown as a QR code), enable
 // takes a code of the app and the mailed one and answers the recovery codes.
 async function mfaSetup(token, password) {
