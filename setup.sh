@@ -18,6 +18,8 @@
 #   5. builds (make) and applies the schema (sql/migrate.sh)
 #   6. installs Swagger UI for the /docs page (npm ci in docs/, from
 #      docs/package-lock.json, install scripts off) if missing or outdated
+#   7. installs the browser test's npm packages, playwright-core and qrcode
+#      (npm ci in tests/browser/), if missing or outdated
 #
 # Usage: ./setup.sh [--run] [--production] [--help]
 #   --run         then serve the API (apache/run.sh: Apache on localhost:8000,
@@ -337,22 +339,32 @@ if [[ $production -eq 1 ]]; then
 fi
 
 # ---------------------------------------------------------------------------
-# 7. playwright-core for the browser test (tests/browser/package-lock.json).
-# It drives Debian's /usr/bin/chromium: no browser is downloaded (never
-# `npx playwright install`).
-bt_want=$(sed -n '/"node_modules\/playwright-core"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' \
-    tests/browser/package-lock.json | head -n 1)
-bt_have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
-    tests/browser/node_modules/playwright-core/package.json 2>/dev/null | head -n 1 || true)
-if [[ -n $bt_want && $bt_have == "$bt_want" ]]; then
-	browser_note="playwright-core $bt_have present"
+# 7. The browser test's npm packages (tests/browser/package-lock.json):
+# playwright-core, which drives Debian's /usr/bin/chromium (no browser is
+# downloaded: never `npx playwright install`), and qrcode, which the test
+# page draws the two-factor QR code with. npm ci unless each is there at the
+# version the lock file pins.
+browser_note=""
+bt_ci=0
+for bt_pkg in playwright-core qrcode; do
+	bt_want=$(sed -n "/\"node_modules\/$bt_pkg\"/,/}/s/.*\"version\": *\"\([^\"]*\)\".*/\1/p" \
+	    tests/browser/package-lock.json | head -n 1)
+	bt_have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+	    "tests/browser/node_modules/$bt_pkg/package.json" 2>/dev/null | head -n 1 || true)
+	[[ -n $bt_want && $bt_have == "$bt_want" ]] || bt_ci=1
+	browser_note+="${browser_note:+, }$bt_pkg ${bt_want:-?}"
+done
+if [[ $bt_ci -eq 0 ]]; then
+	browser_note="$browser_note present"
 else
-	say "installing playwright-core ${bt_want:-?} into tests/browser/node_modules (npm ci)"
+	say "installing $browser_note into tests/browser/node_modules (npm ci)"
 	(cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
 		die "npm ci in tests/browser/ failed (is the npm registry reachable?)"
-	[[ -f tests/browser/node_modules/playwright-core/package.json ]] ||
-		die "npm ci did not install tests/browser/node_modules/playwright-core"
-	browser_note="installed playwright-core $bt_want"
+	for bt_pkg in playwright-core qrcode; do
+		[[ -f tests/browser/node_modules/$bt_pkg/package.json ]] ||
+			die "npm ci did not install tests/browser/node_modules/$bt_pkg"
+	done
+	browser_note="installed $browser_note"
 fi
 say "$browser_note"
 

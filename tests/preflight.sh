@@ -72,6 +72,8 @@ if [[ ${HTTP_TESTS:-} != none || ${HTTP_CGI_TESTS:-} != none ]]; then
 	need_cmd node "tests/http/browser.bats"
 	need_file "$root/tests/browser/node_modules/playwright-core/package.json" \
 	    "npm package playwright-core in tests/browser/node_modules"
+	need_file "$root/tests/browser/node_modules/qrcode/package.json" \
+	    "npm package qrcode in tests/browser/node_modules"
 fi
 if [[ ${RUN_FUZZ:-1} != 0 ]]; then
 	need_cmd clang "the fuzzing phase"

@@ -7,8 +7,10 @@
 # verifies with the OTP from the captured mail, logs in and shows the profile,
 # and reads the WWW-Authenticate: Bearer error="invalid_token" of an expired
 # or malformed token's 401 (exposed to it by Access-Control-Expose-Headers);
-# from an origin not in CORS_ORIGINS every call fails in the browser. /docs
-# lists the endpoints. Each run of the script takes a minute at most
+# from an origin not in CORS_ORIGINS every call fails in the browser. A
+# second flow turns two-factor sign-in on from the QR code the page draws
+# (npm package qrcode) and signs in with a TOTP code computed in node, then
+# with a recovery code. /docs lists the endpoints. Each run of the script takes a minute at most
 # (MC_BROWSER_TOTAL_MS), each of its steps a few seconds (MC_BROWSER_STEP_MS).
 
 # shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
@@ -113,6 +115,36 @@ access_since() {
 	fi
 	[[ $(sql "SELECT count(*) FROM users WHERE email = 'eve@example.test'") == 0 ]]
 	[[ $(mail_count eve@example.test) == 0 ]]
+}
+
+# docs/CONTRACT.md MF-1, MF-2, MF-7, MF-8, MF-10, MF-11, C-3
+@test "a browser page turns two-factor sign-in on from a QR code, then signs in with a TOTP code and again with a recovery code" {
+	two_free_ports
+	http_setting "CORS_ORIGINS=http://localhost:3000,http://127.0.0.1:$port_a"
+	access_mark
+
+	browser mfa --api "$MC_HTTP_URL" --port "$port_a" \
+	    --name 'Ada Lovelace' --email Ada@Example.test --password StrongPass123 --issuer MedicalCare
+
+	# Two-factor sign-in is on with the secret that was pending; one
+	# recovery code of the 10 is spent, and its owner told how many are left.
+	[[ $(sql "SELECT u.email, m.enabled_at IS NOT NULL, m.secret_sealed IS NOT NULL, m.failures
+	            FROM users u JOIN user_mfa m ON m.user_id = u.id") == 'ada@example.test|t|t|0' ]]
+	[[ $(sql "SELECT count(*) FILTER (WHERE used_at IS NULL), count(*) FILTER (WHERE used_at IS NOT NULL)
+	            FROM mfa_recovery_codes") == '9|1' ]]
+	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE kind = 'mfa_recovery_used'") == 1 ]]
+	# verify-otp's session and one of each mfa/verify; no mfa_token left.
+	[[ $(sql "SELECT count(*) FROM sessions WHERE revoked_at IS NULL") == 3 ]]
+	[[ $(sql "SELECT count(*) FROM mfa_tokens") == 0 ]]
+	[[ $(sql "SELECT string_agg(event, ',' ORDER BY id) FROM audit_events WHERE event LIKE 'mfa%'") == \
+	    'mfa_setup,mfa_enabled,mfa_verified,mfa_recovery_used,mfa_verified' ]]
+	# Real cross-origin calls: a preflight (204) before each two-factor POST.
+	log=$(access_since)
+	for p in /user/mfa/setup /user/mfa/enable /auth/mfa/verify; do
+		grep -q -E "\"OPTIONS $p HTTP/1\.1\" 204 " <<<"$log"
+		[[ $(grep -c -E "\"POST $p HTTP/1\.1\" 200 " <<<"$log") -ge 1 ]]
+	done
+	[[ $(grep -c -E '"POST /auth/mfa/verify HTTP/1\.1" 200 ' <<<"$log") == 2 ]]
 }
 
 @test "the docs page in a browser lists every endpoint of openapi.json" {

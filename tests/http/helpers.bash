@@ -450,3 +450,46 @@ assert_session_routes() {
 	http GET /user/profile -H "Authorization: Bearer $token"
 	assert_status 401
 }
+
+# mfa_routes prints the two-factor paths of apache/routes.txt (those under
+# /user/mfa/ and /auth/mfa/), one a line, so a route added there is checked
+# by every test that loops over them.
+mfa_routes() {
+	awk '$1 == "cgi" && $2 ~ /^\/(user|auth)\/mfa\// { print $2 }' "$MC_ROOT/apache/routes.txt"
+}
+
+# assert_mfa_routes: through the server under test, each two-factor path of
+# apache/routes.txt reaches its program (GET answers the program's 405 with
+# Allow: POST, OPTIONS), and a whole two-factor sign-in works: setup and
+# enable with the bearer token and a JSON body, login's mfa_required, verify
+# with a TOTP code, the profile with the token it answered (docs/CONTRACT.md
+# MF-1, MF-7, MF-8, MF-11).
+assert_mfa_routes() {
+	local p n=0 secret token
+	while IFS= read -r p; do
+		http GET "$p"
+		assert_status 405
+		assert_header Allow 'POST, OPTIONS'
+		n=$((n + 1))
+	done < <(mfa_routes)
+	[[ $n -ge 3 ]] || _fail "apache/routes.txt lists $n two-factor routes, want 3 or more"
+	http_account ann@example.test StrongPass123 "Ann Example"
+	http POST /user/mfa/setup '{"password": "StrongPass123"}' -H "Authorization: Bearer $http_token"
+	assert_status 200
+	secret=$(json_get .secret)
+	mail_wait ann@example.test 2
+	http POST /user/mfa/enable "$(jobj code "$(totp "$secret")" email_code "$(mail_otp ann@example.test)")" \
+	    -H "Authorization: Bearer $http_token"
+	assert_status 200
+	assert_jq '.recovery_codes | length == 10'
+	http POST /auth/login '{"email": "ann@example.test", "password": "StrongPass123"}'
+	assert_status 200
+	assert_jq '.mfa_required == true and .expires_in == 300'
+	http POST /auth/mfa/verify "$(jobj mfa_token "$(json_get .mfa_token)" code "$(totp "$secret" 1)")"
+	assert_status 200
+	assert_json .token_type bearer
+	token=$(json_get .access_token)
+	http GET /user/profile -H "Authorization: Bearer $token"
+	assert_status 200
+	assert_json .email ann@example.test
+}

@@ -52,6 +52,11 @@ HEALTH_OK='{"status":"ok","database":"ok"}'
 	assert_session_routes
 }
 
+# docs/CONTRACT.md MF-1, MF-7, MF-8, MF-11
+@test "the .htaccess routes every two-factor path and a whole two-factor sign-in" {
+	assert_mfa_routes
+}
+
 @test "the .htaccess passes Authorization through SetEnvIf without CGIPassAuth" {
 	local f=$MC_APACHE_DIR/www/.htaccess
 	# CGIPassAuth needs AllowOverride AuthConfig; SetEnvIf does with FileInfo.

@@ -100,6 +100,11 @@ assert_header_once() {
 	assert_session_routes
 }
 
+# docs/CONTRACT.md MF-1, MF-7, MF-8, MF-11
+@test "lighttpd routes every two-factor path and a whole two-factor sign-in" {
+	assert_mfa_routes
+}
+
 @test "lighttpd hands Authorization to the profile program" {
 	# Without the header the program says "Not authenticated"; with a bad
 	# token it says something else, so it saw the header.

@@ -48,6 +48,7 @@ missing_npm_packages_are_named_with_setup_sh() {
 	[[ $rc -eq 2 ]] || { echo "# exit $rc" >&2; return 1; }
 	[[ $out == *"npm package swagger-ui-dist in docs/node_modules"* &&
 	    $out == *"npm package playwright-core in tests/browser/node_modules"* &&
+	    $out == *"npm package qrcode in tests/browser/node_modules"* &&
 	    $out == *"Run ./setup.sh first"* ]] || { echo "# $out" >&2; return 1; }
 }
 

@@ -85,6 +85,38 @@ async function deleteAccount(token, password) {
 	return { status: res.status, body: await res.json() };
 }
 
+// Two-factor sign-in (README, "From the frontend", Two-factor sign-in):
+// setup answers the secret and its otpauth URI (shown as a QR code), enable
+// takes a code of the app and the mailed one and answers the recovery codes.
+async function mfaSetup(token, password) {
+	const res = await fetch(`${API}/user/mfa/setup`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ password }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
+async function mfaEnable(token, code, emailCode) {
+	const res = await fetch(`${API}/user/mfa/enable`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ code, email_code: emailCode }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
+// The second step of a sign-in: login's mfa_token and a code of the app (or
+// a recovery code); answers the token answer, as login does without it.
+async function mfaVerify(mfaToken, code) {
+	const res = await fetch(`${API}/auth/mfa/verify`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ mfa_token: mfaToken, code }),
+	});
+	return { status: res.status, body: await res.json() };
+}
+
 // RFC 6750, 3: the token was refused (bad, expired, revoked), as opposed to
 // no credentials at all: the cue to refresh.
 function tokenRefused(wwwAuthenticate) {
@@ -97,6 +129,8 @@ function tokenRefused(wwwAuthenticate) {
 const $ = (id) => document.getElementById(id);
 let accessToken = null;
 let refreshToken = null;
+// login's mfa_token: kept in memory only, until mfa/verify spends it.
+let mfaToken = null;
 
 function show(step, state, text) {
 	const s = $('status');
@@ -190,6 +224,13 @@ $('login-form').addEventListener('submit', (ev) => {
 			show('login', 'error', `login: ${r.status} ${detail(r.body)}`);
 			return;
 		}
+		$('status').dataset.mfa = r.body.mfa_required === true ? 'required' : 'no';
+		if (r.body.mfa_required === true) {
+			mfaToken = r.body.mfa_token;
+			$('mfa-verify-form').hidden = false;
+			show('login', 'ok', `two-factor code needed (within ${r.body.expires_in} s)`);
+			return;
+		}
 		accessToken = r.body.access_token;
 		refreshToken = r.body.refresh_token;
 		await loadProfile('login');
@@ -258,5 +299,60 @@ $('delete').addEventListener('click', () => {
 		refreshToken = null;
 		$('profile').hidden = true;
 		show('delete', 'ok', `${r.body.message}; profile and login now 401`);
+	});
+});
+
+// Setup: the otpauth URI drawn as a QR code on the canvas (qrcode's defaults)
+// and the key for typing it in; the URI is also kept in the canvas's
+// data-uri for the test.
+$('mfa-setup').addEventListener('click', () => {
+	step('mfa-setup', async () => {
+		const r = await mfaSetup(accessToken, $('mfa-password').value);
+		if (r.status !== 200) {
+			show('mfa-setup', 'error', `mfa setup: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		const canvas = $('mfa-qr');
+		await QRCode.toCanvas(canvas, r.body.otpauth_uri);
+		canvas.dataset.uri = r.body.otpauth_uri;
+		$('mfa-secret').textContent = r.body.secret;
+		$('mfa-qr-box').hidden = false;
+		show('mfa-setup', 'ok', 'scan the QR code, then type a code of the app and the mailed one');
+	});
+});
+
+// Enable: the recovery codes are shown this once.
+$('mfa-enable').addEventListener('click', () => {
+	step('mfa-enable', async () => {
+		const r = await mfaEnable(accessToken, $('mfa-code').value, $('mfa-email-code').value);
+		if (r.status !== 200) {
+			show('mfa-enable', 'error', `mfa enable: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		$('mfa-recovery').replaceChildren(...r.body.recovery_codes.map((c) => {
+			const li = document.createElement('li');
+			li.textContent = c;
+			return li;
+		}));
+		$('mfa-recovery-box').hidden = false;
+		$('mfa-qr-box').hidden = true;
+		show('mfa-enable', 'ok', `two-factor sign-in on; ${r.body.recovery_codes.length} recovery codes`);
+	});
+});
+
+// The second step of a sign-in: the token answer, then the profile.
+$('mfa-verify-form').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	step('mfa-verify', async () => {
+		const r = await mfaVerify(mfaToken, $('mfa-verify-code').value);
+		if (r.status !== 200) {
+			show('mfa-verify', 'error', `mfa verify: ${r.status} ${detail(r.body)}`);
+			return;
+		}
+		mfaToken = null;
+		$('mfa-verify-form').hidden = true;
+		accessToken = r.body.access_token;
+		refreshToken = r.body.refresh_token;
+		await loadProfile('mfa-verify');
 	});
 });
