@@ -1047,16 +1047,30 @@ login_token() {
 
 # The endpoints, by the names endpoint_request knows (profile-update: PATCH /user/profile).
 MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health
-	refresh logout sessions profile-update change-password delete-account"
+	refresh logout sessions profile-update change-password delete-account mfa-setup mfa-enable mfa-verify"
+
+# The mfa_token of ann's login that the mfa-verify request presents (43
+# base64url characters, as login makes them).
+ANN_MFA_TOKEN=$(printf 'm%.0s' {1..43})
 
 # ann [--http | --no-token]: the verified account ann@example.test ("Ann
 # Smith", password StrongPass123), and ANN_TOKEN, an access token from a real
 # login: through login.cgi, or POST /auth/login over HTTP with --http;
-# --no-token: no login, ANN_TOKEN unset.
+# --no-token: no login, ANN_TOKEN unset. For the two-factor requests of
+# endpoint_request it also holds, written by SQL, what a setup and a login
+# with MFA on leave: a pending setup (a user_mfa row with a pending secret
+# and code hash of fixed bytes, which no code matches, for 10 minutes; MFA
+# stays off, so ann still logs in) and the live mfa_token ANN_MFA_TOKEN (its SHA-256, 5
+# minutes).
 ann() {
-	local body='{"email":"ann@example.test","password":"StrongPass123"}'
+	local body='{"email":"ann@example.test","password":"StrongPass123"}' id
 	unset ANN_TOKEN
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null || return 1
+	id=$(add_user ann@example.test "Ann Smith" StrongPass123 t) || return 1
+	sql "INSERT INTO user_mfa (user_id, pending_sealed, pending_code_hash, pending_expires_at)
+	     VALUES (:'u', sha384('pending secret'), sha256('pending code'), now() + interval '10 minutes');
+	     INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
+	     VALUES (:'u', sha256(convert_to(:'t', 'UTF8')), now() + interval '5 minutes')" \
+	    u="$id" t="$ANN_MFA_TOKEN" >/dev/null || return 1
 	case ${1:-} in
 	--no-token) return 0 ;;
 	--http) http POST /auth/login "$body" || return 1 ;;
@@ -1068,10 +1082,11 @@ ann() {
 
 # endpoint_request [--http] NAME [VAR=value]...: one well-formed request to
 # endpoint NAME of MC_ENDPOINTS (as ann@example.test, a new bob@example.test
-# for signup, an unknown reset token, profile with ANN_TOKEN). VAR=value:
-# settings for the program (cgi only).
+# for signup, an unknown reset token, profile with ANN_TOKEN; mfa-enable
+# against ann's pending setup and mfa-verify with ANN_MFA_TOKEN, both with
+# a code of the right form). VAR=value: settings for the program (cgi only).
 endpoint_request() {
-	local over=cgi name pw=NewStrongPass123 reset refresh change
+	local over=cgi name pw=NewStrongPass123 reset refresh change enable verify
 	if [[ ${1:-} == --http ]]; then
 		over=http
 		shift
@@ -1081,6 +1096,8 @@ endpoint_request() {
 	reset=$(jobj token "$(printf 'x%.0s' {1..43})" new_password "$pw" confirm_password "$pw")
 	refresh=$(jobj refresh_token "$(printf 'r%.0s' {1..43})")
 	change=$(jobj current_password StrongPass123 new_password "$pw" confirm_password "$pw")
+	enable=$(jobj code 123456 email_code 654321)
+	verify=$(jobj mfa_token "$ANN_MFA_TOKEN" code 123456)
 	if [[ $over == http ]]; then
 		case $name in
 		signup)
@@ -1103,6 +1120,11 @@ endpoint_request() {
 		delete-account)
 			http POST /user/delete-account '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
 			;;
+		mfa-setup)
+			http POST /user/mfa/setup '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
+		mfa-enable) http POST /user/mfa/enable "$enable" -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
+		mfa-verify) http POST /auth/mfa/verify "$verify" ;;
 		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 		esac
 		return
@@ -1124,6 +1146,9 @@ endpoint_request() {
 	profile-update) cgi PATCH profile.cgi '{"full_name":"Ann Jones"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	change-password) cgi POST change-password.cgi "$change" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	delete-account) cgi POST delete-account.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-setup) cgi POST mfa-setup.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-enable) cgi POST mfa-enable.cgi "$enable" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-verify) cgi POST mfa-verify.cgi "$verify" "$@" ;;
 	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 	esac
 }
