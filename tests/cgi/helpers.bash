@@ -1382,20 +1382,23 @@ fcgi_stop_all() {
 }
 _fcgi_pids=()
 
-# The requests of one fcgi_soak_round, per program: 15 in all.
+# The requests of one fcgi_soak_round, per program: 21 in all.
 declare -gA FCGI_SOAK_REQUESTS=(
 	[health.cgi]=1 [openapi.cgi]=1 [profile.cgi]=3 [signup.cgi]=2 [verify-otp.cgi]=2
-	[login.cgi]=2 [resend-otp.cgi]=1 [forgot-password.cgi]=1 [reset-password.cgi]=2
+	[login.cgi]=3 [resend-otp.cgi]=1 [forgot-password.cgi]=1 [reset-password.cgi]=2
+	[mfa-setup.cgi]=1 [mfa-enable.cgi]=2 [mfa-verify.cgi]=2
 )
 
 # fcgi_soak_round TAG   one round of mixed requests through one FastCGI
 # process of each program (fcgi_start each first), every answer checked:
 # a sign-up, its code from the mail, verify-otp, login with the new account,
-# its profile, a reset mail and the reset, and on the way the failures (a
-# wrong code, a wrong password, no token, a malformed body, an unknown reset
-# token), a CORS preflight, health, openapi, resend-otp. TAG makes the
-# round's addresses (soak-TAG@example.test, nobody-TAG@example.test) new.
-# Needs cheap Argon2 settings in the env file to stay quick.
+# its profile, two-factor sign-in set up (its code from the mail) and turned
+# on, a login answered with an mfa_token and its verification, a reset mail
+# and the reset, and on the way the failures (a wrong code, a wrong email
+# code, a wrong TOTP code, a wrong password, no token, a malformed body, an
+# unknown reset token), a CORS preflight, health, openapi, resend-otp. TAG
+# makes the round's addresses (soak-TAG@example.test, nobody-TAG@example.test)
+# new. Needs cheap Argon2 settings in the env file to stay quick.
 fcgi_soak_round() {
 	# Without bats's DEBUG trap in the functions it calls.
 	local -
@@ -1432,11 +1435,12 @@ _fcgi_soak_round() {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" || return 1
 	assert_status 200 || return 1
 	assert_jq .email "$e" || return 1
+	_fcgi_soak_mfa "$e" "$tok" || return 1
 	cgi POST resend-otp.cgi "$(jobj email "$nobody")" || return 1
 	assert_status 200 || return 1
 	cgi POST forgot-password.cgi "$(jobj email "$e")" || return 1
 	assert_status 200 || return 1
-	mail_wait "$e" 2 || return 1
+	mail_wait "$e" 4 || return 1
 	rtok=$(mail_reset_token "$e") || return 1
 	cgi POST reset-password.cgi \
 	    "$(jobj token "$rtok" new_password NewStrongPass456 confirm_password NewStrongPass456)" || return 1
@@ -1445,6 +1449,38 @@ _fcgi_soak_round() {
 	    "$(jobj token "${rtok//?/A}" new_password NewStrongPass456 confirm_password NewStrongPass456)" ||
 		return 1
 	assert_status 400 || return 1
+}
+
+# _fcgi_soak_mfa EMAIL TOKEN: the two-factor part of a round for the new
+# account EMAIL (password StrongPass123, one mail so far), TOKEN its access
+# token: setup, enable with a wrong then the right email code (the account
+# then has three mails), a login answered with an mfa_token, verify with a
+# wrong then a right code (of the next step: enable took this one).
+_fcgi_soak_mfa() {
+	local e=$1 tok=$2 secret ec wrong mt
+	cgi POST mfa-setup.cgi "$(jobj password StrongPass123)" HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 200 || return 1
+	secret=$(json_get .secret) || return 1
+	mail_wait "$e" 2 || return 1
+	ec=$(mail_otp "$e") || return 1
+	printf -v wrong '%06d' $(((10#$ec + 1) % 1000000))
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$wrong")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 400 || return 1
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$ec")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 200 || return 1
+	mail_wait "$e" 3 || return 1
+	cgi POST login.cgi "$(jobj email "$e" password StrongPass123)" || return 1
+	assert_status 200 || return 1
+	mt=$(json_get .mfa_token) || return 1
+	ec=$(totp "$secret" 1) || return 1
+	printf -v wrong '%06d' $(((10#$ec + 1) % 1000000))
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$wrong")" || return 1
+	assert_status 400 || return 1
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$ec")" || return 1
+	assert_status 200 || return 1
+	assert_json .token_type bearer || return 1
 }
 
 # ---------------------------------------------------------------------------
