@@ -1060,8 +1060,8 @@ ANN_MFA_TOKEN=$(printf 'm%.0s' {1..43})
 # endpoint_request it also holds, written by SQL, what a setup and a login
 # with MFA on leave: a pending setup (a user_mfa row with a pending secret
 # and code hash of fixed bytes, which no code matches, for 10 minutes; MFA
-# stays off, so ann still logs in) and the live mfa_token ANN_MFA_TOKEN (its SHA-256, 5
-# minutes).
+# stays off, so ann still logs in) and the live mfa_token ANN_MFA_TOKEN
+# (its SHA-256, for 5 minutes).
 ann() {
 	local body='{"email":"ann@example.test","password":"StrongPass123"}' id
 	unset ANN_TOKEN
