@@ -257,6 +257,41 @@ outbox_says() {
 	[[ $(sql "SELECT enabled_at IS NOT NULL AND pending_sealed IS NULL FROM user_mfa") == t ]]
 }
 
+# docs/CONTRACT.md D-4, MF-7, MF-11
+@test "the notices of mfa/enable and of a recovery code used at mfa/verify during a mail outage: both answer 200, each notice is delivered exactly once later" {
+	local down id tok secret mt rc
+	down=$(free_port)
+	id=$(add_user ann@example.test "Ann Smith" StrongPass123 t)
+	tok=$(user_token "$id" ann@example.test)
+	mfa_setup "$tok" StrongPass123
+	assert_status 200
+	secret=$(json_get .secret)
+	mail_wait ann@example.test
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$(mail_otp ann@example.test)")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" SMTP_PORT="$down"
+	assert_status 200
+	[[ $(sql "SELECT enabled_at IS NOT NULL FROM user_mfa") == t ]]
+	rc=$(jq -r '.recovery_codes[0]' <<<"$cgi_body")
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+	mt=$(json_get .mfa_token)
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$rc")" SMTP_PORT="$down"
+	assert_status 200
+	assert_json .token_type bearer
+	[[ $(sql "SELECT string_agg(kind || ':' || status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == \
+	    "mfa_setup:sent:1,mfa_enabled:pending:1,mfa_recovery_used:pending:1" ]]
+	[[ $(mail_count) == 1 ]]
+	# The server is back: one run delivers both notices, later runs nothing more.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 2, retried 0, failed 0, expired 0"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 3 && $(mail_count ann@example.test) == 3 ]]
+	[[ $(sql "SELECT string_agg(kind || ':' || status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == \
+	    "mfa_setup:sent:1,mfa_enabled:sent:2,mfa_recovery_used:sent:2" ]]
+}
+
 # docs/CONTRACT.md D-4
 @test "a mail queued during an outage that the server then rejects for good (550) is marked failed and never retried" {
 	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$(free_port)"
