@@ -32,6 +32,7 @@
 #include "fuzz.h"
 #include "jwt.h"
 #include "req.h"
+#include "req_mfa.h"
 #include "req_self.h"
 #include "respond.h"
 
@@ -85,7 +86,10 @@ static void parse_all(struct ctx *ctx)
 	struct name_req nr = {0};
 	struct password_req pr = {0};
 	struct change_req cr = {0};
+	struct mfa_enable_req me = {0};
+	struct mfa_verify_req mv = {0};
 	struct ferrs e1 = {0}, e2 = {0}, e3 = {0}, e4 = {0}, e5 = {0}, e6 = {0}, e7 = {0}, e8 = {0};
+	struct ferrs e9 = {0}, e10 = {0};
 	int rc;
 
 	rc = signup_req_parse(ctx->body, &su, &e1);
@@ -141,6 +145,19 @@ static void parse_all(struct ctx *ctx)
 		FUZZ_CHECK(cr.current_len != strlen(cr.new_password) ||
 		           memcmp(cr.current_password, cr.new_password, cr.current_len) != 0);
 
+	/* The two-factor bodies: strings kept cut at REQ_MFA_CODE_MAX bytes. */
+	rc = mfa_enable_req_parse(ctx->body, &me, &e9);
+	CHECK_PARSE(rc, e9, !me.code && !me.email_code, !me.code || !me.email_code);
+	if (rc == 0)
+		FUZZ_CHECK(strlen(me.code) <= REQ_MFA_CODE_MAX &&
+		           strlen(me.email_code) <= REQ_MFA_CODE_MAX);
+
+	rc = mfa_verify_req_parse(ctx->body, &mv, &e10);
+	CHECK_PARSE(rc, e10, !mv.mfa_token && !mv.code, !mv.mfa_token || !mv.code);
+	if (rc == 0)
+		FUZZ_CHECK(strlen(mv.mfa_token) <= REQ_MFA_CODE_MAX &&
+		           strlen(mv.code) <= REQ_MFA_CODE_MAX);
+
 	if (ctx->resp->status == 0)
 		respond_message(ctx->resp, 200, "parsed");
 
@@ -152,6 +169,8 @@ static void parse_all(struct ctx *ctx)
 	email_req_release(&er);
 	login_req_release(&lr);
 	reset_req_release(&rr);
+	mfa_enable_req_release(&me);
+	mfa_verify_req_release(&mv);
 }
 
 /* The bearer token, verified as profile.cgi does, with a fixed key and clock. */

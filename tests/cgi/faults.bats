@@ -26,7 +26,7 @@ INTERNAL='{"detail":"Internal server error"}'
 NEW_PW=NewStrongPass123
 
 # all_endpoints_at_once FN [VAR=value]...: as each_endpoint (helpers.bash),
-# with the eight requests running at the same time; fails if any FN failed.
+# with its requests (one per endpoint) running at the same time; fails if any FN failed.
 all_endpoints_at_once() {
 	local fn=$1 name i=0 pid failed=0
 	local -a pids=()
@@ -95,9 +95,9 @@ assert_config_500() {
 		[[ $cgi_stderr == *"timeout expired"* ]] || _fail "$1: no timeout on stderr"
 	}
 	timed all_endpoints_at_once check DATABASE_URL="$url" DB_CONNECT_TIMEOUT=2
-	# Eight requests at once, each of about 2 s; a hung one would take
+	# A request per endpoint at once, each of about 2 s; a hung one would take
 	# MC_CGI_TIMEOUT (30 s) and fail there.
-	assert_within 20 "eight requests at once"
+	assert_within 20 "a request per endpoint at once"
 	timed cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}' \
 	    DATABASE_URL="$url" DB_CONNECT_TIMEOUT=2
 	assert_unavailable login
@@ -224,6 +224,74 @@ outbox_says() {
 	assert_status 200
 }
 
+# docs/CONTRACT.md D-4, MF-2
+@test "mfa/setup during a mail outage answers 200 with the secret, its code waits in the outbox, is delivered exactly once and then turns MFA on" {
+	local down id tok secret ec
+	down=$(free_port)
+	id=$(add_user ann@example.test "Ann Smith" StrongPass123 t)
+	tok=$(user_token "$id" ann@example.test)
+	mfa_setup "$tok" StrongPass123 SMTP_PORT="$down"
+	assert_status 200
+	secret=$(json_get .secret)
+	[[ $secret =~ ^[A-Z2-7]{32}$ ]]
+	[[ $(sql "SELECT string_agg(kind || ':' || recipient || ':' || status || ':' || attempts, ',')
+	            FROM mail_outbox") == "mfa_setup:ann@example.test:pending:1" ]]
+	[[ $(sql "SELECT pending_sealed IS NOT NULL AND enabled_at IS NULL FROM user_mfa") == t ]]
+	# The cron program while the server is still down: it stays queued.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox SMTP_PORT="$down"
+	outbox_says "sent 0, retried 1, failed 0, expired 0"
+	[[ $(mail_count) == 0 ]]
+	# Back: delivered once, later runs send nothing more.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 1, retried 0, failed 0, expired 0"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 1 && $(mail_count ann@example.test) == 1 ]]
+	[[ $(row 1 "status, attempts") == "sent|3" ]]
+	ec=$(mail_otp ann@example.test)
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$ec")" HTTP_AUTHORIZATION="Bearer $tok"
+	assert_status 200
+	[[ $(jq '.recovery_codes | length' <<<"$cgi_body") == 10 ]]
+	[[ $(sql "SELECT enabled_at IS NOT NULL AND pending_sealed IS NULL FROM user_mfa") == t ]]
+}
+
+# docs/CONTRACT.md D-4, MF-7, MF-11
+@test "the notices of mfa/enable and of a recovery code used at mfa/verify during a mail outage: both answer 200, each notice is delivered exactly once later" {
+	local down id tok secret mt rc
+	down=$(free_port)
+	id=$(add_user ann@example.test "Ann Smith" StrongPass123 t)
+	tok=$(user_token "$id" ann@example.test)
+	mfa_setup "$tok" StrongPass123
+	assert_status 200
+	secret=$(json_get .secret)
+	mail_wait ann@example.test
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$(mail_otp ann@example.test)")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" SMTP_PORT="$down"
+	assert_status 200
+	[[ $(sql "SELECT enabled_at IS NOT NULL FROM user_mfa") == t ]]
+	rc=$(jq -r '.recovery_codes[0]' <<<"$cgi_body")
+	cgi POST login.cgi '{"email":"ann@example.test","password":"StrongPass123"}'
+	assert_status 200
+	mt=$(json_get .mfa_token)
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$rc")" SMTP_PORT="$down"
+	assert_status 200
+	assert_json .token_type bearer
+	[[ $(sql "SELECT string_agg(kind || ':' || status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == \
+	    "mfa_setup:sent:1,mfa_enabled:pending:1,mfa_recovery_used:pending:1" ]]
+	[[ $(mail_count) == 1 ]]
+	# The server is back: one run delivers both notices, later runs nothing more.
+	sql "UPDATE mail_outbox SET next_attempt_at = now()"
+	run_outbox
+	outbox_says "sent 2, retried 0, failed 0, expired 0"
+	run_outbox
+	outbox_says "sent 0, retried 0, failed 0, expired 0"
+	[[ $(mail_count) == 3 && $(mail_count ann@example.test) == 3 ]]
+	[[ $(sql "SELECT string_agg(kind || ':' || status || ':' || attempts, ',' ORDER BY id) FROM mail_outbox") == \
+	    "mfa_setup:sent:1,mfa_enabled:sent:2,mfa_recovery_used:sent:2" ]]
+}
+
 # docs/CONTRACT.md D-4
 @test "a mail queued during an outage that the server then rejects for good (550) is marked failed and never retried" {
 	cgi POST signup.cgi '{"full_name":"Bob Jones","email":"bob@example.test","password":"StrongPass123"}' SMTP_PORT="$(free_port)"
@@ -334,13 +402,19 @@ outbox_says() {
 HEALTH_MISCONFIGURED='{"status":"unavailable","database":"misconfigured"}'
 WRONG_PW=Wrong-Secret-7f3a9c
 
-# db_state: the rows a request could have written, table by table.
+# db_state: the rows a request could have written, table by table (of the
+# two-factor tables, what setup, enable and verify change in a row).
 db_state() {
 	sql "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM otp_codes),
 	            (SELECT count(*) FROM reset_tokens), (SELECT count(*) FROM login_failures),
 	            (SELECT count(*) FROM mail_outbox), (SELECT count(*) FROM client_limits),
 	            (SELECT count(*) FROM audit_events),
-	            (SELECT string_agg(id || password_hash, ',' ORDER BY id) FROM users)"
+	            (SELECT string_agg(id || password_hash, ',' ORDER BY id) FROM users),
+	            (SELECT string_agg(concat_ws(':', user_id, encode(pending_sealed, 'hex'),
+	                    encode(secret_sealed, 'hex'), pending_attempts, failures, last_step), ','
+	                    ORDER BY user_id) FROM user_mfa),
+	            (SELECT string_agg(id || ':' || attempts, ',' ORDER BY id) FROM mfa_tokens),
+	            (SELECT count(*) FROM mfa_recovery_codes), (SELECT count(*) FROM sessions)"
 }
 
 # assert_misconfigured NAME: the answer to a refused configuration, the one

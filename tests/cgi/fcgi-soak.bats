@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # A short soak of the FastCGI processes: one process of each program
 # (spawn-fcgi, no web server; cgi-fcgi sends each request), 34 rounds of
-# mixed requests (fcgi_soak_round: 510 requests, every answer checked), and
+# mixed requests (fcgi_soak_round: 714 requests, every answer checked), and
 # then every process ends by itself, having served exactly its
 # FCGI_MAX_REQUESTS, through the normal exit path. tests/run.sh runs this
 # file on the ASan + LSan + UBSan build (build/san/cgi-bin), and on the
@@ -39,7 +39,7 @@ teardown() {
 	fcgi_stop_all
 }
 
-@test "510 mixed requests through one FastCGI process of each program, each exits clean after its last" {
+@test "714 mixed requests through one FastCGI process of each program, each exits clean after its last" {
 	local p r
 	local -A pid=()
 	for p in "${!FCGI_SOAK_REQUESTS[@]}"; do

@@ -1049,16 +1049,30 @@ login_token() {
 
 # The endpoints, by the names endpoint_request knows (profile-update: PATCH /user/profile).
 MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health
-	refresh logout sessions profile-update change-password delete-account"
+	refresh logout sessions profile-update change-password delete-account mfa-setup mfa-enable mfa-verify"
+
+# The mfa_token of ann's login that the mfa-verify request presents (43
+# base64url characters, as login makes them).
+ANN_MFA_TOKEN=$(printf 'm%.0s' {1..43})
 
 # ann [--http | --no-token]: the verified account ann@example.test ("Ann
 # Smith", password StrongPass123), and ANN_TOKEN, an access token from a real
 # login: through login.cgi, or POST /auth/login over HTTP with --http;
-# --no-token: no login, ANN_TOKEN unset.
+# --no-token: no login, ANN_TOKEN unset. For the two-factor requests of
+# endpoint_request it also holds, written by SQL, what a setup and a login
+# with MFA on leave: a pending setup (a user_mfa row with a pending secret
+# and code hash of fixed bytes, which no code matches, for 10 minutes; MFA
+# stays off, so ann still logs in) and the live mfa_token ANN_MFA_TOKEN
+# (its SHA-256, for 5 minutes).
 ann() {
-	local body='{"email":"ann@example.test","password":"StrongPass123"}'
+	local body='{"email":"ann@example.test","password":"StrongPass123"}' id
 	unset ANN_TOKEN
-	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null || return 1
+	id=$(add_user ann@example.test "Ann Smith" StrongPass123 t) || return 1
+	sql "INSERT INTO user_mfa (user_id, pending_sealed, pending_code_hash, pending_expires_at)
+	     VALUES (:'u', sha384('pending secret'), sha256('pending code'), now() + interval '10 minutes');
+	     INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
+	     VALUES (:'u', sha256(convert_to(:'t', 'UTF8')), now() + interval '5 minutes')" \
+	    u="$id" t="$ANN_MFA_TOKEN" >/dev/null || return 1
 	case ${1:-} in
 	--no-token) return 0 ;;
 	--http) http POST /auth/login "$body" || return 1 ;;
@@ -1070,10 +1084,11 @@ ann() {
 
 # endpoint_request [--http] NAME [VAR=value]...: one well-formed request to
 # endpoint NAME of MC_ENDPOINTS (as ann@example.test, a new bob@example.test
-# for signup, an unknown reset token, profile with ANN_TOKEN). VAR=value:
-# settings for the program (cgi only).
+# for signup, an unknown reset token, profile with ANN_TOKEN; mfa-enable
+# against ann's pending setup and mfa-verify with ANN_MFA_TOKEN, both with
+# a code of the right form). VAR=value: settings for the program (cgi only).
 endpoint_request() {
-	local over=cgi name pw=NewStrongPass123 reset refresh change
+	local over=cgi name pw=NewStrongPass123 reset refresh change enable verify
 	if [[ ${1:-} == --http ]]; then
 		over=http
 		shift
@@ -1083,6 +1098,8 @@ endpoint_request() {
 	reset=$(jobj token "$(printf 'x%.0s' {1..43})" new_password "$pw" confirm_password "$pw")
 	refresh=$(jobj refresh_token "$(printf 'r%.0s' {1..43})")
 	change=$(jobj current_password StrongPass123 new_password "$pw" confirm_password "$pw")
+	enable=$(jobj code 123456 email_code 654321)
+	verify=$(jobj mfa_token "$ANN_MFA_TOKEN" code 123456)
 	if [[ $over == http ]]; then
 		case $name in
 		signup)
@@ -1105,6 +1122,11 @@ endpoint_request() {
 		delete-account)
 			http POST /user/delete-account '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
 			;;
+		mfa-setup)
+			http POST /user/mfa/setup '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
+		mfa-enable) http POST /user/mfa/enable "$enable" -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
+		mfa-verify) http POST /auth/mfa/verify "$verify" ;;
 		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 		esac
 		return
@@ -1126,6 +1148,9 @@ endpoint_request() {
 	profile-update) cgi PATCH profile.cgi '{"full_name":"Ann Jones"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	change-password) cgi POST change-password.cgi "$change" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	delete-account) cgi POST delete-account.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-setup) cgi POST mfa-setup.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-enable) cgi POST mfa-enable.cgi "$enable" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-verify) cgi POST mfa-verify.cgi "$verify" "$@" ;;
 	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 	esac
 }
@@ -1359,20 +1384,23 @@ fcgi_stop_all() {
 }
 _fcgi_pids=()
 
-# The requests of one fcgi_soak_round, per program: 15 in all.
+# The requests of one fcgi_soak_round, per program: 21 in all.
 declare -gA FCGI_SOAK_REQUESTS=(
 	[health.cgi]=1 [openapi.cgi]=1 [profile.cgi]=3 [signup.cgi]=2 [verify-otp.cgi]=2
-	[login.cgi]=2 [resend-otp.cgi]=1 [forgot-password.cgi]=1 [reset-password.cgi]=2
+	[login.cgi]=3 [resend-otp.cgi]=1 [forgot-password.cgi]=1 [reset-password.cgi]=2
+	[mfa-setup.cgi]=1 [mfa-enable.cgi]=2 [mfa-verify.cgi]=2
 )
 
 # fcgi_soak_round TAG   one round of mixed requests through one FastCGI
 # process of each program (fcgi_start each first), every answer checked:
 # a sign-up, its code from the mail, verify-otp, login with the new account,
-# its profile, a reset mail and the reset, and on the way the failures (a
-# wrong code, a wrong password, no token, a malformed body, an unknown reset
-# token), a CORS preflight, health, openapi, resend-otp. TAG makes the
-# round's addresses (soak-TAG@example.test, nobody-TAG@example.test) new.
-# Needs cheap Argon2 settings in the env file to stay quick.
+# its profile, two-factor sign-in set up (its code from the mail) and turned
+# on, a login answered with an mfa_token and its verification, a reset mail
+# and the reset, and on the way the failures (a wrong code, a wrong email
+# code, a wrong TOTP code, a wrong password, no token, a malformed body, an
+# unknown reset token), a CORS preflight, health, openapi, resend-otp. TAG
+# makes the round's addresses (soak-TAG@example.test, nobody-TAG@example.test)
+# new. Needs cheap Argon2 settings in the env file to stay quick.
 fcgi_soak_round() {
 	# Without bats's DEBUG trap in the functions it calls.
 	local -
@@ -1409,11 +1437,12 @@ _fcgi_soak_round() {
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" || return 1
 	assert_status 200 || return 1
 	assert_jq .email "$e" || return 1
+	_fcgi_soak_mfa "$e" "$tok" || return 1
 	cgi POST resend-otp.cgi "$(jobj email "$nobody")" || return 1
 	assert_status 200 || return 1
 	cgi POST forgot-password.cgi "$(jobj email "$e")" || return 1
 	assert_status 200 || return 1
-	mail_wait "$e" 2 || return 1
+	mail_wait "$e" 4 || return 1
 	rtok=$(mail_reset_token "$e") || return 1
 	cgi POST reset-password.cgi \
 	    "$(jobj token "$rtok" new_password NewStrongPass456 confirm_password NewStrongPass456)" || return 1
@@ -1422,6 +1451,38 @@ _fcgi_soak_round() {
 	    "$(jobj token "${rtok//?/A}" new_password NewStrongPass456 confirm_password NewStrongPass456)" ||
 		return 1
 	assert_status 400 || return 1
+}
+
+# _fcgi_soak_mfa EMAIL TOKEN: the two-factor part of a round for the new
+# account EMAIL (password StrongPass123, one mail so far), TOKEN its access
+# token: setup, enable with a wrong then the right email code (the account
+# then has three mails), a login answered with an mfa_token, verify with a
+# wrong then a right code (of the next step: enable took this one).
+_fcgi_soak_mfa() {
+	local e=$1 tok=$2 secret ec wrong mt
+	cgi POST mfa-setup.cgi "$(jobj password StrongPass123)" HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 200 || return 1
+	secret=$(json_get .secret) || return 1
+	mail_wait "$e" 2 || return 1
+	ec=$(mail_otp "$e") || return 1
+	printf -v wrong '%06d' $(((10#$ec + 1) % 1000000))
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$wrong")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 400 || return 1
+	cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$ec")" \
+	    HTTP_AUTHORIZATION="Bearer $tok" || return 1
+	assert_status 200 || return 1
+	mail_wait "$e" 3 || return 1
+	cgi POST login.cgi "$(jobj email "$e" password StrongPass123)" || return 1
+	assert_status 200 || return 1
+	mt=$(json_get .mfa_token) || return 1
+	ec=$(totp "$secret" 1) || return 1
+	printf -v wrong '%06d' $(((10#$ec + 1) % 1000000))
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$wrong")" || return 1
+	assert_status 400 || return 1
+	cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$ec")" || return 1
+	assert_status 200 || return 1
+	assert_json .token_type bearer || return 1
 }
 
 # ---------------------------------------------------------------------------

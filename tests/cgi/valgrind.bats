@@ -22,7 +22,7 @@ load helpers
 COVERED=(
 	forgot-password.cgi health.cgi login.cgi openapi.cgi profile.cgi resend-otp.cgi
 	reset-password.cgi signup.cgi verify-otp.cgi refresh.cgi logout.cgi sessions.cgi
-	change-password.cgi delete-account.cgi
+	change-password.cgi delete-account.cgi mfa-setup.cgi mfa-enable.cgi mfa-verify.cgi
 	medicalcare-outbox medicalcare-prune medicalcare-import-users medicalcare-check
 )
 
@@ -296,6 +296,58 @@ cheap_user() {
 	assert_status 200
 	assert_body --raw '{"message":"Account deleted"}'
 	[[ $(sql "SELECT count(*) FROM users WHERE id = :'i'" i="$id") == 0 ]]
+}
+
+# other CODE: a 6-digit code that is not CODE.
+other() {
+	printf '%06d\n' $(((10#$1 + 1) % 1000000))
+}
+
+# docs/CONTRACT.md MF-1, MF-2, MF-4, MF-5
+@test "under valgrind mfa-setup.cgi and mfa-enable.cgi refuse a wrong password and a wrong email code, then set up and turn on two-factor sign-in" {
+	local id tok secret ec
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	tok=$(user_token "$id" ann@example.test)
+	vg mfa_setup "$tok" WrongPass123
+	assert_status 400
+	assert_body --raw '{"detail":"Incorrect password"}'
+	vg mfa_setup "$tok" "$PW"
+	assert_status 200
+	secret=$(json_get .secret)
+	mail_wait ann@example.test
+	ec=$(mail_otp ann@example.test)
+	vg cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$(other "$ec")")" \
+	    HTTP_AUTHORIZATION="Bearer $tok"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	vg cgi POST mfa-enable.cgi "$(jobj code "$(totp "$secret")" email_code "$ec")" \
+	    HTTP_AUTHORIZATION="Bearer $tok"
+	assert_status 200
+	[[ $(jq '.recovery_codes | length' <<<"$cgi_body") == 10 ]]
+	[[ $(sql "SELECT enabled_at IS NOT NULL FROM user_mfa WHERE user_id = :'i'" i="$id") == t ]]
+}
+
+# docs/CONTRACT.md MF-8, MF-9, MF-10, MF-11
+@test "under valgrind mfa-verify.cgi answers 400 for a wrong code, then 200 for a TOTP code and for a recovery code" {
+	local id mt
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	mfa_on "$id" ann@example.test "$PW"
+	cgi POST login.cgi "$(jobj email ann@example.test password "$PW")"
+	assert_status 200
+	mt=$(json_get .mfa_token)
+	vg cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$(other "$(totp "$MFA_SECRET")")")"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	vg cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$(totp "$MFA_SECRET")")"
+	assert_status 200
+	assert_json .token_type bearer
+	cgi POST login.cgi "$(jobj email ann@example.test password "$PW")"
+	mt=$(json_get .mfa_token)
+	vg cgi POST mfa-verify.cgi "$(jobj mfa_token "$mt" code "$(head -n 1 <<<"$RECOVERY")")"
+	assert_status 200
+	assert_json .token_type bearer
+	mail_wait ann@example.test 3
+	[[ $(sql "SELECT count(*) FROM mfa_recovery_codes WHERE used_at IS NOT NULL") == 1 ]]
 }
 
 @test "under valgrind forgot-password.cgi answers 200 with a reset mail, then 422" {

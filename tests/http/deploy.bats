@@ -664,6 +664,45 @@ guide_has() {
 	pg_admin_psql >/dev/null <<<"DROP DATABASE $restored" || _fail "dropdb"
 }
 
+@test "the guide's MFA_ENCRYPTION_KEY line gives an env file from before two-factor sign-in a key once, over an empty last line without a line end too" {
+	local env=$BATS_TEST_TMPDIR/env line cmd out rc=0 before key
+	line=$(sed -E 's/^[[:space:]]+//' "$MC_ROOT/DEPLOYMENT_GUIDE.md" | grep -E "^grep -q '\^MFA_ENCRYPTION_KEY=\.'")
+	[[ $(wc -l <<<"$line") == 1 ]] || _fail "expected one MFA_ENCRYPTION_KEY line in DEPLOYMENT_GUIDE.md: $line"
+	guide_has 'MEDICALCARE_ENV_FILE=/etc/medicalcare/env bin/medicalcare-check'
+	# The guide's line, with /etc/medicalcare/env standing for this test's file.
+	cmd=${line//\/etc\/medicalcare\/env/$env}
+	# An env file of an install from before two-factor sign-in: filled in, no key.
+	sed -e "s|^JWT_SECRET_KEY=.*|JWT_SECRET_KEY=$MC_TEST_JWT_KEY|" -e '/^MFA_ENCRYPTION_KEY=/d' \
+	    -e "s|^DATABASE_URL=.*|DATABASE_URL=$DATABASE_URL|" \
+	    -e "s|^SMTP_SERVER=.*|SMTP_SERVER=127.0.0.1|" -e "s|^SMTP_PORT=.*|SMTP_PORT=$MC_SMTP_PORT|" \
+	    -e "s|^SMTP_SECURITY=.*|SMTP_SECURITY=none|" -e "s|^SMTP_EMAIL=.*|SMTP_EMAIL=no-reply@medicalcare.test|" \
+	    -e "s|^FRONTEND_URL=.*|FRONTEND_URL=https://app.medicalcare.test|" "$MC_ROOT/env.sample" >"$env"
+	chmod 0640 "$env"
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 1 && $out == *"MFA_ENCRYPTION_KEY is not set"* ]] || _fail "before: $rc $out"
+	(cd "$MC_ROOT" && bash -c "$cmd") || _fail "the guide's line failed"
+	key=$(sed -n 's/^MFA_ENCRYPTION_KEY=//p' "$env")
+	[[ $key =~ ^[A-Za-z0-9+/]{64}$ ]] || _fail "key: '$key'"
+	rc=0
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 0 && $out == *"0 problems, 1 note" ]] || _fail "after: $rc $out"
+	[[ $(stat -c %a "$env") == 640 ]]
+	# Again: nothing changes.
+	before=$(<"$env")
+	(cd "$MC_ROOT" && bash -c "$cmd") || _fail "the guide's line failed the second time"
+	[[ $(<"$env") == "$before" ]] || _fail "the second run changed the file"
+	# An empty MFA_ENCRYPTION_KEY= line (a newer env.sample's) as the last
+	# line, without a line end: the added key wins, on a line of its own.
+	sed -i '/^MFA_ENCRYPTION_KEY=/d' "$env"
+	printf 'MFA_ENCRYPTION_KEY=' >>"$env"
+	(cd "$MC_ROOT" && bash -c "$cmd") || _fail "the guide's line failed over an empty line"
+	[[ $(grep -c '^MFA_ENCRYPTION_KEY=.' "$env") == 1 ]]
+	[[ $(tail -n 1 "$env") =~ ^MFA_ENCRYPTION_KEY=[A-Za-z0-9+/]{64}$ ]] || _fail "last line: $(tail -n 1 "$env")"
+	rc=0
+	out=$(cd "$MC_ROOT" && MEDICALCARE_ENV_FILE=$env "$BIN_DIR/medicalcare-check" 2>&1) || rc=$?
+	[[ $rc -eq 0 && $out == *"0 problems, 1 note" ]] || _fail "over an empty line: $rc $out"
+}
+
 # Apache cannot change its MPM on a reload ("The MPM cannot be changed during
 # restart": it exits). Every shell block of the guide and every install
 # comment of the Apache templates that enables or disables an MPM restarts

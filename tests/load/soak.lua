@@ -15,10 +15,11 @@
 --                  that phase after phase the mix goes on where it stopped
 --
 -- Each thread sends its quota in a fixed rotation of 200 kinds (weights
--- below: per 200 requests, 64 to profile.cgi, 30 to login.cgi, 24 to
--- signup.cgi, 22 each to verify-otp.cgi and reset-password.cgi, 20 to
--- health.cgi, 16 to openapi.cgi, 1 each to resend-otp.cgi and
--- forgot-password.cgi, whose answers take 100 ms), then goes quiet: once
+-- below: per 200 requests, 60 to profile.cgi, 28 to login.cgi, 24 to
+-- signup.cgi, 20 each to verify-otp.cgi, reset-password.cgi and health.cgi,
+-- 16 to openapi.cgi, 4 each to mfa-enable.cgi and mfa-verify.cgi, 2 to
+-- mfa-setup.cgi, 1 each to resend-otp.cgi and forgot-password.cgi, whose
+-- answers take 100 ms), then goes quiet: once
 -- every request it sent has its answer it writes SOAK_OUT/quiet.ID, and the
 -- runner stops wrk (SIGINT). done() writes SOAK_OUT/soak.json: requests,
 -- socket errors, the statuses received, the statuses expected (from the
@@ -42,13 +43,16 @@ local json = { ["Content-Type"] = "application/json" }
 
 -- kind = { weight, expected status }
 local KINDS = {
-	{ "profile_ok", 32, 200 }, { "profile_401", 14, 401 }, { "profile_bad_token", 10, 401 },
+	{ "profile_ok", 30, 200 }, { "profile_401", 12, 401 }, { "profile_bad_token", 10, 401 },
 	{ "preflight", 4, 204 }, { "profile_put", 4, 405 },
-	{ "login_ok", 16, 200 }, { "login_unknown", 10, 401 }, { "login_text", 4, 415 },
+	{ "login_ok", 16, 200 }, { "login_unknown", 8, 401 }, { "login_text", 4, 415 },
 	{ "signup_new", 16, 201 }, { "signup_invalid", 4, 422 }, { "signup_existing", 4, 409 },
-	{ "verify_unknown", 22, 400 }, { "reset_unknown", 22, 400 },
+	{ "verify_unknown", 20, 400 }, { "reset_unknown", 20, 400 },
 	{ "health", 20, 200 }, { "openapi", 16, 200 },
 	{ "resend_unknown", 1, 200 }, { "forgot_unknown", 1, 200 },
+	-- Two-factor sign-in, none of which changes anything: a setup body of the
+	-- wrong type, an enable with no setup pending, an unknown mfa_token.
+	{ "mfa_setup_invalid", 2, 422 }, { "mfa_enable_none", 4, 400 }, { "mfa_verify_unknown", 4, 401 },
 }
 
 local rotation = {}
@@ -137,6 +141,14 @@ local function make(kind, n)
 		return wrk.format("GET", "/health")
 	elseif kind == "openapi" then
 		return wrk.format("GET", "/openapi.json")
+	elseif kind == "mfa_setup_invalid" then
+		return post("/user/mfa/setup", '{"password":1}',
+			{ ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[acct] })
+	elseif kind == "mfa_enable_none" then
+		return post("/user/mfa/enable", '{"code":"123456","email_code":"123456"}',
+			{ ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[acct] })
+	elseif kind == "mfa_verify_unknown" then
+		return post("/auth/mfa/verify", '{"mfa_token":"' .. string.rep("A", 43) .. '","code":"123456"}')
 	elseif kind == "resend_unknown" then
 		return post("/auth/resend-otp", string.format('{"email":"%s"}', nobody))
 	end
