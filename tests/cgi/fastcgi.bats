@@ -36,8 +36,8 @@ backends() {
 	for ((i = 0; i < 25; i++)); do
 		cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
 		assert_status 200
-		assert_jq '.email' ann@example.test
-		assert_jq '.full_name' "Ann Example"
+		assert_json .email ann@example.test
+		assert_json .full_name "Ann Example"
 	done
 	# Both processes still up, one connection each, no transaction left open.
 	kill -0 "${_fcgi_pids[0]}" && kill -0 "${_fcgi_pids[1]}"
@@ -141,7 +141,7 @@ backends() {
 	# The idle connection's end was announced by the server: replaced before use.
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
 	assert_status 200
-	assert_jq '.email' bob@example.test
+	assert_json .email bob@example.test
 	cgi POST login.cgi "$(jobj email bob@example.test password StrongPass123)"
 	assert_status 200
 	grep -q "database connection lost; connecting again" "$BATS_TEST_TMPDIR/profile.log"
@@ -238,7 +238,7 @@ backends() {
 	for ((i = 0; i < 6; i++)); do
 		cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok"
 		assert_status 200
-		assert_jq .email fay@example.test
+		assert_json .email fay@example.test
 	done
 	[[ $n503 -le 1 ]]
 	grep -q "lost a prepared statement" "$BATS_TEST_TMPDIR/login.log" \

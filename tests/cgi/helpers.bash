@@ -645,10 +645,14 @@ assert_json() {
 	fi
 }
 
-# assert_jq JQ_EXPR   the jq expression is true of the body, e.g.
-#                     assert_jq '.id | type == "number"'
+# assert_jq JQ_EXPR   the jq expression is true of the body (one argument;
+#                     assert_json compares a value), e.g. assert_jq '.id | type == "number"'
 assert_jq() {
 	local got
+	if [[ $# -ne 1 ]]; then
+		_fail "assert_jq takes one filter; use assert_json PATH VALUE to compare"
+		return 1
+	fi
 	got=$(jq -e "$1" <<<"$cgi_body" 2>&1) || {
 		_fail "expected the body to satisfy: $1 (jq: $got)"
 		return 1
@@ -1436,7 +1440,7 @@ _fcgi_soak_round() {
 	assert_status 401 || return 1
 	cgi GET profile.cgi HTTP_AUTHORIZATION="Bearer $tok" || return 1
 	assert_status 200 || return 1
-	assert_jq .email "$e" || return 1
+	assert_json .email "$e" || return 1
 	_fcgi_soak_mfa "$e" "$tok" || return 1
 	cgi POST resend-otp.cgi "$(jobj email "$nobody")" || return 1
 	assert_status 200 || return 1
