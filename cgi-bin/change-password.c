@@ -13,8 +13,10 @@
 #include "app.h"
 #include "bearer.h"
 #include "mail_smtp.h"
+#include "req_mfa.h"
 #include "req_self.h"
 #include "respond.h"
+#include "secret.h"
 #include "serve.h"
 
 static void change_handle(struct ctx *ctx)
@@ -23,6 +25,7 @@ static void change_handle(struct ctx *ctx)
 	struct ferrs errs = {0};
 	struct acct_out o = {0};
 	struct acct_token t = {0};
+	char *code = NULL;
 	enum acct_rc rc;
 	PGconn *db;
 	int prc;
@@ -32,12 +35,17 @@ static void change_handle(struct ctx *ctx)
 		respond_parse_failure(ctx->resp, prc, &errs);
 		goto out;
 	}
+	prc = mfa_code_opt(ctx->body, &code);
+	if (prc != 0) {
+		respond_parse_failure(ctx->resp, prc, &errs);
+		goto out;
+	}
 	if (!bearer_check(ctx, &t))
 		goto out;
 	db = app_db(ctx);
 	if (db == NULL)
 		goto out;
-	rc = account_change_password(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o);
+	rc = account_change_password(db, ctx->conf, &ctx->client, &t, ctx->now, &r, code, &o);
 	if (rc == ACCT_OK) {
 		respond_token(ctx->resp, &o.tokens);
 		app_mail_after(ctx, o.mail_id);
@@ -45,6 +53,7 @@ static void change_handle(struct ctx *ctx)
 		respond_failure(ctx->resp, rc, &o);
 	}
 out:
+	secret_free_str(code);
 	acct_out_release(&o);
 	change_req_release(&r);
 }
