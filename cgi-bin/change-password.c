@@ -1,13 +1,15 @@
 /*
  * POST /user/change-password {current_password, new_password,
- * confirm_password}, Authorization: Bearer <jwt>
+ * confirm_password[, code]}, Authorization: Bearer <jwt>
  * 200 the token answer of a new session that keeps the start time of the
  * caller's (docs/CONTRACT.md SE-2, AS-6), every other session and earlier
  * token revoked (the password-changed mail goes out after the answer); 422
  * (new_password weak, equal to current_password, or confirm_password
  * different); 401 Not authenticated / Invalid or expired token; 429 (the
  * account's login lock, before the password is checked); 400 Incorrect
- * password (counted as a failed login); 503, 500.
+ * password (counted as a failed login); with two-factor sign-in on, `code`
+ * too (docs/CONTRACT.md MF-15): 429 of the second-factor lock before the
+ * password, 400 Invalid code (missing or wrong, counted) after it; 503, 500.
  */
 #include "account_self.h"
 #include "app.h"

@@ -1,9 +1,11 @@
 /*
- * POST /user/delete-account {password}, Authorization: Bearer <jwt>
+ * POST /user/delete-account {password[, code]}, Authorization: Bearer <jwt>
  * 200 {"message": "Account deleted"} (the last mail goes out after the
  * answer); 422; 401 Not authenticated / Invalid or expired token; 429 (the
  * account's login lock, before the password is checked); 400 Incorrect
- * password (counted as a failed login); 503, 500.
+ * password (counted as a failed login); with two-factor sign-in on, `code`
+ * too (docs/CONTRACT.md MF-15): 429 of the second-factor lock before the
+ * password, 400 Invalid code (missing or wrong, counted) after it; 503, 500.
  */
 #include "account_self.h"
 #include "app.h"

@@ -1047,7 +1047,8 @@ login_token() {
 
 # The endpoints, by the names endpoint_request knows (profile-update: PATCH /user/profile).
 MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health
-	refresh logout sessions profile-update change-password delete-account"
+	refresh logout sessions profile-update change-password delete-account
+	mfa-recovery-codes mfa-disable"
 
 # ann [--http | --no-token]: the verified account ann@example.test ("Ann
 # Smith", password StrongPass123), and ANN_TOKEN, an access token from a real
@@ -1103,6 +1104,12 @@ endpoint_request() {
 		delete-account)
 			http POST /user/delete-account '{"password":"StrongPass123"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
 			;;
+		mfa-recovery-codes)
+			http POST /user/mfa/recovery-codes '{"password":"StrongPass123","code":"123456"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
+		mfa-disable)
+			http POST /user/mfa/disable '{"password":"StrongPass123","code":"123456"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
 		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 		esac
 		return
@@ -1124,6 +1131,8 @@ endpoint_request() {
 	profile-update) cgi PATCH profile.cgi '{"full_name":"Ann Jones"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	change-password) cgi POST change-password.cgi "$change" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	delete-account) cgi POST delete-account.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-recovery-codes) cgi POST mfa-recovery-codes.cgi '{"password":"StrongPass123","code":"123456"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-disable) cgi POST mfa-disable.cgi '{"password":"StrongPass123","code":"123456"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 	esac
 }
