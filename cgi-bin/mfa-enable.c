@@ -9,38 +9,12 @@
 #include "account_mfa.h"
 #include "app.h"
 #include "bearer.h"
-#include "log.h"
 #include "mail_smtp.h"
 #include "respond.h"
 #include "serve.h"
 
-#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <string.h>
-
-/* The 200 of enable: the recovery codes, once. */
-static void enable_respond(struct http_resp *resp, char codes[RECOVERY_COUNT][RECOVERY_LEN + 1])
-{
-	json_object *o = json_object_new_object();
-	json_object *a = json_object_new_array();
-	int ok = o != NULL && a != NULL;
-
-	for (size_t i = 0; ok && i < RECOVERY_COUNT; i++)
-		ok = json_object_array_add(a, json_object_new_string(codes[i])) == 0;
-	if (ok) {
-		ok = json_object_object_add(o, "recovery_codes", a) == 0;
-		if (ok)
-			a = NULL;
-	}
-	if (ok) {
-		http_resp_json(resp, 200, o);
-	} else {
-		log_error("out of memory");
-		http_resp_internal(resp);
-	}
-	json_object_put(a);
-	json_object_put(o);
-}
 
 static void enable_handle(struct ctx *ctx)
 {
@@ -66,7 +40,7 @@ static void enable_handle(struct ctx *ctx)
 		goto out;
 	rc = account_mfa_enable(db, ctx->conf, &ctx->client, &t, ctx->now, &r, &o, codes);
 	if (rc == ACCT_OK) {
-		enable_respond(ctx->resp, codes);
+		respond_recovery_codes(ctx->resp, codes);
 		app_mail_after(ctx, o.mail_id);
 	} else {
 		respond_failure(ctx->resp, rc, &o);

@@ -74,6 +74,7 @@ enum acct_rc {
 	ACCT_BAD_CODE,      /* a wrong, spent or malformed TOTP or emailed code (400) */
 	ACCT_MFA_REQUIRED,  /* login: right password, MFA on: o->mfa_token (200, no session) */
 	ACCT_BAD_MFA_TOKEN, /* mfa/verify: a dead, unknown or used mfa_token (401) */
+	ACCT_MFA_OFF,       /* mfa/recovery-codes, mfa/disable: two-factor sign-in is off (400) */
 	ACCT_UNAVAILABLE,   /* database unreachable (503) */
 	ACCT_ERROR,         /* anything else (500, logged) */
 };
@@ -175,7 +176,8 @@ void account_token_rejected(PGconn *db, const struct conf *c, const struct clien
 /*
  * GET /user/profile for a checked token: ACCT_OK (id, full_name, email,
  * is_verified), ACCT_BAD_TOKEN (revoked, its session ended, a token without
- * sid when LEGACY_TOKENS_UNTIL is not in the future, or user gone: a
+ * sid when LEGACY_TOKENS_UNTIL is not in the future or the account has
+ * two-factor sign-in on, or user gone: a
  * token_rejected event is recorded), faults. One query reads the account
  * and whether the token's session is live (docs/CONTRACT.md SE-5).
  */

@@ -200,31 +200,6 @@ static int mfa_email_code_ok(const struct conf_keys *keys, int64_t user_id, cons
 	return ok;
 }
 
-/* The digests of codes as comma-separated hex into *out (caller frees). ACCT_OK or ACCT_ERROR. */
-static enum acct_rc mfa_recovery_digests(const struct conf_keys *mk, int64_t user_id,
-                                         char codes[RECOVERY_COUNT][RECOVERY_LEN + 1], char **out)
-{
-	unsigned char d[TOKEN_DIGEST_LEN];
-	size_t step = 2 * TOKEN_DIGEST_LEN + 1;
-	char *s = malloc(RECOVERY_COUNT * step);
-
-	*out = NULL;
-	if (s == NULL) {
-		log_error("out of memory");
-		return ACCT_ERROR;
-	}
-	for (size_t i = 0; i < RECOVERY_COUNT; i++) {
-		if (recovery_digest(mk->mfa_recovery, user_id, codes[i], d) != 0) {
-			free(s);
-			return ACCT_ERROR;
-		}
-		token_hex(d, s + i * step);
-		s[i * step + step - 1] = i + 1 < RECOVERY_COUNT ? ',' : '\0';
-	}
-	*out = s;
-	return ACCT_OK;
-}
-
 enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct client *cl,
                                 const struct acct_token *t, time_t now,
                                 const struct mfa_enable_req *r, struct acct_out *o,
@@ -237,7 +212,6 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
 	unsigned char secret[MFA_SECRET_LEN];
 	unsigned char *sealed = NULL;
 	size_t sealed_len = 0;
-	char *digests = NULL;
 	char id_s[24];
 	char step_s[24];
 	int64_t last_step, step = -1;
@@ -332,15 +306,8 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
 		ret = mfa_code_failed(db, c, cl, user_id, id_s, o);
 		goto out;
 	}
-	if (ret == ACCT_OK && recovery_new_set(codes) != 0)
-		ret = ACCT_ERROR;
 	if (ret == ACCT_OK)
-		ret = mfa_recovery_digests(mk, user_id, codes, &digests);
-	if (ret == ACCT_OK) {
-		const char *params[2] = {id_s, digests};
-
-		ret = acct_db(db_exec(db, ST_MFA_RECOVERY_SET, params, 2, NULL));
-	}
+		ret = mfa_recovery_replace(db, mk, user_id, id_s, codes);
 	if (ret == ACCT_OK) {
 		/* The sessions opened without the second factor end; the caller's stays. */
 		const char *params[2] = {id_s, t->sid};
@@ -366,6 +333,5 @@ out:
 	PQclear(res);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	free(sealed);
-	free(digests);
 	return ret;
 }

@@ -1,6 +1,8 @@
 /*
  * account_mfa: two-factor sign-in (TOTP, RFC 6238) turned on by its owner
- * (docs/CONTRACT.md MF-1 to MF-7), one flow per endpoint on the request's
+ * (docs/CONTRACT.md MF-1 to MF-7), passed at sign-in (MF-8 to MF-11,
+ * account_mfa_verify.c), managed: a new set of recovery codes, turned off
+ * (MF-12 to MF-14, account_mfa_manage.c); one flow per endpoint on the request's
  * connection, each taking a token already checked by bearer_check() and
  * reading the account as account_profile() does first. The rows are
  * sql/008_mfa.sql's user_mfa; the secret is made and sealed by mfa_secret.h
@@ -84,5 +86,38 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
  */
 enum acct_rc account_mfa_verify(PGconn *db, const struct conf *c, const struct client *cl,
                                 time_t now, const struct mfa_verify_req *r, struct acct_out *o);
+
+/*
+ * POST /user/mfa/recovery-codes (docs/CONTRACT.md MF-12, MF-14):
+ * ACCT_MFA_OFF when two-factor sign-in is off and ACCT_LIMITED
+ * (o->retry_after) while the second-factor lock holds, both before the
+ * password is looked at; the password typed again (reauth.h: ACCT_LIMITED
+ * on a login lock, ACCT_BAD_PASSWORD counted as a failed login); then in
+ * one transaction under the address's lock, r->code by mfa_code_require()
+ * (ACCT_LIMITED, ACCT_BAD_CODE counted, ACCT_MFA_OFF when it went off
+ * meanwhile): RECOVERY_COUNT new recovery codes replace every earlier one
+ * (into codes, shown once), the notice mail queued (o->mail_id), an
+ * mfa_recovery_codes event (and mfa_recovery_used when r->code was a
+ * recovery code): ACCT_OK. ACCT_BAD_TOKEN when the account changed after
+ * the check; faults (ACCT_ERROR also without MFA_ENCRYPTION_KEY). codes is
+ * wiped unless ACCT_OK.
+ */
+enum acct_rc account_mfa_recovery_codes(PGconn *db, const struct conf *c, const struct client *cl,
+                                        const struct acct_token *t, time_t now,
+                                        const struct mfa_manage_req *r, struct acct_out *o,
+                                        char codes[RECOVERY_COUNT][RECOVERY_LEN + 1]);
+
+/*
+ * POST /user/mfa/disable (docs/CONTRACT.md MF-13, MF-14): the checks of
+ * account_mfa_recovery_codes(), then in the same one transaction: the
+ * secret, any pending setup and every recovery code deleted, every
+ * mfa_token of the account ended (the failure counter, its lock and the
+ * last step accepted stay), the notice mail queued (o->mail_id), an
+ * mfa_disabled event (and mfa_recovery_used for a recovery code): ACCT_OK;
+ * ACCT_BAD_TOKEN; faults.
+ */
+enum acct_rc account_mfa_disable(PGconn *db, const struct conf *c, const struct client *cl,
+                                 const struct acct_token *t, time_t now,
+                                 const struct mfa_manage_req *r, struct acct_out *o);
 
 #endif

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "log.h"
 #include "mail.h"
+#include "mfa_check.h"
 #include "pw.h"
 #include "reauth.h"
 #include "secret.h"
@@ -92,9 +93,62 @@ static const char *self_greeting(const struct acct_out *o)
 	return o->is_verified ? o->full_name : NULL;
 }
 
+/*
+ * Before the password is looked at: ACCT_LIMITED (o filled) while account
+ * id_s has two-factor sign-in on and its second-factor lock holds; else
+ * ACCT_OK (MFA off: the lock is not this flow's), or a fault.
+ */
+static enum acct_rc self_mfa_lock(PGconn *db, const char *id_s, struct acct_out *o)
+{
+	long locked_for = 0;
+	int on = 0;
+	enum acct_rc ret = acct_db(mfa_state(db, id_s, &on, &locked_for));
+
+	if (ret == ACCT_OK && on && locked_for > 0) {
+		o->retry_after = locked_for;
+		o->limit_detail = MFA_DETAIL_LIMIT;
+		ret = ACCT_LIMITED;
+	}
+	return ret;
+}
+
+/*
+ * In the flow's transaction under the address's lock: the code two-factor
+ * sign-in asks (mfa_code_require(); nothing with MFA off). A recovery code's
+ * use is an mfa_recovery_used event (detail what), and with notice its mail
+ * with how many are left, queued for medicalcare-outbox (the flow's own mail
+ * is the one delivered after the answer).
+ */
+static enum acct_rc self_mfa_code(PGconn *db, const struct conf *c, const struct client *cl,
+                                  int64_t user_id, const char *id_s, time_t now, const char *code,
+                                  int notice, const char *what, struct acct_out *o)
+{
+	enum mfa_code_rc how = MFA_CODE_OFF;
+	int64_t mail_id = 0;
+	struct mail_vars v;
+	int left = 0;
+	enum acct_rc ret;
+
+	ret = mfa_code_require(db, c, cl, user_id, id_s, now, code, o, &how, &left);
+	if (ret != ACCT_OK || how != MFA_CODE_RECOVERY)
+		return ret;
+	if (notice) {
+		memset(&v, 0, sizeof(v));
+		v.to = o->email;
+		v.full_name = self_greeting(o);
+		v.codes_left = left;
+		ret = acct_db(mail_enqueue(db, c, MAIL_MFA_RECOVERY_USED, user_id, &v, &mail_id));
+	}
+	if (ret == ACCT_OK)
+		ret = acct_db(
+		    audit_write(db, c, AUDIT_MFA_RECOVERY_USED, user_id, o->email, cl, what));
+	return ret;
+}
+
 enum acct_rc account_change_password(PGconn *db, const struct conf *c, const struct client *cl,
                                      const struct acct_token *t, time_t now,
-                                     const struct change_req *r, struct acct_out *o)
+                                     const struct change_req *r, const char *code,
+                                     struct acct_out *o)
 {
 	int64_t user_id = t->user_id;
 	struct pw_cost cost;
@@ -121,6 +175,10 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		ret = ACCT_WEAK_PASSWORD;
 		goto out;
 	}
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	ret = self_mfa_lock(db, id_s, o);
+	if (ret != ACCT_OK)
+		goto out;
 	ret = reauth_password(db, c, cl, user_id, o->email, r->current_password, r->current_len, &u,
 	                      o);
 	if (ret != ACCT_OK)
@@ -139,7 +197,9 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 1, "change-password", o);
+	if (ret != ACCT_OK)
+		goto out;
 	{
 		const char *params[2] = {id_s, hash};
 
@@ -186,7 +246,7 @@ out:
 
 enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct client *cl,
                             const struct acct_token *t, time_t now, const struct password_req *r,
-                            struct acct_out *o)
+                            const char *code, struct acct_out *o)
 {
 	int64_t user_id = t->user_id;
 	struct user u;
@@ -200,6 +260,10 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 	ret = account_profile(db, c, cl, t, now, o);
 	if (ret != ACCT_OK)
 		goto out;
+	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
+	ret = self_mfa_lock(db, id_s, o);
+	if (ret != ACCT_OK)
+		goto out;
 	ret = reauth_password(db, c, cl, user_id, o->email, r->password, r->password_len, &u, o);
 	if (ret != ACCT_OK)
 		goto out;
@@ -208,8 +272,10 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 		ret = ACCT_ERROR;
 		goto out;
 	}
-	snprintf(id_s, sizeof(id_s), "%" PRId64, user_id);
 	ret = acct_begin_locked(db, o->email);
+	/* The account's deletion takes its recovery codes: the last mail is the notice. */
+	if (ret == ACCT_OK)
+		ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 0, "delete-account", o);
 	if (ret == ACCT_OK) {
 		const char *params[2] = {id_s, o->email};
 

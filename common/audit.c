@@ -54,6 +54,10 @@ const char *audit_event_name(enum audit_event e)
 		return "mfa_verified";
 	case AUDIT_MFA_RECOVERY_USED:
 		return "mfa_recovery_used";
+	case AUDIT_MFA_RECOVERY_CODES:
+		return "mfa_recovery_codes";
+	case AUDIT_MFA_DISABLED:
+		return "mfa_disabled";
 	}
 	return "unknown";
 }

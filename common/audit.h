@@ -44,7 +44,9 @@ enum audit_event {
 	AUDIT_MFA_FAILURE,  /* a wrong second-factor code ("email code" for setup's mailed one) */
 	AUDIT_MFA_LOCKOUT,  /* the failure that locked an account's second factor */
 	AUDIT_MFA_VERIFIED, /* mfa/verify: the second factor passed, a session started */
-	AUDIT_MFA_RECOVERY_USED, /* a recovery code spent in place of a TOTP code */
+	AUDIT_MFA_RECOVERY_USED,  /* a recovery code spent in place of a TOTP code */
+	AUDIT_MFA_RECOVERY_CODES, /* mfa/recovery-codes: a new set replaced the old one */
+	AUDIT_MFA_DISABLED,       /* mfa/disable: two-factor sign-in turned off */
 };
 
 /* The event's name in audit_events.event ("login_failure"); static. */

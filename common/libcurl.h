@@ -2,7 +2,8 @@
  * libcurl: the transfer library of the SMTP transport (mail_smtp.h), loaded
  * by the first mail that goes out by SMTP (lazy.h) instead of by the loader
  * at every start of signup, resend-otp, forgot-password, reset-password,
- * change-password, delete-account, mfa-setup and mfa-enable:
+ * change-password, delete-account, mfa-setup, mfa-enable, mfa-verify,
+ * mfa-recovery-codes and mfa-disable:
  * libcurl maps some two dozen libraries (nghttp2, ssh2, rtmp, psl, LDAP,
  * GnuTLS, ...), and those programs deliver their mail after the answer, so
  * the answer no longer waits for them.

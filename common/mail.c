@@ -95,7 +95,8 @@ static int mail_queue(PGconn *db, const struct conf *c, enum mail_kind kind, int
 	snprintf(mins, sizeof(mins), "%d",
 	         kind == MAIL_PASSWORD_CHANGED || kind == MAIL_ACCOUNT_DELETED ||
 	                 kind == MAIL_MFA_ENABLED || kind == MAIL_MFA_LOCKED ||
-	                 kind == MAIL_MFA_RECOVERY_USED
+	                 kind == MAIL_MFA_RECOVERY_USED || kind == MAIL_MFA_RECOVERY_CODES ||
+	                 kind == MAIL_MFA_DISABLED
 	             ? OUTBOX_NOTICE_MINUTES
 	             : v->expire_minutes);
 	params[0] = mail_kind_name(kind);

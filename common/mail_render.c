@@ -30,6 +30,8 @@ static const char *const mail_kind_names[] = {
     [MAIL_MFA_ENABLED] = "mfa_enabled",
     [MAIL_MFA_LOCKED] = "mfa_locked",
     [MAIL_MFA_RECOVERY_USED] = "mfa_recovery_used",
+    [MAIL_MFA_RECOVERY_CODES] = "mfa_recovery_codes",
+    [MAIL_MFA_DISABLED] = "mfa_disabled",
 };
 const char *mail_kind_name(enum mail_kind k)
 {
@@ -441,6 +443,46 @@ static int render_mfa_recovery_used(const char *app, const struct mail_vars *v, 
 	           : 0;
 }
 
+/* The notice of a new set of recovery codes (mfa/recovery-codes). */
+static int render_mfa_recovery_codes(const char *app, const struct mail_vars *v, struct buf *subj,
+                                     struct body *b)
+{
+	return buf_puts(subj, "New recovery codes for your ") != 0 ||
+	               mail_put_clean(subj, app) != 0 || buf_puts(subj, " account") != 0 ||
+	               body_begin(b, subj->data, v->full_name) != 0 ||
+	               body_para(b, "A new set of recovery codes was just made for your ", app,
+	                         " account: the earlier codes no longer work. Keep the new ones "
+	                         "somewhere safe.",
+	                         NULL) != 0 ||
+	               body_para(
+	                   b,
+	                   "If you did not do this, someone who knows your password and has "
+	                   "your second factor did: change your password and contact support.",
+	                   NULL) != 0
+	           ? -1
+	           : 0;
+}
+
+/* The notice of two-factor sign-in turned off (mfa/disable). */
+static int render_mfa_disabled(const char *app, const struct mail_vars *v, struct buf *subj,
+                               struct body *b)
+{
+	return buf_puts(subj, "Two-factor sign-in is off for your ") != 0 ||
+	               mail_put_clean(subj, app) != 0 || buf_puts(subj, " account") != 0 ||
+	               body_begin(b, subj->data, v->full_name) != 0 ||
+	               body_para(b, "Two-factor sign-in was just turned off for your ", app,
+	                         " account: signing in asks for your password only, and your "
+	                         "recovery codes no longer work.",
+	                         NULL) != 0 ||
+	               body_para(b,
+	                         "If you did not do this, someone who knows your password and has "
+	                         "your second factor did: change your password, turn two-factor "
+	                         "sign-in on again and contact support.",
+	                         NULL) != 0
+	           ? -1
+	           : 0;
+}
+
 int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_vars *v,
                 char **subject, char **text, char **html)
 {
@@ -477,6 +519,12 @@ int mail_render(const struct conf *c, enum mail_kind kind, const struct mail_var
 		break;
 	case MAIL_MFA_RECOVERY_USED:
 		rc = render_mfa_recovery_used(app, v, &s, &b);
+		break;
+	case MAIL_MFA_RECOVERY_CODES:
+		rc = render_mfa_recovery_codes(app, v, &s, &b);
+		break;
+	case MAIL_MFA_DISABLED:
+		rc = render_mfa_disabled(app, v, &s, &b);
 		break;
 	}
 	if (rc == 0)

@@ -1,6 +1,7 @@
 /*
  * mail_render: the messages the service sends (a code, a reset link, a
- * password changed, an account deleted, a code confirming two-factor setup), rendered from their templates into a subject and
+ * password changed, an account deleted, a code confirming two-factor setup,
+ * the notices of two-factor sign-in), rendered from their templates into a subject and
  * text and HTML bodies. User text (a name) goes in bodies only, HTML-escaped
  * in HTML; the code mail greets no one (docs/CONTRACT.md SU-5).
  */
@@ -19,6 +20,8 @@ enum mail_kind {
 	MAIL_MFA_ENABLED,
 	MAIL_MFA_LOCKED,
 	MAIL_MFA_RECOVERY_USED,
+	MAIL_MFA_RECOVERY_CODES,
+	MAIL_MFA_DISABLED,
 };
 
 struct mail_vars {
@@ -36,7 +39,8 @@ struct mail_vars {
 };
 
 /* "otp", "reset", "password_changed", "account_deleted", "mfa_setup", "mfa_enabled",
- * "mfa_locked", "mfa_recovery_used": the outbox's kind column. */
+ * "mfa_locked", "mfa_recovery_used", "mfa_recovery_codes", "mfa_disabled": the
+ * outbox's kind column. */
 const char *mail_kind_name(enum mail_kind k);
 
 /*

@@ -6,7 +6,7 @@
  *
  * Only the programs that deliver mail link this module: signup, resend-otp,
  * forgot-password, reset-password, change-password, delete-account, mfa-setup,
- * mfa-enable and
+ * mfa-enable, mfa-verify, mfa-recovery-codes, mfa-disable and
  * medicalcare-outbox. Each calls
  * mail_smtp_enable() once, before delivering. Even there libcurl (and the two
  * dozen libraries it maps) is loaded by the first mail sent (libcurl.h), not

@@ -181,3 +181,95 @@ enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct clie
 		log_info("account %" PRId64 ": second factor locked after wrong codes", user_id);
 	return ret == ACCT_OK ? ACCT_BAD_CODE : ret;
 }
+
+int mfa_state(PGconn *db, const char *id_s, int *on, long *locked_for)
+{
+	const char *params[1] = {id_s};
+	PGresult *res = NULL;
+	int rc;
+
+	*on = 0;
+	*locked_for = 0;
+	rc = db_exec(db, ST_MFA_STATE, params, 1, &res);
+	if (rc == DB_OK && PQntuples(res) == 1) {
+		*on = strcmp(PQgetvalue(res, 0, MS_ENABLED), "t") == 0;
+		*locked_for = strtol(PQgetvalue(res, 0, MS_LOCKED_FOR), NULL, 10);
+	}
+	PQclear(res);
+	return rc;
+}
+
+enum acct_rc mfa_code_require(PGconn *db, const struct conf *c, const struct client *cl,
+                              int64_t user_id, const char *id_s, time_t now, const char *code,
+                              struct acct_out *o, enum mfa_code_rc *how, int *left)
+{
+	const char *params[1] = {id_s};
+	const struct conf_keys *mk;
+	PGresult *res = NULL;
+	enum acct_rc ret;
+
+	*how = MFA_CODE_OFF;
+	ret = acct_db(db_exec(db, ST_MFA_READ, params, 1, &res));
+	if (ret != ACCT_OK || PQntuples(res) == 0 ||
+	    strcmp(PQgetvalue(res, 0, MR_ENABLED), "t") != 0)
+		goto out; /* off: nothing to check */
+	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
+	if (o->retry_after > 0) {
+		o->limit_detail = MFA_DETAIL_LIMIT;
+		ret = ACCT_LIMITED;
+		goto out;
+	}
+	o->retry_after = 0;
+	mk = conf_mfa_keys(c);
+	if (mk == NULL) {
+		ret = ACCT_ERROR;
+		goto out;
+	}
+	*how = code == NULL
+	           ? MFA_CODE_WRONG
+	           : mfa_code_accept(db, mk, user_id, id_s, PQgetvalue(res, 0, MR_SECRET_SEALED),
+	                             strtoll(PQgetvalue(res, 0, MR_LAST_STEP), NULL, 10), now, code,
+	                             left);
+	if (*how == MFA_CODE_FAULT)
+		ret = ACCT_ERROR;
+	else if (*how == MFA_CODE_WRONG)
+		ret = mfa_code_failed(db, c, cl, user_id, id_s, o);
+out:
+	PQclear(res);
+	return ret;
+}
+
+enum acct_rc mfa_recovery_replace(PGconn *db, const struct conf_keys *mk, int64_t user_id,
+                                  const char *id_s, char codes[RECOVERY_COUNT][RECOVERY_LEN + 1])
+{
+	unsigned char d[TOKEN_DIGEST_LEN];
+	size_t step = 2 * TOKEN_DIGEST_LEN + 1;
+	char *digests = NULL;
+	enum acct_rc ret = ACCT_ERROR;
+
+	if (recovery_new_set(codes) != 0)
+		goto out;
+	/* The digests as comma-separated hex: ST_MFA_RECOVERY_SET's second parameter. */
+	digests = malloc(RECOVERY_COUNT * step);
+	if (digests == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < RECOVERY_COUNT; i++) {
+		if (recovery_digest(mk->mfa_recovery, user_id, codes[i], d) != 0)
+			goto out;
+		token_hex(d, digests + i * step);
+		digests[i * step + step - 1] = i + 1 < RECOVERY_COUNT ? ',' : '\0';
+	}
+	{
+		const char *params[2] = {id_s, digests};
+
+		ret = acct_db(db_exec(db, ST_MFA_RECOVERY_SET, params, 2, NULL));
+	}
+out:
+	if (ret != ACCT_OK)
+		OPENSSL_cleanse(codes, sizeof(char[RECOVERY_COUNT][RECOVERY_LEN + 1]));
+	OPENSSL_cleanse(d, sizeof(d));
+	free(digests);
+	return ret;
+}

@@ -5,9 +5,13 @@
  * takes a TOTP code (its step recorded in the UPDATE that accepts it, only
  * if later than the last one accepted) or an unused recovery code (spent in
  * the statement that finds it), and a wrong code counted on the account's
- * second-factor counter. Each runs in the caller's transaction, which holds
- * the account's address lock and, for the code, its user_mfa row
- * (ST_MFA_READ ... FOR UPDATE). Rows of sql/008_mfa.sql.
+ * second-factor counter; the code a signed-in request owes with MFA on
+ * (mfa_code_require(): recovery-codes, disable, change-password,
+ * delete-account), with the lock read before its password is checked
+ * (mfa_state()); a new set of recovery codes. Each but mfa_state() runs in
+ * the caller's transaction, which holds the account's address lock and, for
+ * the code, its user_mfa row (ST_MFA_READ ... FOR UPDATE). Rows of
+ * sql/008_mfa.sql.
  */
 #ifndef MC_MFA_CHECK_H
 #define MC_MFA_CHECK_H
@@ -20,6 +24,7 @@
 #include "client.h"
 #include "conf.h"
 #include "conf_keys.h"
+#include "recovery.h"
 #include "token.h"
 
 /* The 429 detail while the second-factor lock holds. */
@@ -39,6 +44,7 @@ enum mfa_code_rc {
 	MFA_CODE_WRONG = 0,    /* not a code, a wrong or replayed one, or a spent recovery code */
 	MFA_CODE_TOTP = 1,     /* a TOTP code: its step recorded, the counter cleared */
 	MFA_CODE_RECOVERY = 2, /* a recovery code: spent, the counter cleared, *left set */
+	MFA_CODE_OFF = 3,      /* mfa_code_require(): two-factor sign-in is off, nothing checked */
 };
 
 /*
@@ -64,5 +70,39 @@ enum mfa_code_rc mfa_code_accept(PGconn *db, const struct conf_keys *mk, int64_t
  */
 enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct client *cl,
                              int64_t user_id, const char *id_s, struct acct_out *o);
+
+/*
+ * Account id_s's two-factor sign-in as it is now, read with no transaction
+ * and no lock (a flow reads it again under its lock): *on 1 when it is on,
+ * *locked_for the seconds its second-factor lock still holds (0 for none;
+ * both 0 before any setup). DB_OK or a db_rc.
+ */
+int mfa_state(PGconn *db, const char *id_s, int *on, long *locked_for);
+
+/*
+ * The second factor a signed-in request owes, in the caller's transaction
+ * under the account's address lock (o->email, o->full_name, o->is_verified
+ * name the owner, as account_profile() fills them): account user_id's
+ * user_mfa row read and locked. Off: ACCT_OK with *how MFA_CODE_OFF,
+ * nothing checked. On: ACCT_LIMITED (o->retry_after, o->limit_detail)
+ * while the second-factor lock holds, before any check; code NULL (none
+ * sent) or not a right code of mfa_code_accept(): ACCT_BAD_CODE, counted by
+ * mfa_code_failed(), which commits the transaction; a right one: ACCT_OK
+ * with *how MFA_CODE_TOTP or MFA_CODE_RECOVERY (*left: the recovery codes
+ * left; the caller mails and records the use). Faults (ACCT_ERROR also
+ * without MFA_ENCRYPTION_KEY, logged).
+ */
+enum acct_rc mfa_code_require(PGconn *db, const struct conf *c, const struct client *cl,
+                              int64_t user_id, const char *id_s, time_t now, const char *code,
+                              struct acct_out *o, enum mfa_code_rc *how, int *left);
+
+/*
+ * A new set of RECOVERY_COUNT recovery codes of account user_id (id_s) into
+ * codes, for the caller to show once, stored as their digests (under
+ * mk->mfa_recovery) in the open transaction in place of every earlier code
+ * of the account. ACCT_OK, or a fault (codes wiped).
+ */
+enum acct_rc mfa_recovery_replace(PGconn *db, const struct conf_keys *mk, int64_t user_id,
+                                  const char *id_s, char codes[RECOVERY_COUNT][RECOVERY_LEN + 1]);
 
 #endif

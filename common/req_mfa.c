@@ -55,3 +55,41 @@ void mfa_verify_req_release(struct mfa_verify_req *r)
 	secret_free_str(r->code);
 	memset(r, 0, sizeof(*r));
 }
+
+int mfa_code_opt(json_object *body, char **out)
+{
+	json_object *v = NULL;
+	const char *s;
+	size_t len;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(body, "code", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', len) != NULL)
+		len = 0;
+	*out = strndup(s, len > REQ_MFA_CODE_MAX ? REQ_MFA_CODE_MAX : len);
+	return *out == NULL ? -2 : 0;
+}
+
+int mfa_manage_req_parse(json_object *body, struct mfa_manage_req *r, struct ferrs *errs)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	req_merge(&ret, req_typed_password(body, "password", errs, &r->password, &r->password_len));
+	if (ret == 0)
+		ret = mfa_code_opt(body, &r->code);
+	if (ret != 0)
+		mfa_manage_req_release(r);
+	return ret;
+}
+
+void mfa_manage_req_release(struct mfa_manage_req *r)
+{
+	secret_free(r->password, r->password_len);
+	secret_free_str(r->code);
+	memset(r, 0, sizeof(*r));
+}

@@ -53,6 +53,23 @@ void respond_mfa_required(struct http_resp *resp, const struct acct_out *p)
 	respond_built(resp, 200, o, ok);
 }
 
+void respond_recovery_codes(struct http_resp *resp, char codes[RECOVERY_COUNT][RECOVERY_LEN + 1])
+{
+	json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array();
+	int ok = o != NULL && a != NULL;
+
+	for (size_t i = 0; ok && i < RECOVERY_COUNT; i++)
+		ok = json_object_array_add(a, json_object_new_string(codes[i])) == 0;
+	if (ok) {
+		ok = json_object_object_add(o, "recovery_codes", a) == 0;
+		if (ok)
+			a = NULL; /* o owns it now */
+	}
+	json_object_put(a);
+	respond_built(resp, 200, o, ok);
+}
+
 void respond_profile(struct http_resp *resp, const struct acct_out *p)
 {
 	json_object *o = json_object_new_object();
@@ -79,6 +96,7 @@ static const struct {
     [ACCT_SESSION_NOT_FOUND] = {404, "Session not found"},
     [ACCT_MFA_ON] = {409, "Two-factor sign-in is already enabled"},
     [ACCT_BAD_CODE] = {400, "Invalid code"},
+    [ACCT_MFA_OFF] = {400, "Two-factor sign-in is not enabled"},
 };
 
 void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_out *o)
@@ -93,6 +111,7 @@ void respond_failure(struct http_resp *resp, enum acct_rc rc, const struct acct_
 	case ACCT_SESSION_NOT_FOUND:
 	case ACCT_MFA_ON:
 	case ACCT_BAD_CODE:
+	case ACCT_MFA_OFF:
 		http_resp_detail(resp, respond_plain[rc].status, respond_plain[rc].detail);
 		return;
 	case ACCT_LIMITED:

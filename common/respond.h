@@ -7,6 +7,7 @@
 
 #include "account.h"
 #include "http.h"
+#include "recovery.h"
 
 /* {"message": msg} with status. */
 void respond_message(struct http_resp *resp, int status, const char *msg);
@@ -20,13 +21,19 @@ void respond_token(struct http_resp *resp, const struct session_tokens *t);
  * true, "mfa_token": o->mfa_token, "expires_in": MFA_TOKEN_SECONDS}; no token.
  */
 void respond_mfa_required(struct http_resp *resp, const struct acct_out *o);
+/*
+ * 200 {"recovery_codes": [...]}: the RECOVERY_COUNT codes of a new set, the
+ * one time they are shown (mfa/enable, mfa/recovery-codes).
+ */
+void respond_recovery_codes(struct http_resp *resp, char codes[RECOVERY_COUNT][RECOVERY_LEN + 1]);
 /* 200 {"id": n, "full_name": ..., "email": ..., "is_verified": bool}. */
 void respond_profile(struct http_resp *resp, const struct acct_out *o);
 
 /*
  * Any outcome but ACCT_OK: 409 Email already registered, 429 (o->limit_detail,
  * Retry-After), 400 Invalid or expired OTP / Email already verified / Invalid
- * or expired reset token / Incorrect password / Invalid code, 401 Invalid
+ * or expired reset token / Incorrect password / Invalid code / Two-factor
+ * sign-in is not enabled, 401 Invalid
  * email or password (WWW-Authenticate: Bearer) / Invalid or expired token
  * (Bearer error="invalid_token") / Invalid or expired refresh token
  * (Bearer) / Invalid or expired MFA token (Bearer), 409 Two-factor sign-in

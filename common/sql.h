@@ -99,6 +99,9 @@ enum sql_stmt {
 	ST_MFA_RECOVERY_USE,
 	ST_MFA_CLEAR,
 	ST_MFA_TOKENS_END,
+	ST_MFA_STATE,
+	ST_MFA_DISABLE,
+	ST_PRUNE_MFA_TOKENS,
 	ST__COUNT
 };
 
@@ -193,6 +196,12 @@ enum mfa_read_col {
 	MR_LOCKED_FOR,     /* seconds the second-factor lock still holds, 0 for none */
 	MR_SECRET_SEALED,  /* the secret in use, hex, '' while MFA is off */
 	MR__NCOLS
+};
+/* ST_MFA_STATE: whether two-factor sign-in is on, and its lock. */
+enum mfa_state_col {
+	MS_ENABLED,    /* 't' when two-factor sign-in is on */
+	MS_LOCKED_FOR, /* seconds the second-factor lock still holds, 0 for none */
+	MS__NCOLS
 };
 /* ST_MFA_TOKEN_FIND: the account of a live mfa_token. */
 enum mfa_token_col { MT_USER_ID, MT_EMAIL, MT__NCOLS };

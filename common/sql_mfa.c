@@ -140,4 +140,26 @@ const struct sql_def sql_part_mfa[ST__COUNT] = {
     /* Every mfa_token of account $1 dead (a password reset or change). */
     [ST_MFA_TOKENS_END] = {"mfa_tokens_end", "DELETE FROM mfa_tokens WHERE user_id = $1::bigint", 1,
                            PGRES_COMMAND_OK, 0},
+
+    /* Account $1's two-factor sign-in, read without a lock before the
+	 * password typed again is checked. -> enum mfa_state_col, no row before
+	 * any setup */
+    [ST_MFA_STATE] =
+        {"mfa_state",
+         "SELECT enabled_at IS NOT NULL,"
+         " greatest(coalesce(ceil(extract(epoch FROM locked_until - clock_timestamp())),"
+         " 0), 0)::int FROM user_mfa WHERE user_id = $1::bigint",
+         1, PGRES_TUPLES_OK, MS__NCOLS},
+
+    /* mfa/disable: account $1's secret and any pending setup gone, with its
+	 * recovery codes; last_step, the failure counter and its lock stay.
+	 * Only while MFA is on. -> the account id, no row otherwise */
+    [ST_MFA_DISABLE] =
+        {"mfa_disable",
+         "WITH r AS (DELETE FROM mfa_recovery_codes WHERE user_id = $1::bigint)"
+         " UPDATE user_mfa SET secret_sealed = NULL, enabled_at = NULL, pending_sealed = NULL,"
+         " pending_code_hash = NULL, pending_expires_at = NULL, pending_attempts = 0,"
+         " updated_at = now() WHERE user_id = $1::bigint AND enabled_at IS NOT NULL"
+         " RETURNING user_id",
+         1, PGRES_TUPLES_OK, SQL_ONE__NCOLS},
 };

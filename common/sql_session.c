@@ -14,12 +14,15 @@ const struct sql_def sql_part_session[ST__COUNT] = {
 	 * SESSION_MAX_MINUTES: the statements that need it take those minutes. */
     /* The account of an access token and, in the same round trip, whether
 	 * its session is live: $1 user id, $2 sid ('' for a token without one),
-	 * $3 whether a token without sid is accepted (LEGACY_TOKENS_UNTIL),
-	 * $4 idle minutes, $5 most minutes. -> enum user_by_token_col */
+	 * $3 whether a token without sid is accepted (LEGACY_TOKENS_UNTIL; never
+	 * for an account with two-factor sign-in on: it was issued without the
+	 * second factor), $4 idle minutes, $5 most minutes. -> enum user_by_token_col */
     [ST_USER_BY_TOKEN] =
         {"user_by_token",
          "SELECT u.id, u.full_name, u.email, u.is_verified, u.token_min_iat,"
-         " CASE WHEN $2::text = '' THEN $3::boolean ELSE EXISTS (SELECT 1 FROM sessions s"
+         " CASE WHEN $2::text = '' THEN $3::boolean AND NOT EXISTS (SELECT 1 FROM user_mfa m"
+         " WHERE m.user_id = u.id AND m.enabled_at IS NOT NULL)"
+         " ELSE EXISTS (SELECT 1 FROM sessions s"
          " WHERE s.id = $2::text AND s.user_id = u.id AND"
          " s.revoked_at IS NULL AND s.last_used_at > now() - make_interval(mins => $4::int)"
          " AND s.created_at > now() - make_interval(mins => $5::int)) END"

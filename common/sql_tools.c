@@ -67,6 +67,11 @@ const struct sql_def sql_part_tools[ST__COUNT] = {
                          " AND created_at < now() - make_interval(hours => $1::int)",
                          1, PGRES_COMMAND_OK, 0},
 
+    /* mfa_tokens past their 5 minutes (mfa/verify deletes an account's own
+	 * only when one of them is used). */
+    [ST_PRUNE_MFA_TOKENS] = {"prune_mfa_tokens", "DELETE FROM mfa_tokens WHERE expires_at <= now()",
+                             0, PGRES_COMMAND_OK, 0},
+
     /* The import of accounts (tools/import-users.c): PostgreSQL parses the
 	 * CSV into a temporary table of text; n is the data row's ordinal. */
     [ST_IMPORT_CREATE] = {"import_create",

@@ -16,6 +16,7 @@
  *   login_known_clients   last signed in from more than 30 days ago
  *   mail_outbox           sent, failed or expired, older than PRUNE_OUTBOX_HOURS
  *                         (longer than every mail cap's window)
+ *   mfa_tokens            expired (a sign-in that never gave its second factor)
  *   sessions              revoked, idle over SESSION_IDLE_MINUTES or started
  *                         over SESSION_MAX_MINUTES ago
  *   refresh_tokens        those of the sessions deleted (a live session keeps
@@ -44,19 +45,20 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: medicalcare-prune\n"
-	      "\n"
-	      "Deletes accounts never verified within UNVERIFIED_ACCOUNT_DAYS, audit\n"
-	      "events older than AUDIT_RETENTION_DAYS, expired one-time codes and reset\n"
-	      "tokens, per-address limit rows whose window is over, login failures that\n"
-	      "count no more, reservations of password checks whose process died,\n"
-	      "sign-in addresses unused for 30 days, and sent, failed or expired mail\n"
-	      "older than two days. Prints \"<table> <rows deleted>\" per table. Run it\n"
-	      "daily from cron, e.g.\n"
-	      "  17 3 * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
-	      " /srv/medicalcare/bin/medicalcare-prune >> /var/log/medicalcare/prune.log 2>&1\n"
-	      "Every line it prints starts with the time (ISO 8601 UTC).\n",
-	      f);
+	fputs(
+	    "usage: medicalcare-prune\n"
+	    "\n"
+	    "Deletes accounts never verified within UNVERIFIED_ACCOUNT_DAYS, audit\n"
+	    "events older than AUDIT_RETENTION_DAYS, expired one-time codes and reset\n"
+	    "tokens, per-address limit rows whose window is over, login failures that\n"
+	    "count no more, reservations of password checks whose process died,\n"
+	    "sign-in addresses unused for 30 days, sent, failed or expired mail\n"
+	    "older than two days, and expired two-factor sign-in tokens. Prints \"<table> <rows deleted>\" per table. Run it\n"
+	    "daily from cron, e.g.\n"
+	    "  17 3 * * * MEDICALCARE_ENV_FILE=/etc/medicalcare/env"
+	    " /srv/medicalcare/bin/medicalcare-prune >> /var/log/medicalcare/prune.log 2>&1\n"
+	    "Every line it prints starts with the time (ISO 8601 UTC).\n",
+	    f);
 }
 
 struct prune_step {
@@ -148,9 +150,10 @@ static int prune(const struct conf *c)
 	    {"login_attempts", ST_PRUNE_LOGIN_ATTEMPTS, 1},
 	    {"login_known_clients", ST_PRUNE_KNOWN_CLIENTS, 1},
 	    {"mail_outbox", ST_PRUNE_OUTBOX, 1},
+	    {"mfa_tokens", ST_PRUNE_MFA_TOKENS, 0},
 	};
 	const char *params[] = {days,         NULL, NULL,  window, login_window,
-	                        email_window, ttl,  known, hours};
+	                        email_window, ttl,  known, hours,  NULL};
 	PGconn *db = NULL;
 	long users = 0;
 	int more, rc = 1;

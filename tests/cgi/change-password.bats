@@ -337,3 +337,93 @@ hash_of() {
 	assert_body --raw '{"detail":"Service temporarily unavailable"}'
 	[[ $(hash_of 2) == "$HASH_STRONG" && $(mail_count) == 0 ]]
 }
+
+# ann_mfa: two_users, then ann's two-factor sign-in on (MFA_SECRET, RECOVERY
+# as mfa_on) and ANN a token of a session opened after it.
+ann_mfa() {
+	two_users
+	mfa_on 2 ann@example.test StrongPass123
+	ANN=$(user_token 2 ann@example.test)
+}
+
+# change_code TOKEN CODE: ann's change to NewStrongPass123 with `code` CODE.
+change_code() {
+	cgi POST change-password.cgi \
+	    "$(jobj current_password StrongPass123 new_password NewStrongPass123 confirm_password NewStrongPass123 code "$2")" \
+	    HTTP_AUTHORIZATION="Bearer $1"
+}
+
+# docs/CONTRACT.md MF-15, MF-6
+@test "with two-factor sign-in on change-password without a code or with a wrong one gets 400 Invalid code, counted, and changes nothing; a right TOTP code changes the password" {
+	ann_mfa
+	change "$ANN" StrongPass123 NewStrongPass123
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	local code
+	code=$(totp "$MFA_SECRET")
+	change_code "$ANN" "$(printf '%06d' $(((10#$code + 1) % 1000000)))"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	[[ $(hash_of 2) == "$HASH_STRONG" ]]
+	[[ $(sql "SELECT failures FROM user_mfa WHERE user_id = 2") == 2 ]]
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'password_changed'") == 0 ]]
+	change_code "$ANN" "$code"
+	assert_status 200
+	assert_jq '.token_type == "bearer"'
+	[[ $(hash_of 2) != "$HASH_STRONG" ]]
+	[[ $(sql "SELECT failures, abs(last_step - floor(extract(epoch FROM now()) / 30)) <= 1
+	          FROM user_mfa WHERE user_id = 2") == '0|t' ]]
+	# Two-factor sign-in stays on.
+	[[ $(sql "SELECT enabled_at IS NOT NULL FROM user_mfa WHERE user_id = 2") == t ]]
+}
+
+# docs/CONTRACT.md MF-15, MF-11
+@test "with two-factor sign-in on a recovery code changes the password once; its notice with the codes left is queued for the outbox" {
+	ann_mfa
+	local rc
+	rc=$(sed -n 2p <<<"$RECOVERY")
+	change_code "$ANN" "$rc"
+	assert_status 200
+	local tok
+	tok=$(json_get .access_token)
+	[[ $(sql "SELECT count(*) FROM mfa_recovery_codes WHERE user_id = 2 AND used_at IS NOT NULL") == 1 ]]
+	[[ $(sql "SELECT detail FROM audit_events WHERE event = 'mfa_recovery_used'") == change-password ]]
+	mail_wait ann@example.test 3
+	[[ $(sql "SELECT string_agg(kind || ':' || status, ',' ORDER BY id) FROM mail_outbox WHERE id > 2") == 'mfa_recovery_used:pending,password_changed:sent' ]]
+	sql "UPDATE mail_outbox SET next_attempt_at = now() WHERE status = 'pending'" >/dev/null
+	run_outbox
+	[[ $outbox_rc == 0 ]]
+	mail_wait ann@example.test 4
+	[[ $(mail_header ann@example.test Subject) == 'A recovery code was used for your MedicalCare account' ]]
+	[[ $(mail_text ann@example.test) == *"Recovery codes left: 9."* ]]
+	# Spent: the same code is wrong now.
+	cgi POST change-password.cgi \
+	    "$(jobj current_password NewStrongPass123 new_password OtherStrongPass456 confirm_password OtherStrongPass456 code "$rc")" \
+	    HTTP_AUTHORIZATION="Bearer $tok"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+}
+
+# docs/CONTRACT.md MF-15, MF-6, AS-5
+@test "with two-factor sign-in on the second-factor lock answers 429 before the password is checked" {
+	ann_mfa
+	sql "UPDATE user_mfa SET locked_until = now() + interval '10 minutes', locks = 1 WHERE user_id = 2" >/dev/null
+	cgi POST change-password.cgi \
+	    "$(jobj current_password WrongPass123 new_password NewStrongPass123 confirm_password NewStrongPass123 code "$(totp "$MFA_SECRET")")" \
+	    HTTP_AUTHORIZATION="Bearer $ANN"
+	assert_status 429
+	assert_body --raw '{"detail":"Too many invalid codes. Please try again later."}'
+	assert_retry_after 500 600
+	[[ $(sql "SELECT count(*) FROM login_failures") == 0 ]]
+	[[ $(hash_of 2) == "$HASH_STRONG" ]]
+}
+
+# docs/CONTRACT.md MF-15, AS-6
+@test "with two-factor sign-in off a code sent with change-password is ignored, whatever it holds" {
+	two_users
+	change_code "$ANN" not-a-code
+	assert_status 200
+	assert_jq '.token_type == "bearer"'
+	[[ $(hash_of 2) != "$HASH_STRONG" ]]
+	[[ $(sql "SELECT count(*) FROM user_mfa") == 0 ]]
+}

@@ -40,13 +40,16 @@ login() {
 
 # owned_by_ann: rows of ann (id 2) in every table that can hold one: a code,
 # a reset token, a known client, login failures and locks, a check in
-# progress, outbox rows queued and sent, a second factor with its recovery
-# codes and a login's MFA token.
+# progress, outbox rows queued and sent, a second factor (a setup pending:
+# once it is on, a deletion needs a code, MF-15) with recovery codes and a
+# login's MFA token.
 owned_by_ann() {
 	sql "INSERT INTO otp_codes (user_id, code_hash, expires_at)
 	       VALUES (2, sha256('x'), now() + interval '10 minutes');
-	     INSERT INTO user_mfa (user_id, secret_sealed, enabled_at, last_step, failures)
-	       VALUES (2, decode(repeat('ab', 48), 'hex'), now(), 59000000, 3);
+	     INSERT INTO user_mfa (user_id, pending_sealed, pending_code_hash, pending_expires_at,
+	                           last_step, failures)
+	       VALUES (2, decode(repeat('ab', 48), 'hex'), sha256('p'), now() + interval '10 minutes',
+	               59000000, 3);
 	     INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (2, sha256('r1')), (2, sha256('r2'));
 	     INSERT INTO mfa_tokens (user_id, token_hash, expires_at)
 	       VALUES (2, sha256('m'), now() + interval '5 minutes');
@@ -282,4 +285,67 @@ bob_rows() {
 	assert_body --raw '{"detail":"Service temporarily unavailable"}'
 	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
 	[[ $(mail_count) == 0 ]]
+}
+
+# ann_mfa: two_users, then ann's two-factor sign-in on (MFA_SECRET, RECOVERY
+# as mfa_on) and ANN a token of a session opened after it.
+ann_mfa() {
+	two_users
+	mfa_on 2 ann@example.test StrongPass123
+	ANN=$(user_token 2 ann@example.test)
+}
+
+# delete_code TOKEN CODE: delete-account with the right password and `code` CODE.
+delete_code() {
+	cgi POST delete-account.cgi "$(jobj password StrongPass123 code "$2")" HTTP_AUTHORIZATION="Bearer $1"
+}
+
+# docs/CONTRACT.md MF-15, MF-6, AS-7
+@test "with two-factor sign-in on delete-account without a code or with a wrong one gets 400 Invalid code, counted, and deletes nothing; a right TOTP code deletes the account" {
+	ann_mfa
+	delete_account "$ANN" StrongPass123
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	delete_code "$ANN" 12345
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	[[ $(sql "SELECT failures FROM user_mfa WHERE user_id = 2") == 2 ]]
+	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
+	delete_code "$ANN" "$(totp "$MFA_SECRET")"
+	assert_status 200
+	assert_body --raw "$DELETED"
+	[[ $(sql "SELECT count(*) FROM users WHERE id = 2") == 0 ]]
+	[[ $(sql "SELECT count(*) FROM user_mfa WHERE user_id = 2") == 0 ]]
+}
+
+# docs/CONTRACT.md MF-15, AS-7
+@test "with two-factor sign-in on a recovery code deletes the account; the use is an event and the last mail is the only one queued" {
+	ann_mfa
+	delete_code "$ANN" "$(sed -n 7p <<<"$RECOVERY")"
+	assert_status 200
+	assert_body --raw "$DELETED"
+	[[ $(sql "SELECT count(*) FROM users WHERE id = 2") == 0 ]]
+	[[ $(sql "SELECT count(*) FROM mfa_recovery_codes") == 0 ]]
+	[[ $(sql "SELECT user_id, email IS NULL, detail FROM audit_events WHERE event = 'mfa_recovery_used'") == '2|t|delete-account' ]]
+	[[ $(sql "SELECT string_agg(kind, ',' ORDER BY id) FROM mail_outbox") == account_deleted ]]
+}
+
+# docs/CONTRACT.md MF-15, MF-6
+@test "with two-factor sign-in on the second-factor lock answers 429 before the password is checked and deletes nothing" {
+	ann_mfa
+	sql "UPDATE user_mfa SET locked_until = now() + interval '10 minutes', locks = 1 WHERE user_id = 2" >/dev/null
+	delete_code "$ANN" "$(totp "$MFA_SECRET")"
+	assert_status 429
+	assert_body --raw '{"detail":"Too many invalid codes. Please try again later."}'
+	assert_retry_after 500 600
+	[[ $(sql "SELECT count(*) FROM users") == 2 ]]
+}
+
+# docs/CONTRACT.md MF-15, AS-7
+@test "with two-factor sign-in off a code sent with delete-account is ignored" {
+	two_users
+	delete_code "$ANN" 000000
+	assert_status 200
+	assert_body --raw "$DELETED"
+	[[ $(sql "SELECT count(*) FROM users WHERE id = 2") == 0 ]]
 }

@@ -1053,7 +1053,8 @@ login_token() {
 
 # The endpoints, by the names endpoint_request knows (profile-update: PATCH /user/profile).
 MC_ENDPOINTS="signup verify-otp resend-otp login forgot-password reset-password profile health
-	refresh logout sessions profile-update change-password delete-account mfa-setup mfa-enable mfa-verify"
+	refresh logout sessions profile-update change-password delete-account mfa-setup mfa-enable mfa-verify
+	mfa-recovery-codes mfa-disable"
 
 # The mfa_token of ann's login that the mfa-verify request presents (43
 # base64url characters, as login makes them).
@@ -1131,6 +1132,12 @@ endpoint_request() {
 			;;
 		mfa-enable) http POST /user/mfa/enable "$enable" -H "Authorization: Bearer ${ANN_TOKEN:-}" ;;
 		mfa-verify) http POST /auth/mfa/verify "$verify" ;;
+		mfa-recovery-codes)
+			http POST /user/mfa/recovery-codes '{"password":"StrongPass123","code":"123456"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
+		mfa-disable)
+			http POST /user/mfa/disable '{"password":"StrongPass123","code":"123456"}' -H "Authorization: Bearer ${ANN_TOKEN:-}"
+			;;
 		*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 		esac
 		return
@@ -1155,6 +1162,8 @@ endpoint_request() {
 	mfa-setup) cgi POST mfa-setup.cgi '{"password":"StrongPass123"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	mfa-enable) cgi POST mfa-enable.cgi "$enable" HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	mfa-verify) cgi POST mfa-verify.cgi "$verify" "$@" ;;
+	mfa-recovery-codes) cgi POST mfa-recovery-codes.cgi '{"password":"StrongPass123","code":"123456"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
+	mfa-disable) cgi POST mfa-disable.cgi '{"password":"StrongPass123","code":"123456"}' HTTP_AUTHORIZATION="Bearer ${ANN_TOKEN:-}" "$@" ;;
 	*) echo "endpoint_request: unknown endpoint $name" >&2; return 1 ;;
 	esac
 }

@@ -4,9 +4,9 @@
 # of the address), audit events past AUDIT_RETENTION_DAYS, expired codes and
 # reset tokens, limit and login failure rows that count no more, lapsed
 # reservations of password checks, sign-in addresses unused for 30 days,
-# finished mail older than two days, and ended sessions with their refresh
-# tokens; keeps everything else; prints its counts;
-# exits non-zero on a fault.
+# finished mail older than two days, expired mfa_tokens (docs/CONTRACT.md
+# MF-17), and ended sessions with their refresh tokens; keeps everything
+# else; prints its counts; exits non-zero on a fault.
 
 load helpers
 
@@ -66,6 +66,8 @@ seed() {
 	  ('reset', 'old-expired@example.test', NULL, 'expired', now() - interval '49 hours'),
 	  ('otp', 'live-sent@example.test', NULL, 'sent', now() - interval '47 hours'),
 	  ('otp', 'live-pending@example.test', '\\x00', 'pending', now() - interval '3 days');
+	INSERT INTO mfa_tokens (user_id, token_hash, expires_at) VALUES
+	  (1, sha256('old'), now() - interval '1 second'), (2, sha256('live'), now() + interval '1 minute');
 	" >/dev/null
 }
 
@@ -80,28 +82,30 @@ survivors() {
 	     SELECT string_agg(email, ',' ORDER BY email) FROM login_email_failures;
 	     SELECT string_agg(email, ',' ORDER BY email) FROM login_attempts;
 	     SELECT string_agg(client, ',' ORDER BY client) FROM login_known_clients;
-	     SELECT string_agg(recipient, ',' ORDER BY id) FROM mail_outbox;"
+	     SELECT string_agg(recipient, ',' ORDER BY id) FROM mail_outbox;
+	     SELECT string_agg(user_id::text, ',' ORDER BY id) FROM mfa_tokens;"
 }
 
+# docs/CONTRACT.md MF-17
 @test "prune deletes what is over and keeps what is live, printing a count per table" {
 	seed
 	run_prune AUDIT_RETENTION_DAYS=30
 	[[ $prune_rc == 0 ]] || _fail "exit $prune_rc: $prune_err"
-	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_attempts 1\nlogin_known_clients 1\nmail_outbox 3\nsessions 0\nrefresh_tokens 0' ]] ||
+	[[ $prune_out == $'users 1\naudit_events 1\notp_codes 1\nreset_tokens 2\nclient_limits 1\nlogin_failures 2\nlogin_email_failures 2\nlogin_attempts 1\nlogin_known_clients 1\nmail_outbox 3\nmfa_tokens 1\nsessions 0\nrefresh_tokens 0' ]] ||
 	    _fail "printed: $prune_out"
 	[[ -z $prune_err ]] || _fail "stderr: $prune_err"
 	local want
 	want=$(printf '%s\n' a@example.test,b@example.test,live-unverified@example.test "live,of pruned" 2 \
 	    1:true,2:false signup live-lock@example.test,live-window@example.test \
 	    live-lock@example.test,live-window@example.test live-attempt@example.test live \
-	    live-sent@example.test,live-pending@example.test)
+	    live-sent@example.test,live-pending@example.test 2)
 	[[ $(survivors) == "$want" ]] || _fail "left: $(survivors)"
 	# The pruned account's events keep no address, only its keyed hash.
 	[[ $(sql "SELECT coalesce(user_id::text, '-') || '|' || coalesce(email, '-') || '|' || length(email_hmac)
 	            FROM audit_events WHERE detail = 'of pruned'") == "-|-|64" ]]
 	# A second run finds nothing more.
 	run_prune AUDIT_RETENTION_DAYS=30
-	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_attempts 0\nlogin_known_clients 0\nmail_outbox 0\nsessions 0\nrefresh_tokens 0' ]] ||
+	[[ $prune_rc == 0 && $prune_out == $'users 0\naudit_events 0\notp_codes 0\nreset_tokens 0\nclient_limits 0\nlogin_failures 0\nlogin_email_failures 0\nlogin_attempts 0\nlogin_known_clients 0\nmail_outbox 0\nmfa_tokens 0\nsessions 0\nrefresh_tokens 0' ]] ||
 	    _fail "second run: $prune_rc $prune_out"
 }
 

@@ -409,3 +409,17 @@ hash_of_id() {
 	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)"
 	assert_status 200
 }
+
+# docs/CONTRACT.md MF-15, PW-4, MF-8
+@test "a password reset leaves two-factor sign-in on: the next login with the new password answers mfa_required" {
+	add_user ann@example.test "Ann Smith" StrongPass123 t >/dev/null
+	mfa_on 1 ann@example.test StrongPass123
+	request_token ann@example.test
+	cgi POST reset-password.cgi "$(reset_body "$token" NewStrongPass123)"
+	assert_status 200
+	[[ $(sql "SELECT enabled_at IS NOT NULL, secret_sealed IS NOT NULL FROM user_mfa WHERE user_id = 1") == 't|t' ]]
+	[[ $(sql "SELECT count(*) FROM mfa_recovery_codes WHERE user_id = 1 AND used_at IS NULL") == 10 ]]
+	cgi POST login.cgi "$(jobj email ann@example.test password NewStrongPass123)"
+	assert_status 200
+	assert_jq '.mfa_required == true and .expires_in == 300 and (has("access_token") | not)'
+}

@@ -599,3 +599,24 @@ session_revoked() { # SID: prints t or f
 	cgi POST reset-password.cgi "$(jobj token "$t2" new_password OtherStrongPass123 confirm_password OtherStrongPass123)"
 	assert_status 400
 }
+
+# docs/CONTRACT.md MF-16, SE-5
+@test "a token without sid is refused for an account with two-factor sign-in on, even while LEGACY_TOKENS_UNTIL is ahead" {
+	local ann bob now t_ann t_bob
+	bob=$(account bob@example.test)
+	ann=$(account ann@example.test)
+	mfa_on "$ann" ann@example.test StrongPass123
+	now=$(date +%s)
+	t_ann=$(make_jwt "{\"sub\":\"$ann\",\"email\":\"ann@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
+	t_bob=$(make_jwt "{\"sub\":\"$bob\",\"email\":\"bob@example.test\",\"iat\":$now,\"exp\":$((now + 600))}")
+	profile "$t_ann" LEGACY_TOKENS_UNTIL=$((now + 3600))
+	assert_invalid_token
+	[[ $(sql "SELECT user_id, detail FROM audit_events WHERE event = 'token_rejected'") == "$ann|legacy token" ]]
+	cgi POST mfa-disable.cgi "$(jobj password StrongPass123 code "$(totp "$MFA_SECRET")")" \
+	    HTTP_AUTHORIZATION="Bearer $t_ann" LEGACY_TOKENS_UNTIL=$((now + 3600))
+	assert_invalid_token
+	# Without two-factor sign-in, the same kind of token still works.
+	profile "$t_bob" LEGACY_TOKENS_UNTIL=$((now + 3600))
+	assert_status 200
+	assert_jq '.email == "bob@example.test"'
+}

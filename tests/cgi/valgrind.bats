@@ -24,6 +24,7 @@ COVERED=(
 	reset-password.cgi signup.cgi verify-otp.cgi refresh.cgi logout.cgi sessions.cgi
 	change-password.cgi delete-account.cgi mfa-setup.cgi mfa-enable.cgi mfa-verify.cgi
 	medicalcare-outbox medicalcare-prune medicalcare-import-users medicalcare-check
+	mfa-recovery-codes.cgi mfa-disable.cgi
 )
 
 PW=StrongPass123
@@ -466,4 +467,23 @@ other() {
 	done
 	[[ $(find "$BATS_TEST_TMPDIR" -name 'vg.*.log' | wc -l) == "${#pid[@]}" ]]
 	vg_logs_clean "FastCGI soak"
+}
+
+@test "under valgrind mfa-recovery-codes.cgi and mfa-disable.cgi make a new set, refuse a wrong code and turn two-factor sign-in off" {
+	local id at fresh
+	id=$(cheap_user ann@example.test "Ann Smith" "$PW")
+	mfa_on "$id" ann@example.test "$PW"
+	at=$(user_token "$id" ann@example.test)
+	vg cgi POST mfa-recovery-codes.cgi "$(jobj password "$PW" code "$(totp "$MFA_SECRET")")" \
+	    HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	fresh=$(jq -r '.recovery_codes[0]' <<<"$cgi_body")
+	[[ $(jq -r '.recovery_codes | length' <<<"$cgi_body") == 10 ]]
+	vg cgi POST mfa-disable.cgi "$(jobj password "$PW" code not-a-code)" HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 400
+	assert_body --raw '{"detail":"Invalid code"}'
+	vg cgi POST mfa-disable.cgi "$(jobj password "$PW" code "$fresh")" HTTP_AUTHORIZATION="Bearer $at"
+	assert_status 200
+	assert_body --raw '{"message":"Two-factor sign-in disabled"}'
+	[[ $(sql "SELECT enabled_at IS NULL FROM user_mfa WHERE user_id = :'i'" i="$id") == t ]]
 }

@@ -58,7 +58,7 @@ contract_paths_are_documented() {
 	want=$(printf '%s\n' /auth/signup /auth/verify-otp /auth/resend-otp /auth/login \
 		/auth/forgot-password /auth/reset-password /user/profile /auth/user/profile \
 		/auth/refresh /auth/logout /user/sessions '/user/sessions/{id}' \
-		/health /healthz /user/change-password /user/delete-account /user/mfa/setup /user/mfa/enable /auth/mfa/verify | sort)
+		/health /healthz /user/change-password /user/delete-account /user/mfa/setup /user/mfa/enable /auth/mfa/verify /user/mfa/recovery-codes /user/mfa/disable | sort)
 	got=$(jq -r '.paths | keys[]' "$doc" | grep -v -e '^/openapi.json$' -e '^/docs$' | sort)
 	if [[ $want != "$got" ]]; then
 		diff <(echo "$want") <(echo "$got") >&2
