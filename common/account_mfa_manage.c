@@ -87,7 +87,8 @@ static enum acct_rc manage_end(PGconn *db, const struct conf *c, const struct cl
 	struct mail_vars v;
 	enum acct_rc ret = ACCT_OK;
 
-	/* The flow's notice stands for the recovery code's own: that set is gone. */
+	/* The flow's notice is also the recovery code's: it says one was used and
+	 * how many are left (the new set's, or none once disabled). */
 	if (how == MFA_CODE_RECOVERY)
 		ret = acct_db(audit_write(db, c, AUDIT_MFA_RECOVERY_USED, user_id, o->email, cl,
 		                          audit_event_name(e)));
@@ -95,6 +96,8 @@ static enum acct_rc manage_end(PGconn *db, const struct conf *c, const struct cl
 		memset(&v, 0, sizeof(v));
 		v.to = o->email;
 		v.full_name = o->is_verified ? o->full_name : NULL;
+		v.recovery_used = how == MFA_CODE_RECOVERY;
+		v.codes_left = kind == MAIL_MFA_RECOVERY_CODES ? RECOVERY_COUNT : 0;
 		ret = acct_db(mail_enqueue(db, c, kind, user_id, &v, &o->mail_id));
 	}
 	if (ret == ACCT_OK)

@@ -117,11 +117,12 @@ static enum acct_rc self_mfa_lock(PGconn *db, const char *id_s, struct acct_out 
  * sign-in asks (mfa_code_require(); nothing with MFA off). A recovery code's
  * use is an mfa_recovery_used event (detail what), and with notice its mail
  * with how many are left, queued for medicalcare-outbox (the flow's own mail
- * is the one delivered after the answer).
+ * is the one delivered after the answer); *recovery_used says it was one.
  */
 static enum acct_rc self_mfa_code(PGconn *db, const struct conf *c, const struct client *cl,
                                   int64_t user_id, const char *id_s, time_t now, const char *code,
-                                  int notice, const char *what, struct acct_out *o)
+                                  int notice, const char *what, struct acct_out *o,
+                                  int *recovery_used)
 {
 	enum mfa_code_rc how = MFA_CODE_OFF;
 	int64_t mail_id = 0;
@@ -129,9 +130,11 @@ static enum acct_rc self_mfa_code(PGconn *db, const struct conf *c, const struct
 	int left = 0;
 	enum acct_rc ret;
 
+	*recovery_used = 0;
 	ret = mfa_code_require(db, c, cl, user_id, id_s, now, code, o, &how, &left);
 	if (ret != ACCT_OK || how != MFA_CODE_RECOVERY)
 		return ret;
+	*recovery_used = 1;
 	if (notice) {
 		memset(&v, 0, sizeof(v));
 		v.to = o->email;
@@ -161,6 +164,7 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 	int64_t min_iat = 0;
 	int64_t started = 0;
 	struct mail_vars v;
+	int recovery_used = 0; /* its own mail says so (self_mfa_code) */
 	enum acct_rc ret;
 
 	memset(&u, 0, sizeof(u));
@@ -197,7 +201,8 @@ enum acct_rc account_change_password(PGconn *db, const struct conf *c, const str
 		ret = ACCT_BAD_TOKEN;
 		goto out;
 	}
-	ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 1, "change-password", o);
+	ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 1, "change-password", o,
+	                    &recovery_used);
 	if (ret != ACCT_OK)
 		goto out;
 	{
@@ -254,6 +259,7 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 	char id_s[24];
 	char hmac[AUDIT_HMAC_HEX];
 	struct mail_vars v;
+	int recovery_used = 0;
 	enum acct_rc ret;
 
 	memset(&u, 0, sizeof(u));
@@ -273,9 +279,11 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 		goto out;
 	}
 	ret = acct_begin_locked(db, o->email);
-	/* The account's deletion takes its recovery codes: the last mail is the notice. */
+	/* The account's deletion takes its recovery codes: the last mail is the
+	 * notice, saying so when one was used (none left). */
 	if (ret == ACCT_OK)
-		ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 0, "delete-account", o);
+		ret = self_mfa_code(db, c, cl, user_id, id_s, now, code, 0, "delete-account", o,
+		                    &recovery_used);
 	if (ret == ACCT_OK) {
 		const char *params[2] = {id_s, o->email};
 
@@ -308,6 +316,7 @@ enum acct_rc account_delete(PGconn *db, const struct conf *c, const struct clien
 		memset(&v, 0, sizeof(v));
 		v.to = o->email;
 		v.full_name = self_greeting(o);
+		v.recovery_used = recovery_used;
 		ret = acct_db(mail_enqueue(db, c, MAIL_ACCOUNT_DELETED, 0, &v, &o->mail_id));
 	}
 	if (ret == ACCT_OK)

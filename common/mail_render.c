@@ -321,6 +321,20 @@ static int render_changed(const struct conf *c, const char *app, const struct ma
 	return body_put(b, " and contact support.") != 0 || body_para_end(b) != 0 ? -1 : 0;
 }
 
+/* With v->recovery_used, the paragraph saying a recovery code confirmed the
+ * change and how many are left (MF-10: every use tells the owner). */
+static int body_recovery_used(struct body *b, const struct mail_vars *v)
+{
+	char left[16];
+
+	if (!v->recovery_used)
+		return 0;
+	snprintf(left, sizeof(left), "%d", v->codes_left);
+	return body_para(
+	    b, "One of your recovery codes was used to confirm this. Recovery codes left: ", left,
+	    ".", NULL);
+}
+
 /*
  * The last mail of an account, sent after it is gone (delete-account): what
  * went, that the address may sign up again, and what to do if the owner did
@@ -341,7 +355,7 @@ static int render_deleted(const struct conf *c, const char *app, const struct ma
 	if (site != NULL && site[0] != '\0' &&
 	    (body_put(b, " at ") != 0 || body_put_link(b, site) != 0))
 		return -1;
-	return body_put(b, ".") != 0 || body_para_end(b) != 0 ||
+	return body_put(b, ".") != 0 || body_para_end(b) != 0 || body_recovery_used(b, v) != 0 ||
 	               body_para(
 	                   b,
 	                   "If you did not do this, someone who knew your password did: change "
@@ -454,6 +468,7 @@ static int render_mfa_recovery_codes(const char *app, const struct mail_vars *v,
 	                         " account: the earlier codes no longer work. Keep the new ones "
 	                         "somewhere safe.",
 	                         NULL) != 0 ||
+	               body_recovery_used(b, v) != 0 ||
 	               body_para(
 	                   b,
 	                   "If you did not do this, someone who knows your password and has "
@@ -474,6 +489,7 @@ static int render_mfa_disabled(const char *app, const struct mail_vars *v, struc
 	                         " account: signing in asks for your password only, and your "
 	                         "recovery codes no longer work.",
 	                         NULL) != 0 ||
+	               body_recovery_used(b, v) != 0 ||
 	               body_para(b,
 	                         "If you did not do this, someone who knows your password and has "
 	                         "your second factor did: change your password, turn two-factor "

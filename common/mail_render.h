@@ -36,6 +36,10 @@ struct mail_vars {
 	int expire_minutes;
 	int after_signup; /* MAIL_RESET: sent for a second sign-up of an unverified account */
 	int codes_left;   /* MAIL_MFA_RECOVERY_USED: the recovery codes still unused */
+	/* MAIL_MFA_RECOVERY_CODES, MAIL_MFA_DISABLED, MAIL_ACCOUNT_DELETED: a
+	 * recovery code stood for the second factor, so the notice also says that
+	 * and how many are left (codes_left: the new set's, or 0). */
+	int recovery_used;
 };
 
 /* "otp", "reset", "password_changed", "account_deleted", "mfa_setup", "mfa_enabled",

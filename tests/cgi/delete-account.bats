@@ -319,7 +319,7 @@ delete_code() {
 }
 
 # docs/CONTRACT.md MF-15, AS-7
-@test "with two-factor sign-in on a recovery code deletes the account; the use is an event and the last mail is the only one queued" {
+@test "with two-factor sign-in on a recovery code deletes the account; the use is an event and the last mail, the only one queued, says so" {
 	ann_mfa
 	delete_code "$ANN" "$(sed -n 7p <<<"$RECOVERY")"
 	assert_status 200
@@ -328,6 +328,9 @@ delete_code() {
 	[[ $(sql "SELECT count(*) FROM mfa_recovery_codes") == 0 ]]
 	[[ $(sql "SELECT user_id, email IS NULL, detail FROM audit_events WHERE event = 'mfa_recovery_used'") == '2|t|delete-account' ]]
 	[[ $(sql "SELECT string_agg(kind, ',' ORDER BY id) FROM mail_outbox") == account_deleted ]]
+	# After mfa_on's setup code and enable notice, the deletion's mail.
+	mail_wait ann@example.test 3
+	[[ $(mail_text ann@example.test) == *"One of your recovery codes was used to confirm this. Recovery codes left: 0."* ]]
 }
 
 # docs/CONTRACT.md MF-15, MF-6

@@ -96,7 +96,7 @@ ann_mfa() {
 }
 
 # docs/CONTRACT.md MF-13, MF-14, MF-10
-@test "a recovery code disables two-factor sign-in too; its use is recorded and the disable notice is the one mail" {
+@test "a recovery code disables two-factor sign-in too; its use is recorded and the disable notice, the one mail, says so" {
 	two_users
 	disable "$ANN" "$(jobj password StrongPass123 code "$(sed -n 5p <<<"$RECOVERY")")"
 	assert_status 200
@@ -106,6 +106,7 @@ ann_mfa() {
 	[[ $(sql "SELECT detail FROM audit_events WHERE event = 'mfa_disabled' AND user_id = 2") == 'recovery code' ]]
 	mail_wait ann@example.test 3
 	[[ $(sql "SELECT string_agg(kind, ',' ORDER BY id) FROM mail_outbox WHERE recipient = 'ann@example.test'") == 'mfa_setup,mfa_enabled,mfa_disabled' ]]
+	[[ $(mail_text ann@example.test) == *"One of your recovery codes was used to confirm this. Recovery codes left: 0."* ]]
 }
 
 # docs/CONTRACT.md MF-14

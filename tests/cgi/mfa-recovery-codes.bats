@@ -71,6 +71,7 @@ ann_codes() {
 	mail_wait ann@example.test 3
 	[[ $(mail_header ann@example.test Subject) == 'New recovery codes for your MedicalCare account' ]]
 	[[ $(mail_text ann@example.test) == *"the earlier codes no longer work"* ]]
+	[[ $(mail_text ann@example.test) != *"recovery codes was used"* ]]
 	[[ $(sql "SELECT string_agg(kind, ',' ORDER BY id) FROM mail_outbox") == 'mfa_setup,mfa_enabled,mfa_recovery_codes' ]]
 	# An old code no longer signs in; a new one does.
 	cgi POST login.cgi "$(jobj email ann@example.test password StrongPass123)"
@@ -84,7 +85,7 @@ ann_codes() {
 }
 
 # docs/CONTRACT.md MF-12, MF-14, MF-10
-@test "a recovery code in place of the TOTP code makes a new set once; its use is recorded and the new set's notice is the one mail" {
+@test "a recovery code in place of the TOTP code makes a new set once; its use is recorded and the new set's notice, the one mail, says so" {
 	two_users
 	local rc
 	rc=$(sed -n 3p <<<"$RECOVERY")
@@ -97,6 +98,7 @@ ann_codes() {
 	[[ $(sql "SELECT last_step FROM user_mfa WHERE user_id = 2") == -1 ]]
 	mail_wait ann@example.test 3
 	[[ $(sql "SELECT string_agg(kind, ',' ORDER BY id) FROM mail_outbox") == 'mfa_setup,mfa_enabled,mfa_recovery_codes' ]]
+	[[ $(mail_text ann@example.test) == *"One of your recovery codes was used to confirm this. Recovery codes left: 10."* ]]
 	# The code was of the old set: it is gone with it.
 	renew "$ANN" "$(jobj password StrongPass123 code "$rc")"
 	assert_status 400
