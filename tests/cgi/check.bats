@@ -178,7 +178,7 @@ medicalcare-check: $env: 1 problem, 1 note"
 	[[ $tool_rc == 0 && $tool_out_raw =~ ${ISO_RE}sent\ 0,\ retried\ 0,\ failed\ 0,\ expired\ 0$ ]] ||
 	    _fail "outbox: $tool_rc $tool_out_raw"
 	run_tool prune
-	[[ $tool_rc == 0 && $(wc -l <<<"$tool_out_raw") -eq 12 ]] || _fail "prune: $tool_out_raw"
+	[[ $tool_rc == 0 && $(wc -l <<<"$tool_out_raw") -eq 13 ]] || _fail "prune: $tool_out_raw"
 	while IFS= read -r line; do
 		[[ $line =~ $ISO_RE[a-z_]+\ 0$ ]] || _fail "prune line: $line"
 	done <<<"$tool_out_raw"

@@ -259,6 +259,12 @@ backends() {
 	! grep -q "prepared statement" "$BATS_TEST_TMPDIR/login.log"
 }
 
+# attempts_are N: login_attempts holds N rows now (asked again at each call,
+# for wait_for).
+attempts_are() {
+	[[ $(sql "SELECT count(*) FROM login_attempts") == "$1" ]]
+}
+
 @test "a FastCGI process's login waits at the hash gate the other processes share, then answers, and so does its next one" {
 	local body='{"email":"ann@example.test","password":"StrongPass123"}' d=$BATS_TEST_TMPDIR/bg
 	insert_user ann@example.test "Ann Example" \
@@ -273,7 +279,7 @@ backends() {
 	) &
 	local bg=$!
 	# Its check is reserved and it stands at the gate, unanswered.
-	wait_for "the reserved check" test "$(sql "SELECT count(*) FROM login_attempts")" = 1
+	wait_for "the reserved check" attempts_are 1
 	[[ ! -e $d/status ]]
 	release_gate
 	wait "$bg"
