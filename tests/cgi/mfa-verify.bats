@@ -119,6 +119,37 @@ ann_live_sessions() {
 	[[ $(sql "SELECT count(*) FROM sessions WHERE user_id = 2") == 1 ]]
 }
 
+# verify_step TOKEN STEPS: verify with the code of the 30 s step of now plus
+# STEPS, computed and sent at least 3 s before the step ends (so that the
+# program's now is the same step).
+verify_step() {
+	local s
+	s=$(($(date +%s) % 30))
+	if ((s >= 27)); then
+		sleep $((30 - s))
+	fi
+	verify "$1" "$(totp "$MFA_SECRET" "$2")"
+}
+
+# docs/CONTRACT.md MF-10
+@test "a code of the step before or after now is accepted, one two steps away is not" {
+	ann_mfa
+	login_mfa
+	verify_step "$MFA_TOKEN" -2
+	assert_status 400
+	assert_body --raw "$INVALID_CODE"
+	verify_step "$MFA_TOKEN" 2
+	assert_status 400
+	verify_step "$MFA_TOKEN" -1
+	assert_status 200
+	login_mfa
+	verify_step "$MFA_TOKEN" 1
+	assert_status 200
+	# The two wrong codes were counted; a right one set the counter back to 0.
+	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'mfa_failure' AND user_id = 2") == 2 ]]
+	[[ $(sql "SELECT failures FROM user_mfa WHERE user_id = 2") == 0 ]]
+}
+
 # docs/CONTRACT.md MF-10, MF-6
 @test "a code accepted once gets 400 with the next login's token: its step is not later than the last accepted one" {
 	ann_mfa
