@@ -467,6 +467,9 @@ works_again() {
 # docs/CONTRACT.md G-9, H-1
 @test "an unknown role or database in DATABASE_URL gives 500 naming DATABASE_URL and health 503 misconfigured" {
 	local before pw=$MC_PG_PASSWORD
+	# Every program names DATABASE_URL for a wrong password (the test
+	# before); these failures go through the same code: three endpoints.
+	local MC_ENDPOINTS="login health mfa-verify"
 	ann
 	before=$(db_state)
 	WANT_SETTING=DATABASE_URL WANT_STATE=28P01 WANT_SECRET=$pw
@@ -489,6 +492,9 @@ works_again() {
 	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_test DB_USER=mc_test DB_PASSWORD="$WRONG_PW")
 	WANT_SETTING="DB_USER and DB_PASSWORD" WANT_STATE=28P01 WANT_SECRET=$WRONG_PW
 	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
+	# The other failures of the connection go through the same code in every
+	# program (the one above proves each program uses it): three endpoints.
+	local MC_ENDPOINTS="login health mfa-verify"
 	env=$(test_env_file "${base[@]}" DB_NAME=medicalcare_test DB_USER=mc_nobody DB_PASSWORD="$pw")
 	WANT_SECRET=$pw
 	each_endpoint assert_misconfigured MEDICALCARE_ENV_FILE="$env"
