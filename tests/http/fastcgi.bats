@@ -18,7 +18,7 @@
 # shellcheck disable=SC2154  # http_status, http_body... are set by http (helpers.bash)
 load helpers
 
-PROCESSES=${MC_FCGI_PROCESSES:-4}
+PROCESSES=${MC_FCGI_PROCESSES:-3}
 
 setup_file() {
 	if [[ ${MC_APACHE_SERVE:-${MC_SERVE_MODE:-fastcgi}} != fastcgi ]]; then

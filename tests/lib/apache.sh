@@ -14,8 +14,8 @@
 #       started before Apache and stopped after it, also when the start
 #       fails; their log lines go to the error log), reached through
 #       mod_proxy_fcgi, sockets in $MC_APACHE_DIR/fcgi/; FCGI_PROCESSES
-#       processes a program ($MC_FCGI_PROCESSES, default 4), within
-#       DB_MAX_CONNECTIONS $MC_FCGI_DB_MAX (default 60: 4 for each of the 11
+#       processes a program ($MC_FCGI_PROCESSES, default 3), within
+#       DB_MAX_CONNECTIONS $MC_FCGI_DB_MAX (default 60: 3 for each of the 18
 #       programs that use the database; PostgreSQL's max_connections is 100). With
 #       --htaccess, the stand-in shared host has mod_fcgid instead.
 #       --cgi: one process per request (mod_cgi), as before FastCGI.
@@ -172,7 +172,7 @@ apache_start() {
 		# Its log lines go to Apache's error log (both append).
 		if ! "$root/apache/fcgi.sh" start --run-dir "$dir" --env-file "$MC_APACHE_ENV_FILE" \
 		    --cgi-dir "$www/cgi-bin" --user "$user" --group "$group" \
-		    --processes "${MC_FCGI_PROCESSES:-4}" --db-max "${MC_FCGI_DB_MAX:-60}" \
+		    --processes "${MC_FCGI_PROCESSES:-3}" --db-max "${MC_FCGI_DB_MAX:-60}" \
 		    --grace 10 --log "$dir/error.log"; then
 			mc_log "apache_start: the FastCGI processes did not start; the log:"
 			cat "$dir/error.log" >&2

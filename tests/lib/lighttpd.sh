@@ -147,7 +147,7 @@ lighttpd_start() {
 	# appends to it.
 	if [[ $MC_LIGHTTPD_SERVE == fastcgi ]] &&
 	    ! "$root/apache/fcgi.sh" start --run-dir "$dir" --env-file "$env_file" \
-	        --user "$user" --group "$group" --processes "${MC_FCGI_PROCESSES:-4}" \
+	        --user "$user" --group "$group" --processes "${MC_FCGI_PROCESSES:-3}" \
 	        --db-max "${MC_FCGI_DB_MAX:-60}" --grace 10 \
 	        --log "$dir/lighttpd-error.log"; then
 		mc_log "the FastCGI processes did not start; the log:"
