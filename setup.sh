@@ -124,7 +124,7 @@ packages=(
 	libcmocka-dev
 	postgresql postgresql-client
 	python3 python3-aiosmtpd python3-jwt python3-bcrypt
-	bats jq curl openssl clang-format argon2
+	bats parallel jq curl openssl clang-format argon2
 	coreutils util-linux procps
 	apache2-bin acl
 	lighttpd

@@ -30,6 +30,8 @@
 #   RUN_FUZZ=0    skip phase 6 (the default runs it)
 #   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
+#   CGI_JOBS      how many CGI files run at once, but those about time, load
+#                 and processes, which run alone (default 2; 1: one at a time)
 #   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http);
 #                 "none" skips it
 #   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
@@ -69,11 +71,13 @@ summary=()
 # signal interrupts, so the traps below act at once and can stop it all.
 # With LOG: its output also goes to LOG (as with tee). Returns its status.
 child=""
-fg_run() { # LOG|- command...
+fg_run() { # LOG|+LOG|- command... (+LOG: appended to)
 	local log=$1 rc=0
 	shift
 	if [[ $log == - ]]; then
 		setsid "$@" </dev/null &
+	elif [[ $log == +* ]]; then
+		setsid bash -c '"${@:2}" 2>&1 | tee -a "$1"; exit "${PIPESTATUS[0]}"' fg_run "${log#+}" "$@" </dev/null &
 	else
 		setsid bash -c '"${@:2}" 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' fg_run "$log" "$@" </dev/null &
 	fi
@@ -167,6 +171,9 @@ servers() {
 	servers_up=1
 }
 
+# The CGI files that run alone (see cgi_tests).
+CGI_SERIAL='valgrind|fastcgi|fcgi-soak|races|pgbouncer|faults|startup|outbox|client-limits'
+
 cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 	local name=$1 cgi_dir=$2 bin_dir=$3 log=$run_dir/$1.log rc=0 p f s
 	local -a files filter=()
@@ -184,8 +191,32 @@ cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 		note "$name" 0 1 0
 		return 1
 	fi
-	fg_run "$log" env CGI_DIR="$root/$cgi_dir" BIN_DIR="$root/$bin_dir" "$@" \
-	    bats --tap --timing "${filter[@]}" "${files[@]}" || rc=$?
+	# The files whose subject is time, load, concurrency or the processes
+	# themselves run one at a time, on the shared PostgreSQL and sink; the
+	# others two at a time (bats --jobs, GNU parallel), each file with a
+	# PostgreSQL and sink of its own (mc_setup_file): their programs mostly
+	# wait on the database and the mail, so two share 2 cores well.
+	# CGI_JOBS=1 runs them all one at a time.
+	local -a serial=() parallel=()
+	for f in $(for f in "${files[@]}"; do
+		if [[ -d $f ]]; then printf '%s\n' "$f"/*.bats; else printf '%s\n' "$f"; fi
+	done); do
+		if [[ ${CGI_JOBS:-2} -gt 1 && ! $f =~ /($CGI_SERIAL)\.bats$ ]]; then
+			parallel+=("$f")
+		else
+			serial+=("$f")
+		fi
+	done
+	: >"$log"
+	if ((${#serial[@]} > 0)); then
+		fg_run "+$log" env CGI_DIR="$root/$cgi_dir" BIN_DIR="$root/$bin_dir" "$@" \
+		    bats --tap --timing "${filter[@]}" "${serial[@]}" || rc=$?
+	fi
+	if ((${#parallel[@]} > 0)); then
+		fg_run "+$log" env -u MC_TEST_HARNESS -u MC_PG_DIR CGI_DIR="$root/$cgi_dir" \
+		    BIN_DIR="$root/$bin_dir" "$@" bats --tap --timing --jobs "${CGI_JOBS:-2}" \
+		    --no-parallelize-within-files "${filter[@]}" "${parallel[@]}" || rc=$?
+	fi
 	read -r p f s _ < <(awk '
 		/^ok / { if ($0 ~ / # skip/) s++; else p++; next }
 		/^not ok / { f++; next }
