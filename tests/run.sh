@@ -30,8 +30,9 @@
 #   RUN_FUZZ=0    skip phase 6 (the default runs it)
 #   MC_LONG=1     long variants: phase 6 fuzzes each harness 120 s, not 10
 #   CGI_TESTS     the bats files to run (default: tests/cgi)
-#   CGI_JOBS      how many CGI files run at once, but those about time, load
-#                 and processes, which run alone (default 2; 1: one at a time)
+#   CGI_JOBS      how many CGI files run at once (default 2; 1: one at a
+#                 time), but those about timing, concurrency and the
+#                 database going away, which run alone
 #   HTTP_TESTS    the bats files of phase 4's FastCGI pass (default: tests/http);
 #                 "none" skips it
 #   HTTP_CGI_TESTS  the bats files of its CGI pass (default: HTTP_TESTS when
@@ -171,8 +172,10 @@ servers() {
 	servers_up=1
 }
 
-# The CGI files that run alone (see cgi_tests).
-CGI_SERIAL='valgrind|fastcgi|fcgi-soak|races|pgbouncer|faults|startup|outbox|client-limits'
+# The CGI files that run alone (see cgi_tests), and those of the others that
+# start first, being the longest (so that the two lanes end together).
+CGI_SERIAL='fastcgi|races|pgbouncer|faults|startup'
+CGI_FIRST='valgrind|fcgi-soak'
 
 cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 	local name=$1 cgi_dir=$2 bin_dir=$3 log=$run_dir/$1.log rc=0 p f s
@@ -191,22 +194,25 @@ cgi_tests() { # NAME CGI_DIR BIN_DIR [VAR=value...]
 		note "$name" 0 1 0
 		return 1
 	fi
-	# The files whose subject is time, load, concurrency or the processes
-	# themselves run one at a time, on the shared PostgreSQL and sink; the
-	# others two at a time (bats --jobs, GNU parallel), each file with a
-	# PostgreSQL and sink of its own (mc_setup_file): their programs mostly
-	# wait on the database and the mail, so two share 2 cores well.
-	# CGI_JOBS=1 runs them all one at a time.
-	local -a serial=() parallel=()
+	# The files whose subject is timing, concurrency or the database going
+	# away run one at a time, on the shared PostgreSQL and sink; the others
+	# two at a time (bats --jobs, GNU parallel), each file with a PostgreSQL
+	# and sink of its own (mc_setup_file): their programs mostly wait on the
+	# database and the mail, so two share 2 cores well (valgrind's long file
+	# first, beside all the others). CGI_JOBS=1 runs them one at a time.
+	local -a serial=() parallel=() later=()
 	for f in $(for f in "${files[@]}"; do
 		if [[ -d $f ]]; then printf '%s\n' "$f"/*.bats; else printf '%s\n' "$f"; fi
 	done); do
-		if [[ ${CGI_JOBS:-2} -gt 1 && ! $f =~ /($CGI_SERIAL)\.bats$ ]]; then
+		if [[ ${CGI_JOBS:-2} -le 1 || $f =~ /($CGI_SERIAL)\.bats$ ]]; then
+			serial+=("$f")
+		elif [[ $f =~ /($CGI_FIRST)\.bats$ ]]; then
 			parallel+=("$f")
 		else
-			serial+=("$f")
+			later+=("$f")
 		fi
 	done
+	parallel+=("${later[@]}")
 	: >"$log"
 	if ((${#serial[@]} > 0)); then
 		fg_run "+$log" env CGI_DIR="$root/$cgi_dir" BIN_DIR="$root/$bin_dir" "$@" \
