@@ -12,7 +12,6 @@ setup_file() {
 	export HASH_STRONG
 }
 
-INCORRECT='{"detail":"Incorrect password"}'
 LOCKED='{"detail":"Too many failed login attempts. Please try again later."}'
 INVALID_TOKEN='{"detail":"Invalid or expired token"}'
 GUESSABLE='{"detail":[{"loc":["body","new_password"],"msg":"Value error, Password is too easy to guess","type":"value_error"}]}'

@@ -13,7 +13,6 @@ setup_file() {
 }
 
 DELETED='{"message":"Account deleted"}'
-INCORRECT='{"detail":"Incorrect password"}'
 LOCKED='{"detail":"Too many failed login attempts. Please try again later."}'
 INVALID_TOKEN='{"detail":"Invalid or expired token"}'
 

@@ -1274,6 +1274,19 @@ print('%06d' % ((struct.unpack('>I', d[o:o + 4])[0] & 0x7fffffff) % 1000000))
 PY
 }
 
+# The bodies of the answers the password typed again and the second factor
+# share (docs/CONTRACT.md AS-4, MF-6, MF-8, MF-14).
+INCORRECT='{"detail":"Incorrect password"}'
+INVALID_CODE='{"detail":"Invalid code"}'
+CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
+NOT_ENABLED='{"detail":"Two-factor sign-in is not enabled"}'
+BAD_MFA_TOKEN='{"detail":"Invalid or expired MFA token"}'
+
+# other_code CODE prints a 6-digit code that is not CODE.
+other_code() {
+	printf '%06d\n' $(((10#$1 + 1) % 1000000))
+}
+
 # mfa_on USER_ID EMAIL PASSWORD   turns two-factor sign-in on for the
 # verified account USER_ID (address EMAIL) through mfa/setup and mfa/enable,
 # in a session of its own, then forgets the step enable accepted so that a

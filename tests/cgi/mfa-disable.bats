@@ -13,11 +13,6 @@ setup_file() {
 	export HASH_STRONG
 }
 
-INVALID_CODE='{"detail":"Invalid code"}'
-NOT_ENABLED='{"detail":"Two-factor sign-in is not enabled"}'
-INCORRECT='{"detail":"Incorrect password"}'
-CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
-BAD_MFA_TOKEN='{"detail":"Invalid or expired MFA token"}'
 
 # Two verified accounts with the password StrongPass123: bob (id 1) and ann
 # (id 2) with two-factor sign-in on (MFA_SECRET and RECOVERY as mfa_on); ANN
@@ -33,11 +28,6 @@ two_users() {
 # disable TOKEN BODY
 disable() {
 	cgi POST mfa-disable.cgi "$2" HTTP_AUTHORIZATION="Bearer $1"
-}
-
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
 }
 
 # login_ann: ann's login with the right password.
@@ -127,7 +117,7 @@ ann_mfa() {
 	disable "$ANN" "$(jobj password StrongPass123)"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
-	disable "$ANN" "$(jobj password StrongPass123 code "$(other "$(totp "$MFA_SECRET")")")"
+	disable "$ANN" "$(jobj password StrongPass123 code "$(other_code "$(totp "$MFA_SECRET")")")"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	[[ $(sql "SELECT failures FROM user_mfa WHERE user_id = 2") == 2 ]]

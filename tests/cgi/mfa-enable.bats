@@ -12,9 +12,7 @@ setup_file() {
 	export HASH_STRONG
 }
 
-INVALID_CODE='{"detail":"Invalid code"}'
 ENABLED='{"detail":"Two-factor sign-in is already enabled"}'
-CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
 
 # Two verified accounts with the password StrongPass123: bob (id 1) and ann
 # (id 2); ANN is a token of ann's, in a session of its own.
@@ -37,11 +35,6 @@ set_up() {
 # enable CODE EMAIL_CODE [TOKEN]
 enable() {
 	cgi POST mfa-enable.cgi "$(jobj code "$1" email_code "$2")" HTTP_AUTHORIZATION="Bearer ${3:-$ANN}"
-}
-
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
 }
 
 # ann_state prints ann's enabled (t/f), failures, locks, and pending tries.
@@ -109,7 +102,7 @@ ann_state() {
 	set_up
 	local i
 	for i in 1 2 3 4 5; do
-		enable "$(totp "$SECRET")" "$(other "$EMAIL_CODE")"
+		enable "$(totp "$SECRET")" "$(other_code "$EMAIL_CODE")"
 		assert_status 400
 		assert_body --raw "$INVALID_CODE"
 	done
@@ -126,7 +119,7 @@ ann_state() {
 @test "a wrong code, or one that is not six digits, gets 400 Invalid code and counts on the second-factor counter" {
 	two_users
 	set_up
-	enable "$(other "$(totp "$SECRET")")" "$EMAIL_CODE"
+	enable "$(other_code "$(totp "$SECRET")")" "$EMAIL_CODE"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	enable "12345x" "$EMAIL_CODE"
@@ -142,7 +135,7 @@ ann_state() {
 	two_users
 	set_up
 	sql "UPDATE user_mfa SET failures = 9 WHERE user_id = 2" >/dev/null
-	enable "$(other "$(totp "$SECRET")")" "$EMAIL_CODE"
+	enable "$(other_code "$(totp "$SECRET")")" "$EMAIL_CODE"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	[[ $(ann_state) == 'f|0|1|0' ]]
@@ -150,21 +143,21 @@ ann_state() {
 	assert_status 429
 	assert_body --raw "$CODE_LIMIT"
 	assert_retry_after 890 900
-	enable "$(totp "$SECRET")" "$(other "$EMAIL_CODE")"
+	enable "$(totp "$SECRET")" "$(other_code "$EMAIL_CODE")"
 	assert_status 429
 	[[ $(ann_state) == 'f|0|1|0' ]]
 	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE kind = 'mfa_locked'") == 1 ]]
 	[[ $(sql "SELECT count(*) FROM audit_events WHERE event = 'mfa_lockout' AND user_id = 2") == 1 ]]
 	# The lock over, 10 more wrong codes lock for 30 minutes.
 	sql "UPDATE user_mfa SET locked_until = now() - interval '1 second', failures = 9 WHERE user_id = 2" >/dev/null
-	enable "$(other "$(totp "$SECRET")")" "$EMAIL_CODE"
+	enable "$(other_code "$(totp "$SECRET")")" "$EMAIL_CODE"
 	assert_status 400
 	[[ $(sql "SELECT locks, locked_until - now() BETWEEN interval '29 minutes' AND interval '30 minutes'
 	            FROM user_mfa WHERE user_id = 2") == '2|t' ]]
 	[[ $(sql "SELECT count(*) FROM mail_outbox WHERE kind = 'mfa_locked'") == 2 ]]
 	# Never longer than 24 hours.
 	sql "UPDATE user_mfa SET locked_until = NULL, failures = 9, locks = 12 WHERE user_id = 2" >/dev/null
-	enable "$(other "$(totp "$SECRET")")" "$EMAIL_CODE"
+	enable "$(other_code "$(totp "$SECRET")")" "$EMAIL_CODE"
 	assert_status 400
 	[[ $(sql "SELECT locked_until - now() BETWEEN interval '23 hours 59 minutes' AND interval '24 hours'
 	            FROM user_mfa WHERE user_id = 2") == t ]]

@@ -13,10 +13,6 @@ setup_file() {
 	export HASH_STRONG
 }
 
-INVALID_CODE='{"detail":"Invalid code"}'
-NOT_ENABLED='{"detail":"Two-factor sign-in is not enabled"}'
-INCORRECT='{"detail":"Incorrect password"}'
-CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
 
 # Two verified accounts with the password StrongPass123: bob (id 1) without
 # two-factor sign-in and ann (id 2) with it (MFA_SECRET, RECOVERY as mfa_on);
@@ -33,11 +29,6 @@ two_users() {
 # renew TOKEN BODY
 renew() {
 	cgi POST mfa-recovery-codes.cgi "$2" HTTP_AUTHORIZATION="Bearer $1"
-}
-
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
 }
 
 # ann_codes prints the digests of ann's recovery codes, used or not, in order.
@@ -125,7 +116,7 @@ ann_codes() {
 	two_users
 	local before
 	before=$(ann_codes)
-	renew "$ANN" "$(jobj password StrongPass123 code "$(other "$(totp "$MFA_SECRET")")")"
+	renew "$ANN" "$(jobj password StrongPass123 code "$(other_code "$(totp "$MFA_SECRET")")")"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	renew "$ANN" "$(jobj password StrongPass123)"
@@ -148,7 +139,7 @@ ann_codes() {
 @test "the 10th wrong code locks and mails the owner; then 429 comes before the password, the right code too" {
 	two_users
 	sql "UPDATE user_mfa SET failures = 9 WHERE user_id = 2" >/dev/null
-	renew "$ANN" "$(jobj password StrongPass123 code "$(other "$(totp "$MFA_SECRET")")")"
+	renew "$ANN" "$(jobj password StrongPass123 code "$(other_code "$(totp "$MFA_SECRET")")")"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	[[ $(sql "SELECT failures, locks, locked_until > now() + interval '14 minutes' FROM user_mfa WHERE user_id = 2") == '0|1|t' ]]

@@ -12,7 +12,6 @@ setup_file() {
 	export HASH_STRONG
 }
 
-INCORRECT='{"detail":"Incorrect password"}'
 ENABLED='{"detail":"Two-factor sign-in is already enabled"}'
 MAIL_LIMIT='{"detail":"Too many verification emails requested. Please try again later."}'
 

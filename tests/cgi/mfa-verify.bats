@@ -12,9 +12,6 @@ setup_file() {
 	export HASH_STRONG
 }
 
-BAD_MFA_TOKEN='{"detail":"Invalid or expired MFA token"}'
-INVALID_CODE='{"detail":"Invalid code"}'
-CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
 LOGIN_LIMIT='{"detail":"Too many failed login attempts. Please try again later."}'
 
 # ann (id 2, verified, password StrongPass123) with two-factor sign-in on;
@@ -36,11 +33,6 @@ login_mfa() {
 # verify TOKEN CODE
 verify() {
 	cgi POST mfa-verify.cgi "$(jobj mfa_token "$1" code "$2")"
-}
-
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
 }
 
 # ann_live_sessions: ann's sessions not ended.
@@ -106,7 +98,7 @@ ann_live_sessions() {
 	login_mfa
 	local i
 	for i in 1 2 3 4 5; do
-		verify "$MFA_TOKEN" "$(other "$(totp "$MFA_SECRET")")"
+		verify "$MFA_TOKEN" "$(other_code "$(totp "$MFA_SECRET")")"
 		assert_status 400
 		assert_body --raw "$INVALID_CODE"
 	done

@@ -299,11 +299,6 @@ cheap_user() {
 	[[ $(sql "SELECT count(*) FROM users WHERE id = :'i'" i="$id") == 0 ]]
 }
 
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
-}
-
 # docs/CONTRACT.md MF-1, MF-4, MF-6, MF-10, MF-12, MF-13
 @test "under valgrind the two-factor programs set up, refuse a wrong code, turn on, verify a sign-in, make new recovery codes and turn off" {
 	local id tok secret ec mt rc fresh
@@ -314,7 +309,7 @@ other() {
 	secret=$(json_get .secret)
 	mail_wait ann@example.test
 	ec=$(mail_otp ann@example.test)
-	vg cgi POST mfa-enable.cgi "$(jobj code "$(other "$(totp "$secret")")" email_code "$ec")" \
+	vg cgi POST mfa-enable.cgi "$(jobj code "$(other_code "$(totp "$secret")")" email_code "$ec")" \
 	    HTTP_AUTHORIZATION="Bearer $tok"
 	assert_status 400
 	assert_body --raw '{"detail":"Invalid code"}'

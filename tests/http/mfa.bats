@@ -9,18 +9,10 @@
 # shellcheck disable=SC2154  # http_status, http_token... are set by the helpers
 load helpers
 
-INVALID_CODE='{"detail":"Invalid code"}'
-BAD_MFA_TOKEN='{"detail":"Invalid or expired MFA token"}'
-CODE_LIMIT='{"detail":"Too many invalid codes. Please try again later."}'
 
 # bearer: the header of the account's token (http_token, from http_account).
 bearer() {
 	printf 'Authorization: Bearer %s' "$http_token"
-}
-
-# other CODE: a 6-digit code that is not CODE.
-other() {
-	printf '%06d\n' $(((10#$1 + 1) % 1000000))
 }
 
 # login_mfa: ann's login over HTTP with the right password, which must answer
@@ -60,7 +52,7 @@ ann_mfa() {
 	ec=$(mail_otp ann@example.test)
 
 	# A wrong TOTP code with the right mailed code: 400, two-factor sign-in stays off.
-	http POST /user/mfa/enable "$(jobj code "$(other "$(totp "$secret")")" email_code "$ec")" -H "$(bearer)"
+	http POST /user/mfa/enable "$(jobj code "$(other_code "$(totp "$secret")")" email_code "$ec")" -H "$(bearer)"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	[[ $(sql "SELECT enabled_at IS NULL, failures FROM user_mfa WHERE user_id = 1") == 't|1' ]]
@@ -105,7 +97,7 @@ ann_mfa() {
 	login_mfa
 	first=$MFA_TOKEN
 	code=$(totp "$MFA_SECRET")
-	verify "$first" "$(other "$code")"
+	verify "$first" "$(other_code "$code")"
 	assert_status 400
 	assert_body --raw "$INVALID_CODE"
 	[[ $(sql "SELECT failures FROM user_mfa WHERE user_id = 1") == 1 ]]

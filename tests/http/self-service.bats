@@ -7,7 +7,6 @@
 # shellcheck disable=SC2154  # http_status, http_token... are set by the helpers
 load helpers
 
-INCORRECT='{"detail":"Incorrect password"}'
 LOCKED='{"detail":"Too many failed login attempts. Please try again later."}'
 
 # bearer: the header of the account's token (http_token, from http_account).
