@@ -827,14 +827,20 @@ mpm_block() {
 	fi
 	cat <<-'EOF'
 		# The event MPM: threads, and connections kept alive without a thread.
+		# Two processes of 64 threads, always both: a process whose threads
+		# are all busy closes its idle keep-alive connections at once (event
+		# MPM), and a client sending its next request on one just then gets
+		# the connection closed instead of an answer; one stopped for having
+		# too many spare threads does the same. With 64 threads a process, the
+		# tests' 32 connections never make one busy, and none is ever stopped.
 		LoadModule mpm_event_module "@MODULES_DIR@/mod_mpm_event.so"
 		<IfModule mpm_event_module>
 		    StartServers 2
-		    ServerLimit 4
-		    ThreadsPerChild 25
-		    MaxRequestWorkers 100
-		    MinSpareThreads 25
-		    MaxSpareThreads 75
+		    ServerLimit 2
+		    ThreadsPerChild 64
+		    MaxRequestWorkers 128
+		    MinSpareThreads 32
+		    MaxSpareThreads 128
 		    MaxConnectionsPerChild 0
 		</IfModule>
 	EOF
