@@ -248,13 +248,9 @@ enum acct_rc account_mfa_enable(PGconn *db, const struct conf *c, const struct c
 		ret = ACCT_MFA_ON;
 		goto out;
 	}
-	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
-	if (o->retry_after > 0) {
-		o->limit_detail = MFA_DETAIL_LIMIT;
-		ret = ACCT_LIMITED;
+	ret = mfa_row_lock_answer(res, o);
+	if (ret != ACCT_OK)
 		goto out;
-	}
-	o->retry_after = 0;
 	ok = strcmp(PQgetvalue(res, 0, MR_PENDING_LIVE), "t") == 0
 	         ? mfa_email_code_ok(keys, user_id, r->email_code,
 	                             PQgetvalue(res, 0, MR_PENDING_CODE))

@@ -49,12 +49,9 @@ static enum acct_rc manage_begin(PGconn *db, const struct conf *c, const struct 
 		ret = ACCT_MFA_OFF;
 		goto out;
 	}
-	if (locked_for > 0) {
-		o->retry_after = locked_for;
-		o->limit_detail = MFA_DETAIL_LIMIT;
-		ret = ACCT_LIMITED;
+	ret = mfa_lock_answer(locked_for, o);
+	if (ret != ACCT_OK)
 		goto out;
-	}
 	ret = reauth_password(db, c, cl, user_id, o->email, r->password, r->password_len, &u, o);
 	if (ret != ACCT_OK)
 		goto out;

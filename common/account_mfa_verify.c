@@ -154,13 +154,9 @@ enum acct_rc account_mfa_verify(PGconn *db, const struct conf *c, const struct c
 		ret = ACCT_BAD_MFA_TOKEN; /* MFA went off: its tokens are dead */
 		goto out;
 	}
-	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
-	if (o->retry_after > 0) {
-		o->limit_detail = MFA_DETAIL_LIMIT;
-		ret = ACCT_LIMITED;
+	ret = mfa_row_lock_answer(res, o);
+	if (ret != ACCT_OK)
 		goto out;
-	}
-	o->retry_after = 0;
 	{
 		const char *params[2] = {hash_hex, id_s};
 		PGresult *tr = NULL;

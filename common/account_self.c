@@ -104,12 +104,9 @@ static enum acct_rc self_mfa_lock(PGconn *db, const char *id_s, struct acct_out 
 	int on = 0;
 	enum acct_rc ret = acct_db(mfa_state(db, id_s, &on, &locked_for));
 
-	if (ret == ACCT_OK && on && locked_for > 0) {
-		o->retry_after = locked_for;
-		o->limit_detail = MFA_DETAIL_LIMIT;
-		ret = ACCT_LIMITED;
-	}
-	return ret;
+	if (ret != ACCT_OK || !on)
+		return ret;
+	return mfa_lock_answer(locked_for, o);
 }
 
 /*

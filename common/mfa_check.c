@@ -182,6 +182,22 @@ enum acct_rc mfa_code_failed(PGconn *db, const struct conf *c, const struct clie
 	return ret == ACCT_OK ? ACCT_BAD_CODE : ret;
 }
 
+enum acct_rc mfa_lock_answer(long locked_for, struct acct_out *o)
+{
+	if (locked_for <= 0) {
+		o->retry_after = 0;
+		return ACCT_OK;
+	}
+	o->retry_after = locked_for;
+	o->limit_detail = MFA_DETAIL_LIMIT;
+	return ACCT_LIMITED;
+}
+
+enum acct_rc mfa_row_lock_answer(const PGresult *res, struct acct_out *o)
+{
+	return mfa_lock_answer(strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10), o);
+}
+
 int mfa_state(PGconn *db, const char *id_s, int *on, long *locked_for)
 {
 	const char *params[1] = {id_s};
@@ -213,13 +229,9 @@ enum acct_rc mfa_code_require(PGconn *db, const struct conf *c, const struct cli
 	if (ret != ACCT_OK || PQntuples(res) == 0 ||
 	    strcmp(PQgetvalue(res, 0, MR_ENABLED), "t") != 0)
 		goto out; /* off: nothing to check */
-	o->retry_after = strtol(PQgetvalue(res, 0, MR_LOCKED_FOR), NULL, 10);
-	if (o->retry_after > 0) {
-		o->limit_detail = MFA_DETAIL_LIMIT;
-		ret = ACCT_LIMITED;
+	ret = mfa_row_lock_answer(res, o);
+	if (ret != ACCT_OK)
 		goto out;
-	}
-	o->retry_after = 0;
 	mk = conf_mfa_keys(c);
 	if (mk == NULL) {
 		ret = ACCT_ERROR;

@@ -31,6 +31,17 @@
 #define MFA_DETAIL_LIMIT "Too many invalid codes. Please try again later."
 
 /*
+ * The answer while the second-factor lock holds for locked_for more
+ * seconds (MF-10): ACCT_LIMITED with o->retry_after = locked_for and
+ * o->limit_detail MFA_DETAIL_LIMIT; ACCT_OK with o->retry_after 0 when it
+ * does not (locked_for <= 0).
+ */
+enum acct_rc mfa_lock_answer(long locked_for, struct acct_out *o);
+
+/* mfa_lock_answer() for row 0 of an ST_MFA_READ result (MR_LOCKED_FOR). */
+enum acct_rc mfa_row_lock_answer(const PGresult *res, struct acct_out *o);
+
+/*
  * When account user_id has two-factor sign-in on (its user_mfa row locked
  * till the end of the open transaction): a new mfa_token (32 CSPRNG bytes,
  * base64url) into out, stored as its SHA-256 for MFA_TOKEN_SECONDS with 5
