@@ -1,14 +1,19 @@
 /*
- * pw: Argon2id password hashes as PHC strings, on libargon2; bcrypt hashes
+ * pw: Argon2id password hashes as PHC strings, on libargon2's context API
+ * (argon2_ctx(), argon2_verify_ctx()) with the working memory of argon2mem.h;
+ * the PHC string is written and read here, as libargon2 does. bcrypt hashes
  * of the FastAPI version verified with libxcrypt. Every Argon2 or bcrypt
  * call holds a slot of the hash gate (hashgate.h) while it runs.
  */
 #include "pw.h"
 
+#include "argon2mem.h"
+#include "b64.h"
 #include "hashgate.h"
 #include "log.h"
 #include "token.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +28,56 @@
 #define PW_PREFIX "$argon2id$"
 #define PW_BCRYPT_LEN 60
 #define PW_BCRYPT_KEY_MAX 72
+/* What pw_hash() stores, as argon2id_hash_encoded() writes it: version, m, t, p, salt, hash. */
+#define PW_PHC_FORMAT PW_PREFIX "v=%d$m=%" PRIu32 ",t=%" PRIu32 ",p=%" PRIu32 "$%s$%s"
+
+/*
+ * An Argon2id context for pw (pwlen bytes) and salt at cost m, t, p of
+ * version v, its result into out (outlen bytes), its memory from argon2mem.
+ * libargon2 reads pw and never writes it (no ARGON2_FLAG_CLEAR_PASSWORD).
+ */
+static void pw_context(argon2_context *ctx, const char *pw, size_t pwlen,
+                       const unsigned char *salt, size_t saltlen, unsigned char *out,
+                       size_t outlen, uint32_t m, uint32_t t, uint32_t p, uint32_t v)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->out = out;
+	ctx->outlen = (uint32_t)outlen;
+	ctx->pwd = (uint8_t *)(uintptr_t)pw;
+	ctx->pwdlen = (uint32_t)pwlen;
+	ctx->salt = (uint8_t *)(uintptr_t)salt;
+	ctx->saltlen = (uint32_t)saltlen;
+	ctx->t_cost = t;
+	ctx->m_cost = m;
+	ctx->lanes = p;
+	ctx->threads = p;
+	ctx->version = v;
+	ctx->allocate_cbk = argon2mem_alloc;
+	ctx->free_cbk = argon2mem_free;
+	ctx->flags = ARGON2_DEFAULT_FLAGS;
+}
+
+/*
+ * n bytes at in as unpadded standard base64 (libargon2's PHC encoding) into
+ * out (outlen bytes). The length written, or -1 when out is too small.
+ */
+static long pw_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+	long len = b64_encode(in, n, out, outlen);
+
+	while (len > 0 && out[len - 1] == '=')
+		out[--len] = '\0';
+	return len;
+}
 
 int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc)
 {
 	struct hashgate_slot slot;
+	argon2_context ctx;
 	unsigned char salt[PW_SALT_LEN];
+	unsigned char hash[PW_HASH_LEN];
+	char salt64[B64_ENCODED_SIZE(PW_SALT_LEN)];
+	char hash64[B64_ENCODED_SIZE(PW_HASH_LEN)];
 	char *enc = NULL;
 	size_t enclen;
 	int rc;
@@ -42,26 +92,36 @@ int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc
 	}
 	if (token_random(salt, sizeof(salt)) != 0)
 		goto out;
-	enclen = argon2_encodedlen(cost->iterations, cost->memory_kib, cost->parallelism,
-	                           PW_SALT_LEN, PW_HASH_LEN, Argon2_id);
-	enc = malloc(enclen);
-	if (enc == NULL) {
-		log_error("could not hash password: out of memory");
-		goto out;
-	}
+	pw_context(&ctx, pw, pwlen, salt, sizeof(salt), hash, sizeof(hash), cost->memory_kib,
+	           cost->iterations, cost->parallelism, ARGON2_VERSION_13);
 	hashgate_enter(&slot);
-	rc = argon2id_hash_encoded(cost->iterations, cost->memory_kib, cost->parallelism, pw, pwlen,
-	                           salt, sizeof(salt), PW_HASH_LEN, enc, enclen);
+	rc = argon2_ctx(&ctx, Argon2_id);
 	hashgate_leave(&slot);
 	if (rc != ARGON2_OK) {
 		log_error("could not hash password: %s", argon2_error_message(rc));
 		goto out;
 	}
+	if (pw_b64_encode(salt, sizeof(salt), salt64, sizeof(salt64)) < 0 ||
+	    pw_b64_encode(hash, sizeof(hash), hash64, sizeof(hash64)) < 0) {
+		log_error("could not hash password: encoding");
+		goto out;
+	}
+	enclen = (size_t)snprintf(NULL, 0, PW_PHC_FORMAT, ARGON2_VERSION_13, cost->memory_kib,
+	                          cost->iterations, cost->parallelism, salt64, hash64) + 1;
+	enc = malloc(enclen);
+	if (enc == NULL) {
+		log_error("could not hash password: out of memory");
+		goto out;
+	}
+	(void)snprintf(enc, enclen, PW_PHC_FORMAT, ARGON2_VERSION_13, cost->memory_kib,
+	               cost->iterations, cost->parallelism, salt64, hash64);
 	*phc = enc;
 	enc = NULL;
 	ret = 0;
 out:
 	OPENSSL_cleanse(salt, sizeof(salt));
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(hash64, sizeof(hash64));
 	free(enc);
 	return ret;
 }
@@ -118,38 +178,83 @@ static const char *pw_b64(const char *s, size_t *bytes)
 	return s + n;
 }
 
+/* An argon2id PHC string's parts, as pw_argon2id_parse() finds them. */
+struct pw_phc {
+	unsigned long v, m, t, p;
+	const char *salt64, *hash64; /* the base64 text of salt and hash, in the string */
+	size_t salt64_len, hash64_len; /* its characters */
+	size_t salt_len, hash_len;     /* the bytes it decodes to */
+};
+
 /*
  * Parses an argon2id PHC string the way libargon2's decoder does
  * ("$argon2id$" ["v=" version "$"] "m=" m ",t=" t ",p=" p "$" salt "$" hash,
  * version 16 when absent) and checks what pw_verify() requires beyond that:
  * version 16 or 19, the cost within the settings' bounds, m >= 8 p, a salt of
- * at least 8 bytes and a hash of at least 4. 1 and *v, *m, *t filled, or 0.
+ * at least 8 bytes and a hash of at least 4. 1 and h filled, or 0.
  */
-static int pw_argon2id_parse(const char *s, unsigned long *v, unsigned long *m, unsigned long *t)
+static int pw_argon2id_parse(const char *s, struct pw_phc *h)
 {
-	unsigned long p = 0;
-	size_t salt = 0;
-	size_t hash = 0;
-
+	memset(h, 0, sizeof(*h));
 	if (strncmp(s, PW_PREFIX, strlen(PW_PREFIX)) != 0)
 		return 0;
 	s += strlen(PW_PREFIX);
-	*v = ARGON2_VERSION_10;
+	h->v = ARGON2_VERSION_10;
 	if (strncmp(s, "v=", 2) == 0) {
-		s = pw_decimal(s + 2, v);
+		s = pw_decimal(s + 2, &h->v);
 		if (s == NULL || *s++ != '$')
 			return 0;
 	}
-	if (strncmp(s, "m=", 2) != 0 || (s = pw_decimal(s + 2, m)) == NULL ||
-	    strncmp(s, ",t=", 3) != 0 || (s = pw_decimal(s + 3, t)) == NULL ||
-	    strncmp(s, ",p=", 3) != 0 || (s = pw_decimal(s + 3, &p)) == NULL || *s++ != '$' ||
-	    (s = pw_b64(s, &salt)) == NULL || *s++ != '$' || (s = pw_b64(s, &hash)) == NULL ||
-	    *s != '\0')
+	if (strncmp(s, "m=", 2) != 0 || (s = pw_decimal(s + 2, &h->m)) == NULL ||
+	    strncmp(s, ",t=", 3) != 0 || (s = pw_decimal(s + 3, &h->t)) == NULL ||
+	    strncmp(s, ",p=", 3) != 0 || (s = pw_decimal(s + 3, &h->p)) == NULL || *s++ != '$')
 		return 0;
-	return (*v == ARGON2_VERSION_10 || *v == ARGON2_VERSION_13) && p >= 1 &&
-	       p <= PW_MAX_PARALLELISM && *m >= 8 * p && *m <= PW_MAX_MEMORY_KIB && *t >= 1 &&
-	       *t <= PW_MAX_ITERATIONS && salt >= ARGON2_MIN_SALT_LENGTH &&
-	       hash >= ARGON2_MIN_OUTLEN;
+	h->salt64 = s;
+	if ((s = pw_b64(s, &h->salt_len)) == NULL || *s != '$')
+		return 0;
+	h->salt64_len = (size_t)(s - h->salt64);
+	h->hash64 = ++s;
+	if ((s = pw_b64(s, &h->hash_len)) == NULL || *s != '\0')
+		return 0;
+	h->hash64_len = (size_t)(s - h->hash64);
+	return (h->v == ARGON2_VERSION_10 || h->v == ARGON2_VERSION_13) && h->p >= 1 &&
+	       h->p <= PW_MAX_PARALLELISM && h->m >= 8 * h->p && h->m <= PW_MAX_MEMORY_KIB &&
+	       h->t >= 1 && h->t <= PW_MAX_ITERATIONS && h->salt_len >= ARGON2_MIN_SALT_LENGTH &&
+	       h->hash_len >= ARGON2_MIN_OUTLEN && h->salt_len <= UINT32_MAX &&
+	       h->hash_len <= UINT32_MAX;
+}
+
+/*
+ * n characters of base64 text at s, as pw_b64() checked them, decoded into
+ * a new buffer of len bytes (*out; the caller frees). 0, or -1 (logged).
+ */
+static int pw_b64_decode(const char *s, size_t n, size_t len, unsigned char **out)
+{
+	char *url = malloc(n + 1);
+	size_t i;
+	int ret = -1;
+
+	*out = malloc(len > 0 ? len : 1);
+	if (url == NULL || *out == NULL) {
+		log_error("could not verify password: out of memory");
+		goto out;
+	}
+	/* The same text in base64url's alphabet, which b64.h decodes unpadded. */
+	for (i = 0; i < n; i++)
+		url[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+	url[n] = '\0';
+	if (b64url_decode(url, n, *out, len) != (long)len) {
+		log_error("could not verify password: base64");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(url);
+	if (ret != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 /*
@@ -169,7 +274,7 @@ static int pw_bcrypt_cost(const char *s)
 
 enum pw_kind pw_kind(const char *stored)
 {
-	unsigned long v, m, t;
+	struct pw_phc h;
 	int cost;
 
 	if (stored == NULL)
@@ -177,7 +282,7 @@ enum pw_kind pw_kind(const char *stored)
 	cost = pw_bcrypt_cost(stored);
 	if (cost >= PW_BCRYPT_MIN_COST && cost <= PW_BCRYPT_MAX_COST)
 		return PW_BCRYPT;
-	if (pw_argon2id_parse(stored, &v, &m, &t))
+	if (pw_argon2id_parse(stored, &h))
 		return PW_ARGON2ID;
 	return PW_UNUSABLE;
 }
@@ -228,11 +333,65 @@ out:
 	return ret;
 }
 
-int pw_verify(const char *phc, const char *pw, size_t pwlen)
+/*
+ * pw_verify() for a string pw_kind() calls PW_ARGON2ID: the hash computed
+ * with the string's salt and cost through argon2_verify_ctx(), which compares
+ * in constant time.
+ */
+static int pw_argon2id_verify(const char *phc, const char *pw, size_t pwlen)
 {
 	struct hashgate_slot slot;
+	struct pw_phc h;
+	argon2_context ctx;
+	unsigned char *salt = NULL;
+	unsigned char *want = NULL;
+	unsigned char *got = NULL;
 	int rc;
+	int ret = -1;
 
+	if (!pw_argon2id_parse(phc, &h))
+		return 0;
+	if (pw_b64_decode(h.salt64, h.salt64_len, h.salt_len, &salt) != 0 ||
+	    pw_b64_decode(h.hash64, h.hash64_len, h.hash_len, &want) != 0)
+		goto out;
+	got = malloc(h.hash_len);
+	if (got == NULL) {
+		log_error("could not verify password: out of memory");
+		goto out;
+	}
+	pw_context(&ctx, pw, pwlen, salt, h.salt_len, got, h.hash_len, (uint32_t)h.m,
+	           (uint32_t)h.t, (uint32_t)h.p, (uint32_t)h.v);
+	hashgate_enter(&slot);
+	rc = argon2_verify_ctx(&ctx, (const char *)want, Argon2_id);
+	hashgate_leave(&slot);
+	switch (rc) {
+	case ARGON2_OK:
+		ret = 1;
+		break;
+	case ARGON2_VERIFY_MISMATCH:
+		ret = 0;
+		break;
+	case ARGON2_MEMORY_ALLOCATION_ERROR:
+	case ARGON2_THREAD_FAIL:
+		log_error("could not verify password: %s", argon2_error_message(rc));
+		break;
+	default:
+		/* Anything pw_kind() let through that libargon2 still refuses. */
+		log_warn("malformed argon2id hash: %s", argon2_error_message(rc));
+		ret = 0;
+		break;
+	}
+out:
+	if (got != NULL)
+		OPENSSL_cleanse(got, h.hash_len);
+	free(got);
+	free(want);
+	free(salt);
+	return ret;
+}
+
+int pw_verify(const char *phc, const char *pw, size_t pwlen)
+{
 	if (phc == NULL || (pw == NULL && pwlen > 0) || pwlen > ARGON2_MAX_PWD_LENGTH)
 		return -1;
 	switch (pw_kind(phc)) {
@@ -253,30 +412,12 @@ int pw_verify(const char *phc, const char *pw, size_t pwlen)
 			log_warn("stored password hash is neither argon2id nor bcrypt");
 		return 0;
 	}
-	hashgate_enter(&slot);
-	rc = argon2id_verify(phc, pw, pwlen);
-	hashgate_leave(&slot);
-	switch (rc) {
-	case ARGON2_OK:
-		return 1;
-	case ARGON2_VERIFY_MISMATCH:
-		return 0;
-	case ARGON2_MEMORY_ALLOCATION_ERROR:
-	case ARGON2_THREAD_FAIL:
-		log_error("could not verify password: %s", argon2_error_message(rc));
-		return -1;
-	default:
-		/* Anything pw_kind() let through that libargon2 still refuses. */
-		log_warn("malformed argon2id hash: %s", argon2_error_message(rc));
-		return 0;
-	}
+	return pw_argon2id_verify(phc, pw, pwlen);
 }
 
 int pw_needs_rehash(const char *phc, const struct pw_cost *cost)
 {
-	unsigned long v = 0;
-	unsigned long m = 0;
-	unsigned long t = 0;
+	struct pw_phc h;
 
 	if (phc == NULL || cost == NULL)
 		return 0;
@@ -284,9 +425,9 @@ int pw_needs_rehash(const char *phc, const struct pw_cost *cost)
 	case PW_BCRYPT:
 		return 1;
 	case PW_ARGON2ID:
-		if (!pw_argon2id_parse(phc, &v, &m, &t))
+		if (!pw_argon2id_parse(phc, &h))
 			return 0;
-		return v != ARGON2_VERSION_13 || m < cost->memory_kib || t < cost->iterations;
+		return h.v != ARGON2_VERSION_13 || h.m < cost->memory_kib || h.t < cost->iterations;
 	case PW_UNUSABLE:
 	default:
 		return 0;
@@ -297,14 +438,16 @@ void pw_burn(const char *pw, size_t pwlen, const struct pw_cost *cost)
 {
 	static const unsigned char salt[PW_SALT_LEN] = "medicalcare-burn";
 	struct hashgate_slot slot;
+	argon2_context ctx;
 	unsigned char out[PW_HASH_LEN];
 	int rc;
 
 	if ((pw == NULL && pwlen > 0) || cost == NULL || pwlen > ARGON2_MAX_PWD_LENGTH)
 		return;
+	pw_context(&ctx, pw, pwlen, salt, sizeof(salt), out, sizeof(out), cost->memory_kib,
+	           cost->iterations, cost->parallelism, ARGON2_VERSION_13);
 	hashgate_enter(&slot);
-	rc = argon2id_hash_raw(cost->iterations, cost->memory_kib, cost->parallelism, pw, pwlen,
-	                       salt, sizeof(salt), out, sizeof(out));
+	rc = argon2_ctx(&ctx, Argon2_id);
 	hashgate_leave(&slot);
 	if (rc != ARGON2_OK)
 		log_error("could not hash password: %s", argon2_error_message(rc));

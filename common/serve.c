@@ -198,8 +198,9 @@ static int serve_fcgi_main(const struct endpoint *ep)
 	/*
 	 * A fixed threshold: blocks of 128 KiB and more are always mapped on
 	 * their own and unmapped by free(). glibc's default raises the
-	 * threshold after each such free, so the second 19 MiB Argon2 block
-	 * would come from the heap and stay resident in an idle process.
+	 * threshold after each such free, so a later large block would come
+	 * from the heap and stay resident in an idle process. (Argon2's 19 MiB
+	 * does not come from malloc: argon2mem.h maps and unmaps it.)
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif

@@ -40,6 +40,9 @@ static void pw_hash_then_verify_round_trips(void **state)
 	assert_non_null(phc);
 	assert_int_equal(strncmp(phc, "$argon2id$v=19$m=256,t=1,p=1$", 29), 0);
 	assert_int_equal(pw_verify(phc, "StrongPass123", 13), 1);
+	/* pw.c writes the PHC string itself: libargon2's own decoder reads it. */
+	assert_int_equal(argon2id_verify(phc, "StrongPass123", 13), ARGON2_OK);
+	assert_int_equal(argon2id_verify(phc, "StrongPass124", 13), ARGON2_VERIFY_MISMATCH);
 	free(phc);
 }
 
@@ -448,7 +451,8 @@ static void pw_verify_logs_what_kind_of_hash_was_refused(void **state)
  * so each verify is cheap) is either refused by both or accepted by both
  * (accepted by libargon2: it answers OK or mismatch, not a decoding error),
  * but for one deliberate difference: libargon2 takes any version number (and
- * runs 1.3 for all but 16), pw_kind() only 16 and 19.
+ * runs 1.3 for all but 16), pw_kind() only 16 and 19. Where both accept,
+ * pw_verify() (which decodes the string itself) gives libargon2's verdict.
  */
 static void pw_kind_agrees_with_libargon2_on_argon2id(void **state)
 {
@@ -464,7 +468,7 @@ static void pw_kind_agrees_with_libargon2_on_argon2id(void **state)
 	assert_int_equal(pw_verify(good, "StrongPass123", 13), 1);
 	for (size_t i = 0; i < len; i++) {
 		for (size_t k = 0; k <= strlen(subst); k++) {
-			int ours, theirs;
+			int ours, theirs, verdict;
 
 			memcpy(s, good, sizeof(good));
 			if (k == strlen(subst))
@@ -474,14 +478,17 @@ static void pw_kind_agrees_with_libargon2_on_argon2id(void **state)
 			else
 				continue;
 			ours = pw_kind(s) == PW_ARGON2ID;
-			theirs = argon2id_verify(s, "StrongPass123", 13);
-			theirs = theirs == ARGON2_OK || theirs == ARGON2_VERIFY_MISMATCH;
+			verdict = argon2id_verify(s, "StrongPass123", 13);
+			theirs = verdict == ARGON2_OK || verdict == ARGON2_VERIFY_MISMATCH;
 			if (!ours && theirs && strncmp(s, "$argon2id$v=", 12) == 0 &&
 			    strncmp(s + 12, "16$", 3) != 0 && strncmp(s + 12, "19$", 3) != 0)
 				continue;
 			if (ours != theirs)
 				fail_msg("\"%s\": pw_kind says %d, libargon2 says %d", s, ours,
 				         theirs);
+			if (ours && pw_verify(s, "StrongPass123", 13) != (verdict == ARGON2_OK))
+				fail_msg("\"%s\": pw_verify says %d, libargon2 says %d", s,
+				         pw_verify(s, "StrongPass123", 13), verdict);
 			checked++;
 		}
 	}
