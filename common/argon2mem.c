@@ -41,7 +41,8 @@ int argon2mem_alloc(uint8_t **memory, size_t bytes)
 	map = span + ARGON2MEM_HUGE;
 	p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		log_error("could not map Argon2 memory (%zu KiB): %s", bytes / 1024, strerror(errno));
+		log_error("could not map Argon2 memory (%zu KiB): %s", bytes / 1024,
+		          strerror(errno));
 		return -1;
 	}
 	start = (uintptr_t)p;

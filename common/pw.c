@@ -36,9 +36,9 @@
  * version v, its result into out (outlen bytes), its memory from argon2mem.
  * libargon2 reads pw and never writes it (no ARGON2_FLAG_CLEAR_PASSWORD).
  */
-static void pw_context(argon2_context *ctx, const char *pw, size_t pwlen,
-                       const unsigned char *salt, size_t saltlen, unsigned char *out,
-                       size_t outlen, uint32_t m, uint32_t t, uint32_t p, uint32_t v)
+static void pw_context(argon2_context *ctx, const char *pw, size_t pwlen, const unsigned char *salt,
+                       size_t saltlen, unsigned char *out, size_t outlen, uint32_t m, uint32_t t,
+                       uint32_t p, uint32_t v)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->out = out;
@@ -107,7 +107,8 @@ int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc
 		goto out;
 	}
 	enclen = (size_t)snprintf(NULL, 0, PW_PHC_FORMAT, ARGON2_VERSION_13, cost->memory_kib,
-	                          cost->iterations, cost->parallelism, salt64, hash64) + 1;
+	                          cost->iterations, cost->parallelism, salt64, hash64) +
+	         1;
 	enc = malloc(enclen);
 	if (enc == NULL) {
 		log_error("could not hash password: out of memory");
@@ -181,7 +182,7 @@ static const char *pw_b64(const char *s, size_t *bytes)
 /* An argon2id PHC string's parts, as pw_argon2id_parse() finds them. */
 struct pw_phc {
 	unsigned long v, m, t, p;
-	const char *salt64, *hash64; /* the base64 text of salt and hash, in the string */
+	const char *salt64, *hash64;   /* the base64 text of salt and hash, in the string */
 	size_t salt64_len, hash64_len; /* its characters */
 	size_t salt_len, hash_len;     /* the bytes it decodes to */
 };
@@ -359,8 +360,8 @@ static int pw_argon2id_verify(const char *phc, const char *pw, size_t pwlen)
 		log_error("could not verify password: out of memory");
 		goto out;
 	}
-	pw_context(&ctx, pw, pwlen, salt, h.salt_len, got, h.hash_len, (uint32_t)h.m,
-	           (uint32_t)h.t, (uint32_t)h.p, (uint32_t)h.v);
+	pw_context(&ctx, pw, pwlen, salt, h.salt_len, got, h.hash_len, (uint32_t)h.m, (uint32_t)h.t,
+	           (uint32_t)h.p, (uint32_t)h.v);
 	hashgate_enter(&slot);
 	rc = argon2_verify_ctx(&ctx, (const char *)want, Argon2_id);
 	hashgate_leave(&slot);
