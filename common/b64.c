@@ -1,5 +1,6 @@
 /*
- * b64: RFC 4648 base64 (section 4, padded) and base64url (section 5, unpadded).
+ * b64: RFC 4648 base64 (section 4, padded or unpadded) and base64url
+ * (section 5, unpadded).
  *
  * Both decoders are strict: every byte must be in the alphabet, padding must
  * be exactly what the length calls for, and the unused low bits of the last
@@ -167,4 +168,14 @@ long b64_encode(const void *in, size_t inlen, char *out, size_t outlen)
 long b64_decode(const char *in, size_t inlen, void *out, size_t outlen)
 {
 	return b64_decode_with(in, inlen, out, outlen, 0, 1);
+}
+
+long b64_nopad_encode(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	return b64_encode_with(b64_std_alpha, 0, in, inlen, out, outlen);
+}
+
+long b64_nopad_decode(const char *in, size_t inlen, void *out, size_t outlen)
+{
+	return b64_decode_with(in, inlen, out, outlen, 0, 0);
 }

@@ -57,19 +57,6 @@ static void pw_context(argon2_context *ctx, const char *pw, size_t pwlen, const 
 	ctx->flags = ARGON2_DEFAULT_FLAGS;
 }
 
-/*
- * n bytes at in as unpadded standard base64 (libargon2's PHC encoding) into
- * out (outlen bytes). The length written, or -1 when out is too small.
- */
-static long pw_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
-{
-	long len = b64_encode(in, n, out, outlen);
-
-	while (len > 0 && out[len - 1] == '=')
-		out[--len] = '\0';
-	return len;
-}
-
 int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc)
 {
 	struct hashgate_slot slot;
@@ -101,8 +88,8 @@ int pw_hash(const char *pw, size_t pwlen, const struct pw_cost *cost, char **phc
 		log_error("could not hash password: %s", argon2_error_message(rc));
 		goto out;
 	}
-	if (pw_b64_encode(salt, sizeof(salt), salt64, sizeof(salt64)) < 0 ||
-	    pw_b64_encode(hash, sizeof(hash), hash64, sizeof(hash64)) < 0) {
+	if (b64_nopad_encode(salt, sizeof(salt), salt64, sizeof(salt64)) < 0 ||
+	    b64_nopad_encode(hash, sizeof(hash), hash64, sizeof(hash64)) < 0) {
 		log_error("could not hash password: encoding");
 		goto out;
 	}
@@ -226,39 +213,6 @@ static int pw_argon2id_parse(const char *s, struct pw_phc *h)
 }
 
 /*
- * n characters of base64 text at s, as pw_b64() checked them, decoded into
- * a new buffer of len bytes (*out; the caller frees). 0, or -1 (logged).
- */
-static int pw_b64_decode(const char *s, size_t n, size_t len, unsigned char **out)
-{
-	char *url = malloc(n + 1);
-	size_t i;
-	int ret = -1;
-
-	*out = malloc(len > 0 ? len : 1);
-	if (url == NULL || *out == NULL) {
-		log_error("could not verify password: out of memory");
-		goto out;
-	}
-	/* The same text in base64url's alphabet, which b64.h decodes unpadded. */
-	for (i = 0; i < n; i++)
-		url[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-	url[n] = '\0';
-	if (b64url_decode(url, n, *out, len) != (long)len) {
-		log_error("could not verify password: base64");
-		goto out;
-	}
-	ret = 0;
-out:
-	free(url);
-	if (ret != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return ret;
-}
-
-/*
  * The cost of a bcrypt hash ("$2a$", "$2b$" or "$2y$", two cost digits, "$",
  * 53 characters of bcrypt's base64: 22 of salt, 31 of hash), or -1 when s is
  * not one. The cost is not checked against the bounds here.
@@ -352,12 +306,17 @@ static int pw_argon2id_verify(const char *phc, const char *pw, size_t pwlen)
 
 	if (!pw_argon2id_parse(phc, &h))
 		return 0;
-	if (pw_b64_decode(h.salt64, h.salt64_len, h.salt_len, &salt) != 0 ||
-	    pw_b64_decode(h.hash64, h.hash64_len, h.hash_len, &want) != 0)
-		goto out;
+	salt = malloc(h.salt_len);
+	want = malloc(h.hash_len);
 	got = malloc(h.hash_len);
-	if (got == NULL) {
+	if (salt == NULL || want == NULL || got == NULL) {
 		log_error("could not verify password: out of memory");
+		goto out;
+	}
+	/* pw_b64() has checked both texts: each decodes to its length. */
+	if (b64_nopad_decode(h.salt64, h.salt64_len, salt, h.salt_len) != (long)h.salt_len ||
+	    b64_nopad_decode(h.hash64, h.hash64_len, want, h.hash_len) != (long)h.hash_len) {
+		log_error("could not verify password: base64");
 		goto out;
 	}
 	pw_context(&ctx, pw, pwlen, salt, h.salt_len, got, h.hash_len, (uint32_t)h.m, (uint32_t)h.t,

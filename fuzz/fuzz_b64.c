@@ -1,5 +1,6 @@
 /*
- * fuzz_b64: common/b64.c, both alphabets, both directions.
+ * fuzz_b64: common/b64.c, both alphabets (standard padded and unpadded),
+ * both directions.
  *
  * Input: used as encoded text and as raw bytes.
  *
@@ -80,5 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decode_encode(data, size, b64_decode, b64_encode);
 	encode_decode(data, size, b64url_encode, b64url_decode, 0);
 	encode_decode(data, size, b64_encode, b64_decode, 1);
+	decode_encode(data, size, b64_nopad_decode, b64_nopad_encode);
+	encode_decode(data, size, b64_nopad_encode, b64_nopad_decode, 0);
 	return 0;
 }

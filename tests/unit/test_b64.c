@@ -215,6 +215,38 @@ static void b64_round_trips_every_length_and_byte(void **state)
 	}
 }
 
+/* Unpadded standard base64: the padded text without its '=', either way. */
+static void b64_nopad_is_base64_without_padding(void **state)
+{
+	unsigned char raw[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (unsigned char)(i * 37 + 250);
+	for (size_t len = 0; len <= sizeof(raw); len++) {
+		char padded[B64_ENCODED_SIZE(64)], bare[B64_ENCODED_SIZE(64)];
+		unsigned char dec[64];
+		long n = b64_encode(raw, len, padded, sizeof(padded));
+		long m = b64_nopad_encode(raw, len, bare, sizeof(bare));
+
+		while (n > 0 && padded[n - 1] == '=')
+			padded[--n] = '\0';
+		assert_int_equal(m, n);
+		assert_string_equal(bare, padded);
+		assert_int_equal(b64_nopad_decode(bare, (size_t)m, dec, sizeof(dec)), (long)len);
+		assert_memory_equal(dec, raw, len);
+	}
+	/* The salt of a PHC string; padding, the other alphabet and stray bits refused. */
+	assert_int_equal(b64_nopad_decode("c2FsdHNhbHRzYWx0MTIzNA", 22, raw, sizeof(raw)), 16);
+	assert_memory_equal(raw, "saltsaltsalt1234", 16);
+	assert_int_equal(b64_nopad_decode("Zm8=", 4, raw, sizeof(raw)), -1);
+	assert_int_equal(b64_nopad_decode("Zm-v", 4, raw, sizeof(raw)), -1);
+	assert_int_equal(b64_nopad_decode("Zm9", 3, raw, sizeof(raw)), -1);
+	assert_int_equal(b64_nopad_decode("Z", 1, raw, sizeof(raw)), -1);
+	assert_int_equal(b64_nopad_decode("Zm8", 3, raw, 1), -1);
+	assert_int_equal(b64_nopad_encode("fo", 2, (char *)raw, 3), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(b64_decode_respects_output_size),
 	    cmocka_unit_test(b64_encode_needs_room_for_the_nul),
 	    cmocka_unit_test(b64_round_trips_every_length_and_byte),
+	    cmocka_unit_test(b64_nopad_is_base64_without_padding),
 	};
 
 	return cmocka_run_group_tests_name("b64", tests, NULL, NULL);
